@@ -1,0 +1,68 @@
+//! Path heartbeats (§8.3): probe idle paths, measure their RTT and detect
+//! unreachable ones.
+
+use std::time::{Duration, Instant};
+
+use super::Association;
+use super::path::Probe;
+use crate::proto::wire::{Chunk, Heartbeat};
+
+impl Association {
+    /// Arms the heartbeat timer of every path.
+    pub(super) fn start_heartbeats(&mut self, now: Instant) {
+        if let Some(iv) = self.cfg.hb_interval {
+            for p in &mut self.paths {
+                p.hb_due = Some(now + iv + p.rto.rto());
+            }
+        }
+    }
+
+    /// Heartbeat timer of path `i`: count an unanswered probe, send a new one.
+    pub(super) fn on_heartbeat_timer(&mut self, now: Instant, i: usize) {
+        let Some(iv) = self.cfg.hb_interval else {
+            self.paths[i].hb_due = None;
+            return;
+        };
+        if !self.is_established() {
+            self.paths[i].hb_due = None;
+            return;
+        }
+        if self.paths[i].probe.take().is_some() {
+            self.paths[i].rto.back_off();
+            if self.count_path_error(i) {
+                return;
+            }
+        }
+        // Only idle paths need probing: recent data proves the path already.
+        let busy = self.paths[i].last_data_sent.is_some_and(|t| now.saturating_duration_since(t) < iv);
+        if !busy {
+            let nonce = u64::from(self.rng.u32()) << 32 | u64::from(self.rng.u32());
+            let mut info = Vec::with_capacity(12);
+            info.extend_from_slice(&(i as u32).to_be_bytes());
+            info.extend_from_slice(&nonce.to_be_bytes());
+            self.paths[i].probe = Some(Probe { nonce, sent: now });
+            self.control.queue.push_back((Some(i), Chunk::Heartbeat(Heartbeat { info })));
+        }
+        let p = &mut self.paths[i];
+        // Jitter of ±50% of the RTO, as §8.3 asks, from the nonce stream.
+        let jitter = Duration::from_micros(u64::from(self.rng.u32()) % (p.rto.rto().as_micros() as u64 + 1));
+        p.hb_due = Some(now + iv + p.rto.rto() / 2 + jitter);
+    }
+
+    /// HEARTBEAT ACK: a matching nonce confirms the path and gives an RTT.
+    pub(super) fn on_heartbeat_ack(&mut self, now: Instant, _from: usize, hb: &Heartbeat) {
+        let (Some(idx), Some(nonce)) = (
+            hb.info.get(0..4).and_then(|b| b.try_into().ok()).map(u32::from_be_bytes),
+            hb.info.get(4..12).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes),
+        ) else {
+            return;
+        };
+        let i = idx as usize;
+        let Some(p) = self.paths.get_mut(i) else { return };
+        if p.probe.is_some_and(|pr| pr.nonce == nonce) {
+            let sent = p.probe.take().map(|pr| pr.sent).unwrap_or(now);
+            p.rto.on_rtt(now.saturating_duration_since(sent));
+            self.path_heard(i);
+        }
+    }
+}

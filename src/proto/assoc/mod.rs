@@ -1,0 +1,643 @@
+//! One SCTP association (RFC 9260): handshake, data transfer, congestion
+//! control, heartbeats, shutdown and abort, as a sans-IO state machine.
+//!
+//! The endpoint feeds it packets addressed to it and the current time;
+//! it hands back packets to send ([`Association::poll_transmit`]), its next
+//! deadline ([`Association::poll_timeout`]) and events
+//! ([`Association::poll_event`]).
+
+pub mod handshake;
+mod heartbeat;
+pub mod path;
+mod receive;
+pub mod rx;
+mod shutdown;
+mod transmit;
+pub mod tx;
+
+use std::collections::VecDeque;
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use crate::proto::config::Config;
+use crate::proto::cookie::Rng;
+use crate::proto::serial::Tsn;
+use crate::proto::wire::{Chunk, ErrorCause, Init, Packet};
+
+use path::Path;
+use rx::{Message, Reassembly, TsnTracker};
+use tx::{OutMessage, Outstanding, SendQueue};
+
+/// Process-unique association id (`sctp_assoc_t`).
+pub type AssocId = u32;
+
+/// Why an association ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CloseReason {
+    /// SHUTDOWN sequence completed.
+    Graceful,
+    /// The peer answered INIT with ABORT: nothing listens there (ECONNREFUSED).
+    Refused,
+    /// Max.Init.Retransmits or Association.Max.Retrans exceeded (ETIMEDOUT).
+    TimedOut,
+    /// The peer aborted (ECONNRESET).
+    PeerAbort(Vec<ErrorCause>),
+    /// We aborted: by request or after a protocol violation.
+    LocalAbort,
+}
+
+/// Something the socket layer should hear about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AssocEvent {
+    /// The association is up (SCTP_COMM_UP).
+    Connected,
+    /// The peer restarted (SCTP_RESTART).
+    Restarted,
+    /// The peer sent SHUTDOWN: no more data will arrive (SCTP_SHUTDOWN_EVENT).
+    PeerShutdown,
+    /// The peer reported errors in an ERROR chunk (SCTP_REMOTE_ERROR).
+    RemoteError(Vec<ErrorCause>),
+    /// A path changed reachability (SCTP_PEER_ADDR_CHANGE).
+    PathChange { addr: IpAddr, up: bool },
+    /// The association is gone; unsent messages are returned (SCTP_SEND_FAILED).
+    Closed { reason: CloseReason, unsent: Vec<OutMessage> },
+}
+
+/// Why `send` refused a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SendError {
+    /// The stream id is not below the negotiated outbound stream count.
+    InvalidStream,
+    /// The association is shutting down or closed (EPIPE).
+    Shutdown,
+    /// The send buffer is full (EAGAIN).
+    WouldBlock,
+    /// Empty messages cannot be sent (a DATA chunk must carry data).
+    Empty,
+}
+
+/// Association states (§4). Handshake states carry what they retransmit.
+#[derive(Clone, Debug)]
+pub enum State {
+    /// INIT sent, waiting for INIT ACK.
+    CookieWait(CookieWait),
+    /// COOKIE ECHO sent, waiting for COOKIE ACK.
+    CookieEchoed(CookieEchoed),
+    Established,
+    /// Shutdown requested; waiting for outstanding data to be acknowledged.
+    ShutdownPending,
+    ShutdownSent,
+    ShutdownReceived,
+    ShutdownAckSent,
+    Closed,
+}
+
+/// COOKIE-WAIT data.
+#[derive(Clone, Debug)]
+pub struct CookieWait {
+    /// The INIT to retransmit.
+    pub init: Init,
+    /// Retransmissions so far.
+    pub retries: u32,
+}
+
+/// COOKIE-ECHOED data.
+#[derive(Clone, Debug)]
+pub struct CookieEchoed {
+    /// The INIT we sent (kept to restart after a stale cookie).
+    pub init: Init,
+    pub cookie: Vec<u8>,
+    pub retries: u32,
+    /// Errors to bundle with the COOKIE ECHO (unrecognized INIT ACK parameters).
+    pub errors: Vec<ErrorCause>,
+}
+
+/// Chunks waiting for the next packet, with the path they must use (if any).
+#[derive(Debug, Default)]
+struct Control {
+    queue: VecDeque<(Option<usize>, Chunk)>,
+}
+
+/// Receive-side state.
+#[derive(Debug)]
+struct RxState {
+    tracker: TsnTracker,
+    reasm: Reassembly,
+    /// A SACK is owed.
+    sack_pending: bool,
+    /// It must go now, not after the delay.
+    sack_now: bool,
+    /// Packets with DATA since the last SACK.
+    unacked_packets: u32,
+    /// Delayed-SACK deadline.
+    sack_timer: Option<Instant>,
+    /// Window we last advertised.
+    last_rwnd: u32,
+    /// Path the last DATA came from: SACKs go there (§6.4).
+    last_data_path: usize,
+}
+
+/// Counters, for SCTP_STATUS / SCTP_GET_ASSOC_STATS and tests.
+#[derive(Clone, Debug, Default)]
+pub struct Stats {
+    pub packets_sent: u64,
+    pub packets_received: u64,
+    pub data_chunks_sent: u64,
+    pub data_chunks_received: u64,
+    pub retransmitted_chunks: u64,
+    pub fast_retransmits: u64,
+    pub t3_expiries: u64,
+    pub duplicate_tsns: u64,
+    pub sacks_sent: u64,
+}
+
+/// An SCTP association.
+#[derive(Debug)]
+pub struct Association {
+    id: AssocId,
+    cfg: Config,
+    state: State,
+    local_port: u16,
+    peer_port: u16,
+    /// Tag the peer puts on packets to us.
+    local_vtag: u32,
+    /// Tag we put on packets to the peer.
+    peer_vtag: u32,
+    paths: Vec<Path>,
+    primary: usize,
+    peer_rwnd: u32,
+    queue: SendQueue,
+    out: Outstanding,
+    rx: RxState,
+    control: Control,
+    events: VecDeque<AssocEvent>,
+    /// T1-init / T1-cookie deadline.
+    t1: Option<Instant>,
+    /// T2-shutdown deadline.
+    t2: Option<Instant>,
+    /// Consecutive unanswered retransmissions (§8.1).
+    error_count: u32,
+    /// Packets of new data we may still send before waiting for input (Max.Burst).
+    burst_budget: u32,
+    /// SHUTDOWN retransmissions, counted like data retransmissions.
+    rng: Rng,
+    inbound_streams: u16,
+    stats: Stats,
+}
+
+impl Association {
+    #[allow(clippy::too_many_arguments)]
+    fn blank(
+        id: AssocId,
+        cfg: Config,
+        rng: Rng,
+        local_port: u16,
+        peer_port: u16,
+        local_vtag: u32,
+        local_tsn: Tsn,
+        peer: SocketAddr,
+        state: State,
+    ) -> Association {
+        let path = Path::new(&cfg, peer.ip(), peer.port(), cfg.rcvbuf as u32);
+        let streams = cfg.outbound_streams;
+        Association {
+            id,
+            state,
+            local_port,
+            peer_port,
+            local_vtag,
+            peer_vtag: 0,
+            paths: vec![path],
+            primary: 0,
+            peer_rwnd: 0,
+            queue: SendQueue::new(streams),
+            out: Outstanding::new(local_tsn),
+            rx: RxState {
+                tracker: TsnTracker::new(Tsn(0)),
+                reasm: Reassembly::new(0),
+                sack_pending: false,
+                sack_now: false,
+                unacked_packets: 0,
+                sack_timer: None,
+                last_rwnd: cfg.rcvbuf as u32,
+                last_data_path: 0,
+            },
+            control: Control::default(),
+            events: VecDeque::new(),
+            t1: None,
+            t2: None,
+            error_count: 0,
+            burst_budget: cfg.max_burst,
+            rng,
+            inbound_streams: 0,
+            stats: Stats::default(),
+            cfg,
+        }
+    }
+
+    /// This association's id.
+    pub fn id(&self) -> AssocId {
+        self.id
+    }
+
+    /// The current state.
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// True once the handshake is over and until the association closes.
+    pub fn is_established(&self) -> bool {
+        !matches!(self.state, State::CookieWait(_) | State::CookieEchoed(_) | State::Closed)
+    }
+
+    /// True once nothing more can happen on this association.
+    pub fn is_closed(&self) -> bool {
+        matches!(self.state, State::Closed) && self.control.queue.is_empty()
+    }
+
+    /// Our SCTP port.
+    pub fn local_port(&self) -> u16 {
+        self.local_port
+    }
+
+    /// The peer's SCTP port.
+    pub fn peer_port(&self) -> u16 {
+        self.peer_port
+    }
+
+    /// The peer's primary address (IP and SCTP port).
+    pub fn peer_addr(&self) -> SocketAddr {
+        SocketAddr::new(self.paths[self.primary].addr, self.peer_port)
+    }
+
+    /// All peer addresses.
+    pub fn peer_addrs(&self) -> impl Iterator<Item = IpAddr> + '_ {
+        self.paths.iter().map(|p| p.addr)
+    }
+
+    /// The paths (for status reporting).
+    pub fn paths(&self) -> &[Path] {
+        &self.paths
+    }
+
+    /// Index of the primary path.
+    pub fn primary(&self) -> usize {
+        self.primary
+    }
+
+    /// The verification tags (local, peer).
+    pub fn vtags(&self) -> (u32, u32) {
+        (self.local_vtag, self.peer_vtag)
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// The peer's receive window as last computed.
+    pub fn peer_rwnd(&self) -> u32 {
+        self.peer_rwnd
+    }
+
+    /// Negotiated (outbound, inbound) stream counts.
+    pub fn streams(&self) -> (u16, u16) {
+        (self.queue.streams(), self.inbound_streams)
+    }
+
+    /// Chunks sent and not yet acknowledged.
+    pub fn unacked_chunks(&self) -> usize {
+        self.out.len()
+    }
+
+    /// Bytes queued or in flight (counted against SO_SNDBUF).
+    pub fn buffered_send_bytes(&self) -> usize {
+        self.queue.bytes() + self.out.held_bytes()
+    }
+
+    /// True when nothing is queued or awaiting acknowledgement.
+    pub fn all_data_acked(&self) -> bool {
+        self.queue.is_empty() && self.out.is_empty()
+    }
+
+    /// Bytes the application may still queue.
+    pub fn send_space(&self) -> usize {
+        self.cfg.sndbuf.saturating_sub(self.buffered_send_bytes())
+    }
+
+    /// True if a message is ready for `recv`.
+    pub fn has_message(&self) -> bool {
+        self.rx.reasm.has_ready()
+    }
+
+    /// Our advertised receive window (§6.2): what the application has not taken.
+    fn a_rwnd(&self) -> u32 {
+        self.cfg.rcvbuf.saturating_sub(self.rx.reasm.buffered_bytes()) as u32
+    }
+
+    /// Queues a user message (§6.1). Messages larger than the send buffer
+    /// are taken when the buffer is empty, so they can still be sent.
+    pub fn send(&mut self, now: Instant, msg: OutMessage) -> Result<(), SendError> {
+        match self.state {
+            State::CookieWait(_) | State::CookieEchoed(_) | State::Established => {}
+            _ => return Err(SendError::Shutdown),
+        }
+        if msg.data.is_empty() {
+            return Err(SendError::Empty);
+        }
+        if msg.stream_id >= self.queue.streams() {
+            return Err(SendError::InvalidStream);
+        }
+        let held = self.buffered_send_bytes();
+        if held > 0 && held + msg.data.len() > self.cfg.sndbuf {
+            return Err(SendError::WouldBlock);
+        }
+        self.queue.push(msg);
+        self.burst_budget = self.cfg.max_burst.max(1);
+        let _ = now;
+        Ok(())
+    }
+
+    /// Takes the next complete message, in order per stream.
+    pub fn recv(&mut self) -> Option<Message> {
+        let before = self.a_rwnd();
+        let m = self.rx.reasm.pop_message()?;
+        // Window update (§6.2): tell a sender we were throttling that space opened.
+        let after = self.a_rwnd();
+        let mtu = self.paths[self.primary].mtu as u32;
+        if self.is_established() && before < self.rx.last_rwnd.max(mtu) && after >= self.rx.last_rwnd + 2 * mtu {
+            self.rx.sack_pending = true;
+            self.rx.sack_now = true;
+        }
+        Some(m)
+    }
+
+    /// Graceful shutdown (§9.2): SHUTDOWN once everything queued is acknowledged.
+    pub fn shutdown(&mut self, now: Instant) {
+        match self.state {
+            State::CookieWait(_) | State::CookieEchoed(_) => self.abort(now, b"shutdown before established"),
+            State::Established => {
+                self.state = State::ShutdownPending;
+                self.maybe_send_shutdown(now);
+            }
+            _ => {}
+        }
+    }
+
+    /// Aborts the association (§9.1), with a User-Initiated Abort cause.
+    pub fn abort(&mut self, _now: Instant, reason: &[u8]) {
+        if matches!(self.state, State::Closed) {
+            return;
+        }
+        let abort = crate::proto::wire::Abort {
+            t_bit: false,
+            causes: vec![ErrorCause::UserInitiatedAbort { reason: reason.to_vec() }],
+        };
+        self.control.queue.clear();
+        if !matches!(self.state, State::CookieWait(_)) || self.peer_vtag != 0 {
+            self.control.queue.push_back((None, Chunk::Abort(abort)));
+        }
+        self.close(CloseReason::LocalAbort);
+    }
+
+    /// Ends the association and reports it.
+    fn close(&mut self, reason: CloseReason) {
+        if matches!(self.state, State::Closed) {
+            return;
+        }
+        self.state = State::Closed;
+        self.t1 = None;
+        self.t2 = None;
+        self.rx.sack_timer = None;
+        for p in &mut self.paths {
+            p.t3 = None;
+            p.hb_due = None;
+        }
+        let mut unsent = Vec::new();
+        for c in self.out.drain() {
+            unsent.push(OutMessage { stream_id: c.stream_id, ppid: c.ppid, unordered: c.unordered, data: c.payload });
+        }
+        unsent.extend(self.queue.drain());
+        self.events.push_back(AssocEvent::Closed { reason, unsent });
+    }
+
+    /// Aborts because the peer broke the protocol.
+    fn protocol_violation(&mut self, info: &str) {
+        let abort = crate::proto::wire::Abort {
+            t_bit: false,
+            causes: vec![ErrorCause::ProtocolViolation { info: info.as_bytes().to_vec() }],
+        };
+        self.control.queue.clear();
+        self.control.queue.push_back((None, Chunk::Abort(abort)));
+        self.close(CloseReason::LocalAbort);
+    }
+
+    /// Next event for the socket layer.
+    pub fn poll_event(&mut self) -> Option<AssocEvent> {
+        self.events.pop_front()
+    }
+
+    /// Earliest timer deadline.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let mut t = [self.t1, self.t2, self.rx.sack_timer].into_iter().flatten().min();
+        for p in &self.paths {
+            for d in [p.t3, p.hb_due].into_iter().flatten() {
+                t = Some(t.map_or(d, |t: Instant| t.min(d)));
+            }
+        }
+        t
+    }
+
+    /// Fires every timer due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.burst_budget = self.cfg.max_burst.max(1);
+        if self.t1.is_some_and(|t| t <= now) {
+            self.t1 = None;
+            self.on_t1_expiry(now);
+        }
+        if self.t2.is_some_and(|t| t <= now) {
+            self.t2 = None;
+            self.on_t2_expiry(now);
+        }
+        if self.rx.sack_timer.is_some_and(|t| t <= now) {
+            self.rx.sack_timer = None;
+            self.rx.sack_now = true;
+        }
+        for i in 0..self.paths.len() {
+            if self.paths[i].t3.is_some_and(|t| t <= now) {
+                self.paths[i].t3 = None;
+                self.on_t3_expiry(now, i);
+            }
+            if self.paths[i].hb_due.is_some_and(|t| t <= now) {
+                self.on_heartbeat_timer(now, i);
+            }
+        }
+    }
+
+    /// Counts a timeout against the association (§8.1); closes it past the limit.
+    fn count_error(&mut self) -> bool {
+        self.error_count += 1;
+        if self.error_count > self.cfg.assoc_max_retrans {
+            self.close(CloseReason::TimedOut);
+            return true;
+        }
+        false
+    }
+
+    /// Counts a timeout against a path (§8.2) and the association.
+    fn count_path_error(&mut self, i: usize) -> bool {
+        let p = &mut self.paths[i];
+        p.error_count += 1;
+        if p.active && p.error_count > self.cfg.path_max_retrans {
+            p.active = false;
+            let addr = p.addr;
+            self.events.push_back(AssocEvent::PathChange { addr, up: false });
+        }
+        self.count_error()
+    }
+
+    /// A path got an acknowledgement: errors reset (§8.1, §8.2).
+    fn path_heard(&mut self, i: usize) {
+        self.error_count = 0;
+        let p = &mut self.paths[i];
+        p.error_count = 0;
+        if !p.active {
+            p.active = true;
+            let addr = p.addr;
+            self.events.push_back(AssocEvent::PathChange { addr, up: true });
+        }
+    }
+
+    /// Index of the path with peer address `ip`, learning its UDP port.
+    fn path_of(&mut self, from: SocketAddr) -> Option<usize> {
+        let i = self.paths.iter().position(|p| p.addr == from.ip())?;
+        if from.port() != 0 {
+            self.paths[i].udp_port = from.port();
+        }
+        Some(i)
+    }
+
+    /// Processes one decoded packet sent to us by `from` (UDP source).
+    pub fn handle_packet(&mut self, now: Instant, from: SocketAddr, packet: &Packet) {
+        self.stats.packets_received += 1;
+        self.burst_budget = self.cfg.max_burst.max(1);
+        let Some(path) = self.path_of(from) else { return };
+        if !self.verify_tag(packet) {
+            return;
+        }
+        let mut data_seen = false;
+        for chunk in &packet.chunks {
+            if matches!(self.state, State::Closed) {
+                break;
+            }
+            match chunk {
+                Chunk::Data(d) => {
+                    data_seen = true;
+                    self.on_data(now, path, d);
+                }
+                Chunk::Sack(s) => self.on_sack(now, s),
+                Chunk::InitAck(ia) => self.on_init_ack(now, ia),
+                Chunk::CookieAck => self.on_cookie_ack(now),
+                Chunk::Heartbeat(hb) => {
+                    let ack = Chunk::HeartbeatAck(hb.clone());
+                    self.control.queue.push_back((Some(path), ack));
+                }
+                Chunk::HeartbeatAck(hb) => self.on_heartbeat_ack(now, path, hb),
+                Chunk::Abort(a) => self.on_abort(a),
+                Chunk::Shutdown(s) => self.on_shutdown(now, s),
+                Chunk::ShutdownAck => self.on_shutdown_ack(now),
+                Chunk::ShutdownComplete(_) => self.on_shutdown_complete(),
+                Chunk::Error(e) => self.on_error(now, &e.causes),
+                Chunk::Unknown(u) => {
+                    if !self.on_unknown_chunk(u) {
+                        break;
+                    }
+                }
+                // INIT and COOKIE ECHO are routed through the endpoint, which
+                // owns the cookie secret; see `on_cookie_echo` / `init_answer`.
+                Chunk::Init(_) | Chunk::CookieEcho(_) => {}
+            }
+        }
+        if data_seen {
+            self.after_data_packet(now);
+        }
+    }
+
+    /// Verification-tag rules of §8.5 and §8.5.1.
+    fn verify_tag(&self, packet: &Packet) -> bool {
+        let vt = packet.verification_tag;
+        match packet.chunks.first() {
+            Some(Chunk::Abort(a)) => {
+                let expect = if a.t_bit { self.peer_vtag } else { self.local_vtag };
+                vt == expect && (expect != 0 || !a.t_bit)
+            }
+            Some(Chunk::ShutdownComplete(c)) => vt == if c.t_bit { self.peer_vtag } else { self.local_vtag },
+            // A SHUTDOWN ACK in COOKIE-WAIT/ECHOED is out of the blue (§8.5.1 E):
+            // the endpoint answers it, we ignore it.
+            Some(Chunk::ShutdownAck) if !self.is_established() => false,
+            Some(Chunk::Init(_)) => vt == 0,
+            // Cookie echo tags are checked against the cookie by the endpoint.
+            Some(Chunk::CookieEcho(_)) => true,
+            _ => vt == self.local_vtag,
+        }
+    }
+
+    /// Unknown chunk types (§3.2): returns false to stop processing the packet.
+    fn on_unknown_chunk(&mut self, u: &crate::proto::wire::UnknownChunk) -> bool {
+        let action = crate::proto::wire::UnknownAction::for_chunk_type(u.chunk_type);
+        if action.reports() {
+            let chunk = Chunk::Unknown(u.clone()).to_bytes();
+            let err = crate::proto::wire::ErrorChunk { causes: vec![ErrorCause::UnrecognizedChunkType { chunk }] };
+            self.control.queue.push_back((None, Chunk::Error(err)));
+        }
+        !action.stops()
+    }
+
+    fn on_abort(&mut self, a: &crate::proto::wire::Abort) {
+        let reason = match self.state {
+            State::CookieWait(_) | State::CookieEchoed(_) => CloseReason::Refused,
+            _ => CloseReason::PeerAbort(a.causes.clone()),
+        };
+        self.control.queue.clear();
+        self.close(reason);
+    }
+
+    fn on_error(&mut self, now: Instant, causes: &[ErrorCause]) {
+        if let State::CookieEchoed(_) = self.state
+            && let Some(ErrorCause::StaleCookie { staleness_us }) =
+                causes.iter().find(|c| matches!(c, ErrorCause::StaleCookie { .. }))
+        {
+            self.on_stale_cookie(now, *staleness_us);
+            return;
+        }
+        self.events.push_back(AssocEvent::RemoteError(causes.to_vec()));
+    }
+
+    fn on_t3_expiry(&mut self, now: Instant, i: usize) {
+        if self.out.has_outstanding_on(i) {
+            self.stats.t3_expiries += 1;
+            let marked = self.out.on_t3_expiry(i, &mut self.paths);
+            let p = &mut self.paths[i];
+            let mtu = p.mtu;
+            p.cc.on_timeout(mtu);
+            p.rto.back_off();
+            if marked > 0 && self.count_path_error(i) {
+                return;
+            }
+            self.start_t3(now, i);
+        }
+    }
+
+    fn start_t3(&mut self, now: Instant, i: usize) {
+        let p = &mut self.paths[i];
+        p.t3 = Some(now + p.rto.rto());
+    }
+
+    /// Current RTO of the primary path.
+    fn rto(&self) -> Duration {
+        self.paths[self.primary].rto.rto()
+    }
+}
+
+#[cfg(test)]
+mod tests;

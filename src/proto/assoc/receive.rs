@@ -1,0 +1,150 @@
+//! DATA reception and SACK generation (§6.2, §6.7), and SACK processing on
+//! the send side (§6.2.1).
+
+use std::time::Instant;
+
+use super::rx::TsnStatus;
+use super::{Association, State};
+use crate::proto::serial::Tsn;
+use crate::proto::wire::{Abort, Chunk, DataChunk, ErrorCause, ErrorChunk, Sack};
+
+/// Most gap blocks and duplicate TSNs reported in one SACK, so that it fits
+/// a minimum-MTU packet.
+const MAX_GAP_BLOCKS: usize = 64;
+const MAX_DUPS: usize = 32;
+/// How far past the cumulative TSN we track out-of-order data.
+const MAX_TSN_AHEAD: u32 = 1 << 20;
+
+impl Association {
+    /// One DATA chunk (§6.2).
+    pub(super) fn on_data(&mut self, _now: Instant, path: usize, d: &DataChunk) {
+        if !self.is_established() {
+            return;
+        }
+        if matches!(self.state, State::ShutdownReceived | State::ShutdownAckSent) {
+            // The peer promised no more new data (§9.2).
+            return;
+        }
+        self.stats.data_chunks_received += 1;
+        self.rx.last_data_path = path;
+        let tsn = Tsn(d.tsn);
+        if d.payload.is_empty() {
+            let abort = Abort { t_bit: false, causes: vec![ErrorCause::NoUserData { tsn: d.tsn }] };
+            self.control.queue.clear();
+            self.control.queue.push_back((None, Chunk::Abort(abort)));
+            self.close(super::CloseReason::LocalAbort);
+            return;
+        }
+        self.rx.sack_pending = true;
+        if d.immediate {
+            self.rx.sack_now = true;
+        }
+        let cum = self.rx.tracker.cum_tsn();
+        if tsn.gt(cum) && tsn.since(cum) > MAX_TSN_AHEAD {
+            return;
+        }
+        // Receive buffer full: drop what would extend past the highest TSN
+        // seen; fill gaps still (§6.2).
+        if self.a_rwnd() == 0
+            && tsn.gt(self.rx.tracker.highest_received())
+            && !self.rx.tracker.is_received(tsn)
+        {
+            self.rx.sack_now = true;
+            return;
+        }
+        match self.rx.tracker.on_tsn(tsn) {
+            TsnStatus::Duplicate => {
+                self.stats.duplicate_tsns += 1;
+                self.rx.sack_now = true;
+            }
+            TsnStatus::New => {
+                if d.stream_id >= self.inbound_streams {
+                    // Acknowledge and drop, and tell the peer (§6.5).
+                    let err = ErrorChunk { causes: vec![ErrorCause::InvalidStreamIdentifier { stream_id: d.stream_id }] };
+                    self.control.queue.push_back((None, Chunk::Error(err)));
+                    self.rx.sack_now = true;
+                } else {
+                    self.rx.reasm.insert(d.clone());
+                }
+            }
+        }
+    }
+
+    /// After a packet with DATA: decide between immediate and delayed SACK (§6.2).
+    pub(super) fn after_data_packet(&mut self, now: Instant) {
+        if !self.rx.sack_pending {
+            return;
+        }
+        self.rx.unacked_packets += 1;
+        if self.rx.tracker.has_gaps()
+            || self.rx.unacked_packets >= self.cfg.sack_freq
+            || matches!(self.state, State::ShutdownSent)
+        {
+            self.rx.sack_now = true;
+        }
+        if matches!(self.state, State::ShutdownSent) {
+            // §9.2: answer DATA in SHUTDOWN-SENT with SACK and SHUTDOWN at once.
+            self.control.queue.retain(|(_, c)| !matches!(c, Chunk::Shutdown(_)));
+            let s = crate::proto::wire::Shutdown { cum_tsn_ack: self.rx.tracker.cum_tsn().0 };
+            self.control.queue.push_back((None, Chunk::Shutdown(s)));
+        }
+        if !self.rx.sack_now && self.rx.sack_timer.is_none() {
+            self.rx.sack_timer = Some(now + self.cfg.sack_delay);
+        }
+    }
+
+    /// The SACK to send now; clears the pending state.
+    pub(super) fn take_sack(&mut self) -> Sack {
+        self.rx.sack_pending = false;
+        self.rx.sack_now = false;
+        self.rx.unacked_packets = 0;
+        self.rx.sack_timer = None;
+        let a_rwnd = self.a_rwnd();
+        self.rx.last_rwnd = a_rwnd;
+        self.stats.sacks_sent += 1;
+        Sack {
+            cum_tsn_ack: self.rx.tracker.cum_tsn().0,
+            a_rwnd,
+            gap_blocks: self.rx.tracker.gap_blocks(MAX_GAP_BLOCKS),
+            dup_tsns: self.rx.tracker.take_dups(MAX_DUPS),
+        }
+    }
+
+    /// A SACK from the peer (§6.2.1).
+    pub(super) fn on_sack(&mut self, now: Instant, s: &Sack) {
+        if !self.is_established() {
+            return;
+        }
+        let outcome = match self.out.on_sack(s, &mut self.paths, now) {
+            Ok(o) => o,
+            Err(_) => {
+                self.protocol_violation("SACK acknowledges an unsent TSN");
+                return;
+            }
+        };
+        if Tsn(s.cum_tsn_ack).lt(self.out.cum_ack()) {
+            return;
+        }
+        // §6.2.1: peer rwnd is a_rwnd less what is still in flight.
+        self.peer_rwnd = s.a_rwnd.saturating_sub(self.out.in_flight_bytes() as u32);
+        if let Some((p, rtt)) = outcome.rtt {
+            self.paths[p].rto.on_rtt(rtt);
+        }
+        for &p in &outcome.acked_paths {
+            self.path_heard(p);
+        }
+        if outcome.fast_retransmit {
+            self.stats.fast_retransmits += 1;
+        }
+        for i in 0..self.paths.len() {
+            if !self.out.has_outstanding_on(i) {
+                self.paths[i].t3 = None;
+            } else if outcome.cum_advanced || self.paths[i].t3.is_none() {
+                self.start_t3(now, i);
+            }
+        }
+        if outcome.all_acked {
+            self.on_all_acked(now);
+        }
+    }
+}

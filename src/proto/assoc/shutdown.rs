@@ -1,0 +1,110 @@
+//! Graceful shutdown (§9.2).
+
+use std::time::Instant;
+
+use super::{AssocEvent, Association, CloseReason, State};
+use crate::proto::serial::Tsn;
+use crate::proto::wire::{Chunk, Shutdown, ShutdownComplete};
+
+impl Association {
+    /// Everything we sent is acknowledged: move a pending shutdown along.
+    pub(super) fn on_all_acked(&mut self, now: Instant) {
+        if !self.queue.is_empty() {
+            return;
+        }
+        match self.state {
+            State::ShutdownPending => self.maybe_send_shutdown(now),
+            State::ShutdownReceived => self.send_shutdown_ack(now),
+            _ => {}
+        }
+    }
+
+    /// In SHUTDOWN-PENDING with nothing outstanding: send SHUTDOWN, start T2.
+    pub(super) fn maybe_send_shutdown(&mut self, now: Instant) {
+        if matches!(self.state, State::ShutdownPending) && self.all_data_acked() {
+            self.state = State::ShutdownSent;
+            self.queue_shutdown();
+            self.t2 = Some(now + self.rto());
+        }
+    }
+
+    fn queue_shutdown(&mut self) {
+        self.control.queue.retain(|(_, c)| !matches!(c, Chunk::Shutdown(_)));
+        let s = Shutdown { cum_tsn_ack: self.rx.tracker.cum_tsn().0 };
+        self.control.queue.push_back((None, Chunk::Shutdown(s)));
+        // The SHUTDOWN carries the cumulative ack; a separate SACK is moot.
+        self.rx.sack_pending = false;
+        self.rx.sack_now = false;
+        self.rx.sack_timer = None;
+    }
+
+    fn send_shutdown_ack(&mut self, now: Instant) {
+        self.state = State::ShutdownAckSent;
+        self.control.queue.push_back((None, Chunk::ShutdownAck));
+        self.t2 = Some(now + self.rto());
+    }
+
+    /// SHUTDOWN from the peer.
+    pub(super) fn on_shutdown(&mut self, now: Instant, s: &Shutdown) {
+        // Its cumulative TSN acknowledges our data like a SACK (§9.2).
+        if self.is_established() && Tsn(s.cum_tsn_ack).ge(self.out.cum_ack()) {
+            let sack = crate::proto::wire::Sack {
+                cum_tsn_ack: s.cum_tsn_ack,
+                a_rwnd: self.peer_rwnd.saturating_add(self.out.in_flight_bytes() as u32),
+                gap_blocks: vec![],
+                dup_tsns: vec![],
+            };
+            self.on_sack(now, &sack);
+        }
+        match self.state {
+            State::Established | State::ShutdownPending => {
+                self.state = State::ShutdownReceived;
+                self.events.push_back(AssocEvent::PeerShutdown);
+                if self.all_data_acked() {
+                    self.send_shutdown_ack(now);
+                }
+            }
+            State::ShutdownSent => {
+                // Both sides shut down at once.
+                self.events.push_back(AssocEvent::PeerShutdown);
+                self.send_shutdown_ack(now);
+            }
+            _ => {}
+        }
+    }
+
+    /// SHUTDOWN ACK: answer SHUTDOWN COMPLETE and close.
+    pub(super) fn on_shutdown_ack(&mut self, _now: Instant) {
+        if matches!(self.state, State::ShutdownSent | State::ShutdownAckSent) {
+            self.control.queue.clear();
+            self.control.queue.push_back((None, Chunk::ShutdownComplete(ShutdownComplete { t_bit: false })));
+            self.close(CloseReason::Graceful);
+        }
+    }
+
+    /// SHUTDOWN COMPLETE: done.
+    pub(super) fn on_shutdown_complete(&mut self) {
+        if matches!(self.state, State::ShutdownAckSent) {
+            self.control.queue.clear();
+            self.close(CloseReason::Graceful);
+        }
+    }
+
+    /// T2-shutdown expiry: resend SHUTDOWN or SHUTDOWN ACK (§9.2).
+    pub(super) fn on_t2_expiry(&mut self, now: Instant) {
+        let i = self.primary;
+        self.paths[i].rto.back_off();
+        if self.count_path_error(i) {
+            return;
+        }
+        match self.state {
+            State::ShutdownSent => self.queue_shutdown(),
+            State::ShutdownAckSent => {
+                self.control.queue.retain(|(_, c)| !matches!(c, Chunk::ShutdownAck));
+                self.control.queue.push_back((None, Chunk::ShutdownAck));
+            }
+            _ => return,
+        }
+        self.t2 = Some(now + self.rto());
+    }
+}

@@ -1,0 +1,159 @@
+//! Packet assembly: control chunks, SACK, retransmissions and new DATA
+//! bundled into packets no larger than the path MTU (§6.10), under the
+//! congestion window, the peer's window (§6.1) and Max.Burst.
+
+use std::time::Instant;
+
+use super::{Association, State};
+use crate::proto::Transmit;
+use crate::proto::wire::{Chunk, DataChunk, Packet};
+
+/// Common header plus DATA chunk header.
+const DATA_OVERHEAD: usize = 12 + 16;
+
+impl Association {
+    /// The next packet to send, if any.
+    pub fn poll_transmit(&mut self, now: Instant) -> Option<Transmit> {
+        let path = self.control.queue.front().and_then(|(p, _)| *p).unwrap_or(self.primary);
+        let path = path.min(self.paths.len() - 1);
+        let mtu = self.paths[path].mtu;
+        let mut chunks: Vec<Chunk> = Vec::new();
+        let mut size = Packet::HEADER_LEN;
+        let mut vtag = self.peer_vtag;
+        let mut alone = false;
+
+        while let Some((p, c)) = self.control.queue.front() {
+            if p.is_some_and(|p| p != path) {
+                break;
+            }
+            let must_be_alone = matches!(c, Chunk::Init(_) | Chunk::ShutdownComplete(_));
+            if (must_be_alone && !chunks.is_empty()) || (size + c.encoded_len() > mtu && !chunks.is_empty()) {
+                break;
+            }
+            let Some((_, c)) = self.control.queue.pop_front() else { break };
+            size += c.encoded_len();
+            if let Chunk::Init(_) = c {
+                vtag = 0;
+            }
+            if let Chunk::Abort(_) = c {
+                // ABORT goes last; nothing else follows it.
+                chunks.push(c);
+                alone = true;
+                break;
+            }
+            chunks.push(c);
+            if must_be_alone {
+                alone = true;
+                break;
+            }
+        }
+
+        let data_ok = !alone && matches!(self.state, State::Established | State::ShutdownPending | State::ShutdownReceived);
+        let wants_data = data_ok && (self.out.first_marked(false).is_some() || self.can_send_new(path));
+        if !alone
+            && self.is_established()
+            && self.rx.sack_pending
+            && (self.rx.sack_now || wants_data || !chunks.is_empty())
+        {
+            let sack = Chunk::Sack(self.take_sack());
+            if size + sack.encoded_len() <= mtu || chunks.is_empty() {
+                size += sack.encoded_len();
+                chunks.insert(chunks.iter().take_while(|c| matches!(c, Chunk::CookieAck)).count(), sack);
+            } else {
+                self.rx.sack_pending = true;
+                self.rx.sack_now = true;
+            }
+        }
+
+        let mut new_data: Vec<DataChunk> = Vec::new();
+        if data_ok {
+            self.fill_retransmissions(now, path, mtu, &mut size, &mut chunks);
+            self.fill_new_data(path, mtu, &mut size, &mut new_data);
+        }
+        if chunks.is_empty() && new_data.is_empty() {
+            return None;
+        }
+        let first_new = chunks.len();
+        chunks.extend(new_data.into_iter().map(Chunk::Data));
+        let packet = Packet { src_port: self.local_port, dst_port: self.peer_port, verification_tag: vtag, chunks };
+        let payload = packet.encode();
+        let sent_new = packet.chunks.len() > first_new;
+        for c in packet.chunks.into_iter().skip(first_new) {
+            if let Chunk::Data(d) = c {
+                self.out.push_new(d, &mut self.paths[path], path, now);
+                self.stats.data_chunks_sent += 1;
+            }
+        }
+        if sent_new {
+            self.burst_budget = self.burst_budget.saturating_sub(1);
+            self.paths[path].last_data_sent = Some(now);
+        }
+        if self.out.has_outstanding_on(path) && self.paths[path].t3.is_none() {
+            self.start_t3(now, path);
+        }
+        self.stats.packets_sent += 1;
+        let p = &self.paths[path];
+        Some(Transmit { dst: p.udp_dest(), src: None, payload })
+    }
+
+    /// May new data go to `path` now (cwnd, peer window, burst)?
+    fn can_send_new(&self, path: usize) -> bool {
+        let p = &self.paths[path];
+        let Some(len) = self.queue.peek_len(p.mtu - DATA_OVERHEAD) else { return false };
+        self.burst_budget > 0
+            && p.flight_size < p.cc.cwnd
+            && (self.peer_rwnd as usize >= len || self.out.in_flight_bytes() == 0)
+    }
+
+    fn fill_retransmissions(&mut self, now: Instant, path: usize, mtu: usize, size: &mut usize, chunks: &mut Vec<Chunk>) {
+        // Fast retransmit may exceed cwnd for one packet (§7.2.4); T3 ones may not.
+        let mut fast_packet = false;
+        while let Some(i) = self.out.first_marked(false) {
+            let Some(s) = self.out.get(i) else { break };
+            let p = &self.paths[path];
+            if s.fast && chunks.iter().all(|c| !matches!(c, Chunk::Data(_))) {
+                fast_packet = true;
+            }
+            if !fast_packet && p.flight_size >= p.cc.cwnd {
+                break;
+            }
+            let c = Chunk::Data(s.chunk.clone());
+            if *size + c.encoded_len() > mtu {
+                break;
+            }
+            *size += c.encoded_len();
+            chunks.push(c);
+            self.out.retransmitted(i, &mut self.paths[path], path, now);
+            self.stats.retransmitted_chunks += 1;
+        }
+    }
+
+    fn fill_new_data(&mut self, path: usize, mtu: usize, size: &mut usize, out: &mut Vec<DataChunk>) {
+        let max_payload = mtu - DATA_OVERHEAD;
+        let mut flight = self.paths[path].flight_size;
+        let mut in_flight_total = self.out.in_flight_bytes();
+        let mut next_tsn = self.out.next_tsn();
+        loop {
+            let Some(len) = self.queue.peek_len(max_payload) else { break };
+            let p = &self.paths[path];
+            if self.burst_budget == 0 || flight >= p.cc.cwnd {
+                break;
+            }
+            if (self.peer_rwnd as usize) < len && in_flight_total > 0 {
+                break;
+            }
+            let padded = 16 + len.next_multiple_of(4);
+            if *size + padded > mtu {
+                break;
+            }
+            let Some(mut d) = self.queue.next_chunk(max_payload) else { break };
+            d.tsn = next_tsn.0;
+            next_tsn = next_tsn.next();
+            *size += padded;
+            flight += d.payload.len();
+            in_flight_total += d.payload.len();
+            self.peer_rwnd = self.peer_rwnd.saturating_sub(d.payload.len() as u32);
+            out.push(d);
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! Protocol parameters (RFC 9260 §16) and per-socket settings.
+
+use std::time::Duration;
+
+/// Settings shared by an endpoint's associations. Defaults follow RFC 9260
+/// §16 for the protocol constants and Linux for socket-level sizes.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// RTO.Initial.
+    pub rto_initial: Duration,
+    /// RTO.Min.
+    pub rto_min: Duration,
+    /// RTO.Max.
+    pub rto_max: Duration,
+    /// Max.Init.Retransmits.
+    pub max_init_retransmits: u32,
+    /// Association.Max.Retrans.
+    pub assoc_max_retrans: u32,
+    /// Path.Max.Retrans.
+    pub path_max_retrans: u32,
+    /// Valid.Cookie.Life.
+    pub valid_cookie_life: Duration,
+    /// HB.interval (heartbeats off when `None`).
+    pub hb_interval: Option<Duration>,
+    /// Delayed SACK timeout (§6.2: at most 500 ms, 200 ms recommended).
+    pub sack_delay: Duration,
+    /// Send a SACK for at least every this many packets carrying DATA.
+    pub sack_freq: u32,
+    /// Max.Burst (§7.2.4); 0 disables the limit.
+    pub max_burst: u32,
+    /// Path MTU assumed for new paths, in bytes of IP packet.
+    pub pmtu: usize,
+    /// Bytes of IP+UDP header in front of each SCTP packet on an IPv4 path
+    /// (UDP encapsulation, RFC 6951).
+    pub overhead_v4: usize,
+    /// The same for IPv6 paths.
+    pub overhead_v6: usize,
+    /// Receive buffer: the advertised window is what is left of it.
+    pub rcvbuf: usize,
+    /// Send buffer: `send` refuses messages past it.
+    pub sndbuf: usize,
+    /// Streams asked for in INIT (sinit_num_ostreams).
+    pub outbound_streams: u16,
+    /// Most inbound streams accepted (sinit_max_instreams).
+    pub max_inbound_streams: u16,
+    /// Disable the Nagle-like delay of small messages (SCTP_NODELAY).
+    pub nodelay: bool,
+    /// Most associations waiting in an endpoint's accept queue.
+    pub backlog: usize,
+    /// Most associations an endpoint holds at once.
+    pub max_associations: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            rto_initial: Duration::from_secs(1),
+            rto_min: Duration::from_secs(1),
+            rto_max: Duration::from_secs(60),
+            max_init_retransmits: 8,
+            assoc_max_retrans: 10,
+            path_max_retrans: 5,
+            valid_cookie_life: Duration::from_secs(60),
+            hb_interval: Some(Duration::from_secs(30)),
+            sack_delay: Duration::from_millis(200),
+            sack_freq: 2,
+            max_burst: 4,
+            pmtu: 1500,
+            overhead_v4: 20 + 8,
+            overhead_v6: 40 + 8,
+            rcvbuf: 212_992,
+            sndbuf: 212_992,
+            outbound_streams: 10,
+            max_inbound_streams: 65535,
+            nodelay: false,
+            backlog: 128,
+            max_associations: 65536,
+        }
+    }
+}

@@ -1,0 +1,459 @@
+//! An SCTP endpoint (one local port): demultiplexes packets to its
+//! associations, answers INIT statelessly with a signed cookie (§5.1.3),
+//! creates associations from valid COOKIE ECHOs, handles out-of-the-blue
+//! packets (§8.4) and keeps the accept queue. It holds any number of
+//! associations, so one-to-one and one-to-many sockets both sit on it.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::proto::Transmit;
+use crate::proto::assoc::handshake::{CookieOutcome, InitAnswer, init_is_valid};
+use crate::proto::assoc::rx::Message;
+use crate::proto::assoc::tx::OutMessage;
+use crate::proto::assoc::{AssocEvent, AssocId, Association, SendError};
+use crate::proto::config::Config;
+use crate::proto::cookie::{CookieData, CookieError, Rng};
+use crate::proto::wire::{
+    Abort, Chunk, ErrorCause, ErrorChunk, Init, Packet, Param, ShutdownComplete, UnknownAction,
+};
+
+/// Association ids are unique in the process, as `sctp_assoc_t` must be.
+static NEXT_ASSOC_ID: AtomicU32 = AtomicU32::new(1);
+
+fn next_assoc_id() -> AssocId {
+    loop {
+        let id = NEXT_ASSOC_ID.fetch_add(1, Ordering::Relaxed);
+        // 0..=2 are SCTP_FUTURE_ASSOC / CURRENT_ASSOC / ALL_ASSOC in the socket API.
+        if id > 2 {
+            return id;
+        }
+    }
+}
+
+/// Why `connect` failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConnectError {
+    /// An association with that peer exists already (EISCONN).
+    AlreadyConnected,
+    /// The association limit is reached (EAGAIN / ENOBUFS).
+    TooMany,
+    /// Port 0 or an unspecified address (EINVAL).
+    InvalidAddress,
+}
+
+/// Counters of packets the endpoint itself dealt with.
+#[derive(Clone, Debug, Default)]
+pub struct EndpointStats {
+    pub malformed: u64,
+    pub bad_checksum: u64,
+    pub out_of_the_blue: u64,
+    pub init_acks_sent: u64,
+    pub cookies_rejected: u64,
+    pub stale_cookies: u64,
+}
+
+/// One local SCTP port and its associations.
+#[derive(Debug)]
+pub struct Endpoint {
+    cfg: Config,
+    local_port: u16,
+    secret: [u8; 32],
+    rng: Rng,
+    epoch: Instant,
+    listening: bool,
+    assocs: BTreeMap<AssocId, Association>,
+    by_peer: HashMap<(IpAddr, u16), AssocId>,
+    accept_queue: VecDeque<AssocId>,
+    outbox: VecDeque<Transmit>,
+    events: VecDeque<(AssocId, AssocEvent)>,
+    stats: EndpointStats,
+}
+
+impl std::fmt::Debug for Rng {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Rng")
+    }
+}
+
+impl Endpoint {
+    /// An endpoint on `local_port`; `seed` keys its cookie secret, tags and TSNs.
+    pub fn new(cfg: Config, local_port: u16, seed: [u8; 32], now: Instant) -> Endpoint {
+        let mut rng = Rng::new(seed);
+        Endpoint {
+            cfg,
+            local_port,
+            secret: rng.key(),
+            rng,
+            epoch: now,
+            listening: false,
+            assocs: BTreeMap::new(),
+            by_peer: HashMap::new(),
+            accept_queue: VecDeque::new(),
+            outbox: VecDeque::new(),
+            events: VecDeque::new(),
+            stats: EndpointStats::default(),
+        }
+    }
+
+    /// The local SCTP port.
+    pub fn local_port(&self) -> u16 {
+        self.local_port
+    }
+
+    /// Settings for new associations.
+    pub fn config_mut(&mut self) -> &mut Config {
+        &mut self.cfg
+    }
+
+    /// Accept (or stop accepting) inbound associations.
+    pub fn listen(&mut self, on: bool) {
+        self.listening = on;
+    }
+
+    /// True while accepting inbound associations.
+    pub fn is_listening(&self) -> bool {
+        self.listening
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> &EndpointStats {
+        &self.stats
+    }
+
+    /// An association by id.
+    pub fn assoc(&self, id: AssocId) -> Option<&Association> {
+        self.assocs.get(&id)
+    }
+
+    /// An association by id, mutably.
+    pub fn assoc_mut(&mut self, id: AssocId) -> Option<&mut Association> {
+        self.assocs.get_mut(&id)
+    }
+
+    /// Ids of every association held.
+    pub fn assoc_ids(&self) -> impl Iterator<Item = AssocId> + '_ {
+        self.assocs.keys().copied()
+    }
+
+    /// The association with a peer (IP, SCTP port), if any.
+    pub fn find(&self, peer: SocketAddr) -> Option<AssocId> {
+        self.by_peer.get(&(peer.ip(), peer.port())).copied()
+    }
+
+    /// Next inbound association ready to be accepted.
+    pub fn accept(&mut self) -> Option<AssocId> {
+        self.accept_queue.pop_front()
+    }
+
+    /// Forgets a closed association (the socket layer is done with it).
+    pub fn release(&mut self, id: AssocId) {
+        if let Some(a) = self.assocs.remove(&id) {
+            self.unmap(&a, id);
+        }
+        self.accept_queue.retain(|&x| x != id);
+    }
+
+    fn unmap(&mut self, a: &Association, id: AssocId) {
+        let port = a.peer_port();
+        for ip in a.peer_addrs() {
+            if self.by_peer.get(&(ip, port)) == Some(&id) {
+                self.by_peer.remove(&(ip, port));
+            }
+        }
+    }
+
+    fn micros_since_epoch(&self, now: Instant) -> u64 {
+        now.saturating_duration_since(self.epoch).as_micros() as u64
+    }
+
+    fn fork_rng(&mut self) -> Rng {
+        Rng::new(self.rng.key())
+    }
+
+    /// Starts an association to `peer` (IP and SCTP port); its packets go to
+    /// UDP port `udp_port` until the peer's own packets say otherwise.
+    pub fn connect(&mut self, now: Instant, peer: SocketAddr, udp_port: u16) -> Result<AssocId, ConnectError> {
+        if peer.port() == 0 || peer.ip().is_unspecified() || udp_port == 0 {
+            return Err(ConnectError::InvalidAddress);
+        }
+        if self.find(peer).is_some() {
+            return Err(ConnectError::AlreadyConnected);
+        }
+        if self.assocs.len() >= self.cfg.max_associations {
+            return Err(ConnectError::TooMany);
+        }
+        let id = next_assoc_id();
+        let rng = self.fork_rng();
+        let a = Association::connect(id, self.cfg.clone(), rng, now, self.local_port, peer, udp_port);
+        self.by_peer.insert((peer.ip(), peer.port()), id);
+        self.assocs.insert(id, a);
+        Ok(id)
+    }
+
+    /// Queues a message on an association.
+    pub fn send(&mut self, now: Instant, id: AssocId, msg: OutMessage) -> Result<(), SendError> {
+        self.assocs.get_mut(&id).ok_or(SendError::Shutdown)?.send(now, msg)
+    }
+
+    /// Takes the next received message of an association.
+    pub fn recv(&mut self, id: AssocId) -> Option<Message> {
+        self.assocs.get_mut(&id)?.recv()
+    }
+
+    /// Processes one UDP datagram from `from` carrying an SCTP packet.
+    pub fn handle(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]) {
+        let packet = match Packet::decode(datagram) {
+            Ok(p) => p,
+            Err(crate::proto::wire::WireError::BadChecksum) => {
+                self.stats.bad_checksum += 1;
+                return;
+            }
+            Err(_) => {
+                self.stats.malformed += 1;
+                return;
+            }
+        };
+        if packet.dst_port != self.local_port || packet.src_port == 0 || packet.chunks.is_empty() {
+            self.stats.malformed += 1;
+            return;
+        }
+        let existing = self.by_peer.get(&(from.ip(), packet.src_port)).copied();
+        match packet.chunks.first() {
+            Some(Chunk::Init(init)) => {
+                // INIT must be alone with a zero tag (§6.10, §8.5.1 A).
+                if packet.chunks.len() == 1 && packet.verification_tag == 0 {
+                    let init = init.clone();
+                    self.on_init(now, from, packet.src_port, &init, existing);
+                }
+            }
+            Some(Chunk::CookieEcho(ce)) => {
+                let cookie = ce.cookie.clone();
+                self.on_cookie_echo(now, from, packet, &cookie, existing);
+            }
+            _ => match existing {
+                Some(id) => {
+                    if let Some(a) = self.assocs.get_mut(&id) {
+                        a.handle_packet(now, from, &packet);
+                    }
+                }
+                None => self.out_of_the_blue(from, &packet),
+            },
+        }
+    }
+
+    /// §8.4: answer packets that belong to no association.
+    fn out_of_the_blue(&mut self, from: SocketAddr, packet: &Packet) {
+        self.stats.out_of_the_blue += 1;
+        let mut reply = None;
+        for c in &packet.chunks {
+            match c {
+                Chunk::Abort(_) | Chunk::ShutdownComplete(_) | Chunk::CookieAck => return,
+                Chunk::Error(e) if e.causes.iter().any(|c| matches!(c, ErrorCause::StaleCookie { .. })) => return,
+                Chunk::ShutdownAck => {
+                    reply = Some(Chunk::ShutdownComplete(ShutdownComplete { t_bit: true }));
+                }
+                _ => {}
+            }
+        }
+        let chunk = reply.unwrap_or(Chunk::Abort(Abort { t_bit: true, causes: vec![] }));
+        self.reply(from, packet.src_port, packet.verification_tag, chunk);
+    }
+
+    fn reply(&mut self, to: SocketAddr, peer_port: u16, vtag: u32, chunk: Chunk) {
+        let p = Packet { src_port: self.local_port, dst_port: peer_port, verification_tag: vtag, chunks: vec![chunk] };
+        self.outbox.push_back(Transmit { dst: to, src: None, payload: p.encode() });
+    }
+
+    /// INIT: stateless INIT ACK (§5.1 B), or the collision answers of §5.2.
+    fn on_init(&mut self, now: Instant, from: SocketAddr, peer_port: u16, init: &Init, existing: Option<AssocId>) {
+        if init.initiate_tag == 0 {
+            return; // §3.3.2: silently discard.
+        }
+        if !init_is_valid(init) {
+            let abort = Abort { t_bit: false, causes: vec![ErrorCause::InvalidMandatoryParameter] };
+            self.reply(from, peer_port, init.initiate_tag, Chunk::Abort(abort));
+            return;
+        }
+        if let Some(Param::HostNameAddress(name)) =
+            init.params.iter().find(|p| matches!(p, Param::HostNameAddress(_)))
+        {
+            // Host names are deprecated (§5.1.2): refuse as unresolvable.
+            let mut address = Vec::new();
+            Param::HostNameAddress(name.clone()).encode(&mut address);
+            let abort = Abort { t_bit: false, causes: vec![ErrorCause::UnresolvableAddress { address }] };
+            self.reply(from, peer_port, init.initiate_tag, Chunk::Abort(abort));
+            return;
+        }
+        let answer = match existing.and_then(|id| self.assocs.get_mut(&id)) {
+            Some(a) => a.init_answer(),
+            None if self.listening => InitAnswer::InitAck {
+                local_vtag: self.rng.nonzero_u32(),
+                local_tsn: self.rng.u32(),
+                local_tie: 0,
+                peer_tie: 0,
+            },
+            None => {
+                // Nobody listens: refuse, as Linux does (ECONNREFUSED at the peer).
+                self.reply(from, peer_port, init.initiate_tag, Chunk::Abort(Abort::default()));
+                return;
+            }
+        };
+        let InitAnswer::InitAck { local_vtag, local_tsn, local_tie, peer_tie } = answer else { return };
+        let outbound = self.cfg.outbound_streams.min(init.inbound_streams);
+        let inbound = init.outbound_streams.min(self.cfg.max_inbound_streams);
+        let cookie = CookieData {
+            created_us: self.micros_since_epoch(now),
+            lifetime_ms: Association::cookie_life(&self.cfg, init).as_millis().min(u128::from(u32::MAX)) as u32,
+            local_port: self.local_port,
+            peer_port,
+            local_vtag,
+            peer_vtag: init.initiate_tag,
+            local_initial_tsn: local_tsn,
+            peer_initial_tsn: init.initial_tsn,
+            peer_rwnd: init.a_rwnd,
+            local_tie_tag: local_tie,
+            peer_tie_tag: peer_tie,
+            outbound_streams: outbound,
+            inbound_streams: inbound,
+            peer_udp_port: from.port(),
+            peer_addrs: vec![from.ip()],
+        };
+        let mut params = vec![Param::StateCookie(cookie.seal(&self.secret))];
+        for p in &init.params {
+            if let Param::Unknown { param_type, .. } = p {
+                let action = UnknownAction::for_param_type(*param_type);
+                if action.reports() {
+                    let mut tlv = Vec::new();
+                    p.encode(&mut tlv);
+                    params.push(Param::UnrecognizedParameter(tlv));
+                }
+                if action.stops() {
+                    break;
+                }
+            }
+        }
+        let ack = Init {
+            initiate_tag: local_vtag,
+            a_rwnd: self.cfg.rcvbuf as u32,
+            outbound_streams: outbound,
+            inbound_streams: inbound,
+            initial_tsn: local_tsn,
+            params,
+        };
+        self.stats.init_acks_sent += 1;
+        self.reply(from, peer_port, init.initiate_tag, Chunk::InitAck(ack));
+    }
+
+    /// COOKIE ECHO: validate, then create or update the association (§5.1 D, §5.2.4).
+    fn on_cookie_echo(&mut self, now: Instant, from: SocketAddr, mut packet: Packet, cookie: &[u8], existing: Option<AssocId>) {
+        let c = match CookieData::open(cookie, &self.secret, self.micros_since_epoch(now)) {
+            Ok(c) => c,
+            Err(CookieError::Stale { staleness_us, peer_vtag }) => {
+                self.stats.stale_cookies += 1;
+                if packet.verification_tag != 0 {
+                    let err = ErrorCause::StaleCookie { staleness_us: staleness_us.min(u64::from(u32::MAX)) as u32 };
+                    let chunk = Chunk::Error(ErrorChunk { causes: vec![err] });
+                    self.reply(from, packet.src_port, peer_vtag, chunk);
+                }
+                return;
+            }
+            Err(_) => {
+                self.stats.cookies_rejected += 1;
+                return;
+            }
+        };
+        if packet.verification_tag != c.local_vtag || c.local_port != self.local_port || c.peer_port != packet.src_port {
+            self.stats.cookies_rejected += 1;
+            return;
+        }
+        let id = match existing {
+            Some(id) => {
+                let Some(a) = self.assocs.get_mut(&id) else { return };
+                if a.on_cookie_echo(now, &c) == CookieOutcome::Discarded {
+                    return;
+                }
+                id
+            }
+            None => {
+                if !self.listening
+                    || self.accept_queue.len() >= self.cfg.backlog
+                    || self.assocs.len() >= self.cfg.max_associations
+                {
+                    self.reply(from, packet.src_port, c.peer_vtag, Chunk::Abort(Abort::default()));
+                    return;
+                }
+                let id = next_assoc_id();
+                let rng = self.fork_rng();
+                let a = Association::accept(id, self.cfg.clone(), rng, now, &c);
+                for ip in a.peer_addrs() {
+                    self.by_peer.insert((ip, c.peer_port), id);
+                }
+                self.assocs.insert(id, a);
+                self.accept_queue.push_back(id);
+                id
+            }
+        };
+        // Chunks bundled after the COOKIE ECHO (DATA, typically).
+        packet.chunks.remove(0);
+        if !packet.chunks.is_empty()
+            && let Some(a) = self.assocs.get_mut(&id)
+        {
+            packet.verification_tag = a.vtags().0;
+            a.handle_packet(now, from, &packet);
+        }
+    }
+
+    /// Next datagram to send.
+    pub fn poll_transmit(&mut self, now: Instant) -> Option<Transmit> {
+        if let Some(t) = self.outbox.pop_front() {
+            return Some(t);
+        }
+        self.assocs.values_mut().find_map(|a| a.poll_transmit(now))
+    }
+
+    /// Earliest deadline of any association.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.assocs.values().filter_map(Association::poll_timeout).min()
+    }
+
+    /// Fires due timers.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        for a in self.assocs.values_mut() {
+            if a.poll_timeout().is_some_and(|t| t <= now) {
+                a.handle_timeout(now);
+            }
+        }
+    }
+
+    /// Next event of any association. A closed association stops being
+    /// reachable by peer address at once, so a new one can replace it.
+    pub fn poll_event(&mut self) -> Option<(AssocId, AssocEvent)> {
+        if let Some(e) = self.events.pop_front() {
+            return Some(e);
+        }
+        let mut closed = Vec::new();
+        for (&id, a) in self.assocs.iter_mut() {
+            while let Some(ev) = a.poll_event() {
+                if matches!(ev, AssocEvent::Closed { .. }) {
+                    closed.push(id);
+                }
+                self.events.push_back((id, ev));
+            }
+        }
+        for id in closed {
+            if let Some(a) = self.assocs.remove(&id) {
+                self.unmap(&a, id);
+                self.assocs.insert(id, a);
+            }
+        }
+        self.events.pop_front()
+    }
+
+    /// Time since the endpoint started (for cookie ages).
+    pub fn age(&self, now: Instant) -> Duration {
+        now.saturating_duration_since(self.epoch)
+    }
+}

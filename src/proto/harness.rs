@@ -1,0 +1,1 @@
+//! Two-peer in-memory harness.

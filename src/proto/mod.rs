@@ -1,0 +1,27 @@
+//! Sans-IO SCTP: no sockets, threads, locks or clock reads. Packets and the
+//! current time go in; packets to send, timer deadlines and events come out.
+
+pub mod assoc;
+pub mod cookie;
+pub mod endpoint;
+pub mod serial;
+pub mod wire;
+
+#[cfg(test)]
+pub mod harness;
+pub mod config;
+
+pub use config::Config;
+
+use std::net::{IpAddr, SocketAddr};
+
+/// A datagram the runtime must send: one SCTP packet as UDP payload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Transmit {
+    /// UDP destination (peer address, peer encapsulation port).
+    pub dst: SocketAddr,
+    /// Source address to send from, when the association cares.
+    pub src: Option<IpAddr>,
+    /// The SCTP packet, checksum filled in.
+    pub payload: Vec<u8>,
+}
