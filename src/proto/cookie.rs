@@ -109,7 +109,10 @@ impl CookieData {
         let c = decode_body(body).ok_or(CookieError::Malformed)?;
         let expires = c.created_us.saturating_add(u64::from(c.lifetime_ms) * 1000);
         if now_us > expires {
-            return Err(CookieError::Stale { staleness_us: now_us - expires, peer_vtag: c.peer_vtag });
+            return Err(CookieError::Stale {
+                staleness_us: now_us - expires,
+                peer_vtag: c.peer_vtag,
+            });
         }
         Ok(c)
     }
@@ -184,7 +187,12 @@ pub struct Rng {
 impl Rng {
     /// A generator keyed by `seed`.
     pub fn new(seed: [u8; 32]) -> Rng {
-        Rng { key: seed, counter: 0, buf: [0; 32], used: 32 }
+        Rng {
+            key: seed,
+            counter: 0,
+            buf: [0; 32],
+            used: 32,
+        }
     }
 
     /// Fills `out` with pseudo-random bytes.
@@ -263,14 +271,21 @@ mod tests {
         for i in 0..sealed.len() {
             let mut bad = sealed.clone();
             bad[i] ^= 0x40;
-            assert_eq!(CookieData::open(&bad, &k, 5_000_001), Err(CookieError::BadSignature), "byte {i}");
+            assert_eq!(
+                CookieData::open(&bad, &k, 5_000_001),
+                Err(CookieError::BadSignature),
+                "byte {i}"
+            );
         }
     }
 
     #[test]
     fn wrong_secret_is_rejected() {
         let sealed = sample().seal(&[9; 32]);
-        assert_eq!(CookieData::open(&sealed, &[8; 32], 0), Err(CookieError::BadSignature));
+        assert_eq!(
+            CookieData::open(&sealed, &[8; 32], 0),
+            Err(CookieError::BadSignature)
+        );
     }
 
     #[test]
@@ -280,7 +295,10 @@ mod tests {
         let now = 5_000_000 + 60_000_000 + 1234;
         assert_eq!(
             CookieData::open(&sealed, &k, now),
-            Err(CookieError::Stale { staleness_us: 1234, peer_vtag: 0x0102_0304 })
+            Err(CookieError::Stale {
+                staleness_us: 1234,
+                peer_vtag: 0x0102_0304
+            })
         );
     }
 
@@ -288,8 +306,14 @@ mod tests {
     fn short_or_garbage_cookie_is_malformed_or_unsigned() {
         let k = [1; 32];
         assert_eq!(CookieData::open(&[], &k, 0), Err(CookieError::Malformed));
-        assert_eq!(CookieData::open(&[0; 10], &k, 0), Err(CookieError::Malformed));
-        assert_eq!(CookieData::open(&[0; 200], &k, 0), Err(CookieError::BadSignature));
+        assert_eq!(
+            CookieData::open(&[0; 10], &k, 0),
+            Err(CookieError::Malformed)
+        );
+        assert_eq!(
+            CookieData::open(&[0; 200], &k, 0),
+            Err(CookieError::BadSignature)
+        );
     }
 
     #[test]

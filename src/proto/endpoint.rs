@@ -175,7 +175,12 @@ impl Endpoint {
 
     /// Starts an association to `peer` (IP and SCTP port); its packets go to
     /// UDP port `udp_port` until the peer's own packets say otherwise.
-    pub fn connect(&mut self, now: Instant, peer: SocketAddr, udp_port: u16) -> Result<AssocId, ConnectError> {
+    pub fn connect(
+        &mut self,
+        now: Instant,
+        peer: SocketAddr,
+        udp_port: u16,
+    ) -> Result<AssocId, ConnectError> {
         if peer.port() == 0 || peer.ip().is_unspecified() || udp_port == 0 {
             return Err(ConnectError::InvalidAddress);
         }
@@ -187,7 +192,15 @@ impl Endpoint {
         }
         let id = next_assoc_id();
         let rng = self.fork_rng();
-        let a = Association::connect(id, self.cfg.clone(), rng, now, self.local_port, peer, udp_port);
+        let a = Association::connect(
+            id,
+            self.cfg.clone(),
+            rng,
+            now,
+            self.local_port,
+            peer,
+            udp_port,
+        );
         self.by_peer.insert((peer.ip(), peer.port()), id);
         self.assocs.insert(id, a);
         Ok(id)
@@ -195,7 +208,10 @@ impl Endpoint {
 
     /// Queues a message on an association.
     pub fn send(&mut self, now: Instant, id: AssocId, msg: OutMessage) -> Result<(), SendError> {
-        self.assocs.get_mut(&id).ok_or(SendError::Shutdown)?.send(now, msg)
+        self.assocs
+            .get_mut(&id)
+            .ok_or(SendError::Shutdown)?
+            .send(now, msg)
     }
 
     /// Takes the next received message of an association.
@@ -251,39 +267,72 @@ impl Endpoint {
         for c in &packet.chunks {
             match c {
                 Chunk::Abort(_) | Chunk::ShutdownComplete(_) | Chunk::CookieAck => return,
-                Chunk::Error(e) if e.causes.iter().any(|c| matches!(c, ErrorCause::StaleCookie { .. })) => return,
+                Chunk::Error(e)
+                    if e.causes
+                        .iter()
+                        .any(|c| matches!(c, ErrorCause::StaleCookie { .. })) =>
+                {
+                    return;
+                }
                 Chunk::ShutdownAck => {
                     reply = Some(Chunk::ShutdownComplete(ShutdownComplete { t_bit: true }));
                 }
                 _ => {}
             }
         }
-        let chunk = reply.unwrap_or(Chunk::Abort(Abort { t_bit: true, causes: vec![] }));
+        let chunk = reply.unwrap_or(Chunk::Abort(Abort {
+            t_bit: true,
+            causes: vec![],
+        }));
         self.reply(from, packet.src_port, packet.verification_tag, chunk);
     }
 
     fn reply(&mut self, to: SocketAddr, peer_port: u16, vtag: u32, chunk: Chunk) {
-        let p = Packet { src_port: self.local_port, dst_port: peer_port, verification_tag: vtag, chunks: vec![chunk] };
-        self.outbox.push_back(Transmit { dst: to, src: None, payload: p.encode() });
+        let p = Packet {
+            src_port: self.local_port,
+            dst_port: peer_port,
+            verification_tag: vtag,
+            chunks: vec![chunk],
+        };
+        self.outbox.push_back(Transmit {
+            dst: to,
+            src: None,
+            payload: p.encode(),
+        });
     }
 
     /// INIT: stateless INIT ACK (§5.1 B), or the collision answers of §5.2.
-    fn on_init(&mut self, now: Instant, from: SocketAddr, peer_port: u16, init: &Init, existing: Option<AssocId>) {
+    fn on_init(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        peer_port: u16,
+        init: &Init,
+        existing: Option<AssocId>,
+    ) {
         if init.initiate_tag == 0 {
             return; // §3.3.2: silently discard.
         }
         if !init_is_valid(init) {
-            let abort = Abort { t_bit: false, causes: vec![ErrorCause::InvalidMandatoryParameter] };
+            let abort = Abort {
+                t_bit: false,
+                causes: vec![ErrorCause::InvalidMandatoryParameter],
+            };
             self.reply(from, peer_port, init.initiate_tag, Chunk::Abort(abort));
             return;
         }
-        if let Some(Param::HostNameAddress(name)) =
-            init.params.iter().find(|p| matches!(p, Param::HostNameAddress(_)))
+        if let Some(Param::HostNameAddress(name)) = init
+            .params
+            .iter()
+            .find(|p| matches!(p, Param::HostNameAddress(_)))
         {
             // Host names are deprecated (§5.1.2): refuse as unresolvable.
             let mut address = Vec::new();
             Param::HostNameAddress(name.clone()).encode(&mut address);
-            let abort = Abort { t_bit: false, causes: vec![ErrorCause::UnresolvableAddress { address }] };
+            let abort = Abort {
+                t_bit: false,
+                causes: vec![ErrorCause::UnresolvableAddress { address }],
+            };
             self.reply(from, peer_port, init.initiate_tag, Chunk::Abort(abort));
             return;
         }
@@ -297,16 +346,31 @@ impl Endpoint {
             },
             None => {
                 // Nobody listens: refuse, as Linux does (ECONNREFUSED at the peer).
-                self.reply(from, peer_port, init.initiate_tag, Chunk::Abort(Abort::default()));
+                self.reply(
+                    from,
+                    peer_port,
+                    init.initiate_tag,
+                    Chunk::Abort(Abort::default()),
+                );
                 return;
             }
         };
-        let InitAnswer::InitAck { local_vtag, local_tsn, local_tie, peer_tie } = answer else { return };
+        let InitAnswer::InitAck {
+            local_vtag,
+            local_tsn,
+            local_tie,
+            peer_tie,
+        } = answer
+        else {
+            return;
+        };
         let outbound = self.cfg.outbound_streams.min(init.inbound_streams);
         let inbound = init.outbound_streams.min(self.cfg.max_inbound_streams);
         let cookie = CookieData {
             created_us: self.micros_since_epoch(now),
-            lifetime_ms: Association::cookie_life(&self.cfg, init).as_millis().min(u128::from(u32::MAX)) as u32,
+            lifetime_ms: Association::cookie_life(&self.cfg, init)
+                .as_millis()
+                .min(u128::from(u32::MAX)) as u32,
             local_port: self.local_port,
             peer_port,
             local_vtag,
@@ -348,13 +412,25 @@ impl Endpoint {
     }
 
     /// COOKIE ECHO: validate, then create or update the association (§5.1 D, §5.2.4).
-    fn on_cookie_echo(&mut self, now: Instant, from: SocketAddr, mut packet: Packet, cookie: &[u8], existing: Option<AssocId>) {
+    fn on_cookie_echo(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        mut packet: Packet,
+        cookie: &[u8],
+        existing: Option<AssocId>,
+    ) {
         let c = match CookieData::open(cookie, &self.secret, self.micros_since_epoch(now)) {
             Ok(c) => c,
-            Err(CookieError::Stale { staleness_us, peer_vtag }) => {
+            Err(CookieError::Stale {
+                staleness_us,
+                peer_vtag,
+            }) => {
                 self.stats.stale_cookies += 1;
                 if packet.verification_tag != 0 {
-                    let err = ErrorCause::StaleCookie { staleness_us: staleness_us.min(u64::from(u32::MAX)) as u32 };
+                    let err = ErrorCause::StaleCookie {
+                        staleness_us: staleness_us.min(u64::from(u32::MAX)) as u32,
+                    };
                     let chunk = Chunk::Error(ErrorChunk { causes: vec![err] });
                     self.reply(from, packet.src_port, peer_vtag, chunk);
                 }
@@ -365,13 +441,18 @@ impl Endpoint {
                 return;
             }
         };
-        if packet.verification_tag != c.local_vtag || c.local_port != self.local_port || c.peer_port != packet.src_port {
+        if packet.verification_tag != c.local_vtag
+            || c.local_port != self.local_port
+            || c.peer_port != packet.src_port
+        {
             self.stats.cookies_rejected += 1;
             return;
         }
         let id = match existing {
             Some(id) => {
-                let Some(a) = self.assocs.get_mut(&id) else { return };
+                let Some(a) = self.assocs.get_mut(&id) else {
+                    return;
+                };
                 if a.on_cookie_echo(now, &c) == CookieOutcome::Discarded {
                     return;
                 }
@@ -382,7 +463,12 @@ impl Endpoint {
                     || self.accept_queue.len() >= self.cfg.backlog
                     || self.assocs.len() >= self.cfg.max_associations
                 {
-                    self.reply(from, packet.src_port, c.peer_vtag, Chunk::Abort(Abort::default()));
+                    self.reply(
+                        from,
+                        packet.src_port,
+                        c.peer_vtag,
+                        Chunk::Abort(Abort::default()),
+                    );
                     return;
                 }
                 let id = next_assoc_id();
@@ -416,7 +502,10 @@ impl Endpoint {
 
     /// Earliest deadline of any association.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.assocs.values().filter_map(Association::poll_timeout).min()
+        self.assocs
+            .values()
+            .filter_map(Association::poll_timeout)
+            .min()
     }
 
     /// Fires due timers.

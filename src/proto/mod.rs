@@ -7,9 +7,9 @@ pub mod endpoint;
 pub mod serial;
 pub mod wire;
 
+pub mod config;
 #[cfg(test)]
 pub mod harness;
-pub mod config;
 
 pub use config::Config;
 

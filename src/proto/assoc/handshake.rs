@@ -16,7 +16,12 @@ use crate::proto::wire::{Chunk, CookieEcho, ErrorCause, Init, Param, UnknownActi
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InitAnswer {
     /// An INIT ACK with this initiate tag / initial TSN and these tie-tags.
-    InitAck { local_vtag: u32, local_tsn: u32, local_tie: u32, peer_tie: u32 },
+    InitAck {
+        local_vtag: u32,
+        local_tsn: u32,
+        local_tie: u32,
+        peer_tie: u32,
+    },
     /// Drop the INIT; the association retransmits SHUTDOWN ACK (§5.2.3).
     Discard,
 }
@@ -73,11 +78,28 @@ impl Association {
             outbound_streams: cfg.outbound_streams,
             inbound_streams: cfg.max_inbound_streams,
             initial_tsn: local_tsn.0,
-            params: vec![Param::SupportedAddressTypes(if peer.is_ipv6() { vec![5, 6] } else { vec![5] })],
+            params: vec![Param::SupportedAddressTypes(if peer.is_ipv6() {
+                vec![5, 6]
+            } else {
+                vec![5]
+            })],
         };
         let udp_peer = SocketAddr::new(peer.ip(), udp_port);
-        let state = State::CookieWait(CookieWait { init: init.clone(), retries: 0 });
-        let mut a = Association::blank(id, cfg, rng, local_port, peer.port(), local_vtag, local_tsn, udp_peer, state);
+        let state = State::CookieWait(CookieWait {
+            init: init.clone(),
+            retries: 0,
+        });
+        let mut a = Association::blank(
+            id,
+            cfg,
+            rng,
+            local_port,
+            peer.port(),
+            local_vtag,
+            local_tsn,
+            udp_peer,
+            state,
+        );
         a.control.queue.push_back((None, Chunk::Init(init)));
         a.t1 = Some(now + a.rto());
         a
@@ -86,7 +108,11 @@ impl Association {
     /// Builds an established association from a validated cookie (§5.1 D)
     /// and queues its COOKIE ACK.
     pub fn accept(id: AssocId, cfg: Config, rng: Rng, now: Instant, c: &CookieData) -> Association {
-        let peer_ip = c.peer_addrs.first().copied().unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into());
+        let peer_ip = c
+            .peer_addrs
+            .first()
+            .copied()
+            .unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into());
         let udp_peer = SocketAddr::new(peer_ip, c.peer_udp_port);
         let mut a = Association::blank(
             id,
@@ -124,7 +150,9 @@ impl Association {
 
     /// INIT ACK in COOKIE-WAIT (§5.1 C): answer with COOKIE ECHO.
     pub(super) fn on_init_ack(&mut self, now: Instant, ia: &Init) {
-        let State::CookieWait(cw) = &self.state else { return };
+        let State::CookieWait(cw) = &self.state else {
+            return;
+        };
         let init = cw.init.clone();
         if !init_is_valid(ia) {
             self.protocol_violation("invalid INIT ACK");
@@ -151,23 +179,36 @@ impl Association {
         }
         self.peer_vtag = ia.initiate_tag;
         self.peer_rwnd = ia.a_rwnd;
-        self.queue.set_streams(self.cfg.outbound_streams.min(ia.inbound_streams));
+        self.queue
+            .set_streams(self.cfg.outbound_streams.min(ia.inbound_streams));
         self.inbound_streams = ia.outbound_streams.min(self.cfg.max_inbound_streams);
         self.rx.tracker = TsnTracker::new(Tsn(ia.initial_tsn));
         self.rx.reasm = Reassembly::new(self.inbound_streams);
         for p in &mut self.paths {
             p.cc = super::path::Congestion::new(p.mtu, ia.a_rwnd);
         }
-        self.state = State::CookieEchoed(CookieEchoed { init, cookie, retries: 0, errors });
+        self.state = State::CookieEchoed(CookieEchoed {
+            init,
+            cookie,
+            retries: 0,
+            errors,
+        });
         self.queue_cookie_echo();
         self.t1 = Some(now + self.rto());
     }
 
     fn queue_cookie_echo(&mut self) {
         if let State::CookieEchoed(ce) = &self.state {
-            self.control.queue.push_back((None, Chunk::CookieEcho(CookieEcho { cookie: ce.cookie.clone() })));
+            self.control.queue.push_back((
+                None,
+                Chunk::CookieEcho(CookieEcho {
+                    cookie: ce.cookie.clone(),
+                }),
+            ));
             if !ce.errors.is_empty() {
-                let err = crate::proto::wire::ErrorChunk { causes: ce.errors.clone() };
+                let err = crate::proto::wire::ErrorChunk {
+                    causes: ce.errors.clone(),
+                };
                 self.control.queue.push_back((None, Chunk::Error(err)));
             }
         }
@@ -207,11 +248,15 @@ impl Association {
         match &self.state {
             State::CookieWait(cw) => {
                 let init = cw.init.clone();
-                self.control.queue.retain(|(_, c)| !matches!(c, Chunk::Init(_)));
+                self.control
+                    .queue
+                    .retain(|(_, c)| !matches!(c, Chunk::Init(_)));
                 self.control.queue.push_back((None, Chunk::Init(init)));
             }
             _ => {
-                self.control.queue.retain(|(_, c)| !matches!(c, Chunk::CookieEcho(_) | Chunk::Error(_)));
+                self.control
+                    .queue
+                    .retain(|(_, c)| !matches!(c, Chunk::CookieEcho(_) | Chunk::Error(_)));
                 self.queue_cookie_echo();
             }
         }
@@ -221,19 +266,27 @@ impl Association {
     /// Stale Cookie error in COOKIE-ECHOED (§5.2.6): INIT again, asking for
     /// a longer cookie life.
     pub(super) fn on_stale_cookie(&mut self, now: Instant, staleness_us: u32) {
-        let State::CookieEchoed(ce) = &self.state else { return };
+        let State::CookieEchoed(ce) = &self.state else {
+            return;
+        };
         let retries = ce.retries + 1;
         if retries > self.cfg.max_init_retransmits {
             self.close(CloseReason::TimedOut);
             return;
         }
         let mut init = ce.init.clone();
-        init.params.retain(|p| !matches!(p, Param::CookiePreservative(_)));
+        init.params
+            .retain(|p| !matches!(p, Param::CookiePreservative(_)));
         let extra_ms = (staleness_us / 1000).saturating_mul(2).max(1000);
         init.params.push(Param::CookiePreservative(extra_ms));
-        self.state = State::CookieWait(CookieWait { init: init.clone(), retries });
+        self.state = State::CookieWait(CookieWait {
+            init: init.clone(),
+            retries,
+        });
         self.peer_vtag = 0;
-        self.control.queue.retain(|(_, c)| !matches!(c, Chunk::CookieEcho(_)));
+        self.control
+            .queue
+            .retain(|(_, c)| !matches!(c, Chunk::CookieEcho(_)));
         self.control.queue.push_back((None, Chunk::Init(init)));
         self.t1 = Some(now + self.rto());
     }
@@ -275,7 +328,9 @@ impl Association {
         if !local_match && !peer_match && c.local_tie_tag == lt && c.peer_tie_tag == pt {
             // A: the peer restarted.
             if let State::ShutdownAckSent = self.state {
-                let err = crate::proto::wire::ErrorChunk { causes: vec![ErrorCause::CookieReceivedWhileShuttingDown] };
+                let err = crate::proto::wire::ErrorChunk {
+                    causes: vec![ErrorCause::CookieReceivedWhileShuttingDown],
+                };
                 self.control.queue.push_back((None, Chunk::ShutdownAck));
                 self.control.queue.push_back((None, Chunk::Error(err)));
                 return CookieOutcome::Discarded;
@@ -292,7 +347,9 @@ impl Association {
                 self.state = State::Established;
                 self.events.push_back(AssocEvent::Connected);
             }
-            self.control.queue.retain(|(_, ch)| !matches!(ch, Chunk::Init(_) | Chunk::CookieEcho(_)));
+            self.control
+                .queue
+                .retain(|(_, ch)| !matches!(ch, Chunk::Init(_) | Chunk::CookieEcho(_)));
             self.control.queue.push_back((None, Chunk::CookieAck));
             CookieOutcome::Accepted
         } else if !local_match && peer_match && c.local_tie_tag == 0 && c.peer_tie_tag == 0 {
@@ -306,7 +363,9 @@ impl Association {
                 self.events.push_back(AssocEvent::Connected);
                 self.start_heartbeats(now);
             }
-            self.control.queue.retain(|(_, ch)| !matches!(ch, Chunk::Init(_) | Chunk::CookieEcho(_)));
+            self.control
+                .queue
+                .retain(|(_, ch)| !matches!(ch, Chunk::Init(_) | Chunk::CookieEcho(_)));
             self.control.queue.push_back((None, Chunk::CookieAck));
             CookieOutcome::Accepted
         } else {

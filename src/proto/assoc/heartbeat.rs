@@ -34,31 +34,44 @@ impl Association {
             }
         }
         // Only idle paths need probing: recent data proves the path already.
-        let busy = self.paths[i].last_data_sent.is_some_and(|t| now.saturating_duration_since(t) < iv);
+        let busy = self.paths[i]
+            .last_data_sent
+            .is_some_and(|t| now.saturating_duration_since(t) < iv);
         if !busy {
             let nonce = u64::from(self.rng.u32()) << 32 | u64::from(self.rng.u32());
             let mut info = Vec::with_capacity(12);
             info.extend_from_slice(&(i as u32).to_be_bytes());
             info.extend_from_slice(&nonce.to_be_bytes());
             self.paths[i].probe = Some(Probe { nonce, sent: now });
-            self.control.queue.push_back((Some(i), Chunk::Heartbeat(Heartbeat { info })));
+            self.control
+                .queue
+                .push_back((Some(i), Chunk::Heartbeat(Heartbeat { info })));
         }
         let p = &mut self.paths[i];
         // Jitter of ±50% of the RTO, as §8.3 asks, from the nonce stream.
-        let jitter = Duration::from_micros(u64::from(self.rng.u32()) % (p.rto.rto().as_micros() as u64 + 1));
+        let jitter =
+            Duration::from_micros(u64::from(self.rng.u32()) % (p.rto.rto().as_micros() as u64 + 1));
         p.hb_due = Some(now + iv + p.rto.rto() / 2 + jitter);
     }
 
     /// HEARTBEAT ACK: a matching nonce confirms the path and gives an RTT.
     pub(super) fn on_heartbeat_ack(&mut self, now: Instant, _from: usize, hb: &Heartbeat) {
         let (Some(idx), Some(nonce)) = (
-            hb.info.get(0..4).and_then(|b| b.try_into().ok()).map(u32::from_be_bytes),
-            hb.info.get(4..12).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes),
+            hb.info
+                .get(0..4)
+                .and_then(|b| b.try_into().ok())
+                .map(u32::from_be_bytes),
+            hb.info
+                .get(4..12)
+                .and_then(|b| b.try_into().ok())
+                .map(u64::from_be_bytes),
         ) else {
             return;
         };
         let i = idx as usize;
-        let Some(p) = self.paths.get_mut(i) else { return };
+        let Some(p) = self.paths.get_mut(i) else {
+            return;
+        };
         if p.probe.is_some_and(|pr| pr.nonce == nonce) {
             let sent = p.probe.take().map(|pr| pr.sent).unwrap_or(now);
             p.rto.on_rtt(now.saturating_duration_since(sent));

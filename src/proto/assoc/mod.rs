@@ -60,7 +60,10 @@ pub enum AssocEvent {
     /// A path changed reachability (SCTP_PEER_ADDR_CHANGE).
     PathChange { addr: IpAddr, up: bool },
     /// The association is gone; unsent messages are returned (SCTP_SEND_FAILED).
-    Closed { reason: CloseReason, unsent: Vec<OutMessage> },
+    Closed {
+        reason: CloseReason,
+        unsent: Vec<OutMessage>,
+    },
 }
 
 /// Why `send` refused a message.
@@ -247,7 +250,10 @@ impl Association {
 
     /// True once the handshake is over and until the association closes.
     pub fn is_established(&self) -> bool {
-        !matches!(self.state, State::CookieWait(_) | State::CookieEchoed(_) | State::Closed)
+        !matches!(
+            self.state,
+            State::CookieWait(_) | State::CookieEchoed(_) | State::Closed
+        )
     }
 
     /// True once nothing more can happen on this association.
@@ -332,7 +338,9 @@ impl Association {
 
     /// Our advertised receive window (§6.2): what the application has not taken.
     fn a_rwnd(&self) -> u32 {
-        self.cfg.rcvbuf.saturating_sub(self.rx.reasm.buffered_bytes()) as u32
+        self.cfg
+            .rcvbuf
+            .saturating_sub(self.rx.reasm.buffered_bytes()) as u32
     }
 
     /// Queues a user message (§6.1). Messages larger than the send buffer
@@ -365,7 +373,10 @@ impl Association {
         // Window update (§6.2): tell a sender we were throttling that space opened.
         let after = self.a_rwnd();
         let mtu = self.paths[self.primary].mtu as u32;
-        if self.is_established() && before < self.rx.last_rwnd.max(mtu) && after >= self.rx.last_rwnd + 2 * mtu {
+        if self.is_established()
+            && before < self.rx.last_rwnd.max(mtu)
+            && after >= self.rx.last_rwnd + 2 * mtu
+        {
             self.rx.sack_pending = true;
             self.rx.sack_now = true;
         }
@@ -375,7 +386,9 @@ impl Association {
     /// Graceful shutdown (§9.2): SHUTDOWN once everything queued is acknowledged.
     pub fn shutdown(&mut self, now: Instant) {
         match self.state {
-            State::CookieWait(_) | State::CookieEchoed(_) => self.abort(now, b"shutdown before established"),
+            State::CookieWait(_) | State::CookieEchoed(_) => {
+                self.abort(now, b"shutdown before established")
+            }
             State::Established => {
                 self.state = State::ShutdownPending;
                 self.maybe_send_shutdown(now);
@@ -391,7 +404,9 @@ impl Association {
         }
         let abort = crate::proto::wire::Abort {
             t_bit: false,
-            causes: vec![ErrorCause::UserInitiatedAbort { reason: reason.to_vec() }],
+            causes: vec![ErrorCause::UserInitiatedAbort {
+                reason: reason.to_vec(),
+            }],
         };
         self.control.queue.clear();
         if !matches!(self.state, State::CookieWait(_)) || self.peer_vtag != 0 {
@@ -415,7 +430,12 @@ impl Association {
         }
         let mut unsent = Vec::new();
         for c in self.out.drain() {
-            unsent.push(OutMessage { stream_id: c.stream_id, ppid: c.ppid, unordered: c.unordered, data: c.payload });
+            unsent.push(OutMessage {
+                stream_id: c.stream_id,
+                ppid: c.ppid,
+                unordered: c.unordered,
+                data: c.payload,
+            });
         }
         unsent.extend(self.queue.drain());
         self.events.push_back(AssocEvent::Closed { reason, unsent });
@@ -425,7 +445,9 @@ impl Association {
     fn protocol_violation(&mut self, info: &str) {
         let abort = crate::proto::wire::Abort {
             t_bit: false,
-            causes: vec![ErrorCause::ProtocolViolation { info: info.as_bytes().to_vec() }],
+            causes: vec![ErrorCause::ProtocolViolation {
+                info: info.as_bytes().to_vec(),
+            }],
         };
         self.control.queue.clear();
         self.control.queue.push_back((None, Chunk::Abort(abort)));
@@ -439,7 +461,10 @@ impl Association {
 
     /// Earliest timer deadline.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let mut t = [self.t1, self.t2, self.rx.sack_timer].into_iter().flatten().min();
+        let mut t = [self.t1, self.t2, self.rx.sack_timer]
+            .into_iter()
+            .flatten()
+            .min();
         for p in &self.paths {
             for d in [p.t3, p.hb_due].into_iter().flatten() {
                 t = Some(t.map_or(d, |t: Instant| t.min(d)));
@@ -491,7 +516,8 @@ impl Association {
         if p.active && p.error_count > self.cfg.path_max_retrans {
             p.active = false;
             let addr = p.addr;
-            self.events.push_back(AssocEvent::PathChange { addr, up: false });
+            self.events
+                .push_back(AssocEvent::PathChange { addr, up: false });
         }
         self.count_error()
     }
@@ -504,7 +530,8 @@ impl Association {
         if !p.active {
             p.active = true;
             let addr = p.addr;
-            self.events.push_back(AssocEvent::PathChange { addr, up: true });
+            self.events
+                .push_back(AssocEvent::PathChange { addr, up: true });
         }
     }
 
@@ -521,7 +548,9 @@ impl Association {
     pub fn handle_packet(&mut self, now: Instant, from: SocketAddr, packet: &Packet) {
         self.stats.packets_received += 1;
         self.burst_budget = self.cfg.max_burst.max(1);
-        let Some(path) = self.path_of(from) else { return };
+        let Some(path) = self.path_of(from) else {
+            return;
+        };
         if !self.verify_tag(packet) {
             return;
         }
@@ -568,10 +597,20 @@ impl Association {
         let vt = packet.verification_tag;
         match packet.chunks.first() {
             Some(Chunk::Abort(a)) => {
-                let expect = if a.t_bit { self.peer_vtag } else { self.local_vtag };
+                let expect = if a.t_bit {
+                    self.peer_vtag
+                } else {
+                    self.local_vtag
+                };
                 vt == expect && (expect != 0 || !a.t_bit)
             }
-            Some(Chunk::ShutdownComplete(c)) => vt == if c.t_bit { self.peer_vtag } else { self.local_vtag },
+            Some(Chunk::ShutdownComplete(c)) => {
+                vt == if c.t_bit {
+                    self.peer_vtag
+                } else {
+                    self.local_vtag
+                }
+            }
             // A SHUTDOWN ACK in COOKIE-WAIT/ECHOED is out of the blue (§8.5.1 E):
             // the endpoint answers it, we ignore it.
             Some(Chunk::ShutdownAck) if !self.is_established() => false,
@@ -587,7 +626,9 @@ impl Association {
         let action = crate::proto::wire::UnknownAction::for_chunk_type(u.chunk_type);
         if action.reports() {
             let chunk = Chunk::Unknown(u.clone()).to_bytes();
-            let err = crate::proto::wire::ErrorChunk { causes: vec![ErrorCause::UnrecognizedChunkType { chunk }] };
+            let err = crate::proto::wire::ErrorChunk {
+                causes: vec![ErrorCause::UnrecognizedChunkType { chunk }],
+            };
             self.control.queue.push_back((None, Chunk::Error(err)));
         }
         !action.stops()
@@ -604,13 +645,15 @@ impl Association {
 
     fn on_error(&mut self, now: Instant, causes: &[ErrorCause]) {
         if let State::CookieEchoed(_) = self.state
-            && let Some(ErrorCause::StaleCookie { staleness_us }) =
-                causes.iter().find(|c| matches!(c, ErrorCause::StaleCookie { .. }))
+            && let Some(ErrorCause::StaleCookie { staleness_us }) = causes
+                .iter()
+                .find(|c| matches!(c, ErrorCause::StaleCookie { .. }))
         {
             self.on_stale_cookie(now, *staleness_us);
             return;
         }
-        self.events.push_back(AssocEvent::RemoteError(causes.to_vec()));
+        self.events
+            .push_back(AssocEvent::RemoteError(causes.to_vec()));
     }
 
     fn on_t3_expiry(&mut self, now: Instant, i: usize) {

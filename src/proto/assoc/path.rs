@@ -161,7 +161,11 @@ pub struct Path {
 impl Path {
     /// A new path to `addr` (UDP port `udp_port`).
     pub fn new(cfg: &Config, addr: IpAddr, udp_port: u16, peer_rwnd: u32) -> Path {
-        let overhead = if addr.is_ipv4() { cfg.overhead_v4 } else { cfg.overhead_v6 };
+        let overhead = if addr.is_ipv4() {
+            cfg.overhead_v4
+        } else {
+            cfg.overhead_v6
+        };
         let mtu = cfg.pmtu.saturating_sub(overhead).max(512) & !3;
         Path {
             addr,

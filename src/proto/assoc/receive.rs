@@ -29,7 +29,10 @@ impl Association {
         self.rx.last_data_path = path;
         let tsn = Tsn(d.tsn);
         if d.payload.is_empty() {
-            let abort = Abort { t_bit: false, causes: vec![ErrorCause::NoUserData { tsn: d.tsn }] };
+            let abort = Abort {
+                t_bit: false,
+                causes: vec![ErrorCause::NoUserData { tsn: d.tsn }],
+            };
             self.control.queue.clear();
             self.control.queue.push_back((None, Chunk::Abort(abort)));
             self.close(super::CloseReason::LocalAbort);
@@ -60,7 +63,11 @@ impl Association {
             TsnStatus::New => {
                 if d.stream_id >= self.inbound_streams {
                     // Acknowledge and drop, and tell the peer (§6.5).
-                    let err = ErrorChunk { causes: vec![ErrorCause::InvalidStreamIdentifier { stream_id: d.stream_id }] };
+                    let err = ErrorChunk {
+                        causes: vec![ErrorCause::InvalidStreamIdentifier {
+                            stream_id: d.stream_id,
+                        }],
+                    };
                     self.control.queue.push_back((None, Chunk::Error(err)));
                     self.rx.sack_now = true;
                 } else {
@@ -84,8 +91,12 @@ impl Association {
         }
         if matches!(self.state, State::ShutdownSent) {
             // §9.2: answer DATA in SHUTDOWN-SENT with SACK and SHUTDOWN at once.
-            self.control.queue.retain(|(_, c)| !matches!(c, Chunk::Shutdown(_)));
-            let s = crate::proto::wire::Shutdown { cum_tsn_ack: self.rx.tracker.cum_tsn().0 };
+            self.control
+                .queue
+                .retain(|(_, c)| !matches!(c, Chunk::Shutdown(_)));
+            let s = crate::proto::wire::Shutdown {
+                cum_tsn_ack: self.rx.tracker.cum_tsn().0,
+            };
             self.control.queue.push_back((None, Chunk::Shutdown(s)));
         }
         if !self.rx.sack_now && self.rx.sack_timer.is_none() {

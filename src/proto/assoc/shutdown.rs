@@ -29,8 +29,12 @@ impl Association {
     }
 
     fn queue_shutdown(&mut self) {
-        self.control.queue.retain(|(_, c)| !matches!(c, Chunk::Shutdown(_)));
-        let s = Shutdown { cum_tsn_ack: self.rx.tracker.cum_tsn().0 };
+        self.control
+            .queue
+            .retain(|(_, c)| !matches!(c, Chunk::Shutdown(_)));
+        let s = Shutdown {
+            cum_tsn_ack: self.rx.tracker.cum_tsn().0,
+        };
         self.control.queue.push_back((None, Chunk::Shutdown(s)));
         // The SHUTDOWN carries the cumulative ack; a separate SACK is moot.
         self.rx.sack_pending = false;
@@ -50,7 +54,9 @@ impl Association {
         if self.is_established() && Tsn(s.cum_tsn_ack).ge(self.out.cum_ack()) {
             let sack = crate::proto::wire::Sack {
                 cum_tsn_ack: s.cum_tsn_ack,
-                a_rwnd: self.peer_rwnd.saturating_add(self.out.in_flight_bytes() as u32),
+                a_rwnd: self
+                    .peer_rwnd
+                    .saturating_add(self.out.in_flight_bytes() as u32),
                 gap_blocks: vec![],
                 dup_tsns: vec![],
             };
@@ -77,7 +83,10 @@ impl Association {
     pub(super) fn on_shutdown_ack(&mut self, _now: Instant) {
         if matches!(self.state, State::ShutdownSent | State::ShutdownAckSent) {
             self.control.queue.clear();
-            self.control.queue.push_back((None, Chunk::ShutdownComplete(ShutdownComplete { t_bit: false })));
+            self.control.queue.push_back((
+                None,
+                Chunk::ShutdownComplete(ShutdownComplete { t_bit: false }),
+            ));
             self.close(CloseReason::Graceful);
         }
     }
@@ -100,7 +109,9 @@ impl Association {
         match self.state {
             State::ShutdownSent => self.queue_shutdown(),
             State::ShutdownAckSent => {
-                self.control.queue.retain(|(_, c)| !matches!(c, Chunk::ShutdownAck));
+                self.control
+                    .queue
+                    .retain(|(_, c)| !matches!(c, Chunk::ShutdownAck));
                 self.control.queue.push_back((None, Chunk::ShutdownAck));
             }
             _ => return,

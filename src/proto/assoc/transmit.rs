@@ -14,7 +14,12 @@ const DATA_OVERHEAD: usize = 12 + 16;
 impl Association {
     /// The next packet to send, if any.
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Transmit> {
-        let path = self.control.queue.front().and_then(|(p, _)| *p).unwrap_or(self.primary);
+        let path = self
+            .control
+            .queue
+            .front()
+            .and_then(|(p, _)| *p)
+            .unwrap_or(self.primary);
         let path = path.min(self.paths.len() - 1);
         let mtu = self.paths[path].mtu;
         let mut chunks: Vec<Chunk> = Vec::new();
@@ -27,10 +32,14 @@ impl Association {
                 break;
             }
             let must_be_alone = matches!(c, Chunk::Init(_) | Chunk::ShutdownComplete(_));
-            if (must_be_alone && !chunks.is_empty()) || (size + c.encoded_len() > mtu && !chunks.is_empty()) {
+            if (must_be_alone && !chunks.is_empty())
+                || (size + c.encoded_len() > mtu && !chunks.is_empty())
+            {
                 break;
             }
-            let Some((_, c)) = self.control.queue.pop_front() else { break };
+            let Some((_, c)) = self.control.queue.pop_front() else {
+                break;
+            };
             size += c.encoded_len();
             if let Chunk::Init(_) = c {
                 vtag = 0;
@@ -48,8 +57,13 @@ impl Association {
             }
         }
 
-        let data_ok = !alone && matches!(self.state, State::Established | State::ShutdownPending | State::ShutdownReceived);
-        let wants_data = data_ok && (self.out.first_marked(false).is_some() || self.can_send_new(path));
+        let data_ok = !alone
+            && matches!(
+                self.state,
+                State::Established | State::ShutdownPending | State::ShutdownReceived
+            );
+        let wants_data =
+            data_ok && (self.out.first_marked(false).is_some() || self.can_send_new(path));
         if !alone
             && self.is_established()
             && self.rx.sack_pending
@@ -58,7 +72,13 @@ impl Association {
             let sack = Chunk::Sack(self.take_sack());
             if size + sack.encoded_len() <= mtu || chunks.is_empty() {
                 size += sack.encoded_len();
-                chunks.insert(chunks.iter().take_while(|c| matches!(c, Chunk::CookieAck)).count(), sack);
+                chunks.insert(
+                    chunks
+                        .iter()
+                        .take_while(|c| matches!(c, Chunk::CookieAck))
+                        .count(),
+                    sack,
+                );
             } else {
                 self.rx.sack_pending = true;
                 self.rx.sack_now = true;
@@ -75,7 +95,12 @@ impl Association {
         }
         let first_new = chunks.len();
         chunks.extend(new_data.into_iter().map(Chunk::Data));
-        let packet = Packet { src_port: self.local_port, dst_port: self.peer_port, verification_tag: vtag, chunks };
+        let packet = Packet {
+            src_port: self.local_port,
+            dst_port: self.peer_port,
+            verification_tag: vtag,
+            chunks,
+        };
         let payload = packet.encode();
         let sent_new = packet.chunks.len() > first_new;
         for c in packet.chunks.into_iter().skip(first_new) {
@@ -93,19 +118,32 @@ impl Association {
         }
         self.stats.packets_sent += 1;
         let p = &self.paths[path];
-        Some(Transmit { dst: p.udp_dest(), src: None, payload })
+        Some(Transmit {
+            dst: p.udp_dest(),
+            src: None,
+            payload,
+        })
     }
 
     /// May new data go to `path` now (cwnd, peer window, burst)?
     fn can_send_new(&self, path: usize) -> bool {
         let p = &self.paths[path];
-        let Some(len) = self.queue.peek_len(p.mtu - DATA_OVERHEAD) else { return false };
+        let Some(len) = self.queue.peek_len(p.mtu - DATA_OVERHEAD) else {
+            return false;
+        };
         self.burst_budget > 0
             && p.flight_size < p.cc.cwnd
             && (self.peer_rwnd as usize >= len || self.out.in_flight_bytes() == 0)
     }
 
-    fn fill_retransmissions(&mut self, now: Instant, path: usize, mtu: usize, size: &mut usize, chunks: &mut Vec<Chunk>) {
+    fn fill_retransmissions(
+        &mut self,
+        now: Instant,
+        path: usize,
+        mtu: usize,
+        size: &mut usize,
+        chunks: &mut Vec<Chunk>,
+    ) {
         // Fast retransmit may exceed cwnd for one packet (§7.2.4); T3 ones may not.
         let mut fast_packet = false;
         while let Some(i) = self.out.first_marked(false) {
@@ -128,13 +166,21 @@ impl Association {
         }
     }
 
-    fn fill_new_data(&mut self, path: usize, mtu: usize, size: &mut usize, out: &mut Vec<DataChunk>) {
+    fn fill_new_data(
+        &mut self,
+        path: usize,
+        mtu: usize,
+        size: &mut usize,
+        out: &mut Vec<DataChunk>,
+    ) {
         let max_payload = mtu - DATA_OVERHEAD;
         let mut flight = self.paths[path].flight_size;
         let mut in_flight_total = self.out.in_flight_bytes();
         let mut next_tsn = self.out.next_tsn();
         loop {
-            let Some(len) = self.queue.peek_len(max_payload) else { break };
+            let Some(len) = self.queue.peek_len(max_payload) else {
+                break;
+            };
             let p = &self.paths[path];
             if self.burst_budget == 0 || flight >= p.cc.cwnd {
                 break;
@@ -146,7 +192,9 @@ impl Association {
             if *size + padded > mtu {
                 break;
             }
-            let Some(mut d) = self.queue.next_chunk(max_payload) else { break };
+            let Some(mut d) = self.queue.next_chunk(max_payload) else {
+                break;
+            };
             d.tsn = next_tsn.0;
             next_tsn = next_tsn.next();
             *size += padded;

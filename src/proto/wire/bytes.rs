@@ -57,7 +57,7 @@ impl<'a> Reader<'a> {
     }
 
     pub(crate) fn u8(&mut self) -> Result<u8, WireError> {
-        Ok(self.array::<1>()?[0])
+        Ok(u8::from_be_bytes(self.array()?))
     }
 
     pub(crate) fn u16(&mut self) -> Result<u16, WireError> {

@@ -582,3 +582,68 @@ fn truncating_any_captured_packet_never_panics_and_mostly_fails() {
         }
     }
 }
+
+/// Packets of one capture file, in order.
+fn file_packets(file: &str) -> Vec<Packet> {
+    all_captured_packets()
+        .into_iter()
+        .filter(|(f, _, _)| *f == file)
+        .map(|(_, _, b)| Packet::decode(&b).expect("decodes"))
+        .collect()
+}
+
+#[test]
+fn verification_tags_follow_the_handshake() {
+    for file in [
+        "usrsctp-client_linux-server_handshake-shutdown",
+        "linux-client_usrsctp-server_1MiB-echo",
+        "usrsctp-client_linux-server_1MiB-echo_10pct-loss",
+    ] {
+        let packets = file_packets(file);
+        let Chunk::Init(init) = &packets[0].chunks[0] else {
+            panic!("{file}: first packet not INIT");
+        };
+        let Chunk::InitAck(ack) = &packets[1].chunks[0] else {
+            panic!("{file}: second packet not INIT ACK");
+        };
+        let client_port = packets[0].src_port;
+        assert_eq!(packets[0].verification_tag, 0, "{file}: INIT tag");
+        for p in &packets[1..] {
+            let expected = if p.dst_port == client_port {
+                init.initiate_tag
+            } else {
+                ack.initiate_tag
+            };
+            assert_eq!(p.verification_tag, expected, "{file}: {:?}", p.chunks[0]);
+        }
+    }
+}
+
+#[test]
+fn first_data_tsns_count_up_from_initial_tsn() {
+    let packets = file_packets("linux-client_usrsctp-server_1MiB-echo");
+    let Chunk::Init(init) = &packets[0].chunks[0] else {
+        panic!("first packet not INIT");
+    };
+    let tsns: Vec<u32> = packets
+        .iter()
+        .take(13)
+        .flat_map(|p| &p.chunks)
+        .filter_map(|c| match c {
+            Chunk::Data(d) => Some(d.tsn.wrapping_sub(init.initial_tsn)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(tsns, [0, 1, 2, 3, 4, 5]);
+    // The SACKs in between acknowledge the same TSN space.
+    let acks: Vec<u32> = packets
+        .iter()
+        .take(13)
+        .flat_map(|p| &p.chunks)
+        .filter_map(|c| match c {
+            Chunk::Sack(s) => Some(s.cum_tsn_ack.wrapping_sub(init.initial_tsn)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(acks, [0, 2, 4]);
+}

@@ -251,10 +251,12 @@ mod tests {
             ErrorCause::decode(&[c[0], c[1], 0]),
             Err(WireError::Truncated)
         );
-        assert_eq!(
-            ErrorCause::decode(&[c[0], c[1], 0, 3, 0, 0, 0, 0]),
-            Err(WireError::BadLength)
-        );
+        for len in 0..4 {
+            assert_eq!(
+                ErrorCause::decode(&[c[0], c[1], 0, len, 0, 0, 0, 0]),
+                Err(WireError::BadLength)
+            );
+        }
         assert_eq!(
             ErrorCause::decode(&[c[0], c[1], 0, 40, 0, 0, 0, 0]),
             Err(WireError::BadLength)
@@ -269,6 +271,10 @@ mod tests {
     fn c01_invalid_stream_identifier() {
         let b = round_trip(ErrorCause::InvalidStreamIdentifier { stream_id: 0x1234 });
         assert_eq!(b, [0, 1, 0, 8, 0x12, 0x34, 0, 0]);
+    }
+
+    #[test]
+    fn c01_invalid_stream_identifier_malformed() {
         rejects_short_bodies(1, 2);
         rejects_bad_headers(1);
     }
@@ -281,6 +287,10 @@ mod tests {
         });
         assert_eq!(b, [0, 2, 0, 12, 0, 0, 0, 2, 0, 7, 0, 9]);
         round_trip(ErrorCause::MissingMandatoryParameter { missing: vec![] });
+    }
+
+    #[test]
+    fn c02_missing_mandatory_parameter_malformed() {
         rejects_short_bodies(2, 4);
         rejects_bad_headers(2);
     }
@@ -299,6 +309,10 @@ mod tests {
             staleness_us: 1_500_000,
         });
         assert_eq!(&b[4..], 1_500_000u32.to_be_bytes());
+    }
+
+    #[test]
+    fn c03_stale_cookie_malformed() {
         rejects_short_bodies(3, 4);
         rejects_bad_headers(3);
     }
@@ -306,6 +320,10 @@ mod tests {
     #[test]
     fn c04_out_of_resource() {
         assert_eq!(round_trip(ErrorCause::OutOfResource), [0, 4, 0, 4]);
+    }
+
+    #[test]
+    fn c04_out_of_resource_malformed() {
         rejects_bad_headers(4);
     }
 
@@ -317,6 +335,10 @@ mod tests {
         round_trip(ErrorCause::UnresolvableAddress {
             address: vec![0, 5, 0, 8, 10, 0, 0, 1],
         });
+    }
+
+    #[test]
+    fn c05_unresolvable_address_malformed() {
         rejects_bad_headers(5);
     }
 
@@ -326,6 +348,10 @@ mod tests {
             chunk: vec![0x42, 0, 0, 5, 0xaa],
         });
         assert_eq!(b, [0, 6, 0, 9, 0x42, 0, 0, 5, 0xaa, 0, 0, 0]);
+    }
+
+    #[test]
+    fn c06_unrecognized_chunk_type_malformed() {
         rejects_bad_headers(6);
     }
 
@@ -335,6 +361,10 @@ mod tests {
             round_trip(ErrorCause::InvalidMandatoryParameter),
             [0, 7, 0, 4]
         );
+    }
+
+    #[test]
+    fn c07_invalid_mandatory_parameter_malformed() {
         rejects_bad_headers(7);
     }
 
@@ -343,6 +373,10 @@ mod tests {
         round_trip(ErrorCause::UnrecognizedParameters {
             params: vec![0x80, 0x08, 0, 9, 0xc0, 0x0f, 0xc1, 0x80, 0x82, 0, 0, 0],
         });
+    }
+
+    #[test]
+    fn c08_unrecognized_parameters_malformed() {
         rejects_bad_headers(8);
     }
 
@@ -350,6 +384,10 @@ mod tests {
     fn c09_no_user_data() {
         let b = round_trip(ErrorCause::NoUserData { tsn: 0x0102_0304 });
         assert_eq!(b, [0, 9, 0, 8, 1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn c09_no_user_data_malformed() {
         rejects_short_bodies(9, 4);
         rejects_bad_headers(9);
     }
@@ -360,6 +398,10 @@ mod tests {
             round_trip(ErrorCause::CookieReceivedWhileShuttingDown),
             [0, 10, 0, 4]
         );
+    }
+
+    #[test]
+    fn c10_cookie_received_while_shutting_down_malformed() {
         rejects_bad_headers(10);
     }
 
@@ -368,6 +410,10 @@ mod tests {
         round_trip(ErrorCause::RestartWithNewAddresses {
             addresses: vec![0, 5, 0, 8, 192, 0, 2, 7],
         });
+    }
+
+    #[test]
+    fn c11_restart_with_new_addresses_malformed() {
         rejects_bad_headers(11);
     }
 
@@ -378,6 +424,10 @@ mod tests {
         });
         assert_eq!(b, [0, 12, 0, 7, b'b', b'y', b'e', 0]);
         round_trip(ErrorCause::UserInitiatedAbort { reason: vec![] });
+    }
+
+    #[test]
+    fn c12_user_initiated_abort_malformed() {
         rejects_bad_headers(12);
     }
 
@@ -386,6 +436,10 @@ mod tests {
         round_trip(ErrorCause::ProtocolViolation {
             info: b"TSN beyond window".to_vec(),
         });
+    }
+
+    #[test]
+    fn c13_protocol_violation_malformed() {
         rejects_bad_headers(13);
     }
 
@@ -399,6 +453,10 @@ mod tests {
             code: 0xffff,
             value: vec![],
         });
+    }
+
+    #[test]
+    fn unknown_cause_malformed() {
         rejects_bad_headers(0x00ff);
     }
 

@@ -11,6 +11,20 @@
 //! This file is the data model; the codecs live in one file per chunk,
 //! parameter family and error cause.
 
+// The decoders face untrusted bytes: make clippy hold the no-panic contract
+// for the non-test code.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::indexing_slicing,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::unreachable,
+        clippy::todo
+    )
+)]
+
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 mod abort;

@@ -184,6 +184,98 @@ mod tests {
         assert_eq!(Param::decode(unpadded), Ok((p, unpadded.len())));
     }
 
+    /// Header-level malformations every parameter type must reject.
+    fn assert_malformed(p: Param) {
+        let b = p.to_bytes();
+        let n = p.unpadded_len();
+        for k in 0..4 {
+            assert_eq!(Param::decode(&b[..k]), Err(WireError::Truncated), "cut {k}");
+        }
+        for len in 0..4u8 {
+            let mut m = b.clone();
+            m[2] = 0;
+            m[3] = len;
+            assert_eq!(Param::decode(&m), Err(WireError::BadLength), "len {len}");
+        }
+        if n > 4 {
+            assert_eq!(Param::decode(&b[..n - 1]), Err(WireError::BadLength));
+        }
+        let mut max = b.clone();
+        max[2..4].copy_from_slice(&[0xff, 0xff]);
+        assert_eq!(Param::decode(&max), Err(WireError::BadLength));
+        for extra in 1..4 {
+            let mut m = b.clone();
+            m.extend(std::iter::repeat_n(0, extra));
+            assert_eq!(
+                decode_params(&m),
+                Err(WireError::BadPadding),
+                "extra {extra}"
+            );
+        }
+        // A padded parameter followed by a second one must also parse.
+        let mut two = b.clone();
+        two.extend_from_slice(&b);
+        assert_eq!(decode_params(&two), Ok(vec![p.clone(), p]));
+    }
+
+    #[test]
+    fn ipv4_malformed() {
+        assert_malformed(Param::Ipv4Address(Ipv4Addr::new(10, 1, 2, 3)));
+    }
+
+    #[test]
+    fn ipv6_malformed() {
+        assert_malformed(Param::Ipv6Address(Ipv6Addr::UNSPECIFIED));
+    }
+
+    #[test]
+    fn state_cookie_malformed() {
+        assert_malformed(Param::StateCookie(vec![0x11; 37]));
+    }
+
+    #[test]
+    fn unrecognized_parameter_malformed() {
+        assert_malformed(Param::UnrecognizedParameter(vec![0xc0, 0x05, 0, 5, 1]));
+    }
+
+    #[test]
+    fn cookie_preservative_malformed() {
+        assert_malformed(Param::CookiePreservative(60_000));
+    }
+
+    #[test]
+    fn host_name_malformed() {
+        assert_malformed(Param::HostNameAddress(b"host.example\0".to_vec()));
+    }
+
+    #[test]
+    fn supported_address_types_malformed() {
+        assert_malformed(Param::SupportedAddressTypes(vec![5, 6, 11]));
+    }
+
+    #[test]
+    fn unknown_malformed() {
+        assert_malformed(Param::Unknown {
+            param_type: 0x8002,
+            value: vec![0x42; 32],
+        });
+    }
+
+    #[test]
+    fn unknown_params_keep_their_type_for_the_upper_bit_rules() {
+        for t in [0x0003u16, 0x4000, 0x8000, 0xc000, 0x8008, 0xc006, 1] {
+            let (p, _) = Param::decode(&[(t >> 8) as u8, t as u8, 0, 5, 9, 0, 0, 0]).expect("ok");
+            assert_eq!(
+                p,
+                Param::Unknown {
+                    param_type: t,
+                    value: vec![9]
+                }
+            );
+            assert_eq!(p.param_type(), t);
+        }
+    }
+
     #[test]
     fn ipv4_round_trip() {
         round_trip(Param::Ipv4Address(Ipv4Addr::new(192, 0, 2, 2)));

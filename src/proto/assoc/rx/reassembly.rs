@@ -1077,4 +1077,127 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn fragmented_messages_across_ssn_wrap() {
+        let mut r = Reassembly::new(1);
+        r.streams[0].next_ssn = Ssn(65_535);
+        let a = fragments(10, 0, 65_535, false, b"last-before-wrap", 4);
+        let b = fragments(14, 0, 0, false, b"first-after!", 4);
+        for c in b.into_iter().rev().chain(a.into_iter().rev()) {
+            r.insert(c);
+        }
+        let got = drain(&mut r);
+        assert_eq!(ids(&got), vec![(0, 65_535), (0, 0)]);
+        assert_eq!(got[0].data, b"last-before-wrap");
+        assert_eq!(got[1].data, b"first-after!");
+    }
+
+    #[test]
+    fn long_parked_chain_released_at_once() {
+        let mut r = Reassembly::new(1);
+        for ssn in (1..=50u16).rev() {
+            r.insert(chunk(u32::from(ssn) + 1, 0, ssn, "BE", &[ssn as u8]));
+        }
+        assert!(!r.has_ready());
+        assert_eq!(r.buffered_bytes(), 50);
+        r.insert(chunk(1, 0, 0, "BE", &[0]));
+        let got = drain(&mut r);
+        assert_eq!(got.len(), 51);
+        for (i, m) in got.iter().enumerate() {
+            assert_eq!(usize::from(m.ssn), i);
+        }
+    }
+
+    #[test]
+    fn unordered_on_invalid_stream_is_dropped() {
+        let mut r = Reassembly::new(1);
+        r.insert(chunk(1, 1, 0, "BEU", b"x"));
+        assert!(!r.has_ready());
+        assert_eq!(r.protocol_violations(), 1);
+    }
+
+    #[test]
+    fn three_streams_fragmented_shuffled() {
+        let mut r = Reassembly::new(3);
+        let mut c = Vec::new();
+        let mut tsn = u32::MAX - 20;
+        for ssn in 0..4u16 {
+            for sid in 0..3u16 {
+                let data = pattern(17, (sid * 10 + ssn) as u8);
+                c.extend(fragments(tsn, sid, ssn, false, &data, 5));
+                tsn = tsn.wrapping_add(4);
+            }
+        }
+        XorShift(31).shuffle(&mut c);
+        for x in c {
+            r.insert(x);
+        }
+        let got = drain(&mut r);
+        assert_eq!(got.len(), 12);
+        for sid in 0..3u16 {
+            let per: Vec<u16> = got
+                .iter()
+                .filter(|m| m.stream_id == sid)
+                .map(|m| m.ssn)
+                .collect();
+            assert_eq!(per, vec![0, 1, 2, 3]);
+        }
+        for m in &got {
+            assert_eq!(m.data, pattern(17, (m.stream_id * 10 + m.ssn) as u8));
+        }
+    }
+
+    #[test]
+    fn interleaved_pop_and_insert() {
+        let mut r = Reassembly::new(1);
+        r.insert(chunk(1, 0, 0, "BE", b"a"));
+        r.insert(chunk(2, 0, 1, "B", b"b"));
+        assert_eq!(r.pop_message().expect("a").data, b"a");
+        assert!(r.pop_message().is_none());
+        r.insert(chunk(3, 0, 1, "E", b"c"));
+        assert_eq!(r.pop_message().expect("bc").data, b"bc");
+        assert!(!r.has_ready());
+    }
+
+    #[test]
+    fn has_ready_tracks_queue() {
+        let mut r = Reassembly::new(1);
+        r.insert(chunk(1, 0, 0, "BEU", b"a"));
+        r.insert(chunk(2, 0, 0, "BEU", b"b"));
+        assert!(r.has_ready());
+        r.pop_message();
+        assert!(r.has_ready());
+        r.pop_message();
+        assert!(!r.has_ready());
+    }
+
+    #[test]
+    fn unordered_and_ordered_fragments_interleave_in_tsn_space() {
+        let mut r = Reassembly::new(1);
+        let o = fragments(1, 0, 0, false, b"ordered!", 3); // 1..=3
+        let u = fragments(4, 0, 0, true, b"unordered", 3); // 4..=6
+        r.insert(o[0].clone());
+        for x in u.into_iter().rev() {
+            r.insert(x);
+        }
+        let got = drain(&mut r);
+        assert_eq!(got.len(), 1);
+        assert!(got[0].unordered);
+        r.insert(o[2].clone());
+        r.insert(o[1].clone());
+        assert_eq!(r.pop_message().expect("ordered").data, b"ordered!");
+    }
+
+    #[test]
+    fn violation_does_not_disturb_other_buffers() {
+        let mut r = Reassembly::new(2);
+        r.insert(chunk(10, 1, 0, "B", b"keep"));
+        r.insert(chunk(1, 0, 0, "B", b"a"));
+        r.insert(chunk(2, 0, 5, "E", b"b")); // SSN mismatch
+        assert_eq!(r.protocol_violations(), 1);
+        assert_eq!(r.buffered_bytes(), 4);
+        r.insert(chunk(11, 1, 0, "E", b"!"));
+        assert_eq!(r.pop_message().expect("kept").data, b"keep!");
+    }
 }

@@ -578,4 +578,91 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn fill_joins_two_runs_into_cum() {
+        let mut t = TsnTracker::new(Tsn(1));
+        feed(&mut t, &[2, 3, 5, 6]);
+        t.on_tsn(Tsn(4));
+        assert_eq!(t.gap_blocks(4), vec![(2, 6)]);
+        t.on_tsn(Tsn(1));
+        assert_eq!(t.cum_tsn(), Tsn(6));
+        assert!(!t.has_gaps());
+    }
+
+    #[test]
+    fn dups_keep_arrival_order_across_kinds() {
+        let mut t = TsnTracker::new(Tsn(1));
+        feed(&mut t, &[1, 2, 5]);
+        feed(&mut t, &[5, 1, 5, 2]);
+        assert_eq!(t.take_dups(10), vec![5, 1, 5, 2]);
+    }
+
+    #[test]
+    fn new_tsns_are_not_dups() {
+        let mut t = TsnTracker::new(Tsn(1));
+        feed(&mut t, &[3, 1, 2, 4]);
+        assert!(t.take_dups(10).is_empty());
+    }
+
+    #[test]
+    fn gap_blocks_across_wrap_multiple() {
+        let mut t = TsnTracker::new(Tsn(u32::MAX - 2));
+        // cum = MAX - 3; received MAX - 1, 1, 2 and 5.
+        feed(&mut t, &[u32::MAX - 1, 1, 2, 5]);
+        assert_eq!(t.cum_tsn(), Tsn(u32::MAX - 3));
+        assert_eq!(t.gap_blocks(8), vec![(2, 2), (5, 6), (9, 9)]);
+        assert_eq!(t.highest_received(), Tsn(5));
+    }
+
+    #[test]
+    fn far_ahead_within_half_is_new() {
+        let mut t = TsnTracker::new(Tsn(0));
+        let far = Tsn(u32::MAX).add((1 << 31) - 1);
+        assert_eq!(t.on_tsn(far), TsnStatus::New);
+        assert!(t.is_received(far));
+        assert_eq!(t.highest_received(), far);
+        assert_eq!(t.cum_tsn(), Tsn(u32::MAX));
+    }
+
+    #[test]
+    fn forward_cum_beyond_everything_clears_gaps() {
+        let mut t = TsnTracker::new(Tsn(1));
+        feed(&mut t, &[3, 5, 9]);
+        t.forward_cum(Tsn(50));
+        assert_eq!(t.cum_tsn(), Tsn(50));
+        assert!(!t.has_gaps());
+        assert_eq!(t.highest_received(), Tsn(50));
+        assert!(t.is_received(Tsn(4)));
+    }
+
+    #[test]
+    fn forward_cum_keeps_dups() {
+        let mut t = TsnTracker::new(Tsn(1));
+        feed(&mut t, &[1, 1]);
+        t.forward_cum(Tsn(10));
+        assert_eq!(t.take_dups(4), vec![1]);
+    }
+
+    #[test]
+    fn forward_cum_to_just_below_run() {
+        let mut t = TsnTracker::new(Tsn(1));
+        feed(&mut t, &[4, 5, 8]);
+        t.forward_cum(Tsn(2));
+        assert_eq!(t.cum_tsn(), Tsn(2));
+        assert_eq!(t.gap_blocks(4), vec![(2, 3), (6, 6)]);
+    }
+
+    #[test]
+    fn long_run_across_many_wraps_of_offsets() {
+        // Push well over 2^16 TSNs through, past the u32 wrap.
+        let mut t = TsnTracker::new(Tsn(u32::MAX - 70_000));
+        let mut x = Tsn(u32::MAX - 70_000);
+        for _ in 0..140_000 {
+            assert_eq!(t.on_tsn(x), TsnStatus::New);
+            x = x.next();
+        }
+        assert_eq!(t.cum_tsn(), x.prev());
+        assert!(!t.has_gaps());
+    }
 }

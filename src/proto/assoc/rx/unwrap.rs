@@ -168,4 +168,33 @@ mod tests {
             assert_eq!(TsnUnwrapper::wrap(u.peek(other)), other);
         }
     }
+
+    #[test]
+    fn peek_does_not_move_anchor() {
+        let u = TsnUnwrapper::new(Tsn(3));
+        let before = u.last();
+        let _ = u.peek(Tsn(1_000_000));
+        assert_eq!(u.last(), before);
+    }
+
+    #[test]
+    fn wrap_roundtrips_every_peek() {
+        let u = TsnUnwrapper::new(Tsn(0x8000_0000));
+        for x in [0u32, 1, 0x7FFF_FFFF, 0x8000_0000, 0x8000_0001, u32::MAX] {
+            assert_eq!(TsnUnwrapper::wrap(u.peek(Tsn(x))), Tsn(x));
+        }
+    }
+
+    #[test]
+    fn unwrap_returns_increasing_values_for_increasing_tsns() {
+        let mut u = TsnUnwrapper::new(Tsn(u32::MAX - 3));
+        let mut prev = u.last();
+        let mut t = Tsn(u32::MAX - 3);
+        for _ in 0..10 {
+            t = t.next();
+            let v = u.unwrap(t);
+            assert_eq!(v, prev + 1);
+            prev = v;
+        }
+    }
 }

@@ -117,7 +117,13 @@ impl Outstanding {
     }
 
     /// Records a new chunk as sent on `path`; assigns and returns its TSN.
-    pub fn push_new(&mut self, mut chunk: DataChunk, path: &mut Path, path_idx: usize, now: Instant) -> Tsn {
+    pub fn push_new(
+        &mut self,
+        mut chunk: DataChunk,
+        path: &mut Path,
+        path_idx: usize,
+        now: Instant,
+    ) -> Tsn {
         let tsn = self.next_tsn;
         self.next_tsn = tsn.next();
         chunk.tsn = tsn.0;
@@ -141,7 +147,9 @@ impl Outstanding {
 
     /// Slot of the first chunk marked for retransmission, if any.
     pub fn first_marked(&self, fast_only: bool) -> Option<usize> {
-        self.chunks.iter().position(|s| s.marked && (!fast_only || s.fast))
+        self.chunks
+            .iter()
+            .position(|s| s.marked && (!fast_only || s.fast))
     }
 
     /// The chunk in slot `i`.
@@ -151,7 +159,9 @@ impl Outstanding {
 
     /// Records the retransmission of slot `i` on `path`.
     pub fn retransmitted(&mut self, i: usize, path: &mut Path, path_idx: usize, now: Instant) {
-        let Some(s) = self.chunks.get_mut(i) else { return };
+        let Some(s) = self.chunks.get_mut(i) else {
+            return;
+        };
         let len = s.chunk.payload.len();
         s.marked = false;
         s.fast = false;
@@ -180,7 +190,12 @@ impl Outstanding {
     /// Processes a SACK: cumulative and gap acknowledgements, Karn-filtered
     /// RTT sample, HTNA miss indications, fast-retransmit marking and the
     /// congestion window updates that go with them (§6.2.1, §7.2).
-    pub fn on_sack(&mut self, sack: &Sack, paths: &mut [Path], now: Instant) -> Result<SackOutcome, SackError> {
+    pub fn on_sack(
+        &mut self,
+        sack: &Sack,
+        paths: &mut [Path],
+        now: Instant,
+    ) -> Result<SackOutcome, SackError> {
         let cum = Tsn(sack.cum_tsn_ack);
         let mut out = SackOutcome::default();
         if cum.lt(self.cum_ack) {
@@ -192,7 +207,10 @@ impl Outstanding {
             return Err(SackError::AcksUnsentTsn);
         }
         // Window fully used before this SACK, per path (for cwnd growth).
-        let full: Vec<bool> = paths.iter().map(|p| p.flight_size + p.mtu > p.cc.cwnd).collect();
+        let full: Vec<bool> = paths
+            .iter()
+            .map(|p| p.flight_size + p.mtu > p.cc.cwnd)
+            .collect();
         let mut acked_bytes = vec![0usize; paths.len()];
         let mut htna: Option<Tsn> = None;
         let mut rtt: Option<(usize, Duration, Tsn)> = None;
@@ -212,7 +230,9 @@ impl Outstanding {
         // Cumulative part.
         let n = cum.since(self.cum_ack) as usize;
         for _ in 0..n {
-            let Some(mut s) = self.chunks.pop_front() else { break };
+            let Some(mut s) = self.chunks.pop_front() else {
+                break;
+            };
             if !s.gap_acked {
                 note_ack(&s, &mut acked_bytes, &mut htna);
             }
@@ -255,7 +275,10 @@ impl Outstanding {
         if self.recovery_exit.is_some_and(|x| cum.ge(x)) {
             self.recovery_exit = None;
         }
-        let limit = match (self.recovery_exit.is_some() && out.cum_advanced, highest_gap) {
+        let limit = match (
+            self.recovery_exit.is_some() && out.cum_advanced,
+            highest_gap,
+        ) {
             (true, Some(h)) => Some(Tsn(self.chunks[h].chunk.tsn)),
             _ => htna,
         };
@@ -330,13 +353,19 @@ impl Outstanding {
 
     /// True if `path_idx` has chunks not yet acknowledged.
     pub fn has_outstanding_on(&self, path_idx: usize) -> bool {
-        self.chunks.iter().any(|s| s.path == path_idx && !s.gap_acked)
+        self.chunks
+            .iter()
+            .any(|s| s.path == path_idx && !s.gap_acked)
     }
 
     /// Empties the queue (abort); returns the chunks that never got acknowledged.
     pub fn drain(&mut self) -> Vec<DataChunk> {
         self.in_flight_bytes = 0;
-        self.chunks.drain(..).filter(|s| !s.gap_acked).map(|s| s.chunk).collect()
+        self.chunks
+            .drain(..)
+            .filter(|s| !s.gap_acked)
+            .map(|s| s.chunk)
+            .collect()
     }
 }
 
@@ -354,18 +383,33 @@ mod tests {
     fn setup(n: u32, first: u32) -> T {
         #[allow(clippy::disallowed_methods)]
         let now = Instant::now();
-        let mut paths = vec![Path::new(&Config::default(), "127.0.0.1".parse().unwrap(), 1, 1 << 20)];
+        let mut paths = vec![Path::new(
+            &Config::default(),
+            "127.0.0.1".parse().unwrap(),
+            1,
+            1 << 20,
+        )];
         paths[0].cc.cwnd = 100_000;
         let mut q = Outstanding::new(Tsn(first));
         for _ in 0..n {
-            let c = DataChunk { payload: vec![0; 100], beginning: true, ending: true, ..Default::default() };
+            let c = DataChunk {
+                payload: vec![0; 100],
+                beginning: true,
+                ending: true,
+                ..Default::default()
+            };
             q.push_new(c, &mut paths[0], 0, now);
         }
         T { q, paths, now }
     }
 
     fn sack(cum: u32, gaps: &[(u16, u16)]) -> Sack {
-        Sack { cum_tsn_ack: cum, a_rwnd: 1 << 20, gap_blocks: gaps.to_vec(), dup_tsns: vec![] }
+        Sack {
+            cum_tsn_ack: cum,
+            a_rwnd: 1 << 20,
+            gap_blocks: gaps.to_vec(),
+            dup_tsns: vec![],
+        }
     }
 
     #[test]
@@ -394,7 +438,10 @@ mod tests {
     #[test]
     fn sack_for_unsent_tsn_is_an_error_and_old_sack_is_ignored() {
         let mut t = setup(2, 10);
-        assert_eq!(t.q.on_sack(&sack(12, &[]), &mut t.paths, t.now), Err(SackError::AcksUnsentTsn));
+        assert_eq!(
+            t.q.on_sack(&sack(12, &[]), &mut t.paths, t.now),
+            Err(SackError::AcksUnsentTsn)
+        );
         t.q.on_sack(&sack(10, &[]), &mut t.paths, t.now).unwrap();
         let o = t.q.on_sack(&sack(9, &[]), &mut t.paths, t.now).unwrap();
         assert!(!o.cum_advanced);
@@ -407,7 +454,9 @@ mod tests {
         let cwnd = t.paths[0].cc.cwnd;
         // TSN 1 lost; 2, 3, 4 arrive one by one.
         for end in 1..=3u16 {
-            let o = t.q.on_sack(&sack(0, &[(1, end)]), &mut t.paths, t.now).unwrap();
+            let o =
+                t.q.on_sack(&sack(0, &[(2, end + 1)]), &mut t.paths, t.now)
+                    .unwrap();
             assert_eq!(o.fast_retransmit, end == 3, "end {end}");
         }
         assert_eq!(t.q.first_marked(true), Some(0));
@@ -426,10 +475,13 @@ mod tests {
     #[test]
     fn htna_counts_only_below_highest_newly_acked() {
         let mut t = setup(5, 1);
-        t.q.on_sack(&sack(0, &[(2, 2)]), &mut t.paths, t.now).unwrap();
+        t.q.on_sack(&sack(0, &[(2, 2)]), &mut t.paths, t.now)
+            .unwrap();
         // Same SACK again: nothing newly acked, so no new miss indications.
-        t.q.on_sack(&sack(0, &[(2, 2)]), &mut t.paths, t.now).unwrap();
-        t.q.on_sack(&sack(0, &[(2, 2)]), &mut t.paths, t.now).unwrap();
+        t.q.on_sack(&sack(0, &[(2, 2)]), &mut t.paths, t.now)
+            .unwrap();
+        t.q.on_sack(&sack(0, &[(2, 2)]), &mut t.paths, t.now)
+            .unwrap();
         assert_eq!(t.q.get(0).unwrap().misses, 1);
         assert_eq!(t.q.first_marked(false), None);
     }
@@ -447,7 +499,8 @@ mod tests {
     #[test]
     fn t3_marks_everything_on_the_path_but_gap_acked() {
         let mut t = setup(4, 1);
-        t.q.on_sack(&sack(0, &[(2, 2)]), &mut t.paths, t.now).unwrap();
+        t.q.on_sack(&sack(0, &[(2, 2)]), &mut t.paths, t.now)
+            .unwrap();
         assert_eq!(t.q.on_t3_expiry(0, &mut t.paths), 3);
         assert_eq!(t.paths[0].flight_size, 0);
         assert_eq!(t.q.first_marked(false), Some(0));
@@ -457,7 +510,8 @@ mod tests {
     #[test]
     fn reneged_gap_ack_becomes_outstanding() {
         let mut t = setup(3, 1);
-        t.q.on_sack(&sack(0, &[(2, 3)]), &mut t.paths, t.now).unwrap();
+        t.q.on_sack(&sack(0, &[(2, 3)]), &mut t.paths, t.now)
+            .unwrap();
         assert!(t.q.get(2).unwrap().gap_acked);
         t.q.on_sack(&sack(0, &[]), &mut t.paths, t.now).unwrap();
         assert!(!t.q.get(2).unwrap().gap_acked);
@@ -467,11 +521,14 @@ mod tests {
     #[test]
     fn tsn_wrap_is_handled() {
         let mut t = setup(4, u32::MAX - 1);
-        let o = t.q.on_sack(&sack(0, &[(2, 2)]), &mut t.paths, t.now).unwrap();
+        let o =
+            t.q.on_sack(&sack(u32::MAX, &[(2, 2)]), &mut t.paths, t.now)
+                .unwrap();
         assert!(o.cum_advanced);
         assert_eq!(t.q.len(), 2);
         assert!(t.q.get(1).unwrap().gap_acked);
-        assert_eq!(t.q.get(1).unwrap().chunk.tsn, 2);
+        assert_eq!(t.q.get(1).unwrap().chunk.tsn, 1);
+        assert_eq!(t.q.next_tsn(), Tsn(2));
     }
 
     #[test]
@@ -486,7 +543,8 @@ mod tests {
     #[test]
     fn drain_returns_unacked_chunks() {
         let mut t = setup(3, 1);
-        t.q.on_sack(&sack(0, &[(2, 2)]), &mut t.paths, t.now).unwrap();
+        t.q.on_sack(&sack(0, &[(2, 2)]), &mut t.paths, t.now)
+            .unwrap();
         assert_eq!(t.q.drain().len(), 2);
         assert!(t.q.is_empty());
     }

@@ -36,7 +36,11 @@ pub struct SendQueue {
 impl SendQueue {
     /// A queue for `streams` outbound streams.
     pub fn new(streams: u16) -> SendQueue {
-        SendQueue { pending: VecDeque::new(), bytes: 0, next_ssn: vec![0; usize::from(streams)] }
+        SendQueue {
+            pending: VecDeque::new(),
+            bytes: 0,
+            next_ssn: vec![0; usize::from(streams)],
+        }
     }
 
     /// Number of outbound streams.
@@ -52,7 +56,11 @@ impl SendQueue {
     /// Queues a message. The caller checked the stream id and buffer space.
     pub fn push(&mut self, msg: OutMessage) {
         self.bytes += msg.data.len();
-        self.pending.push_back(Pending { msg, offset: 0, ssn: 0 });
+        self.pending.push_back(Pending {
+            msg,
+            offset: 0,
+            ssn: 0,
+        });
     }
 
     /// Payload bytes not yet cut into chunks.
@@ -67,7 +75,9 @@ impl SendQueue {
 
     /// Size of the next chunk's payload if cut at `max_payload`.
     pub fn peek_len(&self, max_payload: usize) -> Option<usize> {
-        self.pending.front().map(|p| (p.msg.data.len() - p.offset).min(max_payload))
+        self.pending
+            .front()
+            .map(|p| (p.msg.data.len() - p.offset).min(max_payload))
     }
 
     /// Cuts the next DATA chunk (TSN left 0 for the caller to assign).
@@ -126,7 +136,12 @@ mod tests {
     use super::*;
 
     fn msg(stream: u16, len: usize, unordered: bool) -> OutMessage {
-        OutMessage { stream_id: stream, ppid: 7, unordered, data: (0..len).map(|i| i as u8).collect() }
+        OutMessage {
+            stream_id: stream,
+            ppid: 7,
+            unordered,
+            data: (0..len).map(|i| i as u8).collect(),
+        }
     }
 
     #[test]
@@ -161,8 +176,19 @@ mod tests {
         for (s, u) in [(0, false), (0, false), (2, false), (0, true), (0, false)] {
             q.push(msg(s, 1, u));
         }
-        let ssns: Vec<_> = std::iter::from_fn(|| q.next_chunk(10)).map(|c| (c.stream_id, c.ssn, c.unordered)).collect();
-        assert_eq!(ssns, vec![(0, 0, false), (0, 1, false), (2, 0, false), (0, 0, true), (0, 2, false)]);
+        let ssns: Vec<_> = std::iter::from_fn(|| q.next_chunk(10))
+            .map(|c| (c.stream_id, c.ssn, c.unordered))
+            .collect();
+        assert_eq!(
+            ssns,
+            vec![
+                (0, 0, false),
+                (0, 1, false),
+                (2, 0, false),
+                (0, 0, true),
+                (0, 2, false)
+            ]
+        );
     }
 
     #[test]
