@@ -81,6 +81,11 @@ pub struct Traced {
     pub packet: Packet,
 }
 
+/// A datagram on the link: (arrival, sequence, to Z?, bytes), ordered by arrival.
+type InFlight = Reverse<(Instant, u64, bool, Vec<u8>)>;
+/// Test hook deciding whether to drop a packet.
+pub type DropFilter = Box<dyn FnMut(Side, &Packet) -> bool>;
+
 /// Two endpoints joined by a link, on virtual time.
 pub struct Pair {
     pub a: Endpoint,
@@ -89,7 +94,7 @@ pub struct Pair {
     pub z_addr: SocketAddr,
     pub now: Instant,
     pub link: Link,
-    queue: BinaryHeap<Reverse<(Instant, u64, bool, Vec<u8>)>>,
+    queue: BinaryHeap<InFlight>,
     seq: u64,
     pub a_events: Vec<(AssocId, AssocEvent)>,
     pub z_events: Vec<(AssocId, AssocEvent)>,
@@ -97,7 +102,7 @@ pub struct Pair {
     /// Record every packet in `trace` (off for bulk tests, to save memory).
     pub tracing: bool,
     /// Drop the next packets sent by a side whose first chunk matches (test hook).
-    pub drop_filter: Option<Box<dyn FnMut(Side, &Packet) -> bool>>,
+    pub drop_filter: Option<DropFilter>,
 }
 
 /// A fixed start of virtual time.

@@ -8,7 +8,7 @@ pub mod serial;
 pub mod wire;
 
 pub mod config;
-#[cfg(test)]
+#[cfg(any(test, feature = "harness"))]
 pub mod harness;
 
 pub use config::Config;

@@ -12,13 +12,9 @@ pub struct Tsn(pub u32);
 pub struct Ssn(pub u16);
 
 impl Tsn {
-    /// `self + n`, wrapping.
-    pub fn add(self, n: u32) -> Tsn {
-        Tsn(self.0.wrapping_add(n))
-    }
     /// The TSN just after this one.
     pub fn next(self) -> Tsn {
-        self.add(1)
+        self + 1
     }
     /// The TSN just before this one.
     pub fn prev(self) -> Tsn {
@@ -43,6 +39,14 @@ impl Tsn {
     /// Forward distance from `base` to `self` (`self - base`, wrapping).
     pub fn since(self, base: Tsn) -> u32 {
         self.0.wrapping_sub(base.0)
+    }
+}
+
+impl std::ops::Add<u32> for Tsn {
+    type Output = Tsn;
+    /// `self + n`, wrapping.
+    fn add(self, n: u32) -> Tsn {
+        Tsn(self.0.wrapping_add(n))
     }
 }
 

@@ -177,10 +177,7 @@ impl Association {
         let mut flight = self.paths[path].flight_size;
         let mut in_flight_total = self.out.in_flight_bytes();
         let mut next_tsn = self.out.next_tsn();
-        loop {
-            let Some(len) = self.queue.peek_len(max_payload) else {
-                break;
-            };
+        while let Some(len) = self.queue.peek_len(max_payload) {
             let p = &self.paths[path];
             if self.burst_budget == 0 || flight >= p.cc.cwnd {
                 break;

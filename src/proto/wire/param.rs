@@ -106,7 +106,7 @@ impl Param {
                 Param::CookiePreservative(u32::from_be_bytes(b))
             }
             param_type::SUPPORTED_ADDRESS_TYPES => {
-                if value.len() % 2 != 0 {
+                if !value.len().is_multiple_of(2) {
                     return Err(WireError::BadLength);
                 }
                 let mut r = Reader::new(value);

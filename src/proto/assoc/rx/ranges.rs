@@ -55,10 +55,10 @@ impl RangeSet {
                 start = s;
             }
         }
-        if let Some(next) = v.checked_add(1) {
-            if let Some(e) = self.map.remove(&next) {
-                end = e;
-            }
+        if let Some(next) = v.checked_add(1)
+            && let Some(e) = self.map.remove(&next)
+        {
+            end = e;
         }
         self.map.insert(start, end);
         true

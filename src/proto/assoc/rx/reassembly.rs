@@ -1068,10 +1068,10 @@ mod tests {
                 };
                 r.insert(c);
                 fed += len;
-                if rng.below(3) == 0 {
-                    if let Some(m) = r.pop_message() {
-                        popped += m.data.len();
-                    }
+                if rng.below(3) == 0
+                    && let Some(m) = r.pop_message()
+                {
+                    popped += m.data.len();
                 }
                 assert!(r.buffered_bytes() <= fed - popped);
             }

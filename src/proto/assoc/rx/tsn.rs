@@ -147,12 +147,11 @@ impl TsnTracker {
     /// insert, so at most one run can qualify.
     fn fold_into_cum(&mut self) {
         let want = self.cum.last().saturating_add(1);
-        if let Some((s, _)) = self.above.first() {
-            if s == want {
-                if let Some((_, e)) = self.above.pop_first() {
-                    self.cum.advance_to(e);
-                }
-            }
+        if let Some((s, _)) = self.above.first()
+            && s == want
+            && let Some((_, e)) = self.above.pop_first()
+        {
+            self.cum.advance_to(e);
         }
     }
 }
@@ -618,7 +617,7 @@ mod tests {
     #[test]
     fn far_ahead_within_half_is_new() {
         let mut t = TsnTracker::new(Tsn(0));
-        let far = Tsn(u32::MAX).add((1 << 31) - 1);
+        let far = Tsn(u32::MAX) + ((1 << 31) - 1);
         assert_eq!(t.on_tsn(far), TsnStatus::New);
         assert!(t.is_received(far));
         assert_eq!(t.highest_received(), far);

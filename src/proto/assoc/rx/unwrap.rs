@@ -143,7 +143,7 @@ mod tests {
         let mut t = Tsn(0);
         // Stride under the horizon so every step resolves forward.
         for _ in 0..20 {
-            t = t.add(0x4000_0000);
+            t = t + 0x4000_0000;
             u.unwrap(t);
         }
         assert_eq!(u.last(), start + 20 * 0x4000_0000);
