@@ -286,6 +286,8 @@ impl Pair {
             if done(self) {
                 return true;
             }
+            // The check may have acted (read, sent): let the endpoints answer.
+            self.flush();
             match self.next_deadline() {
                 Some(t) if t <= end => self.now = self.now.max(t),
                 _ => {

@@ -368,15 +368,13 @@ impl Association {
 
     /// Takes the next complete message, in order per stream.
     pub fn recv(&mut self) -> Option<Message> {
-        let before = self.a_rwnd();
         let m = self.rx.reasm.pop_message()?;
-        // Window update (§6.2): tell a sender we were throttling that space opened.
+        // Window update (§6.2): once the window has opened well beyond what
+        // we last advertised, tell the sender rather than wait for its probe.
         let after = self.a_rwnd();
         let mtu = self.paths[self.primary].mtu as u32;
-        if self.is_established()
-            && before < self.rx.last_rwnd.max(mtu)
-            && after >= self.rx.last_rwnd + 2 * mtu
-        {
+        let step = (2 * mtu).max(self.cfg.rcvbuf as u32 / 4);
+        if self.is_established() && after >= self.rx.last_rwnd.saturating_add(step) {
             self.rx.sack_pending = true;
             self.rx.sack_now = true;
         }

@@ -1325,10 +1325,13 @@ fn zero_window_stops_sender_until_reader_drains() {
     );
     assert!(!p.a.assoc(a).unwrap().all_data_acked());
     let mut got = Vec::new();
+    let t0 = p.now;
     assert!(p.run_until(Duration::from_secs(120), |p| {
         got.extend(recv_all(&mut p.z, z));
         got.len() == 50
     }));
+    // Window updates, not 1 s probes, reopen the flow.
+    assert!(p.now - t0 < Duration::from_secs(1), "{:?}", p.now - t0);
     assert_eq!(
         got.iter().map(|m| m.data[0]).collect::<Vec<_>>(),
         (0..50).collect::<Vec<_>>()
