@@ -15,7 +15,7 @@ LIB := target/release/libsctpshim.so
 all: lib
 
 lib:
-	$(CARGO) build --release
+	$(CARGO) build --release --features preload
 
 lint:
 	$(CARGO) fmt --check

@@ -2,8 +2,17 @@
 //! programs loaded with `LD_PRELOAD` on kernels that lack SCTP.
 //!
 //! Layers (each calls only the one below it):
+//! - `preload` (feature `preload`): the `LD_PRELOAD` interposers.
+//! - [`runtime`]: the engine thread, UDP I/O, timers, readiness.
 //! - [`proto`]: sans-IO protocol core — wire codecs, associations, endpoint.
+//! - [`sys`]: the libc boundary (real functions, safe wrappers).
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
+#[cfg(feature = "preload")]
+#[allow(unsafe_code)]
+mod preload;
 pub mod proto;
+pub mod runtime;
+#[allow(unsafe_code)]
+pub mod sys;

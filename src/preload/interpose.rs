@@ -1,0 +1,524 @@
+//! The exported libc names. Each checks the fd table first and hands
+//! anything that is not an SCTP socket straight to libc.
+
+use std::os::raw::{c_int, c_void};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use libc::{msghdr, sockaddr, socklen_t};
+
+use super::fdtable::{insert, lookup, remove};
+use crate::runtime::{SockId, engine};
+use crate::sys::{self, from_sockaddr, real, set_errno, to_sockaddr};
+
+const IPPROTO_SCTP: c_int = 132;
+const SOL_SCTP: c_int = 132;
+const SCTP_NODELAY: c_int = 3;
+
+/// Runs `f`, mapping `Err(errno)` to -1 with errno set, and never letting a
+/// panic cross into C.
+fn guard(f: impl FnOnce() -> Result<c_int, c_int>) -> c_int {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(v)) => v,
+        Ok(Err(e)) => {
+            set_errno(e);
+            -1
+        }
+        Err(_) => {
+            set_errno(libc::EIO);
+            -1
+        }
+    }
+}
+
+/// Copies `addr` into a caller's sockaddr buffer, truncating like the kernel.
+///
+/// # Safety
+/// `out` must be valid for `*len` bytes and `len` valid, or either null.
+unsafe fn write_addr(addr: Option<std::net::SocketAddr>, out: *mut sockaddr, len: *mut socklen_t) {
+    if out.is_null() || len.is_null() {
+        return;
+    }
+    let Some(addr) = addr else {
+        // SAFETY: `len` is non-null and valid per the contract.
+        unsafe { *len = 0 };
+        return;
+    };
+    let (ss, n) = to_sockaddr(&addr);
+    // SAFETY: `len` is valid; we copy at most the caller's buffer size.
+    unsafe {
+        let room = (*len).min(n) as usize;
+        std::ptr::copy_nonoverlapping(&ss as *const _ as *const u8, out as *mut u8, room);
+        *len = n;
+    }
+}
+
+/// socket(2): SCTP one-to-one sockets come from the engine.
+///
+/// # Safety
+/// Plain C ABI entry point.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn socket(domain: c_int, ty: c_int, protocol: c_int) -> c_int {
+    let base = ty & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC);
+    if protocol != IPPROTO_SCTP || !(domain == libc::AF_INET || domain == libc::AF_INET6) {
+        // SAFETY: forwarding the caller's arguments unchanged.
+        return unsafe { (real().socket)(domain, ty, protocol) };
+    }
+    guard(|| {
+        if base != libc::SOCK_STREAM {
+            // One-to-many (SOCK_SEQPACKET) sockets are not implemented yet.
+            return Err(libc::EPROTONOSUPPORT);
+        }
+        let (id, fd) = engine()
+            .socket(domain == libc::AF_INET6, ty)
+            .map_err(|e| e.raw_os_error().unwrap_or(libc::ENOMEM))?;
+        if !insert(fd, id) {
+            sys::close(fd);
+            return Err(libc::EMFILE);
+        }
+        Ok(fd)
+    })
+}
+
+/// bind(2).
+///
+/// # Safety
+/// `addr` must be valid for `len` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn bind(fd: c_int, addr: *const sockaddr, len: socklen_t) -> c_int {
+    let Some(id) = lookup(fd) else {
+        // SAFETY: forwarding unchanged.
+        return unsafe { (real().bind)(fd, addr, len) };
+    };
+    // SAFETY: the caller guarantees `addr` covers `len` bytes.
+    let a = unsafe { from_sockaddr(addr, len) };
+    guard(|| engine().bind(id, a.ok_or(libc::EINVAL)?).map(|_| 0))
+}
+
+/// listen(2).
+///
+/// # Safety
+/// Plain C ABI entry point.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn listen(fd: c_int, backlog: c_int) -> c_int {
+    let Some(id) = lookup(fd) else {
+        // SAFETY: forwarding unchanged.
+        return unsafe { (real().listen)(fd, backlog) };
+    };
+    guard(|| engine().listen(id).map(|_| 0))
+}
+
+fn is_nonblocking(fd: c_int) -> bool {
+    // SAFETY: F_GETFL on the caller's fd.
+    let fl = unsafe { (real().fcntl)(fd, libc::F_GETFL, 0) };
+    fl >= 0 && fl & libc::O_NONBLOCK != 0
+}
+
+/// connect(2): starts the association; blocks for the handshake unless the
+/// socket is non-blocking.
+///
+/// # Safety
+/// `addr` must be valid for `len` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn connect(fd: c_int, addr: *const sockaddr, len: socklen_t) -> c_int {
+    let Some(id) = lookup(fd) else {
+        // SAFETY: forwarding unchanged.
+        return unsafe { (real().connect)(fd, addr, len) };
+    };
+    // SAFETY: the caller guarantees `addr` covers `len` bytes.
+    let a = unsafe { from_sockaddr(addr, len) };
+    guard(|| {
+        let a = a.ok_or(libc::EAFNOSUPPORT)?;
+        engine().connect(id, a, is_nonblocking(fd)).map(|_| 0)
+    })
+}
+
+fn accept_impl(
+    fd: c_int,
+    id: SockId,
+    addr: *mut sockaddr,
+    len: *mut socklen_t,
+    flags: c_int,
+) -> c_int {
+    guard(|| {
+        // One token byte per accepted association: blocking, non-blocking and
+        // EINTR behaviour all come from the kernel's read on our pair.
+        let mut b = [0u8; 1];
+        // SAFETY: one-byte buffer.
+        let n = unsafe { (real().read)(fd, b.as_mut_ptr() as *mut c_void, 1) };
+        if n < 0 {
+            return Err(std::io::Error::last_os_error()
+                .raw_os_error()
+                .unwrap_or(libc::EIO));
+        }
+        if n == 0 {
+            return Err(libc::EINVAL);
+        }
+        let (nid, nfd, peer) = engine().accept(id, flags)?;
+        if !insert(nfd, nid) {
+            sys::close(nfd);
+            return Err(libc::EMFILE);
+        }
+        // SAFETY: caller's buffers, contract of accept(2).
+        unsafe { write_addr(Some(peer), addr, len) };
+        Ok(nfd)
+    })
+}
+
+/// accept(2).
+///
+/// # Safety
+/// `addr`/`len` as for accept(2).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn accept(fd: c_int, addr: *mut sockaddr, len: *mut socklen_t) -> c_int {
+    match lookup(fd) {
+        Some(id) => accept_impl(fd, id, addr, len, 0),
+        // SAFETY: forwarding unchanged.
+        None => unsafe { (real().accept4)(fd, addr, len, 0) },
+    }
+}
+
+/// accept4(2).
+///
+/// # Safety
+/// `addr`/`len` as for accept4(2).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn accept4(
+    fd: c_int,
+    addr: *mut sockaddr,
+    len: *mut socklen_t,
+    flags: c_int,
+) -> c_int {
+    match lookup(fd) {
+        Some(id) => accept_impl(fd, id, addr, len, flags),
+        // SAFETY: forwarding unchanged.
+        None => unsafe { (real().accept4)(fd, addr, len, flags) },
+    }
+}
+
+/// close(2): forget the mapping; the engine sees EOF once every copy is closed.
+///
+/// # Safety
+/// Plain C ABI entry point.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn close(fd: c_int) -> c_int {
+    if lookup(fd).is_some() {
+        remove(fd);
+    }
+    // SAFETY: forwarding unchanged.
+    unsafe { (real().close)(fd) }
+}
+
+/// dup(2): the copy is the same SCTP socket.
+///
+/// # Safety
+/// Plain C ABI entry point.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn dup(fd: c_int) -> c_int {
+    // SAFETY: forwarding unchanged.
+    let nfd = unsafe { (real().dup)(fd) };
+    if nfd >= 0
+        && let Some(id) = lookup(fd)
+    {
+        insert(nfd, id);
+    }
+    nfd
+}
+
+/// dup2(2).
+///
+/// # Safety
+/// Plain C ABI entry point.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn dup2(old: c_int, new: c_int) -> c_int {
+    // SAFETY: forwarding unchanged.
+    let r = unsafe { (real().dup2)(old, new) };
+    if r >= 0 && old != new {
+        match lookup(old) {
+            Some(id) => insert(new, id),
+            None => {
+                remove(new);
+                true
+            }
+        };
+    }
+    r
+}
+
+/// dup3(2).
+///
+/// # Safety
+/// Plain C ABI entry point.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn dup3(old: c_int, new: c_int, flags: c_int) -> c_int {
+    // SAFETY: forwarding unchanged.
+    let r = unsafe { (real().dup3)(old, new, flags) };
+    if r >= 0 {
+        match lookup(old) {
+            Some(id) => insert(new, id),
+            None => {
+                remove(new);
+                true
+            }
+        };
+    }
+    r
+}
+
+/// getsockname(2).
+///
+/// # Safety
+/// As for getsockname(2).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn getsockname(fd: c_int, addr: *mut sockaddr, len: *mut socklen_t) -> c_int {
+    let Some(id) = lookup(fd) else {
+        // SAFETY: forwarding unchanged.
+        return unsafe { (real().getsockname)(fd, addr, len) };
+    };
+    guard(|| {
+        let (local, _) = engine().names(id).ok_or(libc::EBADF)?;
+        let v6 = false;
+        let local = local.unwrap_or_else(|| {
+            std::net::SocketAddr::new(std::net::Ipv4Addr::UNSPECIFIED.into(), 0)
+        });
+        let _ = v6;
+        // SAFETY: caller's buffers.
+        unsafe { write_addr(Some(local), addr, len) };
+        Ok(0)
+    })
+}
+
+/// getpeername(2).
+///
+/// # Safety
+/// As for getpeername(2).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn getpeername(fd: c_int, addr: *mut sockaddr, len: *mut socklen_t) -> c_int {
+    let Some(id) = lookup(fd) else {
+        // SAFETY: forwarding unchanged.
+        return unsafe { (real().getpeername)(fd, addr, len) };
+    };
+    guard(|| {
+        let (_, peer) = engine().names(id).ok_or(libc::EBADF)?;
+        let peer = peer.ok_or(libc::ENOTCONN)?;
+        // SAFETY: caller's buffers.
+        unsafe { write_addr(Some(peer), addr, len) };
+        Ok(0)
+    })
+}
+
+/// Writes an int option value.
+///
+/// # Safety
+/// `val`/`len` as for getsockopt(2).
+unsafe fn put_int(val: *mut c_void, len: *mut socklen_t, v: c_int) -> Result<c_int, c_int> {
+    if val.is_null() || len.is_null() {
+        return Err(libc::EFAULT);
+    }
+    // SAFETY: non-null pointers from the caller, size checked.
+    unsafe {
+        if (*len as usize) < std::mem::size_of::<c_int>() {
+            return Err(libc::EINVAL);
+        }
+        std::ptr::write_unaligned(val as *mut c_int, v);
+        *len = std::mem::size_of::<c_int>() as socklen_t;
+    }
+    Ok(0)
+}
+
+/// getsockopt(2).
+///
+/// # Safety
+/// As for getsockopt(2).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn getsockopt(
+    fd: c_int,
+    level: c_int,
+    name: c_int,
+    val: *mut c_void,
+    len: *mut socklen_t,
+) -> c_int {
+    let Some(id) = lookup(fd) else {
+        // SAFETY: forwarding unchanged.
+        return unsafe { (real().getsockopt)(fd, level, name, val, len) };
+    };
+    guard(|| match (level, name) {
+        // SAFETY (all arms): caller's option buffer, checked by put_int.
+        (libc::SOL_SOCKET, libc::SO_ERROR) => unsafe { put_int(val, len, engine().take_error(id)) },
+        (libc::SOL_SOCKET, libc::SO_TYPE) => unsafe { put_int(val, len, libc::SOCK_STREAM) },
+        (libc::SOL_SOCKET, libc::SO_PROTOCOL) => unsafe { put_int(val, len, IPPROTO_SCTP) },
+        (libc::SOL_SOCKET, libc::SO_DOMAIN) => {
+            let v6 = engine()
+                .names(id)
+                .and_then(|(l, _)| l)
+                .is_some_and(|a| a.is_ipv6());
+            unsafe { put_int(val, len, if v6 { libc::AF_INET6 } else { libc::AF_INET }) }
+        }
+        (SOL_SCTP, SCTP_NODELAY) => unsafe { put_int(val, len, 1) },
+        (SOL_SCTP, _) => Err(libc::ENOPROTOOPT),
+        // SAFETY: other socket-level options answer from our pair (buffers, timeouts).
+        _ => match unsafe { (real().getsockopt)(fd, level, name, val, len) } {
+            r if r < 0 => Err(std::io::Error::last_os_error()
+                .raw_os_error()
+                .unwrap_or(libc::EINVAL)),
+            r => Ok(r),
+        },
+    })
+}
+
+/// setsockopt(2).
+///
+/// # Safety
+/// As for setsockopt(2).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn setsockopt(
+    fd: c_int,
+    level: c_int,
+    name: c_int,
+    val: *const c_void,
+    len: socklen_t,
+) -> c_int {
+    if lookup(fd).is_none() {
+        // SAFETY: forwarding unchanged.
+        return unsafe { (real().setsockopt)(fd, level, name, val, len) };
+    }
+    guard(|| match (level, name) {
+        // The engine always sends at once (Nagle is not implemented), which is what NODELAY asks.
+        (SOL_SCTP, SCTP_NODELAY) if len as usize >= std::mem::size_of::<c_int>() => Ok(0),
+        (SOL_SCTP, _) => Err(libc::ENOPROTOOPT),
+        // Address reuse has nothing to wait for: no association outlives its process here.
+        (libc::SOL_SOCKET, libc::SO_REUSEADDR | libc::SO_REUSEPORT) => Ok(0),
+        (libc::IPPROTO_IP | libc::IPPROTO_IPV6, _) => Ok(0),
+        // SAFETY: other socket-level options apply to our pair (buffers, timeouts, linger).
+        _ => match unsafe { (real().setsockopt)(fd, level, name, val, len) } {
+            r if r < 0 => Err(std::io::Error::last_os_error()
+                .raw_os_error()
+                .unwrap_or(libc::EINVAL)),
+            r => Ok(r),
+        },
+    })
+}
+
+/// sendto(2): the destination is the association's peer; an address is ignored.
+///
+/// # Safety
+/// As for sendto(2).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sendto(
+    fd: c_int,
+    buf: *const c_void,
+    n: usize,
+    flags: c_int,
+    addr: *const sockaddr,
+    alen: socklen_t,
+) -> isize {
+    if lookup(fd).is_none() {
+        // SAFETY: forwarding unchanged.
+        return unsafe { (real().sendto)(fd, buf, n, flags, addr, alen) };
+    }
+    // SAFETY: caller's buffer, forwarded to our pair without an address.
+    unsafe { (real().sendto)(fd, buf, n, flags, std::ptr::null(), 0) }
+}
+
+/// sendmsg(2): data goes to the association; SCTP ancillary data is not used yet.
+///
+/// # Safety
+/// As for sendmsg(2).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sendmsg(fd: c_int, msg: *const msghdr, flags: c_int) -> isize {
+    if lookup(fd).is_none() || msg.is_null() {
+        // SAFETY: forwarding unchanged.
+        return unsafe { (real().sendmsg)(fd, msg, flags) };
+    }
+    // SAFETY: `msg` is non-null and valid per the caller; we copy it.
+    let mut m: msghdr = unsafe { std::ptr::read(msg) };
+    m.msg_name = std::ptr::null_mut();
+    m.msg_namelen = 0;
+    m.msg_control = std::ptr::null_mut();
+    m.msg_controllen = 0;
+    // SAFETY: the copied header points at the caller's iovecs.
+    unsafe { (real().sendmsg)(fd, &m, flags) }
+}
+
+/// recvfrom(2): the source is the association's peer.
+///
+/// # Safety
+/// As for recvfrom(2).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn recvfrom(
+    fd: c_int,
+    buf: *mut c_void,
+    n: usize,
+    flags: c_int,
+    addr: *mut sockaddr,
+    alen: *mut socklen_t,
+) -> isize {
+    let Some(id) = lookup(fd) else {
+        // SAFETY: forwarding unchanged.
+        return unsafe { (real().recvfrom)(fd, buf, n, flags, addr, alen) };
+    };
+    // SAFETY: caller's buffer.
+    let r = unsafe {
+        (real().recvfrom)(
+            fd,
+            buf,
+            n,
+            flags,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        )
+    };
+    if r >= 0 {
+        let peer = engine().names(id).and_then(|(_, p)| p);
+        // SAFETY: caller's address buffer.
+        unsafe { write_addr(peer, addr, alen) };
+    }
+    r
+}
+
+/// recvmsg(2): fills `msg_name` with the peer; no SCTP ancillary data yet.
+///
+/// # Safety
+/// As for recvmsg(2).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn recvmsg(fd: c_int, msg: *mut msghdr, flags: c_int) -> isize {
+    let Some(id) = lookup(fd).filter(|_| !msg.is_null()) else {
+        // SAFETY: forwarding unchanged.
+        return unsafe { (real().recvmsg)(fd, msg, flags) };
+    };
+    // SAFETY: `msg` non-null and valid per the caller.
+    let mut m: msghdr = unsafe { std::ptr::read(msg) };
+    m.msg_name = std::ptr::null_mut();
+    m.msg_namelen = 0;
+    m.msg_control = std::ptr::null_mut();
+    m.msg_controllen = 0;
+    // SAFETY: the copied header points at the caller's iovecs.
+    let r = unsafe { (real().recvmsg)(fd, &mut m, flags) };
+    if r >= 0 {
+        let peer = engine().names(id).and_then(|(_, p)| p);
+        // SAFETY: writing back into the caller's header and buffers.
+        unsafe {
+            let out = &mut *msg;
+            let mut nl = out.msg_namelen;
+            write_addr(peer, out.msg_name as *mut sockaddr, &mut nl);
+            out.msg_namelen = nl;
+            out.msg_controllen = 0;
+            out.msg_flags = m.msg_flags;
+        }
+    }
+    r
+}
+
+extern "C" fn at_exit() {
+    let secs = std::env::var("SCTPSHIM_LINGER_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5u64);
+    let _ = catch_unwind(|| engine().drain_at_exit(std::time::Duration::from_secs(secs)));
+}
+
+#[ctor::ctor]
+fn init() {
+    let _ = real();
+    // SAFETY: registering a plain extern "C" fn with atexit.
+    unsafe { libc::atexit(at_exit) };
+}

@@ -1,0 +1,8 @@
+//! `LD_PRELOAD` interposers: socket calls on SCTP sockets go to the engine,
+//! everything else to libc untouched. Compiled only with the `preload`
+//! feature (the `make` build), so test binaries keep libc's own symbols.
+//!
+//! The fast path for descriptors that are not ours is one relaxed atomic load.
+
+mod fdtable;
+mod interpose;

@@ -1,0 +1,696 @@
+//! Engine state and thread. See the module documentation in `mod.rs`.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+use std::os::raw::c_int;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use once_cell::sync::OnceCell;
+use parking_lot::{Condvar, Mutex, MutexGuard};
+
+use crate::proto::Config;
+use crate::proto::assoc::tx::OutMessage;
+use crate::proto::assoc::{AssocEvent, AssocId, CloseReason};
+use crate::proto::endpoint::Endpoint;
+use crate::sys;
+
+/// Engine-wide handle of one application socket.
+pub type SockId = u64;
+
+/// Largest chunk of application bytes taken as one SCTP message.
+const APP_READ: usize = 64 * 1024;
+/// Bytes of received data staged toward the application at most.
+const TO_APP_MAX: usize = 256 * 1024;
+
+#[derive(Debug, PartialEq, Eq)]
+enum Kind {
+    /// Created, maybe bound, not yet listening or connected.
+    Fresh,
+    /// Accepting associations; one byte per pending association sits in the pair.
+    Listener { pending: VecDeque<AssocId> },
+    /// One association (TCP-style socket).
+    Stream { assoc: AssocId },
+}
+
+#[derive(Debug)]
+struct Sock {
+    v6: bool,
+    kind: Kind,
+    /// Local SCTP port once bound.
+    port: Option<u16>,
+    /// Address the application bound (unspecified when it did not say).
+    local: Option<SocketAddr>,
+    peer: Option<SocketAddr>,
+    /// Engine end of the socketpair.
+    efd: c_int,
+    /// Received bytes not yet written to the pair.
+    to_app: VecDeque<u8>,
+    /// The association ended: EOF once `to_app` is flushed.
+    eof_pending: bool,
+    eof_sent: bool,
+    /// The application's end is closed (EOF read on `efd`).
+    app_gone: bool,
+    connected: bool,
+    /// errno for SO_ERROR / connect.
+    error: c_int,
+}
+
+#[derive(Debug)]
+struct Ep {
+    endpoint: Endpoint,
+    udp: c_int,
+    listener: Option<SockId>,
+    socks: HashMap<AssocId, SockId>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    socks: HashMap<SockId, Sock>,
+    eps: HashMap<u16, Ep>,
+    next: SockId,
+    /// Set by the exit hook: shut every association down.
+    exiting: bool,
+}
+
+/// The per-process engine.
+pub struct Engine {
+    state: Mutex<State>,
+    cond: Condvar,
+    wake_w: c_int,
+    wake_r: c_int,
+    pid: u32,
+    cfg: Config,
+}
+
+static ENGINE: OnceCell<Arc<Engine>> = OnceCell::new();
+
+/// The engine, started on first use.
+pub fn engine() -> &'static Arc<Engine> {
+    ENGINE.get_or_init(|| {
+        let (wake_r, wake_w) = sys::wake_pipe().unwrap_or((-1, -1));
+        let e = Arc::new(Engine {
+            state: Mutex::new(State {
+                next: 1,
+                ..Default::default()
+            }),
+            cond: Condvar::new(),
+            wake_w,
+            wake_r,
+            pid: std::process::id(),
+            cfg: config_from_env(),
+        });
+        let e2 = Arc::clone(&e);
+        std::thread::Builder::new()
+            .name("sctpshim".into())
+            .spawn(move || e2.run())
+            .ok();
+        e
+    })
+}
+
+fn config_from_env() -> Config {
+    let mut c = Config::default();
+    // Loopback and container networks: no need to wait 1 s for a first retransmission.
+    if let Some(ms) = std::env::var("SCTPSHIM_RTO_MIN_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        c.rto_min = Duration::from_millis(ms);
+    }
+    c.nodelay = true;
+    c
+}
+
+fn errno_of(reason: &CloseReason) -> c_int {
+    match reason {
+        CloseReason::Graceful => 0,
+        CloseReason::Refused => libc::ECONNREFUSED,
+        CloseReason::TimedOut => libc::ETIMEDOUT,
+        CloseReason::PeerAbort(_) | CloseReason::LocalAbort => libc::ECONNRESET,
+    }
+}
+
+#[allow(clippy::disallowed_methods)]
+fn now() -> Instant {
+    Instant::now()
+}
+
+impl Engine {
+    fn wake(&self) {
+        sys::write_fd(self.wake_w, &[1]).ok();
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock()
+    }
+
+    /// True in a forked child, where the engine thread does not exist.
+    pub fn is_foreign(&self) -> bool {
+        std::process::id() != self.pid
+    }
+
+    /// A new socket; returns its id and the application's descriptor.
+    pub fn socket(&self, v6: bool, flags: c_int) -> std::io::Result<(SockId, c_int)> {
+        let (afd, efd) = sys::socketpair(flags, libc::SOCK_NONBLOCK)?;
+        let mut st = self.lock();
+        let id = st.next;
+        st.next += 1;
+        st.socks.insert(id, Sock::new(v6, efd));
+        drop(st);
+        self.wake();
+        Ok((id, afd))
+    }
+
+    /// bind(): takes the UDP port of the same number.
+    pub fn bind(&self, id: SockId, addr: SocketAddr) -> Result<(), c_int> {
+        let mut st = self.lock();
+        let st = &mut *st;
+        let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
+        if s.port.is_some() {
+            return Err(libc::EINVAL);
+        }
+        let udp = sys::udp_bind(addr).map_err(|e| e.raw_os_error().unwrap_or(libc::EINVAL))?;
+        let port = sys::local_addr(udp)
+            .map_err(|e| e.raw_os_error().unwrap_or(libc::EINVAL))?
+            .port();
+        s.port = Some(port);
+        s.local = Some(SocketAddr::new(addr.ip(), port));
+        let endpoint = Endpoint::new(self.cfg.clone(), port, sys::random_seed(), now());
+        st.eps.insert(
+            port,
+            Ep {
+                endpoint,
+                udp,
+                listener: None,
+                socks: HashMap::new(),
+            },
+        );
+        self.wake();
+        Ok(())
+    }
+
+    fn ensure_bound(&self, id: SockId) -> Result<(), c_int> {
+        let (bound, v6) = {
+            let st = self.lock();
+            let s = st.socks.get(&id).ok_or(libc::EBADF)?;
+            (s.port.is_some(), s.v6)
+        };
+        if bound {
+            return Ok(());
+        }
+        let any: IpAddr = if v6 {
+            std::net::Ipv6Addr::UNSPECIFIED.into()
+        } else {
+            std::net::Ipv4Addr::UNSPECIFIED.into()
+        };
+        self.bind(id, SocketAddr::new(any, 0))
+    }
+
+    /// listen().
+    pub fn listen(&self, id: SockId) -> Result<(), c_int> {
+        self.ensure_bound(id)?;
+        let mut st = self.lock();
+        let st = &mut *st;
+        let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
+        match s.kind {
+            Kind::Fresh => {
+                s.kind = Kind::Listener {
+                    pending: VecDeque::new(),
+                }
+            }
+            Kind::Listener { .. } => return Ok(()),
+            Kind::Stream { .. } => return Err(libc::EINVAL),
+        }
+        let port = s.port.ok_or(libc::EINVAL)?;
+        let ep = st.eps.get_mut(&port).ok_or(libc::EINVAL)?;
+        ep.listener = Some(id);
+        ep.endpoint.listen(true);
+        Ok(())
+    }
+
+    /// connect(); waits for the handshake unless `nonblocking`.
+    pub fn connect(&self, id: SockId, peer: SocketAddr, nonblocking: bool) -> Result<(), c_int> {
+        self.ensure_bound(id)?;
+        let mut st = self.lock();
+        {
+            let st = &mut *st;
+            let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
+            match s.kind {
+                Kind::Fresh => {}
+                Kind::Listener { .. } => return Err(libc::EINVAL),
+                Kind::Stream { .. } if s.connected => return Err(libc::EISCONN),
+                Kind::Stream { .. } if s.error != 0 => return Err(std::mem::take(&mut s.error)),
+                Kind::Stream { .. } => return Err(libc::EALREADY),
+            }
+            let port = s.port.ok_or(libc::EINVAL)?;
+            let ep = st.eps.get_mut(&port).ok_or(libc::EINVAL)?;
+            let assoc = ep
+                .endpoint
+                .connect(now(), peer, peer.port())
+                .map_err(|e| match e {
+                    crate::proto::endpoint::ConnectError::AlreadyConnected => libc::EISCONN,
+                    crate::proto::endpoint::ConnectError::TooMany => libc::EAGAIN,
+                    crate::proto::endpoint::ConnectError::InvalidAddress => libc::EINVAL,
+                })?;
+            ep.socks.insert(assoc, id);
+            s.kind = Kind::Stream { assoc };
+            s.peer = Some(peer);
+        }
+        self.wake();
+        if nonblocking {
+            return Err(libc::EINPROGRESS);
+        }
+        loop {
+            let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
+            if s.connected {
+                return Ok(());
+            }
+            if s.error != 0 {
+                return Err(std::mem::take(&mut s.error));
+            }
+            self.cond.wait(&mut st);
+        }
+    }
+
+    /// Takes the next accepted association of a listener (the caller has
+    /// consumed its token byte); returns the new socket and app descriptor.
+    pub fn accept(&self, id: SockId, flags: c_int) -> Result<(SockId, c_int, SocketAddr), c_int> {
+        let (afd, efd) = sys::socketpair(flags, libc::SOCK_NONBLOCK)
+            .map_err(|e| e.raw_os_error().unwrap_or(libc::EMFILE))?;
+        let mut st = self.lock();
+        let st = &mut *st;
+        let l = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
+        let (v6, port, local) = (l.v6, l.port, l.local);
+        let Kind::Listener { pending } = &mut l.kind else {
+            return Err(libc::EINVAL);
+        };
+        let Some(assoc) = pending.pop_front() else {
+            sys::close(afd);
+            sys::close(efd);
+            return Err(libc::EAGAIN);
+        };
+        let port = port.ok_or(libc::EINVAL)?;
+        let ep = st.eps.get_mut(&port).ok_or(libc::EINVAL)?;
+        let peer = ep
+            .endpoint
+            .assoc(assoc)
+            .map(|a| a.peer_addr())
+            .ok_or(libc::ECONNABORTED)?;
+        let nid = st.next;
+        st.next += 1;
+        let mut s = Sock::new(v6, efd);
+        s.kind = Kind::Stream { assoc };
+        s.port = Some(port);
+        s.local = local;
+        s.peer = Some(peer);
+        s.connected = true;
+        ep.socks.insert(assoc, nid);
+        st.socks.insert(nid, s);
+        self.wake();
+        Ok((nid, afd, peer))
+    }
+
+    /// (local, peer) addresses.
+    pub fn names(&self, id: SockId) -> Option<(Option<SocketAddr>, Option<SocketAddr>)> {
+        let st = self.lock();
+        let s = st.socks.get(&id)?;
+        let any: IpAddr = if s.v6 {
+            std::net::Ipv6Addr::UNSPECIFIED.into()
+        } else {
+            std::net::Ipv4Addr::UNSPECIFIED.into()
+        };
+        let local = s.local.or_else(|| s.port.map(|p| SocketAddr::new(any, p)));
+        Some((
+            local,
+            if s.connected || matches!(s.kind, Kind::Stream { .. }) {
+                s.peer
+            } else {
+                None
+            },
+        ))
+    }
+
+    /// SO_ERROR: takes the pending error.
+    pub fn take_error(&self, id: SockId) -> c_int {
+        let mut st = self.lock();
+        st.socks
+            .get_mut(&id)
+            .map(|s| std::mem::take(&mut s.error))
+            .unwrap_or(0)
+    }
+
+    /// True once a stream socket's association is up (or it failed).
+    pub fn is_connected(&self, id: SockId) -> bool {
+        self.lock().socks.get(&id).is_some_and(|s| s.connected)
+    }
+
+    /// Called at process exit: deliver what is queued, shut associations down,
+    /// wait (bounded) for the peers to acknowledge.
+    pub fn drain_at_exit(&self, limit: Duration) {
+        if self.is_foreign() {
+            return;
+        }
+        let deadline = now() + limit;
+        let mut st = self.lock();
+        st.exiting = true;
+        self.wake();
+        while st.eps.values().any(|ep| {
+            ep.endpoint
+                .assoc_ids()
+                .any(|id| ep.endpoint.assoc(id).is_some_and(|a| !a.is_closed()))
+        }) {
+            if self.cond.wait_until(&mut st, deadline).timed_out() {
+                break;
+            }
+        }
+    }
+
+    /// The engine thread's loop.
+    fn run(&self) {
+        let mut buf = vec![0u8; 65536];
+        let mut fds: Vec<libc::pollfd> = Vec::new();
+        let mut keys: Vec<Key> = Vec::new();
+        loop {
+            let timeout_ms;
+            {
+                let st = self.lock();
+                fds.clear();
+                keys.clear();
+                fds.push(libc::pollfd {
+                    fd: self.wake_r,
+                    events: libc::POLLIN,
+                    revents: 0,
+                });
+                keys.push(Key::Wake);
+                for (&port, ep) in &st.eps {
+                    fds.push(libc::pollfd {
+                        fd: ep.udp,
+                        events: libc::POLLIN,
+                        revents: 0,
+                    });
+                    keys.push(Key::Udp(port));
+                }
+                for (&id, s) in &st.socks {
+                    let mut ev = 0;
+                    if st.wants_app_data(s) {
+                        ev |= libc::POLLIN;
+                    }
+                    if !s.to_app.is_empty() {
+                        ev |= libc::POLLOUT;
+                    }
+                    fds.push(libc::pollfd {
+                        fd: s.efd,
+                        events: ev,
+                        revents: 0,
+                    });
+                    keys.push(Key::Sock(id));
+                }
+                let t = now();
+                timeout_ms = st
+                    .eps
+                    .values()
+                    .filter_map(|ep| ep.endpoint.poll_timeout())
+                    .min()
+                    .map(|d| d.saturating_duration_since(t).as_millis().min(60_000) as c_int + 1)
+                    .unwrap_or(60_000);
+            }
+            if sys::poll(&mut fds, timeout_ms).is_err() {
+                continue;
+            }
+            let mut st = self.lock();
+            let t = now();
+            for (pfd, key) in fds.iter().zip(&keys) {
+                if pfd.revents == 0 {
+                    continue;
+                }
+                match *key {
+                    Key::Wake => while sys::read(self.wake_r, &mut buf).is_ok_and(|n| n > 0) {},
+                    Key::Udp(port) => st.read_udp(port, t, &mut buf),
+                    Key::Sock(id) => st.read_app(id, t, &mut buf, pfd.revents),
+                }
+            }
+            st.turn(t, self.cfg.clone());
+            drop(st);
+            self.cond.notify_all();
+        }
+    }
+}
+
+enum Key {
+    Wake,
+    Udp(u16),
+    Sock(SockId),
+}
+
+impl Sock {
+    fn new(v6: bool, efd: c_int) -> Sock {
+        Sock {
+            v6,
+            kind: Kind::Fresh,
+            port: None,
+            local: None,
+            peer: None,
+            efd,
+            to_app: VecDeque::new(),
+            eof_pending: false,
+            eof_sent: false,
+            app_gone: false,
+            connected: false,
+            error: 0,
+        }
+    }
+}
+
+impl State {
+    /// Read the app's bytes only when the association can take them.
+    fn wants_app_data(&self, s: &Sock) -> bool {
+        if s.app_gone {
+            return false;
+        }
+        match s.kind {
+            // Only EOF (close) is of interest on these.
+            Kind::Fresh | Kind::Listener { .. } => true,
+            Kind::Stream { assoc } => {
+                let Some(ep) = s.port.and_then(|p| self.eps.get(&p)) else {
+                    return false;
+                };
+                ep.endpoint
+                    .assoc(assoc)
+                    .is_some_and(|a| (a.is_established() && a.send_space() > 0) || a.is_closed())
+            }
+        }
+    }
+
+    fn read_udp(&mut self, port: u16, t: Instant, buf: &mut [u8]) {
+        let Some(ep) = self.eps.get_mut(&port) else {
+            return;
+        };
+        for _ in 0..256 {
+            match sys::recv_from(ep.udp, buf) {
+                Ok((n, from)) => ep.endpoint.handle(t, from, &buf[..n]),
+                Err(_) => break,
+            }
+        }
+    }
+
+    fn read_app(&mut self, id: SockId, t: Instant, buf: &mut [u8], revents: i16) {
+        let Some(s) = self.socks.get_mut(&id) else {
+            return;
+        };
+        if revents & libc::POLLOUT != 0 {
+            flush_to_app(s, false);
+        }
+        if revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) == 0 || s.app_gone {
+            return;
+        }
+        let port = s.port;
+        match s.kind {
+            Kind::Fresh | Kind::Listener { .. } => {
+                // Only EOF arrives here: the application closed its socket.
+                if matches!(sys::read(s.efd, buf), Ok(0)) || revents & libc::POLLHUP != 0 {
+                    s.app_gone = true;
+                }
+            }
+            Kind::Stream { assoc } => {
+                let Some(ep) = port.and_then(|p| self.eps.get_mut(&p)) else {
+                    return;
+                };
+                let space = ep.endpoint.assoc(assoc).map_or(0, |a| a.send_space());
+                let want = space.clamp(1, APP_READ).min(buf.len());
+                match sys::read(s.efd, &mut buf[..want]) {
+                    Ok(0) => {
+                        s.app_gone = true;
+                        if let Some(a) = ep.endpoint.assoc_mut(assoc) {
+                            a.shutdown(t);
+                        }
+                    }
+                    Ok(n) => {
+                        let msg = OutMessage {
+                            stream_id: 0,
+                            ppid: 0,
+                            unordered: false,
+                            data: buf[..n].to_vec(),
+                        };
+                        // The window check above makes WouldBlock impossible; a
+                        // closed association drops the bytes as the kernel would.
+                        let _ = ep.endpoint.send(t, assoc, msg);
+                    }
+                    Err(_) => {}
+                }
+            }
+        }
+    }
+
+    /// After input: timers, events, delivery to the app, transmission, cleanup.
+    fn turn(&mut self, t: Instant, _cfg: Config) {
+        let exiting = self.exiting;
+        let ports: Vec<u16> = self.eps.keys().copied().collect();
+        for port in ports {
+            let Some(ep) = self.eps.get_mut(&port) else {
+                continue;
+            };
+            if ep.endpoint.poll_timeout().is_some_and(|d| d <= t) {
+                ep.endpoint.handle_timeout(t);
+            }
+            if exiting {
+                let ids: Vec<AssocId> = ep.endpoint.assoc_ids().collect();
+                for id in ids {
+                    if let Some(a) = ep.endpoint.assoc_mut(id) {
+                        a.shutdown(t);
+                    }
+                }
+            }
+            // Events.
+            while let Some((aid, ev)) = ep.endpoint.poll_event() {
+                let sid = ep.socks.get(&aid).copied();
+                match (ev, sid) {
+                    (AssocEvent::Connected, Some(sid)) => {
+                        if let Some(s) = self.socks.get_mut(&sid) {
+                            s.connected = true;
+                        }
+                    }
+                    (AssocEvent::Connected, None) => {
+                        // Inbound: hand it to the listener, one token byte each.
+                        match ep.listener.and_then(|l| self.socks.get_mut(&l)) {
+                            Some(l) if !l.app_gone => {
+                                if let Kind::Listener { pending } = &mut l.kind {
+                                    pending.push_back(aid);
+                                    sys::write(l.efd, &[0]).ok();
+                                }
+                            }
+                            _ => {
+                                if let Some(a) = ep.endpoint.assoc_mut(aid) {
+                                    a.abort(t, b"no listener");
+                                }
+                            }
+                        }
+                    }
+                    (AssocEvent::Closed { reason, .. }, Some(sid)) => {
+                        if let Some(s) = self.socks.get_mut(&sid) {
+                            s.error = errno_of(&reason);
+                            s.eof_pending = true;
+                        }
+                    }
+                    (AssocEvent::PeerShutdown, Some(sid)) => {
+                        if let Some(s) = self.socks.get_mut(&sid) {
+                            s.eof_pending = true;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            // Delivery to the application.
+            for (&aid, &sid) in &ep.socks {
+                let Some(s) = self.socks.get_mut(&sid) else {
+                    continue;
+                };
+                while s.to_app.len() < TO_APP_MAX {
+                    let Some(m) = ep.endpoint.recv(aid) else {
+                        break;
+                    };
+                    s.to_app.extend(m.data);
+                }
+                let drained = !ep.endpoint.assoc(aid).is_some_and(|a| a.has_message());
+                flush_to_app(s, drained);
+            }
+            while let Some(tx) = ep.endpoint.poll_transmit(t) {
+                sys::send_to(ep.udp, &tx.payload, &tx.dst).ok();
+            }
+        }
+        self.reap();
+    }
+
+    /// Frees sockets whose application end is closed and whose association
+    /// is over, and endpoints nobody uses.
+    fn reap(&mut self) {
+        let mut gone = Vec::new();
+        for (&id, s) in &self.socks {
+            let done = s.app_gone
+                && match s.kind {
+                    Kind::Fresh | Kind::Listener { .. } => true,
+                    Kind::Stream { assoc } => s
+                        .port
+                        .and_then(|p| self.eps.get(&p))
+                        .is_none_or(|ep| ep.endpoint.assoc(assoc).is_none_or(|a| a.is_closed())),
+                };
+            if done {
+                gone.push(id);
+            }
+        }
+        for id in gone {
+            let Some(s) = self.socks.remove(&id) else {
+                continue;
+            };
+            sys::close(s.efd);
+            let Some(port) = s.port else { continue };
+            let Some(ep) = self.eps.get_mut(&port) else {
+                continue;
+            };
+            if let Kind::Stream { assoc } = s.kind {
+                ep.socks.remove(&assoc);
+                ep.endpoint.release(assoc);
+            }
+            if ep.listener == Some(id) {
+                ep.listener = None;
+                ep.endpoint.listen(false);
+                if let Kind::Listener { pending } = s.kind {
+                    for a in pending {
+                        if let Some(x) = ep.endpoint.assoc_mut(a) {
+                            x.abort(now(), b"listener closed");
+                        }
+                    }
+                }
+            }
+            let in_use = self.socks.values().any(|o| o.port == Some(port));
+            if !in_use
+                && ep
+                    .endpoint
+                    .assoc_ids()
+                    .all(|a| ep.endpoint.assoc(a).is_none_or(|x| x.is_closed()))
+            {
+                if let Some(ep) = self.eps.remove(&port) {
+                    sys::close(ep.udp);
+                }
+            }
+        }
+    }
+}
+
+/// Writes staged bytes to the app; sends EOF when the association is done
+/// and `drained` says it holds no more messages.
+fn flush_to_app(s: &mut Sock, drained: bool) {
+    while !s.to_app.is_empty() {
+        let (a, _) = s.to_app.as_slices();
+        match sys::write(s.efd, a) {
+            Ok(n) if n > 0 => {
+                s.to_app.drain(..n);
+            }
+            _ => return,
+        }
+    }
+    if drained && s.eof_pending && !s.eof_sent {
+        s.eof_sent = true;
+        sys::shutdown(s.efd, libc::SHUT_WR);
+    }
+}

@@ -1,0 +1,405 @@
+//! The libc boundary: the real libc functions, found with
+//! `dlsym(RTLD_NEXT, ..)` so that calls made by the engine never re-enter
+//! our own interposers, and small safe wrappers over them.
+
+use std::ffi::CStr;
+use std::io;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::os::raw::{c_int, c_void};
+
+use libc::{sockaddr, sockaddr_in, sockaddr_in6, sockaddr_storage, socklen_t};
+use once_cell::sync::OnceCell;
+
+type SocketFn = unsafe extern "C" fn(c_int, c_int, c_int) -> c_int;
+type CloseFn = unsafe extern "C" fn(c_int) -> c_int;
+type DupFn = unsafe extern "C" fn(c_int) -> c_int;
+type Dup2Fn = unsafe extern "C" fn(c_int, c_int) -> c_int;
+type Dup3Fn = unsafe extern "C" fn(c_int, c_int, c_int) -> c_int;
+type AddrFn = unsafe extern "C" fn(c_int, *const sockaddr, socklen_t) -> c_int;
+type GetAddrFn = unsafe extern "C" fn(c_int, *mut sockaddr, *mut socklen_t) -> c_int;
+type Accept4Fn = unsafe extern "C" fn(c_int, *mut sockaddr, *mut socklen_t, c_int) -> c_int;
+type ListenFn = unsafe extern "C" fn(c_int, c_int) -> c_int;
+type ShutdownFn = unsafe extern "C" fn(c_int, c_int) -> c_int;
+type GetOptFn = unsafe extern "C" fn(c_int, c_int, c_int, *mut c_void, *mut socklen_t) -> c_int;
+type SetOptFn = unsafe extern "C" fn(c_int, c_int, c_int, *const c_void, socklen_t) -> c_int;
+type SendToFn =
+    unsafe extern "C" fn(c_int, *const c_void, usize, c_int, *const sockaddr, socklen_t) -> isize;
+type RecvFromFn =
+    unsafe extern "C" fn(c_int, *mut c_void, usize, c_int, *mut sockaddr, *mut socklen_t) -> isize;
+type SendMsgFn = unsafe extern "C" fn(c_int, *const libc::msghdr, c_int) -> isize;
+type RecvMsgFn = unsafe extern "C" fn(c_int, *mut libc::msghdr, c_int) -> isize;
+type ReadFn = unsafe extern "C" fn(c_int, *mut c_void, usize) -> isize;
+type WriteFn = unsafe extern "C" fn(c_int, *const c_void, usize) -> isize;
+type PollFn = unsafe extern "C" fn(*mut libc::pollfd, libc::nfds_t, c_int) -> c_int;
+type FcntlFn = unsafe extern "C" fn(c_int, c_int, libc::c_ulong) -> c_int;
+type IoctlFn = unsafe extern "C" fn(c_int, libc::c_ulong, libc::c_ulong) -> c_int;
+
+/// The real libc entry points.
+pub struct Real {
+    pub socket: SocketFn,
+    pub close: CloseFn,
+    pub dup: DupFn,
+    pub dup2: Dup2Fn,
+    pub dup3: Dup3Fn,
+    pub bind: AddrFn,
+    pub connect: AddrFn,
+    pub listen: ListenFn,
+    pub accept4: Accept4Fn,
+    pub getsockname: GetAddrFn,
+    pub getpeername: GetAddrFn,
+    pub shutdown: ShutdownFn,
+    pub getsockopt: GetOptFn,
+    pub setsockopt: SetOptFn,
+    pub sendto: SendToFn,
+    pub recvfrom: RecvFromFn,
+    pub sendmsg: SendMsgFn,
+    pub recvmsg: RecvMsgFn,
+    pub read: ReadFn,
+    pub write: WriteFn,
+    pub poll: PollFn,
+    pub fcntl: FcntlFn,
+    pub ioctl: IoctlFn,
+}
+
+static REAL: OnceCell<Real> = OnceCell::new();
+
+fn sym<T: Copy>(name: &CStr) -> T {
+    // SAFETY: dlsym with RTLD_NEXT and a NUL-terminated name is always safe to
+    // call; the result is checked for NULL below.
+    let p = unsafe { libc::dlsym(libc::RTLD_NEXT, name.as_ptr()) };
+    // SAFETY: as a fallback for a binary that links us directly (no next
+    // object defines the name), the default search order finds libc's.
+    let p = if p.is_null() {
+        unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) }
+    } else {
+        p
+    };
+    if p.is_null() {
+        // Without libc's socket functions nothing can work; fail loudly.
+        std::process::abort();
+    }
+    assert_eq!(std::mem::size_of::<T>(), std::mem::size_of::<*mut c_void>());
+    // SAFETY: `T` is a function pointer type whose signature matches the C
+    // prototype of `name`; both are pointer-sized (checked above).
+    unsafe { std::mem::transmute_copy(&p) }
+}
+
+/// The real functions (resolved once, thread-safe).
+pub fn real() -> &'static Real {
+    REAL.get_or_init(|| Real {
+        socket: sym(c"socket"),
+        close: sym(c"close"),
+        dup: sym(c"dup"),
+        dup2: sym(c"dup2"),
+        dup3: sym(c"dup3"),
+        bind: sym(c"bind"),
+        connect: sym(c"connect"),
+        listen: sym(c"listen"),
+        accept4: sym(c"accept4"),
+        getsockname: sym(c"getsockname"),
+        getpeername: sym(c"getpeername"),
+        shutdown: sym(c"shutdown"),
+        getsockopt: sym(c"getsockopt"),
+        setsockopt: sym(c"setsockopt"),
+        sendto: sym(c"sendto"),
+        recvfrom: sym(c"recvfrom"),
+        sendmsg: sym(c"sendmsg"),
+        recvmsg: sym(c"recvmsg"),
+        read: sym(c"read"),
+        write: sym(c"write"),
+        poll: sym(c"poll"),
+        fcntl: sym(c"fcntl"),
+        ioctl: sym(c"ioctl"),
+    })
+}
+
+fn cvt(r: c_int) -> io::Result<c_int> {
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(r)
+    }
+}
+
+fn cvt_size(r: isize) -> io::Result<usize> {
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(r as usize)
+    }
+}
+
+/// A sockaddr buffer for `addr`.
+pub fn to_sockaddr(addr: &SocketAddr) -> (sockaddr_storage, socklen_t) {
+    // SAFETY: sockaddr_storage is plain old data; all-zero is a valid value.
+    let mut ss: sockaddr_storage = unsafe { std::mem::zeroed() };
+    let len = match addr {
+        SocketAddr::V4(a) => {
+            let sin = sockaddr_in {
+                sin_family: libc::AF_INET as libc::sa_family_t,
+                sin_port: a.port().to_be(),
+                sin_addr: libc::in_addr {
+                    s_addr: u32::from_ne_bytes(a.ip().octets()),
+                },
+                sin_zero: [0; 8],
+            };
+            // SAFETY: sockaddr_storage is larger than and aligned for sockaddr_in.
+            unsafe { std::ptr::write(&mut ss as *mut _ as *mut sockaddr_in, sin) };
+            std::mem::size_of::<sockaddr_in>()
+        }
+        SocketAddr::V6(a) => {
+            let sin6 = sockaddr_in6 {
+                sin6_family: libc::AF_INET6 as libc::sa_family_t,
+                sin6_port: a.port().to_be(),
+                sin6_flowinfo: a.flowinfo(),
+                sin6_addr: libc::in6_addr {
+                    s6_addr: a.ip().octets(),
+                },
+                sin6_scope_id: a.scope_id(),
+            };
+            // SAFETY: sockaddr_storage is larger than and aligned for sockaddr_in6.
+            unsafe { std::ptr::write(&mut ss as *mut _ as *mut sockaddr_in6, sin6) };
+            std::mem::size_of::<sockaddr_in6>()
+        }
+    };
+    (ss, len as socklen_t)
+}
+
+/// Reads a socket address from a C buffer; `None` for other families or short lengths.
+///
+/// # Safety
+/// `sa` must point to at least `len` readable bytes.
+pub unsafe fn from_sockaddr(sa: *const sockaddr, len: socklen_t) -> Option<SocketAddr> {
+    if sa.is_null() || (len as usize) < std::mem::size_of::<libc::sa_family_t>() {
+        return None;
+    }
+    // SAFETY: caller guarantees `len` readable bytes; the family field comes first.
+    let family = c_int::from(unsafe { std::ptr::read_unaligned(sa as *const libc::sa_family_t) });
+    match family {
+        libc::AF_INET if len as usize >= std::mem::size_of::<sockaddr_in>() => {
+            // SAFETY: length checked just above.
+            let sin = unsafe { std::ptr::read_unaligned(sa as *const sockaddr_in) };
+            let ip = Ipv4Addr::from(sin.sin_addr.s_addr.to_ne_bytes());
+            Some(SocketAddr::V4(SocketAddrV4::new(
+                ip,
+                u16::from_be(sin.sin_port),
+            )))
+        }
+        libc::AF_INET6 if len as usize >= std::mem::size_of::<sockaddr_in6>() => {
+            // SAFETY: length checked just above.
+            let s6 = unsafe { std::ptr::read_unaligned(sa as *const sockaddr_in6) };
+            let ip = Ipv6Addr::from(s6.sin6_addr.s6_addr);
+            Some(SocketAddr::V6(SocketAddrV6::new(
+                ip,
+                u16::from_be(s6.sin6_port),
+                s6.sin6_flowinfo,
+                s6.sin6_scope_id,
+            )))
+        }
+        _ => None,
+    }
+}
+
+/// A non-blocking UDP socket bound to `addr` (port 0 picks an ephemeral one).
+pub fn udp_bind(addr: SocketAddr) -> io::Result<c_int> {
+    let r = real();
+    let domain = if addr.is_ipv4() {
+        libc::AF_INET
+    } else {
+        libc::AF_INET6
+    };
+    // SAFETY: plain socket(2) call.
+    let fd = cvt(unsafe {
+        (r.socket)(
+            domain,
+            libc::SOCK_DGRAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+            0,
+        )
+    })?;
+    let (ss, len) = to_sockaddr(&addr);
+    // SAFETY: `ss` holds a valid sockaddr of `len` bytes.
+    if let Err(e) = cvt(unsafe { (r.bind)(fd, &ss as *const _ as *const sockaddr, len) }) {
+        close(fd);
+        return Err(e);
+    }
+    let big: c_int = 4 << 20;
+    for opt in [libc::SO_RCVBUF, libc::SO_SNDBUF] {
+        // SAFETY: `big` is a c_int option value of the size given.
+        unsafe {
+            (r.setsockopt)(
+                fd,
+                libc::SOL_SOCKET,
+                opt,
+                &big as *const _ as *const c_void,
+                4,
+            )
+        };
+    }
+    Ok(fd)
+}
+
+/// The local address a socket is bound to.
+pub fn local_addr(fd: c_int) -> io::Result<SocketAddr> {
+    // SAFETY: zeroed sockaddr_storage is valid; getsockname writes at most `len` bytes.
+    let mut ss: sockaddr_storage = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<sockaddr_storage>() as socklen_t;
+    // SAFETY: buffer and length are valid.
+    cvt(unsafe { (real().getsockname)(fd, &mut ss as *mut _ as *mut sockaddr, &mut len) })?;
+    // SAFETY: the kernel wrote `len` bytes into `ss`.
+    unsafe { from_sockaddr(&ss as *const _ as *const sockaddr, len) }
+        .ok_or_else(|| io::Error::from_raw_os_error(libc::EAFNOSUPPORT))
+}
+
+/// Receives one datagram.
+pub fn recv_from(fd: c_int, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+    // SAFETY: zeroed sockaddr_storage is valid.
+    let mut ss: sockaddr_storage = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<sockaddr_storage>() as socklen_t;
+    // SAFETY: buffer pointers and lengths are valid for the call.
+    let n = cvt_size(unsafe {
+        (real().recvfrom)(
+            fd,
+            buf.as_mut_ptr() as *mut c_void,
+            buf.len(),
+            0,
+            &mut ss as *mut _ as *mut sockaddr,
+            &mut len,
+        )
+    })?;
+    // SAFETY: the kernel wrote `len` bytes into `ss`.
+    let from = unsafe { from_sockaddr(&ss as *const _ as *const sockaddr, len) }
+        .ok_or_else(|| io::Error::from_raw_os_error(libc::EAFNOSUPPORT))?;
+    Ok((n, from))
+}
+
+/// Sends one datagram.
+pub fn send_to(fd: c_int, buf: &[u8], to: &SocketAddr) -> io::Result<usize> {
+    let (ss, len) = to_sockaddr(to);
+    // SAFETY: buffer and sockaddr are valid for the call.
+    cvt_size(unsafe {
+        (real().sendto)(
+            fd,
+            buf.as_ptr() as *const c_void,
+            buf.len(),
+            libc::MSG_NOSIGNAL,
+            &ss as *const _ as *const sockaddr,
+            len,
+        )
+    })
+}
+
+/// read(2) through the real libc.
+pub fn read(fd: c_int, buf: &mut [u8]) -> io::Result<usize> {
+    // SAFETY: buffer valid for `len` bytes.
+    cvt_size(unsafe { (real().read)(fd, buf.as_mut_ptr() as *mut c_void, buf.len()) })
+}
+
+/// send(2) with MSG_NOSIGNAL through the real libc (never raises SIGPIPE in the engine).
+pub fn write(fd: c_int, buf: &[u8]) -> io::Result<usize> {
+    // SAFETY: buffer valid for `len` bytes.
+    cvt_size(unsafe {
+        (real().sendto)(
+            fd,
+            buf.as_ptr() as *const c_void,
+            buf.len(),
+            libc::MSG_NOSIGNAL,
+            std::ptr::null(),
+            0,
+        )
+    })
+}
+
+/// write(2) through the real libc (for pipes; sockets use [`write`]).
+pub fn write_fd(fd: c_int, buf: &[u8]) -> io::Result<usize> {
+    // SAFETY: buffer valid for `len` bytes.
+    cvt_size(unsafe { (real().write)(fd, buf.as_ptr() as *const c_void, buf.len()) })
+}
+
+/// close(2) through the real libc.
+pub fn close(fd: c_int) {
+    // SAFETY: closing an fd we own.
+    unsafe { (real().close)(fd) };
+}
+
+/// shutdown(2) through the real libc.
+pub fn shutdown(fd: c_int, how: c_int) {
+    // SAFETY: plain syscall on an fd we own.
+    unsafe { (real().shutdown)(fd, how) };
+}
+
+/// poll(2) through the real libc.
+pub fn poll(fds: &mut [libc::pollfd], timeout_ms: c_int) -> io::Result<usize> {
+    // SAFETY: the slice is valid for its length.
+    cvt(unsafe { (real().poll)(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) })
+        .map(|n| n as usize)
+}
+
+/// A connected AF_UNIX stream socket pair with the given flags on each end.
+pub fn socketpair(flags_a: c_int, flags_b: c_int) -> io::Result<(c_int, c_int)> {
+    let mut fds = [0 as c_int; 2];
+    // SAFETY: `fds` has room for two descriptors.
+    cvt(unsafe {
+        libc::socketpair(
+            libc::AF_UNIX,
+            libc::SOCK_STREAM | libc::SOCK_CLOEXEC,
+            0,
+            fds.as_mut_ptr(),
+        )
+    })?;
+    for (fd, flags) in [(fds[0], flags_a), (fds[1], flags_b)] {
+        if flags & libc::SOCK_NONBLOCK != 0 {
+            set_nonblocking(fd, true);
+        }
+        if flags & libc::SOCK_CLOEXEC == 0 {
+            // SAFETY: F_SETFD on an fd we own.
+            unsafe { (real().fcntl)(fd, libc::F_SETFD, 0) };
+        }
+    }
+    Ok((fds[0], fds[1]))
+}
+
+/// Sets or clears O_NONBLOCK.
+pub fn set_nonblocking(fd: c_int, on: bool) {
+    let r = real();
+    // SAFETY: F_GETFL/F_SETFL on a valid fd.
+    unsafe {
+        let fl = (r.fcntl)(fd, libc::F_GETFL, 0);
+        let fl = if on {
+            fl | libc::O_NONBLOCK
+        } else {
+            fl & !libc::O_NONBLOCK
+        };
+        (r.fcntl)(fd, libc::F_SETFL, fl as libc::c_ulong);
+    }
+}
+
+/// A pipe used to wake the engine thread: (read end, write end), both non-blocking.
+pub fn wake_pipe() -> io::Result<(c_int, c_int)> {
+    let mut fds = [0 as c_int; 2];
+    // SAFETY: `fds` has room for two descriptors.
+    cvt(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) })?;
+    Ok((fds[0], fds[1]))
+}
+
+/// 32 bytes from the OS random source.
+pub fn random_seed() -> [u8; 32] {
+    let mut b = [0u8; 32];
+    // SAFETY: `b` is valid for 32 bytes.
+    let n = unsafe { libc::getrandom(b.as_mut_ptr() as *mut c_void, b.len(), 0) };
+    if n != 32 {
+        // Fall back on time and pid: weak, but tags stay unique per process.
+        let t = std::time::SystemTime::UNIX_EPOCH
+            .elapsed()
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        b[..16].copy_from_slice(&t.to_ne_bytes());
+        b[16..20].copy_from_slice(&std::process::id().to_ne_bytes());
+    }
+    b
+}
+
+/// Sets errno.
+pub fn set_errno(e: c_int) {
+    // SAFETY: __errno_location returns this thread's errno slot.
+    unsafe { *libc::__errno_location() = e };
+}
