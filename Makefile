@@ -10,7 +10,7 @@ CFLAGS ?= -O1 -g -Wall -Wextra -Werror -Iinclude
 CTESTS := $(patsubst c-tests/%.c,c-tests/bin/%,$(wildcard c-tests/*.c))
 LIB := target/release/libsctpshim.so
 
-.PHONY: all lib check lint test ctests fuzz clean
+.PHONY: all lib check lint test ctests e2e fuzz clean
 
 all: lib
 
@@ -19,7 +19,7 @@ lib:
 
 lint:
 	$(CARGO) fmt --check
-	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy --all-targets --features preload -- -D warnings
 
 test:
 	$(CARGO) test --release
@@ -31,10 +31,13 @@ c-tests/bin/%: c-tests/%.c
 ctests: lib $(CTESTS)
 	@bash scripts/run-ctests.sh $(LIB) $(CTESTS)
 
+e2e: lib
+	bash scripts/e2e-socat.sh $(LIB)
+
 fuzz:
 	FUZZ_DECODER_SECONDS=$(FUZZ_DECODER_SECONDS) bash scripts/fuzz.sh $(FUZZ_SECONDS)
 
-check: lint test ctests fuzz
+check: lint test ctests e2e fuzz
 	@echo "make check: all stages passed"
 
 clean:

@@ -315,6 +315,14 @@ pub fn write_fd(fd: c_int, buf: &[u8]) -> io::Result<usize> {
     cvt_size(unsafe { (real().write)(fd, buf.as_ptr() as *const c_void, buf.len()) })
 }
 
+/// Bytes waiting to be read on a socket (FIONREAD).
+pub fn pending_bytes(fd: c_int) -> usize {
+    let mut n: c_int = 0;
+    // SAFETY: FIONREAD writes one int.
+    let r = unsafe { (real().ioctl)(fd, libc::FIONREAD, &mut n as *mut c_int as libc::c_ulong) };
+    if r < 0 { 0 } else { n.max(0) as usize }
+}
+
 /// close(2) through the real libc.
 pub fn close(fd: c_int) {
     // SAFETY: closing an fd we own.

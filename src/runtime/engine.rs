@@ -516,7 +516,19 @@ impl State {
                 let Some(ep) = port.and_then(|p| self.eps.get_mut(&p)) else {
                     return;
                 };
-                let space = ep.endpoint.assoc(assoc).map_or(0, |a| a.send_space());
+                let Some(a) = ep.endpoint.assoc(assoc) else {
+                    return;
+                };
+                // Take only what the association can queue: the rest waits in
+                // the pair, which is how a slow peer blocks the writer.
+                let space = if a.is_established() {
+                    a.send_space()
+                } else {
+                    0
+                };
+                if space == 0 && !a.is_closed() {
+                    return;
+                }
                 let want = space.clamp(1, APP_READ).min(buf.len());
                 match sys::read(s.efd, &mut buf[..want]) {
                     Ok(0) => {
@@ -534,7 +546,11 @@ impl State {
                         };
                         // The window check above makes WouldBlock impossible; a
                         // closed association drops the bytes as the kernel would.
-                        let _ = ep.endpoint.send(t, assoc, msg);
+                        if let Err(e) = ep.endpoint.send(t, assoc, msg) {
+                            if std::env::var_os("SCTPSHIM_DEBUG").is_some() {
+                                eprintln!("sctpshim: send dropped {n} bytes: {e:?}");
+                            }
+                        }
                     }
                     Err(_) => {}
                 }
@@ -554,9 +570,16 @@ impl State {
                 ep.endpoint.handle_timeout(t);
             }
             if exiting {
+                // Shut each association down once the application's last
+                // bytes have been taken from its socket; never drop them.
                 let ids: Vec<AssocId> = ep.endpoint.assoc_ids().collect();
                 for id in ids {
-                    if let Some(a) = ep.endpoint.assoc_mut(id) {
+                    let unread = ep
+                        .socks
+                        .get(&id)
+                        .and_then(|sid| self.socks.get(sid))
+                        .is_some_and(|s| !s.app_gone && sys::pending_bytes(s.efd) > 0);
+                    if !unread && let Some(a) = ep.endpoint.assoc_mut(id) {
                         a.shutdown(t);
                     }
                 }
@@ -668,10 +691,9 @@ impl State {
                     .endpoint
                     .assoc_ids()
                     .all(|a| ep.endpoint.assoc(a).is_none_or(|x| x.is_closed()))
+                && let Some(ep) = self.eps.remove(&port)
             {
-                if let Some(ep) = self.eps.remove(&port) {
-                    sys::close(ep.udp);
-                }
+                sys::close(ep.udp);
             }
         }
     }
