@@ -274,15 +274,24 @@ pub fn recv_from(fd: c_int, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
 
 /// Sends one datagram.
 pub fn send_to(fd: c_int, buf: &[u8], to: &SocketAddr) -> io::Result<usize> {
-    let (ss, len) = to_sockaddr(to);
-    // SAFETY: buffer and sockaddr are valid for the call.
+    sendto_nosignal(fd, buf, Some(to))
+}
+
+/// sendto(2) with MSG_NOSIGNAL: the engine must never raise SIGPIPE.
+fn sendto_nosignal(fd: c_int, buf: &[u8], to: Option<&SocketAddr>) -> io::Result<usize> {
+    let addr = to.map(to_sockaddr);
+    let (sa, len) = match &addr {
+        Some((ss, len)) => (ss as *const _ as *const sockaddr, *len),
+        None => (std::ptr::null(), 0),
+    };
+    // SAFETY: buffer valid for its length; `sa` is null or a valid sockaddr of `len` bytes.
     cvt_size(unsafe {
         (real().sendto)(
             fd,
             buf.as_ptr() as *const c_void,
             buf.len(),
             libc::MSG_NOSIGNAL,
-            &ss as *const _ as *const sockaddr,
+            sa,
             len,
         )
     })
@@ -294,19 +303,9 @@ pub fn read(fd: c_int, buf: &mut [u8]) -> io::Result<usize> {
     cvt_size(unsafe { (real().read)(fd, buf.as_mut_ptr() as *mut c_void, buf.len()) })
 }
 
-/// send(2) with MSG_NOSIGNAL through the real libc (never raises SIGPIPE in the engine).
+/// send(2) on a connected socket (our socketpair ends), without SIGPIPE.
 pub fn write(fd: c_int, buf: &[u8]) -> io::Result<usize> {
-    // SAFETY: buffer valid for `len` bytes.
-    cvt_size(unsafe {
-        (real().sendto)(
-            fd,
-            buf.as_ptr() as *const c_void,
-            buf.len(),
-            libc::MSG_NOSIGNAL,
-            std::ptr::null(),
-            0,
-        )
-    })
+    sendto_nosignal(fd, buf, None)
 }
 
 /// write(2) through the real libc (for pipes; sockets use [`write`]).

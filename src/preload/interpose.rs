@@ -233,15 +233,19 @@ pub unsafe extern "C" fn dup2(old: c_int, new: c_int) -> c_int {
     // SAFETY: forwarding unchanged.
     let r = unsafe { (real().dup2)(old, new) };
     if r >= 0 && old != new {
-        match lookup(old) {
-            Some(id) => insert(new, id),
-            None => {
-                remove(new);
-                true
-            }
-        };
+        mirror(old, new);
     }
     r
+}
+
+/// After a successful dup2/dup3, `new` is whatever `old` is.
+fn mirror(old: c_int, new: c_int) {
+    match lookup(old) {
+        Some(id) => {
+            insert(new, id);
+        }
+        None => remove(new),
+    }
 }
 
 /// dup3(2).
@@ -253,13 +257,7 @@ pub unsafe extern "C" fn dup3(old: c_int, new: c_int, flags: c_int) -> c_int {
     // SAFETY: forwarding unchanged.
     let r = unsafe { (real().dup3)(old, new, flags) };
     if r >= 0 {
-        match lookup(old) {
-            Some(id) => insert(new, id),
-            None => {
-                remove(new);
-                true
-            }
-        };
+        mirror(old, new);
     }
     r
 }

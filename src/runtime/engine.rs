@@ -546,10 +546,10 @@ impl State {
                         };
                         // The window check above makes WouldBlock impossible; a
                         // closed association drops the bytes as the kernel would.
-                        if let Err(e) = ep.endpoint.send(t, assoc, msg) {
-                            if std::env::var_os("SCTPSHIM_DEBUG").is_some() {
-                                eprintln!("sctpshim: send dropped {n} bytes: {e:?}");
-                            }
+                        if let Err(e) = ep.endpoint.send(t, assoc, msg)
+                            && std::env::var_os("SCTPSHIM_DEBUG").is_some()
+                        {
+                            eprintln!("sctpshim: send dropped {n} bytes: {e:?}");
                         }
                     }
                     Err(_) => {}
