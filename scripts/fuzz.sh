@@ -47,7 +47,8 @@ bindir=fuzz/target/$host/release
 work=$(mktemp -d "${TMPDIR:-/tmp}/sctpshim-fuzz.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-hex() { od -An -tx1 -v "$1" | tr -d ' \n' | head -c 8192; echo; }
+# First 4 KiB of a file as hex (|| true: head closing the pipe early is fine).
+hex() { od -An -tx1 -v "$1" | tr -d ' \n' | head -c 8192 || true; echo; }
 
 # Libfuzzer flags common to every run: a hung input is a failure, as is
 # memory growth past 2 GiB.
@@ -90,9 +91,10 @@ for t in $targets; do
   "$bin" "${common[@]}" -max_total_time="$n" -print_final_stats=1 \
     -artifact_prefix="$work/$t/artifacts/" "$work/$t/corpus" >"$log" 2>&1 || rc=$?
 
-  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
-  rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
-  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2)
+  # (|| true: a crashed run may lack any of these lines.)
+  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1 || true)
+  rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1 || true)
+  cov=$( (grep -o 'cov: [0-9]*' "$log" || true) | tail -n 1 | cut -d' ' -f2)
   corpus_n=$(find "$work/$t/corpus" -type f | wc -l)
   if [ "$rc" -ne 0 ]; then
     tail -n 60 "$log"

@@ -110,7 +110,10 @@ impl World {
 
     /// One line per side: association state and counters.
     fn dump(&self, what: &str) {
-        let t = self.p.now.saturating_duration_since(sctpshim::proto::harness::epoch());
+        let t = self
+            .p
+            .now
+            .saturating_duration_since(sctpshim::proto::harness::epoch());
         eprintln!("[{:>10.3}s] {what}", t.as_secs_f64());
         for (side, e, id) in [("A", &self.p.a, self.a_id), ("Z", &self.p.z, self.z_id)] {
             match e.assoc(id) {
@@ -130,8 +133,9 @@ impl World {
         }
     }
 
+    /// Follows Z's newest association (a reconnect creates another).
     fn refresh_tags(&mut self) {
-        if let Some(id) = self.p.z_id() {
+        if let Some(id) = self.p.z.assoc_ids().last() {
             self.z_id = id;
             if let Some(a) = self.p.z.assoc(id) {
                 self.tags = a.vtags();

@@ -18,7 +18,9 @@
 use hmac::{Hmac, Mac};
 use libfuzzer_sys::fuzz_target;
 use sctpshim::proto::cookie::{CookieData, CookieError};
-use sctpshim::proto::wire::{Chunk, ErrorCause, Param, decode_causes, decode_chunks, decode_params};
+use sctpshim::proto::wire::{
+    Chunk, ErrorCause, Param, decode_causes, decode_chunks, decode_params,
+};
 use sha2::Sha256;
 
 const SECRET: [u8; 32] = [0x5c; 32];
@@ -33,10 +35,18 @@ fn sign(body: &[u8]) -> Vec<u8> {
 
 fn check_chunk(buf: &[u8]) {
     if let Ok((c, used)) = Chunk::decode(buf) {
-        assert!(used >= Chunk::HEADER_LEN && used <= buf.len(), "used {used} of {}", buf.len());
+        assert!(
+            used >= Chunk::HEADER_LEN && used <= buf.len(),
+            "used {used} of {}",
+            buf.len()
+        );
         let bytes = c.to_bytes();
         assert_eq!(bytes.len(), c.encoded_len());
-        assert_eq!(Chunk::decode(&bytes), Ok((c, bytes.len())), "chunk round trip");
+        assert_eq!(
+            Chunk::decode(&bytes),
+            Ok((c, bytes.len())),
+            "chunk round trip"
+        );
     }
 }
 
@@ -65,7 +75,11 @@ fn check_param(buf: &[u8]) {
         assert!(used <= buf.len(), "used {used} of {}", buf.len());
         let bytes = p.to_bytes();
         assert_eq!(bytes.len(), p.encoded_len());
-        assert_eq!(Param::decode(&bytes).map(|x| x.0), Ok(p), "param round trip");
+        assert_eq!(
+            Param::decode(&bytes).map(|x| x.0),
+            Ok(p),
+            "param round trip"
+        );
     }
 }
 
@@ -75,7 +89,11 @@ fn check_cause(buf: &[u8]) {
         let mut bytes = Vec::new();
         c.encode(&mut bytes);
         assert_eq!(bytes.len(), c.encoded_len());
-        assert_eq!(ErrorCause::decode(&bytes).map(|x| x.0), Ok(c), "cause round trip");
+        assert_eq!(
+            ErrorCause::decode(&bytes).map(|x| x.0),
+            Ok(c),
+            "cause round trip"
+        );
     }
 }
 
@@ -94,7 +112,11 @@ fn check_cookie(bytes: &[u8], now_us: u64, genuine: bool) {
         Ok(c) => {
             assert!(genuine, "a forged cookie was accepted");
             let resealed = c.seal(&SECRET);
-            assert_eq!(CookieData::open(&resealed, &SECRET, now_us), Ok(c), "cookie round trip");
+            assert_eq!(
+                CookieData::open(&resealed, &SECRET, now_us),
+                Ok(c),
+                "cookie round trip"
+            );
         }
         Err(CookieError::Stale { .. }) => assert!(genuine, "a forged cookie was judged stale"),
         Err(_) => {}

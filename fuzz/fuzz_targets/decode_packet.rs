@@ -34,7 +34,10 @@ fuzz_target!(|data: &[u8]| {
             if checksum_ok {
                 assert_eq!(verified, Err(e), "decode and decode_unverified disagree");
             } else {
-                assert!(verified.is_err(), "decode accepted what decode_unverified refused");
+                assert!(
+                    verified.is_err(),
+                    "decode accepted what decode_unverified refused"
+                );
             }
         }
     }
