@@ -182,7 +182,9 @@ pub struct Association {
     error_count: u32,
     /// Packets of new data we may still send before waiting for input (Max.Burst).
     burst_budget: u32,
-    /// SHUTDOWN retransmissions, counted like data retransmissions.
+    /// T2-shutdown expiries in the current shutdown state (§9.2: at most
+    /// Association.Max.Retrans, whatever heartbeats say about the path).
+    t2_retries: u32,
     rng: Rng,
     inbound_streams: u16,
     stats: Stats,
@@ -229,6 +231,7 @@ impl Association {
             events: VecDeque::new(),
             t1: None,
             t2: None,
+            t2_retries: 0,
             error_count: 0,
             burst_budget: cfg.max_burst,
             rng,

@@ -25,6 +25,7 @@ impl Association {
             self.state = State::ShutdownSent;
             self.queue_shutdown();
             self.t2 = Some(now + self.rto());
+            self.t2_retries = 0;
         }
     }
 
@@ -46,6 +47,7 @@ impl Association {
         self.state = State::ShutdownAckSent;
         self.control.queue.push_back((None, Chunk::ShutdownAck));
         self.t2 = Some(now + self.rto());
+        self.t2_retries = 0;
     }
 
     /// SHUTDOWN from the peer.
@@ -103,6 +105,12 @@ impl Association {
     pub(super) fn on_t2_expiry(&mut self, now: Instant) {
         let i = self.primary;
         self.paths[i].rto.back_off();
+        self.t2_retries += 1;
+        if self.t2_retries > self.cfg.assoc_max_retrans {
+            self.control.queue.clear();
+            self.close(CloseReason::TimedOut);
+            return;
+        }
         if self.count_path_error(i) {
             return;
         }

@@ -1491,6 +1491,39 @@ fn lost_shutdown_is_retransmitted_by_t2() {
     assert_eq!(closed_reason(&p.z_events, z), Some(CloseReason::Graceful));
 }
 
+/// A SHUTDOWN ACK nobody answers (here: after a forged SHUTDOWN, which the
+/// peer, still established, ignores) is retransmitted at most
+/// Association.Max.Retrans times, even though heartbeats keep the path alive.
+#[test]
+fn unanswered_shutdown_ack_gives_up_after_max_retrans() {
+    let mut p = Pair::default_pair();
+    let (_, z) = p.establish();
+    let (zl, _) = p.z.assoc(z).unwrap().vtags();
+    let cum = p.z.assoc(z).unwrap().out.cum_ack().0;
+    inject_to_z(
+        &mut p,
+        Packet {
+            src_port: 5001,
+            dst_port: 5002,
+            verification_tag: zl,
+            chunks: vec![Chunk::Shutdown(Shutdown { cum_tsn_ack: cum })],
+        },
+    );
+    assert!(matches!(
+        p.z.assoc(z).unwrap().state(),
+        State::ShutdownAckSent
+    ));
+    assert!(p.run_until(Duration::from_secs(3600), |p| {
+        closed_reason(&p.z_events, z).is_some()
+    }));
+    assert_eq!(closed_reason(&p.z_events, z), Some(CloseReason::TimedOut));
+    assert_eq!(
+        p.count_sent(Side::Z, |c| matches!(c, Chunk::ShutdownAck)),
+        11,
+        "1 + Association.Max.Retrans"
+    );
+}
+
 #[test]
 fn data_in_shutdown_sent_is_answered_with_sack_and_shutdown() {
     let mut p = Pair::default_pair();
