@@ -514,9 +514,20 @@ extern "C" fn at_exit() {
     let _ = catch_unwind(|| engine().drain_at_exit(std::time::Duration::from_secs(secs)));
 }
 
+extern "C" fn fork_prepare() {
+    crate::runtime::before_fork();
+}
+
+extern "C" fn fork_done() {
+    crate::runtime::after_fork();
+}
+
 #[ctor::ctor]
 fn init() {
     let _ = real();
-    // SAFETY: registering a plain extern "C" fn with atexit.
-    unsafe { libc::atexit(at_exit) };
+    // SAFETY: registering plain extern "C" fns with atexit / pthread_atfork.
+    unsafe {
+        libc::atexit(at_exit);
+        libc::pthread_atfork(Some(fork_prepare), Some(fork_done), Some(fork_done));
+    }
 }

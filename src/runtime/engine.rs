@@ -85,6 +85,26 @@ pub struct Engine {
 
 static ENGINE: OnceCell<Arc<Engine>> = OnceCell::new();
 
+thread_local! {
+    /// The engine lock held across fork() by the forking thread.
+    static HELD_FOR_FORK: std::cell::RefCell<Option<MutexGuard<'static, State>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// pthread_atfork "prepare": take the engine lock so the child's copy of the
+/// state is consistent and unlocked (the engine thread may hold it at any time).
+pub fn before_fork() {
+    if let Some(e) = ENGINE.get() {
+        let g = e.state.lock();
+        HELD_FOR_FORK.with(|h| *h.borrow_mut() = Some(g));
+    }
+}
+
+/// pthread_atfork "parent" and "child": release what `before_fork` took.
+pub fn after_fork() {
+    HELD_FOR_FORK.with(|h| h.borrow_mut().take());
+}
+
 /// The engine, started on first use.
 pub fn engine() -> &'static Arc<Engine> {
     ENGINE.get_or_init(|| {
@@ -152,7 +172,7 @@ impl Engine {
 
     /// A new socket; returns its id and the application's descriptor.
     pub fn socket(&self, v6: bool, flags: c_int) -> std::io::Result<(SockId, c_int)> {
-        let (afd, efd) = sys::socketpair(flags, libc::SOCK_NONBLOCK)?;
+        let (afd, efd) = sys::socketpair(flags, libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC)?;
         let mut st = self.lock();
         let id = st.next;
         st.next += 1;
@@ -276,7 +296,7 @@ impl Engine {
     /// Takes the next accepted association of a listener (the caller has
     /// consumed its token byte); returns the new socket and app descriptor.
     pub fn accept(&self, id: SockId, flags: c_int) -> Result<(SockId, c_int, SocketAddr), c_int> {
-        let (afd, efd) = sys::socketpair(flags, libc::SOCK_NONBLOCK)
+        let (afd, efd) = sys::socketpair(flags, libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC)
             .map_err(|e| e.raw_os_error().unwrap_or(libc::EMFILE))?;
         let mut st = self.lock();
         let st = &mut *st;

@@ -10,4 +10,4 @@
 
 mod engine;
 
-pub use engine::{Engine, SockId, engine};
+pub use engine::{Engine, SockId, after_fork, before_fork, engine};

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Unmodified Debian programs with both ends under the shim, over 127.0.0.1
+# and ::1: socat fork + EXEC:cat with 4 concurrent clients, ncat in both
+# directions and with --exec, iperf3 --sctp (plain, -P 4, -R).
+# Prints "N passed, N failed".
+#
+# SCTP has no half-close: a client whose stdin ends sends SHUTDOWN, which
+# ends the association both ways (the kernel does the same), so clients that
+# expect an echo keep stdin open a little longer than the transfer takes.
+set -u
+lib=$(realpath "${1:-target/release/libsctpshim.so}")
+export LD_PRELOAD=$lib
+work=$(mktemp -d)
+trap 'rm -rf "$work"; kill $(jobs -p) 2>/dev/null; wait 2>/dev/null' EXIT
+pass=0; fail=0
+port=$(( 30000 + RANDOM % 20000 ))
+result() { # name ok?
+  if [ "$2" = 0 ]; then pass=$((pass + 1)); echo "ok   $1"; else fail=$((fail + 1)); echo "FAIL $1"; fi
+}
+head -c 300000 /dev/urandom > "$work/small"
+head -c 5M /dev/urandom > "$work/big"
+
+for fam in 4 6; do
+  if [ $fam = 4 ]; then ip=127.0.0.1; sip=127.0.0.1; L=SCTP-LISTEN; C=SCTP-CONNECT; else ip=::1; sip='[::1]'; L=SCTP6-LISTEN; C=SCTP6-CONNECT; fi
+
+  # socat: forking echo server, 4 concurrent clients.
+  port=$((port + 1))
+  timeout 60 socat "$L:$port,fork,reuseaddr,bind=$sip" EXEC:cat 2>"$work/socat-srv.err" &
+  srv=$!
+  sleep 0.5
+  clients=()
+  for i in 1 2 3 4; do
+    ( (cat "$work/small"; sleep 2) | timeout 30 socat - "$C:$sip:$port" > "$work/echo$i" 2>"$work/echo$i.err" ) &
+    clients+=($!)
+  done
+  ok=0
+  wait "${clients[@]}"
+  for i in 1 2 3 4; do cmp -s "$work/small" "$work/echo$i" || ok=1; done
+  kill $srv 2>/dev/null; wait $srv 2>/dev/null
+  result "socat fork EXEC:cat, 4 concurrent clients, IPv$fam" $ok
+
+  # ncat: client → listener, listener → client, and --exec /bin/cat.
+  port=$((port + 1))
+  (sleep 20 | timeout 30 ncat --sctp --recv-only -l "$ip" $port > "$work/nc1" 2>/dev/null) &
+  sleep 0.5
+  timeout 30 ncat --sctp --send-only "$ip" $port < "$work/big" 2>/dev/null
+  for _ in $(seq 50); do cmp -s "$work/big" "$work/nc1" && break; sleep 0.1; done
+  cmp -s "$work/big" "$work/nc1"; result "ncat --sctp client to listener, 5 MiB, IPv$fam" $?
+  port=$((port + 1))
+  timeout 30 ncat --sctp --send-only -l "$ip" $port < "$work/big" 2>/dev/null &
+  sleep 0.5
+  (sleep 20 | timeout 30 ncat --sctp --recv-only "$ip" $port > "$work/nc2" 2>/dev/null) &
+  for _ in $(seq 100); do cmp -s "$work/big" "$work/nc2" && break; sleep 0.1; done
+  cmp -s "$work/big" "$work/nc2"; result "ncat --sctp listener to client, 5 MiB, IPv$fam" $?
+  port=$((port + 1))
+  timeout 30 ncat --sctp -l "$ip" $port --exec /bin/cat 2>/dev/null &
+  sleep 0.5
+  (cat "$work/small"; sleep 2) | timeout 30 ncat --sctp "$ip" $port > "$work/nc3" 2>/dev/null
+  cmp -s "$work/small" "$work/nc3"; result "ncat --sctp -l --exec /bin/cat, IPv$fam" $?
+
+  # iperf3 --sctp.
+  for opts in "" "-P 4" "-R"; do
+    port=$((port + 1))
+    timeout 60 iperf3 -s -1 -p $port > "$work/iperf-srv" 2>&1 &
+    sleep 0.5
+    timeout 60 iperf3 --sctp -c "$ip" -p $port -t 5 $opts > "$work/iperf-cli" 2>&1
+    rc=$?
+    rate=$(grep -E 'receiver' "$work/iperf-cli" | tail -1 | awk '{for(i=1;i<=NF;i++) if ($i ~ /bits\/sec/) print $(i-1), $i}')
+    [ $rc = 0 ] && grep -q "iperf Done" "$work/iperf-cli"; ok=$?
+    result "iperf3 --sctp -t 5 $opts, IPv$fam ($rate)" $ok
+    [ $ok = 0 ] || tail -5 "$work/iperf-cli"
+  done
+done
+echo "e2e-programs: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
