@@ -13,6 +13,81 @@ use crate::sys::{self, from_sockaddr, real, set_errno, to_sockaddr};
 const IPPROTO_SCTP: c_int = 132;
 const SOL_SCTP: c_int = 132;
 const SCTP_NODELAY: c_int = 3;
+const SCTP_STATUS: c_int = 14;
+const SCTP_GET_PEER_ADDRS: c_int = 108;
+const SCTP_GET_LOCAL_ADDRS: c_int = 109;
+
+/// Fills `struct sctp_getaddrs { sctp_assoc_t assoc_id; u32 addr_num; u8 addrs[]; }`
+/// with packed sockaddr_in / sockaddr_in6 entries, as Linux does; ENOMEM when
+/// the caller's buffer is too small (libsctp then retries with a larger one).
+///
+/// # Safety
+/// `val`/`len` as for getsockopt(2).
+unsafe fn put_addrs(
+    val: *mut c_void,
+    len: *mut socklen_t,
+    addrs: &[std::net::SocketAddr],
+) -> Result<c_int, c_int> {
+    if val.is_null() || len.is_null() {
+        return Err(libc::EFAULT);
+    }
+    // SAFETY: non-null caller pointer.
+    let room = unsafe { *len } as usize;
+    if room < 8 {
+        return Err(libc::EINVAL);
+    }
+    let mut out = Vec::with_capacity(8 + 28 * addrs.len());
+    // SAFETY: at least 8 readable bytes (checked): keep the caller's assoc id.
+    out.extend_from_slice(unsafe { std::slice::from_raw_parts(val as *const u8, 4) });
+    out.extend_from_slice(&(addrs.len() as u32).to_ne_bytes());
+    for a in addrs {
+        let (ss, n) = to_sockaddr(a);
+        // SAFETY: sockaddr_storage is plain bytes; `n` is within it.
+        out.extend_from_slice(unsafe {
+            std::slice::from_raw_parts(&ss as *const _ as *const u8, n as usize)
+        });
+    }
+    if out.len() > room {
+        return Err(libc::ENOMEM);
+    }
+    // SAFETY: the caller's buffer holds `room` >= out.len() bytes.
+    unsafe {
+        std::ptr::copy_nonoverlapping(out.as_ptr(), val as *mut u8, out.len());
+        *len = out.len() as socklen_t;
+    }
+    Ok(0)
+}
+/// sizeof(struct sctp_status) in Linux's ABI.
+const SCTP_STATUS_LEN: usize = 176;
+
+/// Serializes `struct sctp_status` (with its packed `struct sctp_paddrinfo`).
+fn status_bytes(assoc: u32, st: &crate::proto::assoc::Status) -> [u8; SCTP_STATUS_LEN] {
+    let mut b = [0u8; SCTP_STATUS_LEN];
+    let mut put = |off: usize, v: &[u8]| b[off..off + v.len()].copy_from_slice(v);
+    put(0, &assoc.to_ne_bytes());
+    put(4, &st.state.to_ne_bytes());
+    put(8, &st.rwnd.to_ne_bytes());
+    put(12, &(st.unacked.min(0xffff) as u16).to_ne_bytes());
+    put(14, &(st.pending.min(0xffff) as u16).to_ne_bytes());
+    put(16, &st.inbound_streams.to_ne_bytes());
+    put(18, &st.outbound_streams.to_ne_bytes());
+    put(20, &st.fragmentation_point.to_ne_bytes());
+    put(24, &assoc.to_ne_bytes());
+    let (ss, len) = to_sockaddr(&st.primary);
+    // SAFETY: sockaddr_storage is plain bytes; we copy `len` of its 128.
+    let raw = unsafe { std::slice::from_raw_parts(&ss as *const _ as *const u8, len as usize) };
+    put(28, raw);
+    // SCTP_ACTIVE = 2, SCTP_INACTIVE = 0.
+    put(
+        156,
+        &(if st.primary_active { 2i32 } else { 0 }).to_ne_bytes(),
+    );
+    put(160, &st.cwnd.to_ne_bytes());
+    put(164, &st.srtt_ms.to_ne_bytes());
+    put(168, &st.rto_ms.to_ne_bytes());
+    put(172, &st.mtu.to_ne_bytes());
+    b
+}
 
 /// Runs `f`, mapping `Err(errno)` to -1 with errno set, and never letting a
 /// panic cross into C.
@@ -352,6 +427,37 @@ pub unsafe extern "C" fn getsockopt(
             unsafe { put_int(val, len, if v6 { libc::AF_INET6 } else { libc::AF_INET }) }
         }
         (SOL_SCTP, SCTP_NODELAY) => unsafe { put_int(val, len, 1) },
+        (SOL_SCTP, SCTP_STATUS) => {
+            if val.is_null() || len.is_null() {
+                return Err(libc::EFAULT);
+            }
+            // SAFETY: non-null caller pointers; the size is checked before writing.
+            if (unsafe { *len } as usize) < SCTP_STATUS_LEN {
+                return Err(libc::EINVAL);
+            }
+            let (assoc, st) = engine().status(id)?;
+            let bytes = status_bytes(assoc, &st);
+            // SAFETY: the caller's buffer holds at least SCTP_STATUS_LEN bytes (checked).
+            unsafe {
+                std::ptr::copy_nonoverlapping(bytes.as_ptr(), val as *mut u8, SCTP_STATUS_LEN);
+                *len = SCTP_STATUS_LEN as socklen_t;
+            }
+            Ok(0)
+        }
+        (SOL_SCTP, SCTP_GET_PEER_ADDRS) => {
+            let addrs = engine().peer_addrs(id)?;
+            // SAFETY: caller's option buffer, checked inside.
+            unsafe { put_addrs(val, len, &addrs) }
+        }
+        (SOL_SCTP, SCTP_GET_LOCAL_ADDRS) => {
+            let local: Vec<_> = engine()
+                .names(id)
+                .and_then(|(l, _)| l)
+                .into_iter()
+                .collect();
+            // SAFETY: caller's option buffer, checked inside.
+            unsafe { put_addrs(val, len, &local) }
+        }
         (SOL_SCTP, _) => Err(libc::ENOPROTOOPT),
         // SAFETY: other socket-level options answer from our pair (buffers, timeouts).
         _ => match unsafe { (real().getsockopt)(fd, level, name, val, len) } {
@@ -409,9 +515,14 @@ pub unsafe extern "C" fn sendto(
     addr: *const sockaddr,
     alen: socklen_t,
 ) -> isize {
-    if lookup(fd).is_none() {
+    let Some(id) = lookup(fd) else {
         // SAFETY: forwarding unchanged.
         return unsafe { (real().sendto)(fd, buf, n, flags, addr, alen) };
+    };
+    // SAFETY: the caller's address covers `alen` bytes.
+    if let Err(e) = implicit_connect(id, unsafe { from_sockaddr(addr, alen) }) {
+        set_errno(e);
+        return -1;
     }
     // SAFETY: caller's buffer, forwarded to our pair without an address.
     unsafe { (real().sendto)(fd, buf, n, flags, std::ptr::null(), 0) }
@@ -423,18 +534,64 @@ pub unsafe extern "C" fn sendto(
 /// As for sendmsg(2).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sendmsg(fd: c_int, msg: *const msghdr, flags: c_int) -> isize {
-    if lookup(fd).is_none() || msg.is_null() {
+    let Some(id) = lookup(fd).filter(|_| !msg.is_null()) else {
         // SAFETY: forwarding unchanged.
         return unsafe { (real().sendmsg)(fd, msg, flags) };
-    }
+    };
     // SAFETY: `msg` is non-null and valid per the caller; we copy it.
     let mut m: msghdr = unsafe { std::ptr::read(msg) };
+    // SAFETY: the caller's msg_name covers msg_namelen bytes.
+    if let Err(e) = implicit_connect(id, unsafe {
+        from_sockaddr(m.msg_name as *const sockaddr, m.msg_namelen)
+    }) {
+        set_errno(e);
+        return -1;
+    }
     m.msg_name = std::ptr::null_mut();
     m.msg_namelen = 0;
     m.msg_control = std::ptr::null_mut();
     m.msg_controllen = 0;
     // SAFETY: the copied header points at the caller's iovecs.
     unsafe { (real().sendmsg)(fd, &m, flags) }
+}
+
+/// Connects a fresh socket to the address a send names (Linux's implicit
+/// association setup on TCP-style sockets).
+fn implicit_connect(id: SockId, addr: Option<std::net::SocketAddr>) -> Result<(), c_int> {
+    match addr {
+        Some(a) => engine().implicit_connect(id, a),
+        None => Ok(()),
+    }
+}
+
+/// SCTP is message-based: MSG_WAITALL does not wait for more messages, so it
+/// must not make our byte-stream pair wait for a full buffer.
+const fn recv_flags(flags: c_int) -> c_int {
+    flags & !libc::MSG_WAITALL
+}
+
+/// recv(2).
+///
+/// # Safety
+/// As for recv(2).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn recv(fd: c_int, buf: *mut c_void, n: usize, flags: c_int) -> isize {
+    let flags = if lookup(fd).is_some() {
+        recv_flags(flags)
+    } else {
+        flags
+    };
+    // SAFETY: forwarding the caller's buffer.
+    unsafe {
+        (real().recvfrom)(
+            fd,
+            buf,
+            n,
+            flags,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        )
+    }
 }
 
 /// recvfrom(2): the source is the association's peer.
@@ -490,7 +647,7 @@ pub unsafe extern "C" fn recvmsg(fd: c_int, msg: *mut msghdr, flags: c_int) -> i
     m.msg_control = std::ptr::null_mut();
     m.msg_controllen = 0;
     // SAFETY: the copied header points at the caller's iovecs.
-    let r = unsafe { (real().recvmsg)(fd, &mut m, flags) };
+    let r = unsafe { (real().recvmsg)(fd, &mut m, recv_flags(flags)) };
     if r >= 0 {
         let peer = engine().names(id).and_then(|(_, p)| p);
         // SAFETY: writing back into the caller's header and buffers.

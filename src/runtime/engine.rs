@@ -360,6 +360,48 @@ impl Engine {
             .unwrap_or(0)
     }
 
+    /// The peer's addresses (SCTP_GET_PEER_ADDRS); ENOTCONN without an association.
+    pub fn peer_addrs(&self, id: SockId) -> Result<Vec<SocketAddr>, c_int> {
+        let st = self.lock();
+        let s = st.socks.get(&id).ok_or(libc::EBADF)?;
+        let Kind::Stream { assoc } = s.kind else {
+            return Err(libc::ENOTCONN);
+        };
+        let ep = s.port.and_then(|p| st.eps.get(&p)).ok_or(libc::ENOTCONN)?;
+        let a = ep.endpoint.assoc(assoc).ok_or(libc::ENOTCONN)?;
+        let port = a.peer_port();
+        Ok(a.peer_addrs().map(|ip| SocketAddr::new(ip, port)).collect())
+    }
+
+    /// SCTP_STATUS of a socket's association (EINVAL without one, as Linux).
+    pub fn status(&self, id: SockId) -> Result<(AssocId, crate::proto::assoc::Status), c_int> {
+        let st = self.lock();
+        let s = st.socks.get(&id).ok_or(libc::EBADF)?;
+        let Kind::Stream { assoc } = s.kind else {
+            return Err(libc::EINVAL);
+        };
+        let ep = s.port.and_then(|p| st.eps.get(&p)).ok_or(libc::EINVAL)?;
+        let a = ep.endpoint.assoc(assoc).ok_or(libc::EINVAL)?;
+        Ok((assoc, a.status()))
+    }
+
+    /// sendmsg/sendto with an address on a socket that is not connected
+    /// yet: set the association up implicitly, as Linux does; the data waits
+    /// in the socket until it is established.
+    pub fn implicit_connect(&self, id: SockId, peer: SocketAddr) -> Result<(), c_int> {
+        let fresh = matches!(
+            self.lock().socks.get(&id).map(|s| &s.kind),
+            Some(Kind::Fresh)
+        );
+        if !fresh {
+            return Ok(());
+        }
+        match self.connect(id, peer, true) {
+            Err(libc::EINPROGRESS) | Ok(()) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
     /// True once a stream socket's association is up (or it failed).
     pub fn is_connected(&self, id: SockId) -> bool {
         self.lock().socks.get(&id).is_some_and(|s| s.connected)

@@ -140,6 +140,30 @@ struct RxState {
     last_data_path: usize,
 }
 
+/// A snapshot for SCTP_STATUS (RFC 6458 §8.2.1), in the socket API's units.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Status {
+    /// `sstat_state`: Linux's `enum sctp_sstat_state` (CLOSED=1 .. SHUTDOWN_ACK_SENT=8).
+    pub state: i32,
+    /// The peer's receive window.
+    pub rwnd: u32,
+    /// DATA chunks sent and not acknowledged.
+    pub unacked: u32,
+    /// Messages queued and not yet sent.
+    pub pending: u32,
+    pub inbound_streams: u16,
+    pub outbound_streams: u16,
+    /// Largest DATA payload per packet.
+    pub fragmentation_point: u32,
+    /// Primary path: address, active?, cwnd, srtt (ms), rto (ms), mtu.
+    pub primary: SocketAddr,
+    pub primary_active: bool,
+    pub cwnd: u32,
+    pub srtt_ms: u32,
+    pub rto_ms: u32,
+    pub mtu: u32,
+}
+
 /// Counters, for SCTP_STATUS / SCTP_GET_ASSOC_STATS and tests.
 #[derive(Clone, Debug, Default)]
 pub struct Stats {
@@ -312,6 +336,37 @@ impl Association {
     /// Negotiated (outbound, inbound) stream counts.
     pub fn streams(&self) -> (u16, u16) {
         (self.queue.streams(), self.inbound_streams)
+    }
+
+    /// The SCTP_STATUS snapshot.
+    pub fn status(&self) -> Status {
+        let state = match self.state {
+            State::Closed => 1,
+            State::CookieWait(_) => 2,
+            State::CookieEchoed(_) => 3,
+            State::Established => 4,
+            State::ShutdownPending => 5,
+            State::ShutdownSent => 6,
+            State::ShutdownReceived => 7,
+            State::ShutdownAckSent => 8,
+        };
+        let p = &self.paths[self.primary];
+        let ms = |d: Duration| d.as_millis().min(u128::from(u32::MAX)) as u32;
+        Status {
+            state,
+            rwnd: self.peer_rwnd,
+            unacked: self.out.len() as u32,
+            pending: self.queue.len() as u32,
+            inbound_streams: self.inbound_streams,
+            outbound_streams: self.queue.streams(),
+            fragmentation_point: (p.mtu - 12 - 16) as u32,
+            primary: self.peer_addr(),
+            primary_active: p.active,
+            cwnd: p.cc.cwnd as u32,
+            srtt_ms: p.rto.srtt().map_or(0, ms),
+            rto_ms: ms(p.rto.rto()),
+            mtu: p.mtu as u32,
+        }
     }
 
     /// Chunks sent and not yet acknowledged.

@@ -90,6 +90,29 @@ fn four_way_handshake_establishes_both_sides() {
 }
 
 #[test]
+fn status_reports_state_streams_and_primary_path() {
+    let mut p = Pair::default_pair();
+    let a = p.connect();
+    assert_eq!(p.a.assoc(a).unwrap().status().state, 2, "COOKIE_WAIT");
+    p.run_until(Duration::from_secs(5), |p| {
+        p.a.assoc(a).unwrap().is_established()
+    });
+    let st = p.a.assoc(a).unwrap().status();
+    assert_eq!(st.state, 4);
+    assert_eq!((st.inbound_streams, st.outbound_streams), (10, 10));
+    assert_eq!(st.primary, p.z_addr);
+    assert!(st.primary_active);
+    assert_eq!(st.mtu, 1472);
+    assert_eq!(st.fragmentation_point, 1472 - 28);
+    assert_eq!(st.rto_ms, 1000);
+    p.a.send(p.now, a, msg(0, b"x")).unwrap();
+    p.a.send(p.now, a, msg(0, b"y")).unwrap();
+    assert_eq!(p.a.assoc(a).unwrap().status().pending, 2);
+    p.flush();
+    assert_eq!(p.a.assoc(a).unwrap().status().unacked, 2);
+}
+
+#[test]
 fn init_has_zero_tag_and_is_alone() {
     let mut p = Pair::default_pair();
     p.connect();

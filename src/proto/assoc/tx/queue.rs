@@ -68,6 +68,11 @@ impl SendQueue {
         self.bytes
     }
 
+    /// Messages waiting (whole or in part).
+    pub fn len(&self) -> usize {
+        self.pending.len()
+    }
+
     /// True when nothing waits.
     pub fn is_empty(&self) -> bool {
         self.pending.is_empty()
