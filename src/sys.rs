@@ -314,6 +314,16 @@ pub fn write_fd(fd: c_int, buf: &[u8]) -> io::Result<usize> {
     cvt_size(unsafe { (real().write)(fd, buf.as_ptr() as *const c_void, buf.len()) })
 }
 
+/// True when the other end of a socketpair has been closed everywhere (POLLHUP).
+pub fn is_hung_up(fd: c_int) -> bool {
+    let mut p = [libc::pollfd {
+        fd,
+        events: 0,
+        revents: 0,
+    }];
+    poll(&mut p, 0).is_ok_and(|n| n == 1) && p[0].revents & libc::POLLHUP != 0
+}
+
 /// Bytes waiting to be read on a socket (FIONREAD).
 pub fn pending_bytes(fd: c_int) -> usize {
     let mut n: c_int = 0;

@@ -33,9 +33,11 @@ pub fn insert(fd: c_int, id: SockId) -> bool {
     }
 }
 
-/// Forgets `fd`.
-pub fn remove(fd: c_int) {
-    if let Some(slot) = usize::try_from(fd).ok().and_then(|i| TABLE.get(i)) {
-        slot.store(0, Ordering::Relaxed);
+/// Forgets `fd`; returns the socket it was, if any.
+pub fn remove(fd: c_int) -> Option<SockId> {
+    let slot = TABLE.get(usize::try_from(fd).ok()?)?;
+    match slot.swap(0, Ordering::Relaxed) {
+        0 => None,
+        id => Some(id),
     }
 }

