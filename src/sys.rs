@@ -222,6 +222,16 @@ pub fn udp_bind(addr: SocketAddr) -> io::Result<c_int> {
         close(fd);
         return Err(e);
     }
+    // Ask for ICMP errors (port unreachable when the peer's process is gone):
+    // the engine reads them from the error queue (RFC 9260 Appendix C).
+    let one: c_int = 1;
+    let (level, opt) = if addr.is_ipv4() {
+        (libc::IPPROTO_IP, libc::IP_RECVERR)
+    } else {
+        (libc::IPPROTO_IPV6, libc::IPV6_RECVERR)
+    };
+    // SAFETY: `one` is a c_int option value of the size given.
+    unsafe { (r.setsockopt)(fd, level, opt, &one as *const _ as *const c_void, 4) };
     let big: c_int = 4 << 20;
     for opt in [libc::SO_RCVBUF, libc::SO_SNDBUF] {
         // SAFETY: `big` is a c_int option value of the size given.
@@ -270,6 +280,66 @@ pub fn recv_from(fd: c_int, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
     let from = unsafe { from_sockaddr(&ss as *const _ as *const sockaddr, len) }
         .ok_or_else(|| io::Error::from_raw_os_error(libc::EAFNOSUPPORT))?;
     Ok((n, from))
+}
+
+/// An ICMP error queued on a UDP socket: where the failed datagram went,
+/// whether it means "port unreachable", and the datagram's first bytes.
+pub struct IcmpError {
+    pub to: SocketAddr,
+    pub port_unreachable: bool,
+    pub payload: Vec<u8>,
+}
+
+/// Takes one error from a socket's error queue (IP_RECVERR), if any.
+pub fn recv_error(fd: c_int) -> Option<IcmpError> {
+    let mut data = [0u8; 256];
+    let mut ctrl = [0u64; 64];
+    // SAFETY: zeroed sockaddr_storage / msghdr are valid starting values.
+    let mut name: sockaddr_storage = unsafe { std::mem::zeroed() };
+    let mut iov = libc::iovec {
+        iov_base: data.as_mut_ptr() as *mut c_void,
+        iov_len: data.len(),
+    };
+    // SAFETY: as above.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_name = &mut name as *mut _ as *mut c_void;
+    msg.msg_namelen = std::mem::size_of::<sockaddr_storage>() as socklen_t;
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = ctrl.as_mut_ptr() as *mut c_void;
+    msg.msg_controllen = std::mem::size_of_val(&ctrl);
+    // SAFETY: every pointer in `msg` refers to a live local buffer of the stated size.
+    let n = unsafe { (real().recvmsg)(fd, &mut msg, libc::MSG_ERRQUEUE | libc::MSG_DONTWAIT) };
+    if n < 0 {
+        return None;
+    }
+    // SAFETY: the kernel wrote `msg_namelen` bytes of address.
+    let to = unsafe { from_sockaddr(&name as *const _ as *const sockaddr, msg.msg_namelen) }?;
+    let mut port_unreachable = false;
+    // SAFETY: walking the control buffer the kernel filled, with libc's CMSG macros.
+    unsafe {
+        let mut c = libc::CMSG_FIRSTHDR(&msg);
+        while !c.is_null() {
+            let h = &*c;
+            let is_err = (h.cmsg_level == libc::IPPROTO_IP && h.cmsg_type == libc::IP_RECVERR)
+                || (h.cmsg_level == libc::IPPROTO_IPV6 && h.cmsg_type == libc::IPV6_RECVERR);
+            if is_err {
+                let ee =
+                    std::ptr::read_unaligned(libc::CMSG_DATA(c) as *const libc::sock_extended_err);
+                port_unreachable |=
+                    (ee.ee_origin == libc::SO_EE_ORIGIN_ICMP && ee.ee_type == 3 && ee.ee_code == 3)
+                        || (ee.ee_origin == libc::SO_EE_ORIGIN_ICMP6
+                            && ee.ee_type == 1
+                            && ee.ee_code == 4);
+            }
+            c = libc::CMSG_NXTHDR(&msg, c);
+        }
+    }
+    Some(IcmpError {
+        to,
+        port_unreachable,
+        payload: data[..(n as usize).min(data.len())].to_vec(),
+    })
 }
 
 /// Sends one datagram.

@@ -492,6 +492,33 @@ impl Endpoint {
         }
     }
 
+    /// An ICMP port unreachable came back for a datagram we sent to `to`
+    /// (UDP destination) whose first bytes were `original`. If it carries
+    /// an association's own verification tag, the peer's endpoint is gone:
+    /// treat it as an ABORT (RFC 9260 Appendix C). Blind ICMP without the
+    /// tag is ignored.
+    pub fn handle_port_unreachable(&mut self, to: SocketAddr, original: &[u8]) {
+        let Some((src, dst, vtag)) = Packet::peek_header(original) else {
+            return;
+        };
+        if src != self.local_port {
+            return;
+        }
+        let Some(id) = self.find(SocketAddr::new(to.ip(), dst)) else {
+            return;
+        };
+        // An INIT carries tag 0; its Initiate Tag (bytes 16..20) proves it ours.
+        let init_tag = match original.get(12) {
+            Some(&crate::proto::wire::chunk_type::INIT) => original
+                .get(16..20)
+                .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]])),
+            _ => None,
+        };
+        if let Some(a) = self.assocs.get_mut(&id) {
+            a.on_port_unreachable(to, vtag, init_tag);
+        }
+    }
+
     /// Next datagram to send.
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Transmit> {
         if let Some(t) = self.outbox.pop_front() {

@@ -676,6 +676,11 @@ impl State {
         let Some(ep) = self.eps.get_mut(&port) else {
             return;
         };
+        while let Some(err) = sys::recv_error(ep.udp) {
+            if err.port_unreachable {
+                ep.endpoint.handle_port_unreachable(err.to, &err.payload);
+            }
+        }
         for _ in 0..256 {
             match sys::recv_from(ep.udp, buf) {
                 Ok((n, from)) => ep.endpoint.handle(t, from, &buf[..n]),

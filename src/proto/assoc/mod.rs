@@ -690,6 +690,20 @@ impl Association {
         !action.stops()
     }
 
+    /// ICMP port unreachable for a packet we sent to `to` with tag `vtag`
+    /// (and, for an INIT, Initiate Tag `init_tag`).
+    pub fn on_port_unreachable(&mut self, to: SocketAddr, vtag: u32, init_tag: Option<u32>) {
+        let ours = match self.state {
+            // The INIT goes out with tag 0; its Initiate Tag is our own tag.
+            State::CookieWait(_) => vtag == 0 && init_tag == Some(self.local_vtag),
+            State::Closed => false,
+            _ => vtag == self.peer_vtag,
+        };
+        if ours && self.paths.iter().any(|p| p.udp_dest() == to) {
+            self.on_abort(&crate::proto::wire::Abort::default());
+        }
+    }
+
     fn on_abort(&mut self, a: &crate::proto::wire::Abort) {
         let reason = match self.state {
             State::CookieWait(_) | State::CookieEchoed(_) => CloseReason::Refused,

@@ -1601,6 +1601,53 @@ fn shutdown_chunk_acknowledges_data() {
 }
 
 #[test]
+fn port_unreachable_with_the_right_tag_aborts() {
+    let mut p = Pair::default_pair();
+    let (a, _) = p.establish();
+    let (_, peer_tag) = p.a.assoc(a).unwrap().vtags();
+    let sent = |tag: u32| {
+        Packet {
+            src_port: 5001,
+            dst_port: 5002,
+            verification_tag: tag,
+            chunks: vec![],
+        }
+        .encode()
+    };
+    // Blind ICMP (wrong tag, wrong ports) is ignored.
+    p.a.handle_port_unreachable(p.z_addr, &sent(peer_tag ^ 1));
+    p.a.handle_port_unreachable(p.z_addr, &sent(0));
+    p.a.handle_port_unreachable("127.0.0.9:5002".parse().unwrap(), &sent(peer_tag));
+    p.flush();
+    assert!(closed_reason(&p.a_events, a).is_none());
+    p.a.handle_port_unreachable(p.z_addr, &sent(peer_tag));
+    p.flush();
+    assert!(matches!(
+        closed_reason(&p.a_events, a),
+        Some(CloseReason::PeerAbort(_))
+    ));
+}
+
+#[test]
+fn port_unreachable_during_handshake_is_refusal() {
+    let mut p = Pair::default_pair();
+    p.link.down = true;
+    let a = p.connect();
+    let init = p.trace[0].packet.encode();
+    let mut forged = init.clone();
+    forged[16] ^= 1;
+    p.a.handle_port_unreachable(p.z_addr, &forged);
+    p.flush();
+    assert!(
+        closed_reason(&p.a_events, a).is_none(),
+        "wrong Initiate Tag is ignored"
+    );
+    p.a.handle_port_unreachable(p.z_addr, &init);
+    p.flush();
+    assert_eq!(closed_reason(&p.a_events, a), Some(CloseReason::Refused));
+}
+
+#[test]
 fn remote_errors_are_reported() {
     let mut p = Pair::default_pair();
     let (a, _) = p.establish();
