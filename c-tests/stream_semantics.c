@@ -155,7 +155,31 @@ static void abort_on_close(void) {
     close(l);
 }
 
+static void on_alarm(int sig) { (void)sig; }
+
+/* A blocking connect to a peer that never answers is interrupted by a
+ * signal with EINTR (the handler has no SA_RESTART, as for kernel sockets). */
+static void connect_eintr(void) {
+    int u = socket(AF_INET, SOCK_DGRAM, 0); /* swallows the INITs silently */
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    CHECK(bind(u, (struct sockaddr *)&a, sizeof a) == 0);
+    socklen_t al = sizeof a;
+    CHECK(getsockname(u, (struct sockaddr *)&a, &al) == 0);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alarm;
+    CHECK(sigaction(SIGALRM, &sa, NULL) == 0);
+    int s = socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP_);
+    alarm(1);
+    CHECK(connect(s, (struct sockaddr *)&a, sizeof a) == -1 && errno == EINTR);
+    /* The association goes on in the background, as in the kernel. */
+    CHECK(connect(s, (struct sockaddr *)&a, sizeof a) == -1 && errno == EALREADY);
+    close(s);
+    close(u);
+}
+
 int main(void) {
+    connect_eintr();
     nonblocking_connect();
     nonblocking_refused();
     linger_abort_and_fork();

@@ -204,14 +204,43 @@ pub unsafe extern "C" fn connect(fd: c_int, addr: *const sockaddr, len: socklen_
     guard(|| {
         let a = a.ok_or(libc::EAFNOSUPPORT)?;
         let nonblocking = is_nonblocking(fd);
-        let junk = if nonblocking && !engine().is_connected(id) {
-            hold_writability(fd)
-        } else {
-            0
+        let e = engine();
+        if !e.is_fresh(id) {
+            // Already connecting or connected: EALREADY / EISCONN / the error.
+            return e.connect_holding(id, a, true, 0).map(|_| 0);
+        }
+        let junk = hold_writability(fd);
+        match e.connect_holding(id, a, true, junk) {
+            Err(libc::EINPROGRESS) if !nonblocking => {}
+            r => return r.map(|_| 0),
+        }
+        // Blocking connect: wait for the pair to turn writable (the engine
+        // drops the filler when the handshake ends either way) in poll(), so
+        // that a signal interrupts it with EINTR as it does a kernel connect;
+        // the association goes on being set up in the background.
+        let mut p = libc::pollfd {
+            fd,
+            events: libc::POLLOUT,
+            revents: 0,
         };
-        engine()
-            .connect_holding(id, a, nonblocking, junk)
-            .map(|_| 0)
+        loop {
+            // SAFETY: one valid pollfd.
+            let r = unsafe { (real().poll)(&mut p, 1, -1) };
+            if r > 0 {
+                break;
+            }
+            let err = std::io::Error::last_os_error()
+                .raw_os_error()
+                .unwrap_or(libc::EINTR);
+            if r < 0 {
+                return Err(err);
+            }
+        }
+        match e.take_error(id) {
+            0 if e.is_connected(id) => Ok(0),
+            0 => Err(libc::ECONNREFUSED),
+            err => Err(err),
+        }
     })
 }
 

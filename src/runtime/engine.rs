@@ -520,6 +520,14 @@ impl Engine {
         }
     }
 
+    /// True while the socket is neither connecting, connected nor listening.
+    pub fn is_fresh(&self, id: SockId) -> bool {
+        self.lock()
+            .socks
+            .get(&id)
+            .is_some_and(|s| s.kind == Kind::Fresh)
+    }
+
     /// True once a stream socket's association is up (or it failed).
     pub fn is_connected(&self, id: SockId) -> bool {
         self.lock().socks.get(&id).is_some_and(|s| s.connected)
