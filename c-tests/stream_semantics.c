@@ -77,7 +77,7 @@ static void nonblocking_connect(void) {
     CHECK(read(s, buf, sizeof buf) == 0);
     /* The pair is shut only once the association is gone: give it a moment. */
     for (int i = 0; i < 100; i++) {
-        struct pollfd h = { .fd = s, .events = POLLOUT };
+        struct pollfd h = { .fd = s, .events = 0 };
         poll(&h, 1, 50);
         if (h.revents & POLLHUP) break;
     }
@@ -155,6 +155,34 @@ static void abort_on_close(void) {
     close(l);
 }
 
+/* SCTP_INITMSG changes the INIT: the negotiated stream counts show in
+ * SCTP_STATUS. Layouts as in Linux's <linux/sctp.h>. */
+struct initmsg_ { unsigned short ostreams, instreams, attempts, timeo; };
+static void initmsg(void) {
+    struct sockaddr_in a;
+    int l = listener(&a);
+    int s = socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP_);
+    struct initmsg_ im = { 5, 7, 0, 0 };
+    CHECK(setsockopt(s, 132, 2, &im, sizeof im) == 0);
+    struct initmsg_ got; socklen_t gl = sizeof got;
+    CHECK(getsockopt(s, 132, 2, &got, &gl) == 0 && gl == 8);
+    CHECK(got.ostreams == 5 && got.instreams == 7 && got.attempts == 8);
+    CHECK(setsockopt(s, 132, 2, &im, 4) == -1 && errno == EINVAL);
+    CHECK(connect(s, (struct sockaddr *)&a, sizeof a) == 0);
+    unsigned char st[176]; socklen_t sl = sizeof st;
+    CHECK(getsockopt(s, 132, 14, st, &sl) == 0 && sl == 176);
+    int state; unsigned short in, out;
+    memcpy(&state, st + 4, 4); memcpy(&in, st + 16, 2); memcpy(&out, st + 18, 2);
+    CHECK(state == 4 /* SCTP_ESTABLISHED */);
+    CHECK(out == 5 && in == 7); /* the server offers 10 each way */
+    sl = 100;
+    CHECK(getsockopt(s, 132, 14, st, &sl) == -1 && errno == EINVAL);
+    int x; socklen_t xl = sizeof x;
+    CHECK(getsockopt(s, 132, 9999, &x, &xl) == -1 && errno == ENOPROTOOPT);
+    close(s);
+    close(l);
+}
+
 static void on_alarm(int sig) { (void)sig; }
 
 /* A blocking connect to a peer that never answers is interrupted by a
@@ -179,6 +207,7 @@ static void connect_eintr(void) {
 }
 
 int main(void) {
+    initmsg();
     connect_eintr();
     nonblocking_connect();
     nonblocking_refused();

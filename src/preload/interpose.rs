@@ -12,6 +12,7 @@ use crate::sys::{self, from_sockaddr, real, set_errno, to_sockaddr};
 
 const IPPROTO_SCTP: c_int = 132;
 const SOL_SCTP: c_int = 132;
+const SCTP_INITMSG: c_int = 2;
 const SCTP_NODELAY: c_int = 3;
 const SCTP_STATUS: c_int = 14;
 const SCTP_GET_PEER_ADDRS: c_int = 108;
@@ -467,6 +468,25 @@ unsafe fn put_int(val: *mut c_void, len: *mut socklen_t, v: c_int) -> Result<c_i
     Ok(0)
 }
 
+/// Writes a fixed-size option value (EINVAL if the buffer is shorter).
+///
+/// # Safety
+/// `val`/`len` as for getsockopt(2).
+unsafe fn put_bytes(val: *mut c_void, len: *mut socklen_t, b: &[u8]) -> Result<c_int, c_int> {
+    if val.is_null() || len.is_null() {
+        return Err(libc::EFAULT);
+    }
+    // SAFETY: non-null caller pointers; the size is checked before writing.
+    unsafe {
+        if (*len as usize) < b.len() {
+            return Err(libc::EINVAL);
+        }
+        std::ptr::copy_nonoverlapping(b.as_ptr(), val as *mut u8, b.len());
+        *len = b.len() as socklen_t;
+    }
+    Ok(0)
+}
+
 /// getsockopt(2).
 ///
 /// # Safety
@@ -496,6 +516,15 @@ pub unsafe extern "C" fn getsockopt(
             unsafe { put_int(val, len, if v6 { libc::AF_INET6 } else { libc::AF_INET }) }
         }
         (SOL_SCTP, SCTP_NODELAY) => unsafe { put_int(val, len, 1) },
+        (SOL_SCTP, SCTP_INITMSG) => {
+            let (o, i, a, t) = engine().initmsg(id).ok_or(libc::EBADF)?;
+            let mut b = [0u8; 8];
+            for (k, v) in [o, i, a, t].into_iter().enumerate() {
+                b[2 * k..2 * k + 2].copy_from_slice(&v.to_ne_bytes());
+            }
+            // SAFETY: caller's option buffer, checked inside.
+            unsafe { put_bytes(val, len, &b) }
+        }
         (SOL_SCTP, SCTP_STATUS) => {
             if val.is_null() || len.is_null() {
                 return Err(libc::EFAULT);
@@ -557,6 +586,20 @@ pub unsafe extern "C" fn setsockopt(
     guard(|| match (level, name) {
         // The engine always sends at once (Nagle is not implemented), which is what NODELAY asks.
         (SOL_SCTP, SCTP_NODELAY) if len as usize >= std::mem::size_of::<c_int>() => Ok(0),
+        (SOL_SCTP, SCTP_INITMSG) => {
+            if val.is_null() {
+                return Err(libc::EFAULT);
+            }
+            if (len as usize) < 8 {
+                return Err(libc::EINVAL);
+            }
+            // SAFETY: the caller's buffer holds a struct sctp_initmsg (8 bytes, checked).
+            let b: [u8; 8] = unsafe { std::ptr::read_unaligned(val as *const [u8; 8]) };
+            let f = |k: usize| u16::from_ne_bytes([b[2 * k], b[2 * k + 1]]);
+            engine()
+                .set_initmsg(id, (f(0), f(1), f(2), f(3)))
+                .map(|_| 0)
+        }
         (SOL_SCTP, _) => Err(libc::ENOPROTOOPT),
         // Address reuse has nothing to wait for: no association outlives its process here.
         (libc::SOL_SOCKET, libc::SO_REUSEADDR | libc::SO_REUSEPORT) => Ok(0),

@@ -14,6 +14,8 @@ pub struct Config {
     pub rto_max: Duration,
     /// Max.Init.Retransmits.
     pub max_init_retransmits: u32,
+    /// Upper bound of the T1-init / T1-cookie timeout (sinit_max_init_timeo).
+    pub max_init_timeo: Duration,
     /// Association.Max.Retrans.
     pub assoc_max_retrans: u32,
     /// Path.Max.Retrans.
@@ -58,6 +60,7 @@ impl Default for Config {
             rto_min: Duration::from_secs(1),
             rto_max: Duration::from_secs(60),
             max_init_retransmits: 8,
+            max_init_timeo: Duration::from_secs(60),
             assoc_max_retrans: 10,
             path_max_retrans: 5,
             valid_cookie_life: Duration::from_secs(60),

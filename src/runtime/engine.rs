@@ -63,6 +63,9 @@ struct Sock {
     terminal: c_int,
     /// SO_LINGER on with a zero timeout: close aborts instead of shutting down.
     linger_abort: bool,
+    /// Per-socket protocol settings (SCTP_INITMSG, ...), given to the
+    /// endpoint when the socket is bound.
+    cfg: Config,
     /// Bytes written into the pair to hold off POLLOUT during a non-blocking
     /// connect; dropped once the handshake ends.
     junk: usize,
@@ -217,7 +220,7 @@ impl Engine {
         let mut st = self.lock();
         let id = st.next;
         st.next += 1;
-        st.socks.insert(id, Sock::new(v6, efd));
+        st.socks.insert(id, Sock::new(v6, efd, self.cfg.clone()));
         drop(st);
         self.wake();
         Ok((id, afd))
@@ -237,7 +240,7 @@ impl Engine {
             .port();
         s.port = Some(port);
         s.local = Some(SocketAddr::new(addr.ip(), port));
-        let endpoint = Endpoint::new(self.cfg.clone(), port, sys::random_seed(), now());
+        let endpoint = Endpoint::new(s.cfg.clone(), port, sys::random_seed(), now());
         st.eps.insert(
             port,
             Ep {
@@ -373,7 +376,7 @@ impl Engine {
             .ok_or(libc::ECONNABORTED)?;
         let nid = st.next;
         st.next += 1;
-        let mut s = Sock::new(v6, efd);
+        let mut s = Sock::new(v6, efd, self.cfg.clone());
         s.kind = Kind::Stream { assoc };
         s.port = Some(port);
         s.local = local;
@@ -447,6 +450,46 @@ impl Engine {
                 }
             }
         }
+    }
+
+    /// SCTP_INITMSG as (num_ostreams, max_instreams, max_attempts, max_init_timeo ms).
+    pub fn initmsg(&self, id: SockId) -> Option<(u16, u16, u16, u16)> {
+        let st = self.lock();
+        let c = &st.socks.get(&id)?.cfg;
+        let timeo = c.max_init_timeo.as_millis().min(u128::from(u16::MAX)) as u16;
+        Some((
+            c.outbound_streams,
+            c.max_inbound_streams,
+            c.max_init_retransmits.min(0xffff) as u16,
+            timeo,
+        ))
+    }
+
+    /// Sets SCTP_INITMSG; zero fields keep their value (RFC 6458 §8.1.3).
+    /// Applies to associations started after the call.
+    pub fn set_initmsg(&self, id: SockId, v: (u16, u16, u16, u16)) -> Result<(), c_int> {
+        let mut st = self.lock();
+        let st = &mut *st;
+        let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
+        let apply = |c: &mut Config| {
+            if v.0 != 0 {
+                c.outbound_streams = v.0;
+            }
+            if v.1 != 0 {
+                c.max_inbound_streams = v.1;
+            }
+            if v.2 != 0 {
+                c.max_init_retransmits = u32::from(v.2);
+            }
+            if v.3 != 0 {
+                c.max_init_timeo = Duration::from_millis(u64::from(v.3));
+            }
+        };
+        apply(&mut s.cfg);
+        if let Some(ep) = s.port.and_then(|p| st.eps.get_mut(&p)) {
+            apply(ep.endpoint.config_mut());
+        }
+        Ok(())
     }
 
     /// SO_LINGER: `Some(0)` makes close abort the association.
@@ -635,8 +678,9 @@ enum Key {
 }
 
 impl Sock {
-    fn new(v6: bool, efd: c_int) -> Sock {
+    fn new(v6: bool, efd: c_int, cfg: Config) -> Sock {
         Sock {
+            cfg,
             v6,
             kind: Kind::Fresh,
             port: None,

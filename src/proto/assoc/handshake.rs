@@ -101,7 +101,7 @@ impl Association {
             state,
         );
         a.control.queue.push_back((None, Chunk::Init(init)));
-        a.t1 = Some(now + a.rto());
+        a.t1 = Some(now + a.t1_timeout());
         a
     }
 
@@ -129,6 +129,11 @@ impl Association {
         a.control.queue.push_back((None, Chunk::CookieAck));
         a.events.push_back(AssocEvent::Connected);
         a
+    }
+
+    /// T1-init / T1-cookie: the RTO, bounded by sinit_max_init_timeo.
+    fn t1_timeout(&self) -> Duration {
+        self.rto().min(self.cfg.max_init_timeo)
     }
 
     /// Takes the peer's parameters from a cookie (fresh, collision or restart).
@@ -194,7 +199,7 @@ impl Association {
             errors,
         });
         self.queue_cookie_echo();
-        self.t1 = Some(now + self.rto());
+        self.t1 = Some(now + self.t1_timeout());
     }
 
     fn queue_cookie_echo(&mut self) {
@@ -260,7 +265,7 @@ impl Association {
                 self.queue_cookie_echo();
             }
         }
-        self.t1 = Some(now + self.rto());
+        self.t1 = Some(now + self.t1_timeout());
     }
 
     /// Stale Cookie error in COOKIE-ECHOED (§5.2.6): INIT again, asking for
@@ -288,7 +293,7 @@ impl Association {
             .queue
             .retain(|(_, c)| !matches!(c, Chunk::CookieEcho(_)));
         self.control.queue.push_back((None, Chunk::Init(init)));
-        self.t1 = Some(now + self.rto());
+        self.t1 = Some(now + self.t1_timeout());
     }
 
     /// How to answer an INIT that arrived for this association (§5.2.1–§5.2.3).

@@ -224,6 +224,25 @@ fn lost_init_is_retransmitted_with_backoff() {
 }
 
 #[test]
+fn init_retransmission_timeout_is_bounded_by_max_init_timeo() {
+    let mut ca = Config::default();
+    ca.max_init_timeo = Duration::from_secs(3);
+    ca.max_init_retransmits = 4;
+    let mut p = Pair::new(ca, Config::default());
+    p.link.down = true;
+    p.connect();
+    p.run_for(Duration::from_secs(60));
+    let at: Vec<_> = p
+        .trace
+        .iter()
+        .filter(|t| matches!(t.packet.chunks[0], Chunk::Init(_)))
+        .map(|t| t.at)
+        .collect();
+    let gaps: Vec<u64> = at.windows(2).map(|w| (w[1] - w[0]).as_secs()).collect();
+    assert_eq!(gaps, vec![1, 2, 3, 3]);
+}
+
+#[test]
 fn handshake_times_out_after_max_init_retransmits() {
     let mut p = Pair::default_pair();
     p.link.down = true;
