@@ -183,6 +183,33 @@ static void initmsg(void) {
     close(l);
 }
 
+/* After the parent has used SCTP, a forked child opens its own association
+ * (the child gets an engine of its own) to the parent's listener. */
+static void child_connects(void) {
+    struct sockaddr_in a;
+    int l = listener(&a);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        int s = socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP_);
+        if (s < 0 || connect(s, (struct sockaddr *)&a, sizeof a) != 0) _exit(2);
+        if (write(s, "from-child", 10) != 10) _exit(3);
+        close(s);
+        exit(0); /* exit, not _exit: waits until the data is acknowledged */
+    }
+    int c = accept(l, NULL, NULL);
+    CHECK(c >= 0);
+    char b[32];
+    size_t got = 0;
+    ssize_t r;
+    while ((r = read(c, b + got, sizeof b - got)) > 0) got += (size_t)r;
+    CHECK(got == 10 && memcmp(b, "from-child", 10) == 0);
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    close(c);
+    close(l);
+}
+
 static void on_alarm(int sig) { (void)sig; }
 
 /* A blocking connect to a peer that never answers is interrupted by a
@@ -208,6 +235,7 @@ static void connect_eintr(void) {
 
 int main(void) {
     initmsg();
+    child_connects();
     connect_eintr();
     nonblocking_connect();
     nonblocking_refused();

@@ -7,7 +7,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use libc::{msghdr, sockaddr, socklen_t};
 
 use super::fdtable::{insert, lookup, remove};
-use crate::runtime::{SockId, engine};
+use crate::runtime::{Engine, SockId, current_engine, engine, engine_of};
 use crate::sys::{self, from_sockaddr, real, set_errno, to_sockaddr};
 
 const IPPROTO_SCTP: c_int = 132;
@@ -90,6 +90,12 @@ fn status_bytes(assoc: u32, st: &crate::proto::assoc::Status) -> [u8; SCTP_STATU
     b
 }
 
+/// The engine that owns socket `id` (after fork, inherited sockets belong to
+/// the parent's engine, new ones to the child's).
+fn of(id: SockId) -> &'static Engine {
+    engine_of(id).unwrap_or_else(engine)
+}
+
 /// Runs `f`, mapping `Err(errno)` to -1 with errno set, and never letting a
 /// panic cross into C.
 fn guard(f: impl FnOnce() -> Result<c_int, c_int>) -> c_int {
@@ -167,7 +173,7 @@ pub unsafe extern "C" fn bind(fd: c_int, addr: *const sockaddr, len: socklen_t) 
     };
     // SAFETY: the caller guarantees `addr` covers `len` bytes.
     let a = unsafe { from_sockaddr(addr, len) };
-    guard(|| engine().bind(id, a.ok_or(libc::EINVAL)?).map(|_| 0))
+    guard(|| of(id).bind(id, a.ok_or(libc::EINVAL)?).map(|_| 0))
 }
 
 /// listen(2).
@@ -180,7 +186,7 @@ pub unsafe extern "C" fn listen(fd: c_int, backlog: c_int) -> c_int {
         // SAFETY: forwarding unchanged.
         return unsafe { (real().listen)(fd, backlog) };
     };
-    guard(|| engine().listen(id).map(|_| 0))
+    guard(|| of(id).listen(id).map(|_| 0))
 }
 
 fn is_nonblocking(fd: c_int) -> bool {
@@ -205,7 +211,7 @@ pub unsafe extern "C" fn connect(fd: c_int, addr: *const sockaddr, len: socklen_
     guard(|| {
         let a = a.ok_or(libc::EAFNOSUPPORT)?;
         let nonblocking = is_nonblocking(fd);
-        let e = engine();
+        let e = of(id);
         if !e.is_fresh(id) {
             // Already connecting or connected: EALREADY / EISCONN / the error.
             return e.connect_holding(id, a, true, 0).map(|_| 0);
@@ -291,7 +297,7 @@ fn accept_impl(
         if n == 0 {
             return Err(libc::EINVAL);
         }
-        let (nid, nfd, peer) = engine().accept(id, flags)?;
+        let (nid, nfd, peer) = of(id).accept(id, flags)?;
         if !insert(nfd, nid) {
             sys::close(nfd);
             return Err(libc::EMFILE);
@@ -344,7 +350,7 @@ pub unsafe extern "C" fn close(fd: c_int) -> c_int {
     if lookup(fd).is_some()
         && let Some(id) = remove(fd)
     {
-        engine().drop_ref(id);
+        of(id).drop_ref(id);
     }
     r
 }
@@ -361,7 +367,7 @@ pub unsafe extern "C" fn dup(fd: c_int) -> c_int {
         && let Some(id) = lookup(fd)
         && insert(nfd, id)
     {
-        engine().add_ref(id);
+        of(id).add_ref(id);
     }
     nfd
 }
@@ -384,12 +390,12 @@ pub unsafe extern "C" fn dup2(old: c_int, new: c_int) -> c_int {
 /// before has one descriptor fewer.
 fn mirror(old: c_int, new: c_int) {
     if let Some(prev) = remove(new) {
-        engine().drop_ref(prev);
+        of(prev).drop_ref(prev);
     }
     if let Some(id) = lookup(old)
         && insert(new, id)
     {
-        engine().add_ref(id);
+        of(id).add_ref(id);
     }
 }
 
@@ -418,7 +424,7 @@ pub unsafe extern "C" fn getsockname(fd: c_int, addr: *mut sockaddr, len: *mut s
         return unsafe { (real().getsockname)(fd, addr, len) };
     };
     guard(|| {
-        let (local, _) = engine().names(id).ok_or(libc::EBADF)?;
+        let (local, _) = of(id).names(id).ok_or(libc::EBADF)?;
         let v6 = false;
         let local = local.unwrap_or_else(|| {
             std::net::SocketAddr::new(std::net::Ipv4Addr::UNSPECIFIED.into(), 0)
@@ -441,7 +447,7 @@ pub unsafe extern "C" fn getpeername(fd: c_int, addr: *mut sockaddr, len: *mut s
         return unsafe { (real().getpeername)(fd, addr, len) };
     };
     guard(|| {
-        let (_, peer) = engine().names(id).ok_or(libc::EBADF)?;
+        let (_, peer) = of(id).names(id).ok_or(libc::EBADF)?;
         let peer = peer.ok_or(libc::ENOTCONN)?;
         // SAFETY: caller's buffers.
         unsafe { write_addr(Some(peer), addr, len) };
@@ -505,11 +511,11 @@ pub unsafe extern "C" fn getsockopt(
     };
     guard(|| match (level, name) {
         // SAFETY (all arms): caller's option buffer, checked by put_int.
-        (libc::SOL_SOCKET, libc::SO_ERROR) => unsafe { put_int(val, len, engine().take_error(id)) },
+        (libc::SOL_SOCKET, libc::SO_ERROR) => unsafe { put_int(val, len, of(id).take_error(id)) },
         (libc::SOL_SOCKET, libc::SO_TYPE) => unsafe { put_int(val, len, libc::SOCK_STREAM) },
         (libc::SOL_SOCKET, libc::SO_PROTOCOL) => unsafe { put_int(val, len, IPPROTO_SCTP) },
         (libc::SOL_SOCKET, libc::SO_DOMAIN) => {
-            let v6 = engine()
+            let v6 = of(id)
                 .names(id)
                 .and_then(|(l, _)| l)
                 .is_some_and(|a| a.is_ipv6());
@@ -517,7 +523,7 @@ pub unsafe extern "C" fn getsockopt(
         }
         (SOL_SCTP, SCTP_NODELAY) => unsafe { put_int(val, len, 1) },
         (SOL_SCTP, SCTP_INITMSG) => {
-            let (o, i, a, t) = engine().initmsg(id).ok_or(libc::EBADF)?;
+            let (o, i, a, t) = of(id).initmsg(id).ok_or(libc::EBADF)?;
             let mut b = [0u8; 8];
             for (k, v) in [o, i, a, t].into_iter().enumerate() {
                 b[2 * k..2 * k + 2].copy_from_slice(&v.to_ne_bytes());
@@ -533,7 +539,7 @@ pub unsafe extern "C" fn getsockopt(
             if (unsafe { *len } as usize) < SCTP_STATUS_LEN {
                 return Err(libc::EINVAL);
             }
-            let (assoc, st) = engine().status(id)?;
+            let (assoc, st) = of(id).status(id)?;
             let bytes = status_bytes(assoc, &st);
             // SAFETY: the caller's buffer holds at least SCTP_STATUS_LEN bytes (checked).
             unsafe {
@@ -543,16 +549,12 @@ pub unsafe extern "C" fn getsockopt(
             Ok(0)
         }
         (SOL_SCTP, SCTP_GET_PEER_ADDRS) => {
-            let addrs = engine().peer_addrs(id)?;
+            let addrs = of(id).peer_addrs(id)?;
             // SAFETY: caller's option buffer, checked inside.
             unsafe { put_addrs(val, len, &addrs) }
         }
         (SOL_SCTP, SCTP_GET_LOCAL_ADDRS) => {
-            let local: Vec<_> = engine()
-                .names(id)
-                .and_then(|(l, _)| l)
-                .into_iter()
-                .collect();
+            let local: Vec<_> = of(id).names(id).and_then(|(l, _)| l).into_iter().collect();
             // SAFETY: caller's option buffer, checked inside.
             unsafe { put_addrs(val, len, &local) }
         }
@@ -596,9 +598,7 @@ pub unsafe extern "C" fn setsockopt(
             // SAFETY: the caller's buffer holds a struct sctp_initmsg (8 bytes, checked).
             let b: [u8; 8] = unsafe { std::ptr::read_unaligned(val as *const [u8; 8]) };
             let f = |k: usize| u16::from_ne_bytes([b[2 * k], b[2 * k + 1]]);
-            engine()
-                .set_initmsg(id, (f(0), f(1), f(2), f(3)))
-                .map(|_| 0)
+            of(id).set_initmsg(id, (f(0), f(1), f(2), f(3))).map(|_| 0)
         }
         (SOL_SCTP, _) => Err(libc::ENOPROTOOPT),
         // Address reuse has nothing to wait for: no association outlives its process here.
@@ -613,7 +613,7 @@ pub unsafe extern "C" fn setsockopt(
             }
             // SAFETY: the caller's buffer holds a struct linger (size checked).
             let l: libc::linger = unsafe { std::ptr::read_unaligned(val as *const libc::linger) };
-            engine().set_linger(id, (l.l_onoff != 0).then_some(l.l_linger.max(0) as u32));
+            of(id).set_linger(id, (l.l_onoff != 0).then_some(l.l_linger.max(0) as u32));
             Ok(0)
         }
         // SAFETY: other socket-level options apply to our pair (buffers, timeouts, linger).
@@ -683,7 +683,7 @@ pub unsafe extern "C" fn sendmsg(fd: c_int, msg: *const msghdr, flags: c_int) ->
 /// association setup on TCP-style sockets).
 fn implicit_connect(id: SockId, addr: Option<std::net::SocketAddr>) -> Result<(), c_int> {
     match addr {
-        Some(a) => engine().implicit_connect(id, a),
+        Some(a) => of(id).implicit_connect(id, a),
         None => Ok(()),
     }
 }
@@ -700,7 +700,7 @@ fn at_eof(fd: c_int, r: isize, wanted: usize) -> isize {
     if r == 0
         && wanted > 0
         && let Some(id) = lookup(fd)
-        && let Some(e) = engine().take_terminal_error(id)
+        && let Some(e) = of(id).take_terminal_error(id)
     {
         set_errno(e);
         return -1;
@@ -772,7 +772,7 @@ pub unsafe extern "C" fn recvfrom(
         )
     };
     if r >= 0 {
-        let peer = engine().names(id).and_then(|(_, p)| p);
+        let peer = of(id).names(id).and_then(|(_, p)| p);
         // SAFETY: caller's address buffer.
         unsafe { write_addr(peer, addr, alen) };
     }
@@ -798,7 +798,7 @@ pub unsafe extern "C" fn recvmsg(fd: c_int, msg: *mut msghdr, flags: c_int) -> i
     // SAFETY: the copied header points at the caller's iovecs.
     let r = unsafe { (real().recvmsg)(fd, &mut m, recv_flags(flags)) };
     if r >= 0 {
-        let peer = engine().names(id).and_then(|(_, p)| p);
+        let peer = of(id).names(id).and_then(|(_, p)| p);
         // SAFETY: writing back into the caller's header and buffers.
         unsafe {
             let out = &mut *msg;
@@ -817,7 +817,9 @@ extern "C" fn at_exit() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(5u64);
-    let _ = catch_unwind(|| engine().drain_at_exit(std::time::Duration::from_secs(secs)));
+    if let Some(e) = current_engine() {
+        let _ = catch_unwind(|| e.drain_at_exit(std::time::Duration::from_secs(secs)));
+    }
 }
 
 extern "C" fn fork_prepare() {

@@ -3,10 +3,8 @@
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::os::raw::c_int;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use once_cell::sync::OnceCell;
 // std's futex mutex, not parking_lot's: the lock is held across fork() and
 // released in the child, and parking_lot's eventually-fair unlock can hand it
 // to the engine thread, which does not exist in the child.
@@ -103,50 +101,91 @@ pub struct Engine {
     cfg: Config,
 }
 
-static ENGINE: OnceCell<Arc<Engine>> = OnceCell::new();
-
-thread_local! {
-    /// The engine lock held across fork() by the forking thread.
-    static HELD_FOR_FORK: std::cell::RefCell<Option<MutexGuard<'static, State>>> =
-        const { std::cell::RefCell::new(None) };
+/// Every engine this process has had: its own, plus the ones inherited
+/// through fork (their state stays reachable for inherited sockets, which the
+/// parent's engine thread serves).
+struct Registry {
+    all: Vec<&'static Engine>,
+    current: Option<&'static Engine>,
 }
 
-/// pthread_atfork "prepare": take the engine lock so the child's copy of the
-/// state is consistent and unlocked (the engine thread may hold it at any time).
+static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
+    all: Vec::new(),
+    current: None,
+});
+
+/// Socket ids carry their engine's generation in these high bits.
+const GEN_SHIFT: u32 = 40;
+
+fn registry() -> MutexGuard<'static, Registry> {
+    REGISTRY.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Locks held across fork() by the forking thread: the registry, then every
+/// engine's state, so the child's copies are consistent and free.
+type ForkLocks = (
+    Option<MutexGuard<'static, Registry>>,
+    Vec<MutexGuard<'static, State>>,
+);
+
+thread_local! {
+    static HELD_FOR_FORK: std::cell::RefCell<ForkLocks> = const { std::cell::RefCell::new((None, Vec::new())) };
+}
+
+/// pthread_atfork "prepare": take the locks (the engine thread may hold one at any time).
 pub fn before_fork() {
-    if let Some(e) = ENGINE.get() {
-        let g = e.lock();
-        HELD_FOR_FORK.with(|h| *h.borrow_mut() = Some(g));
-    }
+    let r = registry();
+    let engines: Vec<&'static Engine> = r.all.clone();
+    let states: Vec<_> = engines.iter().map(|e| e.lock()).collect();
+    HELD_FOR_FORK.with(|h| *h.borrow_mut() = (Some(r), states));
 }
 
 /// pthread_atfork "parent" and "child": release what `before_fork` took.
 pub fn after_fork() {
-    HELD_FOR_FORK.with(|h| h.borrow_mut().take());
+    HELD_FOR_FORK.with(|h| {
+        let mut h = h.borrow_mut();
+        h.1.clear();
+        h.0 = None;
+    });
 }
 
-/// The engine, started on first use.
-pub fn engine() -> &'static Arc<Engine> {
-    ENGINE.get_or_init(|| {
-        let (wake_r, wake_w) = sys::wake_pipe().unwrap_or((-1, -1));
-        let e = Arc::new(Engine {
-            state: Mutex::new(State {
-                next: 1,
-                ..Default::default()
-            }),
-            cond: Condvar::new(),
-            wake_w,
-            wake_r,
-            pid: std::process::id(),
-            cfg: config_from_env(),
-        });
-        let e2 = Arc::clone(&e);
-        std::thread::Builder::new()
-            .name("sctpshim".into())
-            .spawn(move || e2.run())
-            .ok();
-        e
-    })
+/// This process's engine, started on first use (and again in a forked child,
+/// where the parent's engine thread does not exist).
+pub fn engine() -> &'static Engine {
+    let mut r = registry();
+    if let Some(e) = r.current.filter(|e| !e.is_foreign()) {
+        return e;
+    }
+    let generation = r.all.len() as u64;
+    let (wake_r, wake_w) = sys::wake_pipe().unwrap_or((-1, -1));
+    let e: &'static Engine = Box::leak(Box::new(Engine {
+        state: Mutex::new(State {
+            next: (generation << GEN_SHIFT) | 1,
+            ..Default::default()
+        }),
+        cond: Condvar::new(),
+        wake_w,
+        wake_r,
+        pid: std::process::id(),
+        cfg: config_from_env(),
+    }));
+    std::thread::Builder::new()
+        .name("sctpshim".into())
+        .spawn(move || e.run())
+        .ok();
+    r.all.push(e);
+    r.current = Some(e);
+    e
+}
+
+/// The engine that created socket `id`.
+pub fn engine_of(id: SockId) -> Option<&'static Engine> {
+    registry().all.get((id >> GEN_SHIFT) as usize).copied()
+}
+
+/// This process's own engine, if it has started one (never starts one).
+pub fn current_engine() -> Option<&'static Engine> {
+    registry().current.filter(|e| !e.is_foreign())
 }
 
 fn config_from_env() -> Config {

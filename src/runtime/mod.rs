@@ -10,4 +10,4 @@
 
 mod engine;
 
-pub use engine::{Engine, SockId, after_fork, before_fork, engine};
+pub use engine::{Engine, SockId, after_fork, before_fork, current_engine, engine, engine_of};
