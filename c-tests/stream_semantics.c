@@ -195,7 +195,7 @@ static void child_connects(void) {
         if (s < 0 || connect(s, (struct sockaddr *)&a, sizeof a) != 0) _exit(2);
         if (write(s, "from-child", 10) != 10) _exit(3);
         close(s);
-        exit(0); /* exit, not _exit: waits until the data is acknowledged */
+        _exit(0); /* even _exit waits until the data is acknowledged */
     }
     int c = accept(l, NULL, NULL);
     CHECK(c >= 0);

@@ -822,6 +822,41 @@ extern "C" fn at_exit() {
     }
 }
 
+type ExitFn = unsafe extern "C" fn(c_int) -> !;
+
+fn real_exit(name: &std::ffi::CStr) -> ExitFn {
+    // SAFETY: dlsym with RTLD_NEXT and a NUL-terminated name.
+    let p = unsafe { libc::dlsym(libc::RTLD_NEXT, name.as_ptr()) };
+    if p.is_null() {
+        std::process::abort();
+    }
+    // SAFETY: `p` is libc's `_exit`/`_Exit`, whose C type is `void (int)`, noreturn.
+    unsafe { std::mem::transmute::<*mut c_void, ExitFn>(p) }
+}
+
+/// _exit(2): runs no exit handlers, but must not lose queued SCTP data
+/// either, so it waits as exit() does before ending the process.
+///
+/// # Safety
+/// Plain C ABI entry point.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn _exit(status: c_int) -> ! {
+    at_exit();
+    // SAFETY: calling libc's _exit.
+    unsafe { real_exit(c"_exit")(status) }
+}
+
+/// _Exit(3): as `_exit`.
+///
+/// # Safety
+/// Plain C ABI entry point.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn _Exit(status: c_int) -> ! {
+    at_exit();
+    // SAFETY: calling libc's _Exit.
+    unsafe { real_exit(c"_Exit")(status) }
+}
+
 extern "C" fn fork_prepare() {
     crate::runtime::before_fork();
 }
