@@ -26,7 +26,7 @@ test:
 
 c-tests/bin/%: c-tests/%.c
 	@mkdir -p c-tests/bin
-	$(CC) $(CFLAGS) -o $@ $<
+	$(CC) $(CFLAGS) -o $@ $< -pthread
 
 ctests: lib $(CTESTS)
 	@bash scripts/run-ctests.sh $(LIB) $(CTESTS)
