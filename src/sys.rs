@@ -421,14 +421,15 @@ pub fn poll(fds: &mut [libc::pollfd], timeout_ms: c_int) -> io::Result<usize> {
         .map(|n| n as usize)
 }
 
-/// A connected AF_UNIX stream socket pair with the given flags on each end.
-pub fn socketpair(flags_a: c_int, flags_b: c_int) -> io::Result<(c_int, c_int)> {
+/// A connected AF_UNIX socket pair of `kind` (SOCK_STREAM or SOCK_SEQPACKET)
+/// with the given flags on each end.
+pub fn socketpair(kind: c_int, flags_a: c_int, flags_b: c_int) -> io::Result<(c_int, c_int)> {
     let mut fds = [0 as c_int; 2];
     // SAFETY: `fds` has room for two descriptors.
     cvt(unsafe {
         libc::socketpair(
             libc::AF_UNIX,
-            libc::SOCK_STREAM | libc::SOCK_CLOEXEC,
+            kind | libc::SOCK_CLOEXEC,
             0,
             fds.as_mut_ptr(),
         )
@@ -443,6 +444,21 @@ pub fn socketpair(flags_a: c_int, flags_b: c_int) -> io::Result<(c_int, c_int)> 
         }
     }
     Ok((fds[0], fds[1]))
+}
+
+/// Asks for a send buffer of `bytes` (the kernel may cap it).
+pub fn set_sndbuf(fd: c_int, bytes: usize) {
+    let v = bytes.min(c_int::MAX as usize) as c_int;
+    // SAFETY: `v` is a c_int option value of the size given.
+    unsafe {
+        (real().setsockopt)(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_SNDBUF,
+            &v as *const c_int as *const c_void,
+            4,
+        )
+    };
 }
 
 /// Sets or clears O_NONBLOCK.

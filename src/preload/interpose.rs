@@ -7,7 +7,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use libc::{msghdr, sockaddr, socklen_t};
 
 use super::fdtable::{insert, lookup, remove};
-use crate::runtime::{Engine, SockId, current_engine, engine, engine_of};
+use super::many;
+use crate::runtime::{Engine, SendSpec, SockId, current_engine, engine, engine_of, is_many_id};
 use crate::sys::{self, from_sockaddr, real, set_errno, to_sockaddr};
 
 const IPPROTO_SCTP: c_int = 132;
@@ -15,6 +16,7 @@ const SOL_SCTP: c_int = 132;
 const SCTP_INITMSG: c_int = 2;
 const SCTP_NODELAY: c_int = 3;
 const SCTP_STATUS: c_int = 14;
+const SCTP_EVENTS: c_int = 11;
 const SCTP_GET_PEER_ADDRS: c_int = 108;
 const SCTP_GET_LOCAL_ADDRS: c_int = 109;
 
@@ -146,13 +148,13 @@ pub unsafe extern "C" fn socket(domain: c_int, ty: c_int, protocol: c_int) -> c_
         return unsafe { (real().socket)(domain, ty, protocol) };
     }
     guard(|| {
-        if base != libc::SOCK_STREAM {
-            // One-to-many (SOCK_SEQPACKET) sockets are not implemented yet.
-            return Err(libc::EPROTONOSUPPORT);
-        }
-        let (id, fd) = engine()
-            .socket(domain == libc::AF_INET6, ty)
-            .map_err(|e| e.raw_os_error().unwrap_or(libc::ENOMEM))?;
+        let v6 = domain == libc::AF_INET6;
+        let made = match base {
+            libc::SOCK_STREAM => engine().socket(v6, ty),
+            libc::SOCK_SEQPACKET => engine().socket_many(v6, ty),
+            _ => return Err(libc::EPROTONOSUPPORT),
+        };
+        let (id, fd) = made.map_err(|e| e.raw_os_error().unwrap_or(libc::ENOMEM))?;
         if !insert(fd, id) {
             sys::close(fd);
             return Err(libc::EMFILE);
@@ -212,6 +214,9 @@ pub unsafe extern "C" fn connect(fd: c_int, addr: *const sockaddr, len: socklen_
         let a = a.ok_or(libc::EAFNOSUPPORT)?;
         let nonblocking = is_nonblocking(fd);
         let e = of(id);
+        if is_many_id(id) {
+            return e.connect_many(id, a, nonblocking).map(|_| 0);
+        }
         if !e.is_fresh(id) {
             // Already connecting or connected: EALREADY / EISCONN / the error.
             return e.connect_holding(id, a, true, 0).map(|_| 0);
@@ -512,7 +517,17 @@ pub unsafe extern "C" fn getsockopt(
     guard(|| match (level, name) {
         // SAFETY (all arms): caller's option buffer, checked by put_int.
         (libc::SOL_SOCKET, libc::SO_ERROR) => unsafe { put_int(val, len, of(id).take_error(id)) },
-        (libc::SOL_SOCKET, libc::SO_TYPE) => unsafe { put_int(val, len, libc::SOCK_STREAM) },
+        (libc::SOL_SOCKET, libc::SO_TYPE) => unsafe {
+            put_int(
+                val,
+                len,
+                if is_many_id(id) {
+                    libc::SOCK_SEQPACKET
+                } else {
+                    libc::SOCK_STREAM
+                },
+            )
+        },
         (libc::SOL_SOCKET, libc::SO_PROTOCOL) => unsafe { put_int(val, len, IPPROTO_SCTP) },
         (libc::SOL_SOCKET, libc::SO_DOMAIN) => {
             let v6 = of(id)
@@ -522,6 +537,19 @@ pub unsafe extern "C" fn getsockopt(
             unsafe { put_int(val, len, if v6 { libc::AF_INET6 } else { libc::AF_INET }) }
         }
         (SOL_SCTP, SCTP_NODELAY) => unsafe { put_int(val, len, 1) },
+        (SOL_SCTP, SCTP_EVENTS) => {
+            if val.is_null() || len.is_null() {
+                return Err(libc::EFAULT);
+            }
+            let ev = of(id).events(id);
+            // SAFETY: non-null caller pointers; we copy at most the caller's size.
+            unsafe {
+                let n = (*len as usize).min(ev.len());
+                std::ptr::copy_nonoverlapping(ev.as_ptr(), val as *mut u8, n);
+                *len = n as socklen_t;
+            }
+            Ok(0)
+        }
         (SOL_SCTP, SCTP_INITMSG) => {
             let (o, i, a, t) = of(id).initmsg(id).ok_or(libc::EBADF)?;
             let mut b = [0u8; 8];
@@ -588,6 +616,17 @@ pub unsafe extern "C" fn setsockopt(
     guard(|| match (level, name) {
         // The engine always sends at once (Nagle is not implemented), which is what NODELAY asks.
         (SOL_SCTP, SCTP_NODELAY) if len as usize >= std::mem::size_of::<c_int>() => Ok(0),
+        (SOL_SCTP, SCTP_EVENTS) => {
+            if val.is_null() {
+                return Err(libc::EFAULT);
+            }
+            if len as usize > 14 {
+                return Err(libc::EINVAL);
+            }
+            // SAFETY: the caller's buffer covers `len` bytes.
+            let b = unsafe { std::slice::from_raw_parts(val as *const u8, len as usize) };
+            of(id).set_events(id, b).map(|_| 0)
+        }
         (SOL_SCTP, SCTP_INITMSG) => {
             if val.is_null() {
                 return Err(libc::EFAULT);
@@ -643,6 +682,17 @@ pub unsafe extern "C" fn sendto(
         // SAFETY: forwarding unchanged.
         return unsafe { (real().sendto)(fd, buf, n, flags, addr, alen) };
     };
+    if is_many_id(id) {
+        // SAFETY: the caller's buffer covers `n` bytes (or is empty).
+        let data = if buf.is_null() {
+            &[][..]
+        } else {
+            unsafe { std::slice::from_raw_parts(buf as *const u8, n) }
+        };
+        // SAFETY: the caller's address covers `alen` bytes.
+        let dest = unsafe { from_sockaddr(addr, alen) };
+        return send_many(fd, id, dest, SendSpec::default(), data, flags);
+    }
     // SAFETY: the caller's address covers `alen` bytes.
     if let Err(e) = implicit_connect(id, unsafe { from_sockaddr(addr, alen) }) {
         set_errno(e);
@@ -664,6 +714,17 @@ pub unsafe extern "C" fn sendmsg(fd: c_int, msg: *const msghdr, flags: c_int) ->
     };
     // SAFETY: `msg` is non-null and valid per the caller; we copy it.
     let mut m: msghdr = unsafe { std::ptr::read(msg) };
+    if is_many_id(id) {
+        // SAFETY: a valid msghdr from the caller: name, control and iovecs.
+        let (dest, spec, data) = unsafe {
+            (
+                from_sockaddr(m.msg_name as *const sockaddr, m.msg_namelen),
+                many::send_spec(&m),
+                many::gather(&m),
+            )
+        };
+        return send_many(fd, id, dest, spec, &data, flags);
+    }
     // SAFETY: the caller's msg_name covers msg_namelen bytes.
     if let Err(e) = implicit_connect(id, unsafe {
         from_sockaddr(m.msg_name as *const sockaddr, m.msg_namelen)
@@ -677,6 +738,43 @@ pub unsafe extern "C" fn sendmsg(fd: c_int, msg: *const msghdr, flags: c_int) ->
     m.msg_controllen = 0;
     // SAFETY: the copied header points at the caller's iovecs.
     unsafe { (real().sendmsg)(fd, &m, flags) }
+}
+
+/// One message on a one-to-many socket (blocking unless O_NONBLOCK or MSG_DONTWAIT).
+fn send_many(
+    fd: c_int,
+    id: SockId,
+    dest: Option<std::net::SocketAddr>,
+    spec: SendSpec,
+    data: &[u8],
+    flags: c_int,
+) -> isize {
+    let nonblocking = flags & libc::MSG_DONTWAIT != 0 || is_nonblocking(fd);
+    match catch_unwind(AssertUnwindSafe(|| {
+        of(id).send_many(id, dest, spec, data, nonblocking)
+    })) {
+        Ok(Ok(n)) => n as isize,
+        Ok(Err(e)) => {
+            if e == libc::EPIPE && flags & libc::MSG_NOSIGNAL == 0 {
+                // SAFETY: raising SIGPIPE on ourselves, as a kernel send would.
+                unsafe { libc::raise(libc::SIGPIPE) };
+            }
+            set_errno(e);
+            -1
+        }
+        Err(_) => {
+            set_errno(libc::EIO);
+            -1
+        }
+    }
+}
+
+/// A record was read from a one-to-many socket: its metadata leaves the queue.
+fn take_record_meta(id: SockId, r: isize, flags: c_int) -> Option<crate::runtime::RecordMeta> {
+    if r < 0 || !is_many_id(id) {
+        return None;
+    }
+    of(id).take_meta(id, flags & libc::MSG_PEEK != 0)
 }
 
 /// Connects a fresh socket to the address a send names (Linux's implicit
@@ -716,6 +814,11 @@ fn at_eof(fd: c_int, r: isize, wanted: usize) -> isize {
 pub unsafe extern "C" fn read(fd: c_int, buf: *mut c_void, n: usize) -> isize {
     // SAFETY: forwarding unchanged.
     let r = unsafe { (real().read)(fd, buf, n) };
+    if r > 0
+        && let Some(id) = lookup(fd)
+    {
+        take_record_meta(id, r, 0);
+    }
     if r == 0 { at_eof(fd, r, n) } else { r }
 }
 
@@ -725,22 +828,32 @@ pub unsafe extern "C" fn read(fd: c_int, buf: *mut c_void, n: usize) -> isize {
 /// As for recv(2).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn recv(fd: c_int, buf: *mut c_void, n: usize, flags: c_int) -> isize {
-    let flags = if lookup(fd).is_some() {
-        recv_flags(flags)
-    } else {
-        flags
+    let Some(id) = lookup(fd) else {
+        // SAFETY: forwarding unchanged.
+        return unsafe {
+            (real().recvfrom)(
+                fd,
+                buf,
+                n,
+                flags,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+            )
+        };
     };
     // SAFETY: forwarding the caller's buffer.
-    unsafe {
+    let r = unsafe {
         (real().recvfrom)(
             fd,
             buf,
             n,
-            flags,
+            recv_flags(flags),
             std::ptr::null_mut(),
             std::ptr::null_mut(),
         )
-    }
+    };
+    take_record_meta(id, r, flags);
+    if r == 0 { at_eof(fd, r, n) } else { r }
 }
 
 /// recvfrom(2): the source is the association's peer.
@@ -766,12 +879,15 @@ pub unsafe extern "C" fn recvfrom(
             fd,
             buf,
             n,
-            flags,
+            recv_flags(flags),
             std::ptr::null_mut(),
             std::ptr::null_mut(),
         )
     };
-    if r >= 0 {
+    if let Some(meta) = take_record_meta(id, r, flags) {
+        // SAFETY: caller's address buffer.
+        unsafe { many::fill_from(&meta, addr, alen) };
+    } else if r >= 0 {
         let peer = of(id).names(id).and_then(|(_, p)| p);
         // SAFETY: caller's address buffer.
         unsafe { write_addr(peer, addr, alen) };
@@ -797,6 +913,12 @@ pub unsafe extern "C" fn recvmsg(fd: c_int, msg: *mut msghdr, flags: c_int) -> i
     m.msg_controllen = 0;
     // SAFETY: the copied header points at the caller's iovecs.
     let r = unsafe { (real().recvmsg)(fd, &mut m, recv_flags(flags)) };
+    if let Some(meta) = take_record_meta(id, r, flags) {
+        let data_io = of(id).events(id)[0] != 0;
+        // SAFETY: `msg` is the caller's valid header.
+        unsafe { many::fill_recv(&mut *msg, &meta, data_io, m.msg_flags) };
+        return r;
+    }
     if r >= 0 {
         let peer = of(id).names(id).and_then(|(_, p)| p);
         // SAFETY: writing back into the caller's header and buffers.

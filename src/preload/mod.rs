@@ -6,3 +6,4 @@
 
 mod fdtable;
 mod interpose;
+mod many;

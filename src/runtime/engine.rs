@@ -16,6 +16,10 @@ use crate::proto::assoc::{AssocEvent, AssocId, CloseReason};
 use crate::proto::endpoint::Endpoint;
 use crate::sys;
 
+mod many;
+
+pub use many::{RecordMeta, SCTP_ABORT, SCTP_EOF, SCTP_UNORDERED, SendSpec, is_many_id};
+
 /// Engine-wide handle of one application socket.
 pub type SockId = u64;
 
@@ -32,6 +36,8 @@ enum Kind {
     Listener { pending: VecDeque<AssocId> },
     /// One association (TCP-style socket).
     Stream { assoc: AssocId },
+    /// Any number of associations (UDP-style socket, see `many.rs`).
+    Many,
 }
 
 #[derive(Debug)]
@@ -61,6 +67,8 @@ struct Sock {
     terminal: c_int,
     /// SO_LINGER on with a zero timeout: close aborts instead of shutting down.
     linger_abort: bool,
+    /// One-to-many state (records' metadata, subscriptions).
+    many: Option<Box<many::ManyState>>,
     /// Per-socket protocol settings (SCTP_INITMSG, ...), given to the
     /// endpoint when the socket is bound.
     cfg: Config,
@@ -255,7 +263,11 @@ impl Engine {
 
     /// A new socket; returns its id and the application's descriptor.
     pub fn socket(&self, v6: bool, flags: c_int) -> std::io::Result<(SockId, c_int)> {
-        let (afd, efd) = sys::socketpair(flags, libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC)?;
+        let (afd, efd) = sys::socketpair(
+            libc::SOCK_STREAM,
+            flags,
+            libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+        )?;
         let mut st = self.lock();
         let id = st.next;
         st.next += 1;
@@ -323,6 +335,8 @@ impl Engine {
                 }
             }
             Kind::Listener { .. } => return Ok(()),
+            // One-to-many: accepted associations join the socket itself.
+            Kind::Many => {}
             Kind::Stream { .. } => return Err(libc::EINVAL),
         }
         let port = s.port.ok_or(libc::EINVAL)?;
@@ -353,7 +367,7 @@ impl Engine {
             let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
             match s.kind {
                 Kind::Fresh => {}
-                Kind::Listener { .. } => return Err(libc::EINVAL),
+                Kind::Listener { .. } | Kind::Many => return Err(libc::EINVAL),
                 Kind::Stream { .. } if s.connected => return Err(libc::EISCONN),
                 Kind::Stream { .. } if s.error != 0 => return Err(std::mem::take(&mut s.error)),
                 Kind::Stream { .. } => return Err(libc::EALREADY),
@@ -392,8 +406,12 @@ impl Engine {
     /// Takes the next accepted association of a listener (the caller has
     /// consumed its token byte); returns the new socket and app descriptor.
     pub fn accept(&self, id: SockId, flags: c_int) -> Result<(SockId, c_int, SocketAddr), c_int> {
-        let (afd, efd) = sys::socketpair(flags, libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC)
-            .map_err(|e| e.raw_os_error().unwrap_or(libc::EMFILE))?;
+        let (afd, efd) = sys::socketpair(
+            libc::SOCK_STREAM,
+            flags,
+            libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+        )
+        .map_err(|e| e.raw_os_error().unwrap_or(libc::EMFILE))?;
         let mut st = self.lock();
         let st = &mut *st;
         let l = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
@@ -668,7 +686,7 @@ impl Engine {
                     if st.wants_app_data(s) {
                         ev |= libc::POLLIN;
                     }
-                    if !s.to_app.is_empty() {
+                    if !s.to_app.is_empty() || s.many.as_ref().is_some_and(|m| m.has_pending()) {
                         ev |= libc::POLLOUT;
                     }
                     fds.push(libc::pollfd {
@@ -719,6 +737,7 @@ enum Key {
 impl Sock {
     fn new(v6: bool, efd: c_int, cfg: Config) -> Sock {
         Sock {
+            many: None,
             cfg,
             v6,
             kind: Kind::Fresh,
@@ -751,7 +770,7 @@ impl State {
             // Only the close of the application's end matters on these, and
             // POLLHUP reports it without asking; never read their bytes (a
             // non-blocking connect parks filler in a fresh socket's pair).
-            Kind::Fresh | Kind::Listener { .. } => false,
+            Kind::Fresh | Kind::Listener { .. } | Kind::Many => false,
             Kind::Stream { assoc } => {
                 let Some(ep) = s.port.and_then(|p| self.eps.get(&p)) else {
                     return false;
@@ -786,6 +805,7 @@ impl State {
         };
         if revents & libc::POLLOUT != 0 {
             flush_to_app(s, false);
+            s.flush_records();
         }
         if revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) == 0 || s.app_gone {
             return;
@@ -795,6 +815,26 @@ impl State {
             Kind::Fresh | Kind::Listener { .. } => {
                 if revents & libc::POLLHUP != 0 {
                     s.app_gone = true;
+                }
+            }
+            Kind::Many => {
+                if revents & libc::POLLHUP != 0 {
+                    // Closed: every association shuts down gracefully.
+                    s.app_gone = true;
+                    if let Some(ep) = port.and_then(|p| self.eps.get_mut(&p)) {
+                        ep.endpoint.listen(false);
+                        let aids: Vec<AssocId> = ep
+                            .socks
+                            .iter()
+                            .filter(|&(_, &x)| x == id)
+                            .map(|(&a, _)| a)
+                            .collect();
+                        for a in aids {
+                            if let Some(x) = ep.endpoint.assoc_mut(a) {
+                                x.shutdown(t);
+                            }
+                        }
+                    }
                 }
             }
             Kind::Stream { assoc } => {
@@ -883,8 +923,27 @@ impl State {
                 }
             }
             // Events.
+            let mut for_many = Vec::new();
             while let Some((aid, ev)) = ep.endpoint.poll_event() {
-                let sid = ep.socks.get(&aid).copied();
+                let mut sid = ep.socks.get(&aid).copied();
+                if sid.is_none()
+                    && ev == AssocEvent::Connected
+                    && let Some(l) = ep.listener.filter(|l| {
+                        self.socks
+                            .get(l)
+                            .is_some_and(|s| s.kind == Kind::Many && !s.app_gone)
+                    })
+                {
+                    ep.socks.insert(aid, l);
+                    sid = Some(l);
+                }
+                if let Some(x) =
+                    sid.filter(|x| self.socks.get(x).is_some_and(|s| s.kind == Kind::Many))
+                {
+                    let streams = ep.endpoint.assoc(aid).map_or((0, 0), |a| a.streams());
+                    for_many.push((x, aid, ev, streams));
+                    continue;
+                }
                 match (ev, sid) {
                     (AssocEvent::Connected, Some(sid)) => {
                         if let Some(s) = self.socks.get_mut(&sid) {
@@ -924,7 +983,7 @@ impl State {
             }
             // Delivery to the application.
             for (&aid, &sid) in &ep.socks {
-                let Some(s) = self.socks.get_mut(&sid) else {
+                let Some(s) = self.socks.get_mut(&sid).filter(|s| s.kind != Kind::Many) else {
                     continue;
                 };
                 while s.to_app.len() < TO_APP_MAX {
@@ -943,6 +1002,27 @@ impl State {
                     sys::shutdown(s.efd, libc::SHUT_RDWR);
                 }
             }
+            for (sid, aid, ev, streams) in for_many {
+                match ev {
+                    AssocEvent::Connected => self.many_up(sid, aid, streams, false),
+                    AssocEvent::Restarted => self.many_up(sid, aid, streams, true),
+                    AssocEvent::Closed { reason, .. } => self.many_closed(sid, aid, &reason),
+                    AssocEvent::PeerShutdown => self.many_peer_shutdown(sid, aid),
+                    _ => {}
+                }
+            }
+            let many: Vec<SockId> = self
+                .socks
+                .iter()
+                .filter(|(_, s)| s.kind == Kind::Many && s.port == Some(port))
+                .map(|(&id, _)| id)
+                .collect();
+            for sid in many {
+                self.deliver_many(port, sid);
+            }
+            let Some(ep) = self.eps.get_mut(&port) else {
+                continue;
+            };
             while let Some(tx) = ep.endpoint.poll_transmit(t) {
                 sys::send_to(ep.udp, &tx.payload, &tx.dst).ok();
             }
@@ -959,6 +1039,10 @@ impl State {
                 || s.app_gone
                     && match s.kind {
                         Kind::Fresh | Kind::Listener { .. } => true,
+                        Kind::Many => s
+                            .port
+                            .and_then(|p| self.eps.get(&p))
+                            .is_none_or(|ep| !ep.socks.values().any(|&x| x == id)),
                         Kind::Stream { assoc } => {
                             s.port.and_then(|p| self.eps.get(&p)).is_none_or(|ep| {
                                 ep.endpoint.assoc(assoc).is_none_or(|a| a.is_closed())

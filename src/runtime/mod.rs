@@ -10,4 +10,7 @@
 
 mod engine;
 
-pub use engine::{Engine, SockId, after_fork, before_fork, current_engine, engine, engine_of};
+pub use engine::{
+    Engine, RecordMeta, SCTP_ABORT, SCTP_EOF, SCTP_UNORDERED, SendSpec, SockId, after_fork,
+    before_fork, current_engine, engine, engine_of, is_many_id,
+};
