@@ -87,6 +87,26 @@ for fam in 4 6; do
       grep -q "New connection, peer addresses" "$work/darn-cli"
     result "sctp_darn -t exchanges messages, IPv$fam" $?
   fi
+
+  # lksctp-tools sctp_test, one-to-many: test cases 0..6 with 20 rounds each.
+  if command -v sctp_test >/dev/null; then
+    ok=0
+    for c in 0 1 2 3 4 5 6; do
+      port=$((port + 2))
+      timeout 40 sctp_test -H "$ip" -P $port -l > "$work/st-srv" 2>&1 &
+      srv=$!
+      sleep 0.4
+      timeout 30 sctp_test -H "$ip" -P $((port + 1)) -h "$ip" -p $port -s -c $c -x 20 > "$work/st-cli" 2>&1 || ok=1
+      sleep 0.3
+      kill $srv 2>/dev/null; wait $srv 2>/dev/null
+      sent=$(grep -c 'sendmsg(' "$work/st-cli")
+      got=$(grep -c 'Data ' "$work/st-srv")
+      if [ "$sent" -eq 0 ] || [ "$got" -ne "$sent" ] || ! grep -q 'COMMUNICATION_UP' "$work/st-srv"; then
+        ok=1; echo "     sctp_test -c $c: sent $sent, server got $got"
+      fi
+    done
+    result "sctp_test -c 0..6 -x 20 (one-to-many), IPv$fam" $ok
+  fi
 done
 echo "e2e-programs: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

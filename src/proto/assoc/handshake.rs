@@ -131,6 +131,13 @@ impl Association {
         a
     }
 
+    /// Just established: a shutdown asked for during the handshake starts now.
+    fn after_setup(&mut self, now: Instant) {
+        if std::mem::take(&mut self.shutdown_after_setup) {
+            self.shutdown(now);
+        }
+    }
+
     /// T1-init / T1-cookie: the RTO, bounded by sinit_max_init_timeo.
     fn t1_timeout(&self) -> Duration {
         self.rto().min(self.cfg.max_init_timeo)
@@ -227,6 +234,7 @@ impl Association {
             self.error_count = 0;
             self.events.push_back(AssocEvent::Connected);
             self.start_heartbeats(now);
+            self.after_setup(now);
         }
     }
 
@@ -356,6 +364,7 @@ impl Association {
                 .queue
                 .retain(|(_, ch)| !matches!(ch, Chunk::Init(_) | Chunk::CookieEcho(_)));
             self.control.queue.push_back((None, Chunk::CookieAck));
+            self.after_setup(now);
             CookieOutcome::Accepted
         } else if !local_match && peer_match && c.local_tie_tag == 0 && c.peer_tie_tag == 0 {
             // C: a late INIT's cookie.
@@ -372,6 +381,7 @@ impl Association {
                 .queue
                 .retain(|(_, ch)| !matches!(ch, Chunk::Init(_) | Chunk::CookieEcho(_)));
             self.control.queue.push_back((None, Chunk::CookieAck));
+            self.after_setup(now);
             CookieOutcome::Accepted
         } else {
             CookieOutcome::Discarded

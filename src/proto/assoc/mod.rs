@@ -206,6 +206,8 @@ pub struct Association {
     error_count: u32,
     /// Packets of new data we may still send before waiting for input (Max.Burst).
     burst_budget: u32,
+    /// shutdown() was called during the handshake: shut down once established.
+    shutdown_after_setup: bool,
     /// T2-shutdown expiries in the current shutdown state (§9.2: at most
     /// Association.Max.Retrans, whatever heartbeats say about the path).
     t2_retries: u32,
@@ -256,6 +258,7 @@ impl Association {
             t1: None,
             t2: None,
             t2_retries: 0,
+            shutdown_after_setup: false,
             error_count: 0,
             burst_budget: cfg.max_burst,
             rng,
@@ -443,7 +446,9 @@ impl Association {
     pub fn shutdown(&mut self, now: Instant) {
         match self.state {
             State::CookieWait(_) | State::CookieEchoed(_) => {
-                self.abort(now, b"shutdown before established")
+                // Finish the handshake first so queued data is not lost;
+                // the SHUTDOWN follows once established.
+                self.shutdown_after_setup = true;
             }
             State::Established => {
                 self.state = State::ShutdownPending;

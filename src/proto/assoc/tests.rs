@@ -1495,6 +1495,24 @@ fn graceful_shutdown_delivers_queued_data_first() {
 }
 
 #[test]
+fn shutdown_during_handshake_delivers_queued_data_first() {
+    let mut p = Pair::default_pair();
+    let a = p.connect();
+    p.a.send(p.now, a, msg(0, b"queued before the handshake ended"))
+        .unwrap();
+    p.a.assoc_mut(a).unwrap().shutdown(p.now);
+    assert!(p.run_until(Duration::from_secs(10), |p| {
+        closed_reason(&p.a_events, a).is_some()
+    }));
+    assert_eq!(closed_reason(&p.a_events, a), Some(CloseReason::Graceful));
+    let z = p.z_id().unwrap();
+    assert_eq!(
+        p.z.recv(z).unwrap().data,
+        b"queued before the handshake ended"
+    );
+}
+
+#[test]
 fn shutdown_from_the_other_side_and_simultaneous() {
     let mut p = Pair::default_pair();
     let (a, z) = p.establish();
