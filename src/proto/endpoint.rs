@@ -148,6 +148,12 @@ impl Endpoint {
         self.accept_queue.pop_front()
     }
 
+    /// Takes a specific association off the accept queue (the socket layer
+    /// handed it to a socket itself, e.g. a one-to-many socket).
+    pub fn claim(&mut self, id: AssocId) {
+        self.accept_queue.retain(|&x| x != id);
+    }
+
     /// Forgets a closed association (the socket layer is done with it).
     pub fn release(&mut self, id: AssocId) {
         if let Some(a) = self.assocs.remove(&id) {

@@ -925,6 +925,11 @@ impl State {
             // Events.
             let mut for_many = Vec::new();
             while let Some((aid, ev)) = ep.endpoint.poll_event() {
+                if ev == AssocEvent::Connected {
+                    // Inbound associations go straight to a socket (below):
+                    // the endpoint's accept queue must not fill up with them.
+                    ep.endpoint.claim(aid);
+                }
                 let mut sid = ep.socks.get(&aid).copied();
                 if sid.is_none()
                     && ev == AssocEvent::Connected
