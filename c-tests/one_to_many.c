@@ -125,14 +125,30 @@ int main(void) {
         char want[32]; snprintf(want, sizeof want, "reply %d", i);
         CHECK(strcmp(buf, want) == 0 && from.sin_port == sa.sin_port);
     }
-    /* Clients end with SCTP_EOF; the server sees SHUTDOWN_COMP for each. */
-    for (int i = 0; i < N; i++) {
-        struct sockaddr_in *none = NULL;
-        CHECK(send_info(cl[i], &sa, "", 0, 0, 0, SCTP_EOF_) == 0);
-        (void)none;
+    /* sctp_peeloff (as libsctp does it: SCTP_SOCKOPT_PEELOFF = 102): client
+     * 0's association moves to a one-to-one socket of its own. */
+    struct { int32_t assoc_id; int sd; } po = { assoc_of[0], -1 };
+    socklen_t pl = sizeof po;
+    CHECK(getsockopt(srv, SOL_SCTP_, 102, &po, &pl) == 0 && po.sd >= 0);
+    CHECK(getsockopt(srv, SOL_SCTP_, 102, &po, &pl) == -1 && errno == EINVAL); /* not on srv any more */
+    int ty2; socklen_t tl2 = sizeof ty2;
+    CHECK(getsockopt(po.sd, SOL_SOCKET, SO_TYPE, &ty2, &tl2) == 0 && ty2 == SOCK_STREAM);
+    CHECK(send_info(cl[0], &sa, "after peeloff", 3, 9, 0, 0) == 13);
+    char pb[32];
+    ssize_t pr = read(po.sd, pb, sizeof pb);
+    CHECK(pr == 13 && memcmp(pb, "after peeloff", 13) == 0);
+    CHECK(write(po.sd, "peeled reply", 12) == 12);
+    {
+        char buf[64]; struct sndrcvinfo info; int flags; struct sockaddr_in from;
+        ssize_t r = recv_one(cl[0], buf, sizeof buf, &info, &flags, &from);
+        CHECK(r == 12 && memcmp(buf, "peeled reply", 12) == 0);
     }
+    close(po.sd); /* shuts client 0's association down */
+
+    /* The others end with SCTP_EOF; the server sees SHUTDOWN_COMP for each. */
+    for (int i = 1; i < N; i++) CHECK(send_info(cl[i], &sa, "", 0, 0, 0, SCTP_EOF_) == 0);
     int done = 0;
-    while (done < N) {
+    while (done < N - 1) {
         char buf[256]; struct sndrcvinfo info; int flags; struct sockaddr_in from;
         ssize_t r = recv_one(srv, buf, sizeof buf, &info, &flags, &from);
         CHECK(r > 0 && (flags & MSG_NOTIFICATION_));

@@ -17,6 +17,8 @@ const SCTP_INITMSG: c_int = 2;
 const SCTP_NODELAY: c_int = 3;
 const SCTP_STATUS: c_int = 14;
 const SCTP_EVENTS: c_int = 11;
+const SCTP_SOCKOPT_PEELOFF: c_int = 102;
+const SCTP_SOCKOPT_PEELOFF_FLAGS: c_int = 122;
 const SCTP_GET_PEER_ADDRS: c_int = 108;
 const SCTP_GET_LOCAL_ADDRS: c_int = 109;
 
@@ -537,6 +539,44 @@ pub unsafe extern "C" fn getsockopt(
             unsafe { put_int(val, len, if v6 { libc::AF_INET6 } else { libc::AF_INET }) }
         }
         (SOL_SCTP, SCTP_NODELAY) => unsafe { put_int(val, len, 1) },
+        (SOL_SCTP, SCTP_SOCKOPT_PEELOFF | SCTP_SOCKOPT_PEELOFF_FLAGS) => {
+            // struct sctp_peeloff_arg_t { sctp_assoc_t associd; int sd; } (+ unsigned flags).
+            let need = if name == SCTP_SOCKOPT_PEELOFF { 8 } else { 12 };
+            if val.is_null() || len.is_null() {
+                return Err(libc::EFAULT);
+            }
+            // SAFETY: non-null caller pointers; sizes checked before use.
+            let (assoc, flags) = unsafe {
+                if (*len as usize) < need {
+                    return Err(libc::EINVAL);
+                }
+                let b = std::slice::from_raw_parts(val as *const u8, need);
+                let assoc = u32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
+                let flags = if need == 12 {
+                    i32::from_ne_bytes([b[8], b[9], b[10], b[11]])
+                } else {
+                    0
+                };
+                (assoc, flags)
+            };
+            if !is_many_id(id) {
+                return Err(libc::EINVAL);
+            }
+            if flags & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) != 0 {
+                return Err(libc::EINVAL);
+            }
+            let (nid, nfd) = of(id).peeloff(id, assoc, flags)?;
+            if !insert(nfd, nid) {
+                sys::close(nfd);
+                return Err(libc::EMFILE);
+            }
+            // SAFETY: the caller's buffer holds the argument struct (checked).
+            unsafe {
+                std::ptr::write_unaligned((val as *mut u8).add(4) as *mut c_int, nfd);
+                *len = need as socklen_t;
+            }
+            Ok(0)
+        }
         (SOL_SCTP, SCTP_EVENTS) => {
             if val.is_null() || len.is_null() {
                 return Err(libc::EFAULT);

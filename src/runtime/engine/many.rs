@@ -449,3 +449,72 @@ impl ManyState {
         !self.pending.is_empty()
     }
 }
+
+impl Engine {
+    /// sctp_peeloff: moves association `assoc` of one-to-many socket `id`
+    /// onto a new one-to-one socket; `flags` are SOCK_NONBLOCK/SOCK_CLOEXEC.
+    /// Messages not yet handed to the application move with it; records
+    /// already in the one-to-many socket stay readable there.
+    pub fn peeloff(
+        &self,
+        id: super::SockId,
+        assoc: AssocId,
+        flags: c_int,
+    ) -> Result<(super::SockId, c_int), c_int> {
+        let (afd, efd) = sys::socketpair(
+            libc::SOCK_STREAM,
+            flags,
+            libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+        )
+        .map_err(|e| e.raw_os_error().unwrap_or(libc::EMFILE))?;
+        let mut st = self.lock();
+        let st_ref = &mut *st;
+        let fail = |e| {
+            sys::close(afd);
+            sys::close(efd);
+            Err(e)
+        };
+        let Some(s) = st_ref.socks.get_mut(&id).filter(|s| s.kind == Kind::Many) else {
+            return fail(libc::EINVAL);
+        };
+        let Some(ep) = s.port.and_then(|p| st_ref.eps.get_mut(&p)) else {
+            return fail(libc::EINVAL);
+        };
+        let Some(a) = ep
+            .endpoint
+            .assoc(assoc)
+            .filter(|a| !a.is_closed() && ep.socks.get(&assoc) == Some(&id))
+        else {
+            return fail(libc::EINVAL);
+        };
+        let peer = a.peer_addr();
+        let up = a.is_established();
+        let mut n = Sock::new(s.v6, efd, s.cfg.clone());
+        n.kind = Kind::Stream { assoc };
+        n.port = s.port;
+        n.local = s.local;
+        n.peer = Some(peer);
+        n.connected = up;
+        if let Some(m) = s.many.as_mut() {
+            m.up.remove(&assoc);
+            let mut keep = VecDeque::new();
+            for (meta, data) in m.pending.drain(..) {
+                if meta.assoc == assoc && !meta.notification {
+                    n.to_app.extend(data);
+                } else if meta.assoc != assoc {
+                    keep.push_back((meta, data));
+                }
+            }
+            m.pending = keep;
+        }
+        let nid = st_ref.next;
+        st_ref.next += 1;
+        if let Some(ep) = n.port.and_then(|p| st_ref.eps.get_mut(&p)) {
+            ep.socks.insert(assoc, nid);
+        }
+        st_ref.socks.insert(nid, n);
+        drop(st);
+        self.wake();
+        Ok((nid, afd))
+    }
+}
