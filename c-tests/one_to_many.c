@@ -112,6 +112,18 @@ int main(void) {
         assoc_of[i] = info.assoc_id;
         msgs++;
     }
+    /* SCTP_STATUS on a one-to-many socket names the association. */
+    unsigned char stat[176]; memset(stat, 0, sizeof stat);
+    memcpy(stat, &assoc_of[2], 4);
+    socklen_t stl = sizeof stat;
+    CHECK(getsockopt(srv, SOL_SCTP_, 14, stat, &stl) == 0);
+    int32_t st_state; memcpy(&st_state, stat + 4, 4);
+    CHECK(st_state == 4 /* ESTABLISHED */);
+    int32_t bogus = 12345; memcpy(stat, &bogus, 4); stl = sizeof stat;
+    CHECK(getsockopt(srv, SOL_SCTP_, 14, stat, &stl) == -1 && errno == EINVAL);
+    /* SCTP_RECVRCVINFO on client 1: its reply carries SCTP_RCVINFO too. */
+    int on = 1;
+    CHECK(setsockopt(cl[1], SOL_SCTP_, 32, &on, sizeof on) == 0);
     /* Reply to each by association id only (no address). */
     for (int i = 0; i < N; i++) {
         char msg[32]; snprintf(msg, sizeof msg, "reply %d", i);
@@ -124,6 +136,24 @@ int main(void) {
         buf[r] = 0;
         char want[32]; snprintf(want, sizeof want, "reply %d", i);
         CHECK(strcmp(buf, want) == 0 && from.sin_port == sa.sin_port);
+    }
+    {
+        /* One more reply to client 1, read with a raw recvmsg to see both cmsgs. */
+        CHECK(send_info(srv, NULL, "again", 2, 7, assoc_of[1], 0) == 5);
+        char buf[64], cbuf[256];
+        struct iovec iov = { buf, sizeof buf };
+        struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
+        CHECK(recvmsg(cl[1], &m, 0) == 5);
+        int saw_rcvinfo = 0;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+            if (c->cmsg_level == SOL_SCTP_ && c->cmsg_type == 3 /* SCTP_RCVINFO */) {
+                unsigned char *d = CMSG_DATA(c);
+                uint16_t sid; uint32_t ppid;
+                memcpy(&sid, d, 2); memcpy(&ppid, d + 8, 4);
+                CHECK(c->cmsg_len == CMSG_LEN(28) && sid == 2 && ntohl(ppid) == 7);
+                saw_rcvinfo = 1;
+            }
+        CHECK(saw_rcvinfo);
     }
     /* sctp_peeloff (as libsctp does it: SCTP_SOCKOPT_PEELOFF = 102): client
      * 0's association moves to a one-to-one socket of its own. */

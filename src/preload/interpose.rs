@@ -17,6 +17,7 @@ const SCTP_INITMSG: c_int = 2;
 const SCTP_NODELAY: c_int = 3;
 const SCTP_STATUS: c_int = 14;
 const SCTP_EVENTS: c_int = 11;
+const SCTP_RECVRCVINFO: c_int = 32;
 const SCTP_SOCKOPT_PEELOFF: c_int = 102;
 const SCTP_SOCKOPT_PEELOFF_FLAGS: c_int = 122;
 const SCTP_GET_PEER_ADDRS: c_int = 108;
@@ -539,6 +540,9 @@ pub unsafe extern "C" fn getsockopt(
             unsafe { put_int(val, len, if v6 { libc::AF_INET6 } else { libc::AF_INET }) }
         }
         (SOL_SCTP, SCTP_NODELAY) => unsafe { put_int(val, len, 1) },
+        (SOL_SCTP, SCTP_RECVRCVINFO) => unsafe {
+            put_int(val, len, c_int::from(of(id).recv_rcvinfo(id)))
+        },
         (SOL_SCTP, SCTP_SOCKOPT_PEELOFF | SCTP_SOCKOPT_PEELOFF_FLAGS) => {
             // struct sctp_peeloff_arg_t { sctp_assoc_t associd; int sd; } (+ unsigned flags).
             let need = if name == SCTP_SOCKOPT_PEELOFF { 8 } else { 12 };
@@ -607,7 +611,9 @@ pub unsafe extern "C" fn getsockopt(
             if (unsafe { *len } as usize) < SCTP_STATUS_LEN {
                 return Err(libc::EINVAL);
             }
-            let (assoc, st) = of(id).status(id)?;
+            // SAFETY: the buffer holds at least SCTP_STATUS_LEN bytes (checked): sstat_assoc_id first.
+            let wanted = unsafe { std::ptr::read_unaligned(val as *const u32) };
+            let (assoc, st) = of(id).status(id, wanted)?;
             let bytes = status_bytes(assoc, &st);
             // SAFETY: the caller's buffer holds at least SCTP_STATUS_LEN bytes (checked).
             unsafe {
@@ -656,6 +662,17 @@ pub unsafe extern "C" fn setsockopt(
     guard(|| match (level, name) {
         // The engine always sends at once (Nagle is not implemented), which is what NODELAY asks.
         (SOL_SCTP, SCTP_NODELAY) if len as usize >= std::mem::size_of::<c_int>() => Ok(0),
+        (SOL_SCTP, SCTP_RECVRCVINFO) => {
+            if val.is_null() {
+                return Err(libc::EFAULT);
+            }
+            if (len as usize) < std::mem::size_of::<c_int>() {
+                return Err(libc::EINVAL);
+            }
+            // SAFETY: the caller's buffer holds an int (checked).
+            let on = unsafe { std::ptr::read_unaligned(val as *const c_int) } != 0;
+            of(id).set_recv_rcvinfo(id, on).map(|_| 0)
+        }
         (SOL_SCTP, SCTP_EVENTS) => {
             if val.is_null() {
                 return Err(libc::EFAULT);
@@ -954,9 +971,11 @@ pub unsafe extern "C" fn recvmsg(fd: c_int, msg: *mut msghdr, flags: c_int) -> i
     // SAFETY: the copied header points at the caller's iovecs.
     let r = unsafe { (real().recvmsg)(fd, &mut m, recv_flags(flags)) };
     if let Some(meta) = take_record_meta(id, r, flags) {
-        let data_io = of(id).events(id)[0] != 0;
+        let e = of(id);
+        let data_io = e.events(id)[0] != 0;
+        let rcvinfo = e.recv_rcvinfo(id);
         // SAFETY: `msg` is the caller's valid header.
-        unsafe { many::fill_recv(&mut *msg, &meta, data_io, m.msg_flags) };
+        unsafe { many::fill_recv(&mut *msg, &meta, data_io, rcvinfo, m.msg_flags) };
         return r;
     }
     if r >= 0 {

@@ -12,6 +12,9 @@ use crate::sys::to_sockaddr;
 const SOL_SCTP: c_int = 132;
 const SCTP_SNDRCV: c_int = 1;
 const SCTP_SNDINFO: c_int = 2;
+const SCTP_RCVINFO: c_int = 3;
+/// sizeof(struct sctp_rcvinfo).
+const RCVINFO_LEN: usize = 28;
 /// sizeof(struct sctp_sndrcvinfo).
 const SNDRCV_LEN: usize = 32;
 /// sizeof(struct sctp_sndinfo).
@@ -101,12 +104,31 @@ fn sndrcv_of(meta: &RecordMeta) -> [u8; SNDRCV_LEN] {
     b
 }
 
+/// `struct sctp_rcvinfo` describing a received record (SCTP_RECVRCVINFO).
+fn rcvinfo_of(meta: &RecordMeta) -> [u8; RCVINFO_LEN] {
+    let mut b = [0u8; RCVINFO_LEN];
+    b[0..2].copy_from_slice(&meta.stream.to_ne_bytes());
+    b[2..4].copy_from_slice(&meta.ssn.to_ne_bytes());
+    let flags: u16 = if meta.unordered { SCTP_UNORDERED } else { 0 };
+    b[4..6].copy_from_slice(&flags.to_ne_bytes());
+    b[8..12].copy_from_slice(&meta.ppid.to_ne_bytes());
+    b[12..16].copy_from_slice(&meta.tsn.to_ne_bytes());
+    b[24..28].copy_from_slice(&meta.assoc.to_ne_bytes());
+    b
+}
+
 /// Fills what recvmsg returns beside the data: the peer address, MSG_EOR /
 /// MSG_NOTIFICATION and, when the data_io event is on, SCTP_SNDRCV.
 ///
 /// # Safety
 /// `out` must be the caller's valid msghdr.
-pub unsafe fn fill_recv(out: &mut msghdr, meta: &RecordMeta, data_io: bool, kernel_flags: c_int) {
+pub unsafe fn fill_recv(
+    out: &mut msghdr,
+    meta: &RecordMeta,
+    data_io: bool,
+    rcvinfo: bool,
+    kernel_flags: c_int,
+) {
     // SAFETY: the caller's name buffer covers msg_namelen bytes.
     unsafe {
         if !out.msg_name.is_null() {
@@ -133,23 +155,37 @@ pub unsafe fn fill_recv(out: &mut msghdr, meta: &RecordMeta, data_io: bool, kern
         flags |= MSG_NOTIFICATION;
     }
     let mut used = 0usize;
-    if data_io && !meta.notification && !out.msg_control.is_null() {
-        // SAFETY: CMSG_SPACE/LEN are pure size computations.
-        let space = unsafe { libc::CMSG_SPACE(SNDRCV_LEN as u32) } as usize;
-        if out.msg_controllen >= space {
-            let info = sndrcv_of(meta);
-            // SAFETY: the control buffer holds at least `space` bytes (checked).
-            unsafe {
-                let c = libc::CMSG_FIRSTHDR(out);
-                (*c).cmsg_level = SOL_SCTP;
-                (*c).cmsg_type = SCTP_SNDRCV;
-                (*c).cmsg_len = libc::CMSG_LEN(SNDRCV_LEN as u32) as usize;
-                std::ptr::copy_nonoverlapping(info.as_ptr(), libc::CMSG_DATA(c), SNDRCV_LEN);
-            }
-            used = space;
-        } else {
-            flags |= libc::MSG_CTRUNC;
+    let mut cmsgs: Vec<(c_int, Vec<u8>)> = Vec::new();
+    if !meta.notification {
+        if data_io {
+            cmsgs.push((SCTP_SNDRCV, sndrcv_of(meta).to_vec()));
         }
+        if rcvinfo {
+            cmsgs.push((SCTP_RCVINFO, rcvinfo_of(meta).to_vec()));
+        }
+    }
+    for (ty, data) in cmsgs {
+        // SAFETY: CMSG_SPACE/LEN are pure size computations.
+        let (space, clen) = unsafe {
+            (
+                libc::CMSG_SPACE(data.len() as u32) as usize,
+                libc::CMSG_LEN(data.len() as u32) as usize,
+            )
+        };
+        if out.msg_control.is_null() || used + space > out.msg_controllen {
+            flags |= libc::MSG_CTRUNC;
+            break;
+        }
+        // SAFETY: the control buffer holds `used + space` bytes (checked); cmsghdr
+        // alignment holds because every CMSG_SPACE is a multiple of it.
+        unsafe {
+            let c = (out.msg_control as *mut u8).add(used) as *mut libc::cmsghdr;
+            (*c).cmsg_level = SOL_SCTP;
+            (*c).cmsg_type = ty;
+            (*c).cmsg_len = clen;
+            std::ptr::copy_nonoverlapping(data.as_ptr(), libc::CMSG_DATA(c), data.len());
+        }
+        used += space;
     }
     out.msg_controllen = used;
     out.msg_flags = flags;

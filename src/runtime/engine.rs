@@ -592,11 +592,23 @@ impl Engine {
     }
 
     /// SCTP_STATUS of a socket's association (EINVAL without one, as Linux).
-    pub fn status(&self, id: SockId) -> Result<(AssocId, crate::proto::assoc::Status), c_int> {
+    pub fn status(
+        &self,
+        id: SockId,
+        wanted: AssocId,
+    ) -> Result<(AssocId, crate::proto::assoc::Status), c_int> {
         let st = self.lock();
         let s = st.socks.get(&id).ok_or(libc::EBADF)?;
-        let Kind::Stream { assoc } = s.kind else {
-            return Err(libc::EINVAL);
+        let assoc = match s.kind {
+            Kind::Stream { assoc } => assoc,
+            // One-to-many: the association named in sstat_assoc_id, if it is ours.
+            Kind::Many => s
+                .port
+                .and_then(|p| st.eps.get(&p))
+                .filter(|ep| ep.socks.get(&wanted) == Some(&id))
+                .map(|_| wanted)
+                .ok_or(libc::EINVAL)?,
+            _ => return Err(libc::EINVAL),
         };
         let ep = s.port.and_then(|p| st.eps.get(&p)).ok_or(libc::EINVAL)?;
         let a = ep.endpoint.assoc(assoc).ok_or(libc::EINVAL)?;

@@ -83,6 +83,8 @@ pub struct ManyState {
     pub events: [u8; 14],
     /// Associations that reached COMM_UP.
     up: HashSet<AssocId>,
+    /// SCTP_RECVRCVINFO: add SCTP_RCVINFO to received data.
+    pub rcvinfo: bool,
 }
 
 impl ManyState {
@@ -294,6 +296,23 @@ impl Engine {
         for (d, v) in m.events.iter_mut().zip(ev) {
             *d = *v;
         }
+        Ok(())
+    }
+
+    /// SCTP_RECVRCVINFO.
+    pub fn recv_rcvinfo(&self, id: super::SockId) -> bool {
+        self.lock()
+            .socks
+            .get(&id)
+            .and_then(|s| s.many.as_ref().map(|m| m.rcvinfo))
+            .unwrap_or(false)
+    }
+
+    /// Sets SCTP_RECVRCVINFO.
+    pub fn set_recv_rcvinfo(&self, id: super::SockId, on: bool) -> Result<(), c_int> {
+        let mut st = self.lock();
+        let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
+        s.many.get_or_insert_with(Box::default).rcvinfo = on;
         Ok(())
     }
 
