@@ -86,6 +86,18 @@ for fam in 4 6; do
     grep -q "hello-darn" "$work/darn-srv" && grep -q "second-message" "$work/darn-srv" &&
       grep -q "New connection, peer addresses" "$work/darn-cli"
     result "sctp_darn -t exchanges messages, IPv$fam" $?
+    # One-to-many (default mode): notifications, SNDRCV, sctp_getpaddrs by assoc id.
+    port=$((port + 2))
+    timeout 4 stdbuf -oL sctp_darn -H "$ip" -P $port -l > "$work/darn-srv" 2>&1 &
+    darn=$!
+    sleep 0.5
+    (echo hello-many; sleep 0.5; echo second-many; sleep 0.5) |
+      timeout 6 sctp_darn -H "$ip" -P $((port + 1)) -h "$ip" -p $port -s 2>&1 | head -c 4000 > "$work/darn-cli"
+    wait $darn
+    grep -q "COMM_UP" "$work/darn-srv" && grep -q "hello-many" "$work/darn-srv" &&
+      grep -q "second-many" "$work/darn-srv" && grep -q "sinfo_assoc_id" "$work/darn-srv" &&
+      grep -q "New connection, peer addresses" "$work/darn-cli"
+    result "sctp_darn (one-to-many) exchanges messages, IPv$fam" $?
   fi
 
   # lksctp-tools sctp_test, one-to-many: test cases 0..6 with 20 rounds each.

@@ -101,6 +101,17 @@ fn of(id: SockId) -> &'static Engine {
     engine_of(id).unwrap_or_else(engine)
 }
 
+/// A libc return value as `Ok(value)` or `Err(errno)`.
+fn os_result(r: c_int) -> Result<c_int, c_int> {
+    if r < 0 {
+        Err(std::io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::EINVAL))
+    } else {
+        Ok(r)
+    }
+}
+
 /// Runs `f`, mapping `Err(errno)` to -1 with errno set, and never letting a
 /// panic cross into C.
 fn guard(f: impl FnOnce() -> Result<c_int, c_int>) -> c_int {
@@ -623,7 +634,12 @@ pub unsafe extern "C" fn getsockopt(
             Ok(0)
         }
         (SOL_SCTP, SCTP_GET_PEER_ADDRS) => {
-            let addrs = of(id).peer_addrs(id)?;
+            if val.is_null() || len.is_null() || (unsafe { *len } as usize) < 8 {
+                return Err(libc::EINVAL);
+            }
+            // SAFETY: at least 8 readable bytes (checked): assoc_id first.
+            let wanted = unsafe { std::ptr::read_unaligned(val as *const u32) };
+            let addrs = of(id).peer_addrs(id, wanted)?;
             // SAFETY: caller's option buffer, checked inside.
             unsafe { put_addrs(val, len, &addrs) }
         }
@@ -634,12 +650,7 @@ pub unsafe extern "C" fn getsockopt(
         }
         (SOL_SCTP, _) => Err(libc::ENOPROTOOPT),
         // SAFETY: other socket-level options answer from our pair (buffers, timeouts).
-        _ => match unsafe { (real().getsockopt)(fd, level, name, val, len) } {
-            r if r < 0 => Err(std::io::Error::last_os_error()
-                .raw_os_error()
-                .unwrap_or(libc::EINVAL)),
-            r => Ok(r),
-        },
+        _ => os_result(unsafe { (real().getsockopt)(fd, level, name, val, len) }),
     })
 }
 
@@ -713,12 +724,7 @@ pub unsafe extern "C" fn setsockopt(
             Ok(0)
         }
         // SAFETY: other socket-level options apply to our pair (buffers, timeouts, linger).
-        _ => match unsafe { (real().setsockopt)(fd, level, name, val, len) } {
-            r if r < 0 => Err(std::io::Error::last_os_error()
-                .raw_os_error()
-                .unwrap_or(libc::EINVAL)),
-            r => Ok(r),
-        },
+        _ => os_result(unsafe { (real().setsockopt)(fd, level, name, val, len) }),
     })
 }
 

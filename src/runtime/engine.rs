@@ -406,12 +406,7 @@ impl Engine {
     /// Takes the next accepted association of a listener (the caller has
     /// consumed its token byte); returns the new socket and app descriptor.
     pub fn accept(&self, id: SockId, flags: c_int) -> Result<(SockId, c_int, SocketAddr), c_int> {
-        let (afd, efd) = sys::socketpair(
-            libc::SOCK_STREAM,
-            flags,
-            libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
-        )
-        .map_err(|e| e.raw_os_error().unwrap_or(libc::EMFILE))?;
+        let (afd, efd) = stream_pair(flags)?;
         let mut st = self.lock();
         let st = &mut *st;
         let l = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
@@ -579,11 +574,19 @@ impl Engine {
     }
 
     /// The peer's addresses (SCTP_GET_PEER_ADDRS); ENOTCONN without an association.
-    pub fn peer_addrs(&self, id: SockId) -> Result<Vec<SocketAddr>, c_int> {
+    pub fn peer_addrs(&self, id: SockId, wanted: AssocId) -> Result<Vec<SocketAddr>, c_int> {
         let st = self.lock();
         let s = st.socks.get(&id).ok_or(libc::EBADF)?;
-        let Kind::Stream { assoc } = s.kind else {
-            return Err(libc::ENOTCONN);
+        let assoc = match s.kind {
+            Kind::Stream { assoc } => assoc,
+            // One-to-many: the association named in the request, if it is ours.
+            Kind::Many => s
+                .port
+                .and_then(|p| st.eps.get(&p))
+                .filter(|ep| ep.socks.get(&wanted) == Some(&id))
+                .map(|_| wanted)
+                .ok_or(libc::EINVAL)?,
+            _ => return Err(libc::ENOTCONN),
         };
         let ep = s.port.and_then(|p| st.eps.get(&p)).ok_or(libc::ENOTCONN)?;
         let a = ep.endpoint.assoc(assoc).ok_or(libc::ENOTCONN)?;
@@ -1106,6 +1109,16 @@ impl State {
             }
         }
     }
+}
+
+/// A one-to-one socket's pair: the app's end with `flags`, ours non-blocking.
+fn stream_pair(flags: c_int) -> Result<(c_int, c_int), c_int> {
+    sys::socketpair(
+        libc::SOCK_STREAM,
+        flags,
+        libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+    )
+    .map_err(|e| e.raw_os_error().unwrap_or(libc::EMFILE))
 }
 
 /// Writes staged bytes to the app; sends EOF when the association is done

@@ -480,12 +480,7 @@ impl Engine {
         assoc: AssocId,
         flags: c_int,
     ) -> Result<(super::SockId, c_int), c_int> {
-        let (afd, efd) = sys::socketpair(
-            libc::SOCK_STREAM,
-            flags,
-            libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
-        )
-        .map_err(|e| e.raw_os_error().unwrap_or(libc::EMFILE))?;
+        let (afd, efd) = super::stream_pair(flags)?;
         let mut st = self.lock();
         let st_ref = &mut *st;
         let fail = |e| {
