@@ -150,7 +150,8 @@ static void abort_on_close(void) {
     struct pollfd p = { .fd = s, .events = POLLIN };
     CHECK(poll(&p, 1, 5000) == 1);
     CHECK(read(s, b, sizeof b) == -1 && errno == ECONNRESET);
-    CHECK(read(s, b, sizeof b) == 0);
+    /* Afterwards the association is gone: ENOTCONN, as Linux answers. */
+    CHECK(read(s, b, sizeof b) == -1 && errno == ENOTCONN);
     close(s);
     close(l);
 }

@@ -65,6 +65,8 @@ struct Sock {
     refs: usize,
     /// Error a read at EOF reports once (ECONNRESET after an abort, ...).
     terminal: c_int,
+    /// The application has read EOF (or the terminal error) once already.
+    eof_seen: bool,
     /// SO_LINGER on with a zero timeout: close aborts instead of shutting down.
     linger_abort: bool,
     /// One-to-many state (records' metadata, subscriptions).
@@ -291,7 +293,12 @@ impl Engine {
             .port();
         s.port = Some(port);
         s.local = Some(SocketAddr::new(addr.ip(), port));
-        let endpoint = Endpoint::new(s.cfg.clone(), port, sys::random_seed(), now());
+        // The endpoint's accept queue is claimed by sockets as soon as each
+        // association is up, but a burst of COOKIE ECHOs read in one turn
+        // would hit its limit first: the socket layer does the limiting.
+        let mut cfg = s.cfg.clone();
+        cfg.backlog = usize::MAX;
+        let endpoint = Endpoint::new(cfg, port, sys::random_seed(), now());
         st.eps.insert(
             port,
             Ep {
@@ -551,14 +558,22 @@ impl Engine {
         }
     }
 
-    /// At EOF: the error the association ended with, reported once.
+    /// At EOF on a one-to-one socket: the error the association ended with,
+    /// reported once; after that, once the association is gone, ENOTCONN —
+    /// Linux answers reads on a TCP-style socket whose association has
+    /// ended that way (lksctp's test_1_to_1_recvmsg checks it), after one EOF.
     pub fn take_terminal_error(&self, id: SockId) -> Option<c_int> {
         let mut st = self.lock();
         let s = st.socks.get_mut(&id)?;
+        if !matches!(s.kind, Kind::Stream { .. }) {
+            return None;
+        }
         match std::mem::take(&mut s.terminal) {
+            0 if s.shut && std::mem::replace(&mut s.eof_seen, true) => Some(libc::ENOTCONN),
             0 => None,
             e => {
                 s.error = 0;
+                s.eof_seen = true;
                 Some(e)
             }
         }
@@ -720,10 +735,22 @@ impl Engine {
                     .map(|d| d.saturating_duration_since(t).as_millis().min(60_000) as c_int + 1)
                     .unwrap_or(60_000);
             }
-            if sys::poll(&mut fds, timeout_ms).is_err() {
-                continue;
-            }
+            let debug = std::env::var_os("SCTPSHIM_DEBUG").is_some();
+            let ready = match sys::poll(
+                &mut fds,
+                if debug {
+                    timeout_ms.min(3000)
+                } else {
+                    timeout_ms
+                },
+            ) {
+                Ok(n) => n,
+                Err(_) => continue,
+            };
             let mut st = self.lock();
+            if ready == 0 && std::env::var_os("SCTPSHIM_DEBUG").is_some() {
+                st.dump();
+            }
             let t = now();
             for (pfd, key) in fds.iter().zip(&keys) {
                 if pfd.revents == 0 {
@@ -767,6 +794,7 @@ impl Sock {
             shut: false,
             refs: 1,
             terminal: 0,
+            eof_seen: false,
             linger_abort: false,
             junk: 0,
             connected: false,
@@ -1106,6 +1134,41 @@ impl State {
                 && let Some(ep) = self.eps.remove(&port)
             {
                 sys::close(ep.udp);
+            }
+        }
+    }
+}
+
+impl State {
+    /// Debug dump of every socket and association (SCTPSHIM_DEBUG, on idle).
+    fn dump(&self) {
+        for (id, s) in &self.socks {
+            let (pending, meta) = s.many.as_ref().map_or((0, 0), |m| m.lens());
+            eprintln!(
+                "sctpshim: sock {id:#x} {:?} port {:?} to_app {} pending {pending} meta {meta} unread {}",
+                s.kind,
+                s.port,
+                s.to_app.len(),
+                sys::pending_bytes(s.efd)
+            );
+        }
+        for (port, ep) in &self.eps {
+            for a in ep.endpoint.assoc_ids() {
+                if let Some(x) = ep.endpoint.assoc(a) {
+                    let st = x.status();
+                    eprintln!(
+                        "sctpshim: port {port} assoc {a} -> {:?} state {} unacked {} pending {} msg {} t3 {:?} rwnd {} cwnd {} flight {}",
+                        ep.socks.get(&a),
+                        st.state,
+                        st.unacked,
+                        st.pending,
+                        x.has_message(),
+                        x.paths()[0].t3.map(|t| t.saturating_duration_since(now())),
+                        x.peer_rwnd(),
+                        x.paths()[0].cc.cwnd,
+                        x.paths()[0].flight_size
+                    );
+                }
             }
         }
     }

@@ -463,6 +463,11 @@ impl Engine {
 }
 
 impl ManyState {
+    /// (records waiting, metadata queued) for debugging.
+    pub fn lens(&self) -> (usize, usize) {
+        (self.pending.len(), self.meta.len())
+    }
+
     /// Records wait for room in the pair.
     pub fn has_pending(&self) -> bool {
         !self.pending.is_empty()
