@@ -444,11 +444,10 @@ pub unsafe extern "C" fn getsockname(fd: c_int, addr: *mut sockaddr, len: *mut s
     };
     guard(|| {
         let (local, _) = of(id).names(id).ok_or(libc::EBADF)?;
-        let v6 = false;
+        // Unbound: the wildcard address and port 0, as for a kernel socket.
         let local = local.unwrap_or_else(|| {
             std::net::SocketAddr::new(std::net::Ipv4Addr::UNSPECIFIED.into(), 0)
         });
-        let _ = v6;
         // SAFETY: caller's buffers.
         unsafe { write_addr(Some(local), addr, len) };
         Ok(0)

@@ -12,7 +12,7 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 
 use crate::proto::Config;
 use crate::proto::assoc::tx::OutMessage;
-use crate::proto::assoc::{AssocEvent, AssocId, CloseReason};
+use crate::proto::assoc::{AssocEvent, AssocId, Association, CloseReason};
 use crate::proto::endpoint::Endpoint;
 use crate::sys;
 
@@ -591,20 +591,7 @@ impl Engine {
     /// The peer's addresses (SCTP_GET_PEER_ADDRS); ENOTCONN without an association.
     pub fn peer_addrs(&self, id: SockId, wanted: AssocId) -> Result<Vec<SocketAddr>, c_int> {
         let st = self.lock();
-        let s = st.socks.get(&id).ok_or(libc::EBADF)?;
-        let assoc = match s.kind {
-            Kind::Stream { assoc } => assoc,
-            // One-to-many: the association named in the request, if it is ours.
-            Kind::Many => s
-                .port
-                .and_then(|p| st.eps.get(&p))
-                .filter(|ep| ep.socks.get(&wanted) == Some(&id))
-                .map(|_| wanted)
-                .ok_or(libc::EINVAL)?,
-            _ => return Err(libc::ENOTCONN),
-        };
-        let ep = s.port.and_then(|p| st.eps.get(&p)).ok_or(libc::ENOTCONN)?;
-        let a = ep.endpoint.assoc(assoc).ok_or(libc::ENOTCONN)?;
+        let (_, a) = st.assoc_of(id, wanted, libc::ENOTCONN)?;
         let port = a.peer_port();
         Ok(a.peer_addrs().map(|ip| SocketAddr::new(ip, port)).collect())
     }
@@ -616,20 +603,7 @@ impl Engine {
         wanted: AssocId,
     ) -> Result<(AssocId, crate::proto::assoc::Status), c_int> {
         let st = self.lock();
-        let s = st.socks.get(&id).ok_or(libc::EBADF)?;
-        let assoc = match s.kind {
-            Kind::Stream { assoc } => assoc,
-            // One-to-many: the association named in sstat_assoc_id, if it is ours.
-            Kind::Many => s
-                .port
-                .and_then(|p| st.eps.get(&p))
-                .filter(|ep| ep.socks.get(&wanted) == Some(&id))
-                .map(|_| wanted)
-                .ok_or(libc::EINVAL)?,
-            _ => return Err(libc::EINVAL),
-        };
-        let ep = s.port.and_then(|p| st.eps.get(&p)).ok_or(libc::EINVAL)?;
-        let a = ep.endpoint.assoc(assoc).ok_or(libc::EINVAL)?;
+        let (assoc, a) = st.assoc_of(id, wanted, libc::EINVAL)?;
         Ok((assoc, a.status()))
     }
 
@@ -1140,6 +1114,27 @@ impl State {
 }
 
 impl State {
+    /// The association an option call is about: a one-to-one socket's own,
+    /// or on a one-to-many socket the one named by `wanted` if it belongs to
+    /// it (EINVAL otherwise); `none` is the errno for sockets without one.
+    fn assoc_of(
+        &self,
+        id: SockId,
+        wanted: AssocId,
+        none: c_int,
+    ) -> Result<(AssocId, &Association), c_int> {
+        let s = self.socks.get(&id).ok_or(libc::EBADF)?;
+        let ep = s.port.and_then(|p| self.eps.get(&p));
+        let assoc = match s.kind {
+            Kind::Stream { assoc } => assoc,
+            Kind::Many if ep.is_some_and(|ep| ep.socks.get(&wanted) == Some(&id)) => wanted,
+            Kind::Many => return Err(libc::EINVAL),
+            _ => return Err(none),
+        };
+        let a = ep.and_then(|ep| ep.endpoint.assoc(assoc)).ok_or(none)?;
+        Ok((assoc, a))
+    }
+
     /// Debug dump of every socket and association (SCTPSHIM_DEBUG, on idle).
     fn dump(&self) {
         for (id, s) in &self.socks {
