@@ -78,11 +78,14 @@ for fam in 4 6; do
   # lksctp-tools sctp_darn, TCP-style (-t): uses sctp_getpaddrs and SCTP_STATUS.
   if command -v sctp_darn >/dev/null; then
     port=$((port + 2))
-    timeout 6 sctp_darn -H "$ip" -P $port -l -t 2>&1 | head -c 4000 > "$work/darn-srv" &
+    # Line-buffered to a file and waited for: the listener's output must be
+    # complete before it is checked.
+    timeout 4 stdbuf -oL sctp_darn -H "$ip" -P $port -l -t > "$work/darn-srv" 2>&1 &
+    darn=$!
     sleep 0.5
     (echo hello-darn; sleep 0.5; echo second-message; sleep 0.5) |
       timeout 6 sctp_darn -H "$ip" -P $((port + 1)) -h "$ip" -p $port -s -t 2>&1 | head -c 4000 > "$work/darn-cli"
-    sleep 0.5
+    wait $darn
     grep -q "hello-darn" "$work/darn-srv" && grep -q "second-message" "$work/darn-srv" &&
       grep -q "New connection, peer addresses" "$work/darn-cli"
     result "sctp_darn -t exchanges messages, IPv$fam" $?
