@@ -165,6 +165,14 @@ pub fn to_sockaddr(addr: &SocketAddr) -> (sockaddr_storage, socklen_t) {
     (ss, len as socklen_t)
 }
 
+/// The bytes of `addr` as a `sockaddr_in` / `sockaddr_in6`.
+pub fn sockaddr_bytes(addr: &SocketAddr) -> Vec<u8> {
+    let (ss, n) = to_sockaddr(addr);
+    // SAFETY: sockaddr_storage is plain bytes and `n` is within it.
+    unsafe { std::slice::from_raw_parts(&ss as *const sockaddr_storage as *const u8, n as usize) }
+        .to_vec()
+}
+
 /// Reads a socket address from a C buffer; `None` for other families or short lengths.
 ///
 /// # Safety

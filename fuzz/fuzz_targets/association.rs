@@ -199,6 +199,7 @@ impl World {
             ppid: u32::from(n),
             unordered: n >> 12 != 0,
             data: vec![n as u8; len],
+            context: 0,
         };
         let now = self.p.now;
         // Refusals (closed association, full buffer) are fine.

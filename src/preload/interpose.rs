@@ -6,9 +6,11 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use libc::{msghdr, sockaddr, socklen_t};
 
+use super::cmsg;
 use super::fdtable::{insert, lookup, remove};
-use super::many;
-use crate::runtime::{Engine, SendSpec, SockId, current_engine, engine, engine_of, is_many_id};
+use crate::runtime::{
+    Engine, Events, SCTP_ABORT, SendSpec, SockId, current_engine, engine, engine_of, is_many_id,
+};
 use crate::sys::{self, from_sockaddr, real, set_errno, to_sockaddr};
 
 const IPPROTO_SCTP: c_int = 132;
@@ -18,6 +20,9 @@ const SCTP_NODELAY: c_int = 3;
 const SCTP_STATUS: c_int = 14;
 const SCTP_EVENTS: c_int = 11;
 const SCTP_RECVRCVINFO: c_int = 32;
+const SCTP_RECVNXTINFO: c_int = 33;
+const SCTP_AUTOCLOSE: c_int = 4;
+const SCTP_EVENT: c_int = 127;
 const SCTP_SOCKOPT_PEELOFF: c_int = 102;
 const SCTP_SOCKOPT_PEELOFF_FLAGS: c_int = 122;
 const SCTP_GET_PEER_ADDRS: c_int = 108;
@@ -550,9 +555,41 @@ pub unsafe extern "C" fn getsockopt(
             unsafe { put_int(val, len, if v6 { libc::AF_INET6 } else { libc::AF_INET }) }
         }
         (SOL_SCTP, SCTP_NODELAY) => unsafe { put_int(val, len, 1) },
-        (SOL_SCTP, SCTP_RECVRCVINFO) => unsafe {
-            put_int(val, len, c_int::from(of(id).recv_rcvinfo(id)))
-        },
+        (SOL_SCTP, SCTP_RECVRCVINFO | SCTP_RECVNXTINFO) => {
+            let (rcv, nxt, _) = of(id).recv_options(id);
+            let on = if name == SCTP_RECVRCVINFO { rcv } else { nxt };
+            // SAFETY: caller's option buffer, checked by put_int.
+            unsafe { put_int(val, len, c_int::from(on)) }
+        }
+        (SOL_SCTP, SCTP_AUTOCLOSE) => {
+            let secs = of(id).autoclose(id)?;
+            // SAFETY: caller's option buffer, checked by put_int.
+            unsafe { put_int(val, len, secs as c_int) }
+        }
+        (SOL_SCTP, SCTP_EVENT) => {
+            // struct sctp_event { sctp_assoc_t se_assoc_id; u16 se_type; u8 se_on; }
+            if val.is_null() || len.is_null() {
+                return Err(libc::EFAULT);
+            }
+            // SAFETY: non-null caller pointers; the size is checked before use.
+            let b: [u8; 8] = unsafe {
+                if (*len as usize) < 8 {
+                    return Err(libc::EINVAL);
+                }
+                std::ptr::read_unaligned(val as *const [u8; 8])
+            };
+            let assoc = u32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
+            let ty = u16::from_ne_bytes([b[4], b[5]]);
+            let ev = Events::index_of(ty).ok_or(libc::EINVAL)?;
+            of(id).check_assoc(id, assoc)?;
+            let on = of(id).events(id)[ev];
+            // SAFETY: the caller's buffer holds 8 bytes (checked).
+            unsafe {
+                *(val as *mut u8).add(6) = on;
+                *len = 8;
+            }
+            Ok(0)
+        }
         (SOL_SCTP, SCTP_SOCKOPT_PEELOFF | SCTP_SOCKOPT_PEELOFF_FLAGS) => {
             // struct sctp_peeloff_arg_t { sctp_assoc_t associd; int sd; } (+ unsigned flags).
             let need = if name == SCTP_SOCKOPT_PEELOFF { 8 } else { 12 };
@@ -653,6 +690,21 @@ pub unsafe extern "C" fn getsockopt(
     })
 }
 
+/// An int option value; EINVAL when shorter than an int.
+///
+/// # Safety
+/// `val` covers `len` bytes (or is null).
+unsafe fn get_int(val: *const c_void, len: socklen_t) -> Result<c_int, c_int> {
+    if val.is_null() {
+        return Err(libc::EFAULT);
+    }
+    if (len as usize) < std::mem::size_of::<c_int>() {
+        return Err(libc::EINVAL);
+    }
+    // SAFETY: the caller's buffer holds an int (checked).
+    Ok(unsafe { std::ptr::read_unaligned(val as *const c_int) })
+}
+
 /// setsockopt(2).
 ///
 /// # Safety
@@ -672,16 +724,38 @@ pub unsafe extern "C" fn setsockopt(
     guard(|| match (level, name) {
         // The engine always sends at once (Nagle is not implemented), which is what NODELAY asks.
         (SOL_SCTP, SCTP_NODELAY) if len as usize >= std::mem::size_of::<c_int>() => Ok(0),
-        (SOL_SCTP, SCTP_RECVRCVINFO) => {
+        (SOL_SCTP, SCTP_RECVRCVINFO | SCTP_RECVNXTINFO) => {
+            // SAFETY: the caller's buffer, checked inside.
+            let on = unsafe { get_int(val, len) }? != 0;
+            let (rcv, nxt) = if name == SCTP_RECVRCVINFO {
+                (Some(on), None)
+            } else {
+                (None, Some(on))
+            };
+            of(id).set_recv_options(id, rcv, nxt).map(|_| 0)
+        }
+        (SOL_SCTP, SCTP_AUTOCLOSE) => {
+            if len as usize != std::mem::size_of::<c_int>() {
+                return Err(libc::EINVAL);
+            }
+            // SAFETY: the caller's buffer, checked inside.
+            let secs = unsafe { get_int(val, len) }?;
+            of(id).set_autoclose(id, secs.max(0) as u32).map(|_| 0)
+        }
+        (SOL_SCTP, SCTP_EVENT) => {
             if val.is_null() {
                 return Err(libc::EFAULT);
             }
-            if (len as usize) < std::mem::size_of::<c_int>() {
+            if (len as usize) < 8 {
                 return Err(libc::EINVAL);
             }
-            // SAFETY: the caller's buffer holds an int (checked).
-            let on = unsafe { std::ptr::read_unaligned(val as *const c_int) } != 0;
-            of(id).set_recv_rcvinfo(id, on).map(|_| 0)
+            // SAFETY: the caller's buffer holds 8 bytes (checked).
+            let b: [u8; 8] = unsafe { std::ptr::read_unaligned(val as *const [u8; 8]) };
+            let assoc = u32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
+            let ty = u16::from_ne_bytes([b[4], b[5]]);
+            let ev = Events::index_of(ty).ok_or(libc::EINVAL)?;
+            of(id).check_assoc(id, assoc)?;
+            of(id).set_events(id, |e| e.0[ev] = b[6] != 0).map(|_| 0)
         }
         (SOL_SCTP, SCTP_EVENTS) => {
             if val.is_null() {
@@ -692,7 +766,7 @@ pub unsafe extern "C" fn setsockopt(
             }
             // SAFETY: the caller's buffer covers `len` bytes.
             let b = unsafe { std::slice::from_raw_parts(val as *const u8, len as usize) };
-            of(id).set_events(id, b).map(|_| 0)
+            of(id).set_events(id, |e| e.set_bytes(b)).map(|_| 0)
         }
         (SOL_SCTP, SCTP_INITMSG) => {
             if val.is_null() {
@@ -727,7 +801,9 @@ pub unsafe extern "C" fn setsockopt(
     })
 }
 
-/// sendto(2): the destination is the association's peer; an address is ignored.
+/// sendto(2): one message. On a one-to-many socket the address picks (or
+/// sets up) the association; on a one-to-one socket it sets one up if the
+/// socket is fresh, and is ignored otherwise.
 ///
 /// # Safety
 /// As for sendto(2).
@@ -744,27 +820,67 @@ pub unsafe extern "C" fn sendto(
         // SAFETY: forwarding unchanged.
         return unsafe { (real().sendto)(fd, buf, n, flags, addr, alen) };
     };
-    if is_many_id(id) {
-        // SAFETY: the caller's buffer covers `n` bytes (or is empty).
-        let data = if buf.is_null() {
-            &[][..]
-        } else {
-            unsafe { std::slice::from_raw_parts(buf as *const u8, n) }
-        };
-        // SAFETY: the caller's address covers `alen` bytes.
-        let dest = unsafe { from_sockaddr(addr, alen) };
-        return send_many(fd, id, dest, SendSpec::default(), data, flags);
-    }
     // SAFETY: the caller's address covers `alen` bytes.
-    if let Err(e) = implicit_connect(id, unsafe { from_sockaddr(addr, alen) }) {
-        set_errno(e);
-        return -1;
-    }
-    // SAFETY: caller's buffer, forwarded to our pair without an address.
-    unsafe { (real().sendto)(fd, buf, n, flags, std::ptr::null(), 0) }
+    let dest = unsafe { from_sockaddr(addr, alen) };
+    // SAFETY: the caller's buffer covers `n` bytes.
+    unsafe { send_one(fd, id, dest, None, buf, n, flags) }
 }
 
-/// sendmsg(2): data goes to the association; SCTP ancillary data is not used yet.
+/// send(2).
+///
+/// # Safety
+/// As for send(2).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn send(fd: c_int, buf: *const c_void, n: usize, flags: c_int) -> isize {
+    let Some(id) = lookup(fd) else {
+        // SAFETY: forwarding unchanged.
+        return unsafe { (real().sendto)(fd, buf, n, flags, std::ptr::null(), 0) };
+    };
+    // SAFETY: the caller's buffer covers `n` bytes.
+    unsafe { send_one(fd, id, None, None, buf, n, flags) }
+}
+
+/// write(2): on an SCTP socket, one message with the default parameters.
+///
+/// # Safety
+/// As for write(2).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn write(fd: c_int, buf: *const c_void, n: usize) -> isize {
+    let Some(id) = lookup(fd) else {
+        // SAFETY: forwarding unchanged.
+        return unsafe { (real().write)(fd, buf, n) };
+    };
+    // SAFETY: the caller's buffer covers `n` bytes.
+    unsafe { send_one(fd, id, None, None, buf, n, 0) }
+}
+
+/// A send of one contiguous buffer (sendto, send, write).
+///
+/// # Safety
+/// `buf` covers `n` bytes (or is null with `n` 0).
+unsafe fn send_one(
+    fd: c_int,
+    id: SockId,
+    dest: Option<std::net::SocketAddr>,
+    spec: Option<SendSpec>,
+    buf: *const c_void,
+    n: usize,
+    flags: c_int,
+) -> isize {
+    let mut iov = libc::iovec {
+        iov_base: buf as *mut c_void,
+        iov_len: n,
+    };
+    // SAFETY: an all-zero msghdr is valid; it points at one iovec.
+    let mut m: msghdr = unsafe { std::mem::zeroed() };
+    m.msg_iov = &mut iov;
+    m.msg_iovlen = 1;
+    // SAFETY: `m` describes the caller's buffer.
+    unsafe { send_msg(fd, id, dest, spec, &m, flags) }
+}
+
+/// sendmsg(2): one message, with SCTP_SNDRCV / SCTP_SNDINFO / SCTP_INIT...
+/// in the control data.
 ///
 /// # Safety
 /// As for sendmsg(2).
@@ -775,31 +891,104 @@ pub unsafe extern "C" fn sendmsg(fd: c_int, msg: *const msghdr, flags: c_int) ->
         return unsafe { (real().sendmsg)(fd, msg, flags) };
     };
     // SAFETY: `msg` is non-null and valid per the caller; we copy it.
-    let mut m: msghdr = unsafe { std::ptr::read(msg) };
+    let m: msghdr = unsafe { std::ptr::read(msg) };
+    // SAFETY: the caller's control buffer and name.
+    let (parsed, dest) = unsafe {
+        (
+            cmsg::send_cmsgs(&m),
+            from_sockaddr(m.msg_name as *const sockaddr, m.msg_namelen),
+        )
+    };
+    let parsed = match parsed {
+        Ok(p) => p,
+        Err(e) => {
+            set_errno(e);
+            return -1;
+        }
+    };
+    let explicit = !m.msg_control.is_null() && m.msg_controllen > 0;
+    let mut spec = parsed.spec;
+    spec.init = parsed.init;
+    let spec = explicit.then_some(spec);
+    // SAFETY: `m` is the caller's valid header.
+    unsafe { send_msg(fd, id, dest, spec, &m, flags) }
+}
+
+/// One message on an SCTP socket. One-to-many: handed to the engine with
+/// its destination. One-to-one: marked, then written into the pair (see
+/// the engine's `send.rs`), so the kernel does the blocking.
+///
+/// # Safety
+/// `m` must describe valid iovecs; its name and control data are not used.
+unsafe fn send_msg(
+    fd: c_int,
+    id: SockId,
+    dest: Option<std::net::SocketAddr>,
+    spec: Option<SendSpec>,
+    m: &msghdr,
+    flags: c_int,
+) -> isize {
+    let e = of(id);
     if is_many_id(id) {
-        // SAFETY: a valid msghdr from the caller: name, control and iovecs.
-        let (dest, spec, data) = unsafe {
-            (
-                from_sockaddr(m.msg_name as *const sockaddr, m.msg_namelen),
-                many::send_spec(&m),
-                many::gather(&m),
-            )
-        };
-        return send_many(fd, id, dest, spec, &data, flags);
+        // SAFETY: valid iovecs per the caller.
+        let data = unsafe { cmsg::gather(m) };
+        return send_many(fd, id, dest, spec.unwrap_or_default(), &data, flags);
     }
-    // SAFETY: the caller's msg_name covers msg_namelen bytes.
-    if let Err(e) = implicit_connect(id, unsafe {
-        from_sockaddr(m.msg_name as *const sockaddr, m.msg_namelen)
-    }) {
-        set_errno(e);
+    if let Err(err) = implicit_connect(id, dest) {
+        set_errno(err);
         return -1;
     }
-    m.msg_name = std::ptr::null_mut();
-    m.msg_namelen = 0;
-    m.msg_control = std::ptr::null_mut();
-    m.msg_controllen = 0;
+    if let Some(sp) = spec
+        && sp.flags & SCTP_ABORT != 0
+    {
+        // SAFETY: valid iovecs per the caller.
+        let data = unsafe { cmsg::gather(m) };
+        return match e.abort_stream(id, &data) {
+            Ok(()) => data.len() as isize,
+            Err(err) => {
+                set_errno(err);
+                -1
+            }
+        };
+    }
+    let mut plain = *m;
+    plain.msg_name = std::ptr::null_mut();
+    plain.msg_namelen = 0;
+    plain.msg_control = std::ptr::null_mut();
+    plain.msg_controllen = 0;
+    // SAFETY: the caller's iovec array holds msg_iovlen entries.
+    let len: usize = unsafe { iovecs(m) }.iter().map(|v| v.iov_len).sum();
+    if e.is_foreign() {
+        // A forked child's copy: the parent's engine cuts the bytes.
+        // SAFETY: the copied header points at the caller's iovecs.
+        return unsafe { (real().sendmsg)(fd, &plain, flags) };
+    }
+    let ticket = match e.mark_send(id, len, spec) {
+        Ok(k) => k,
+        Err(err) => {
+            set_errno(err);
+            return -1;
+        }
+    };
     // SAFETY: the copied header points at the caller's iovecs.
-    unsafe { (real().sendmsg)(fd, &m, flags) }
+    let r = unsafe { (real().sendmsg)(fd, &plain, flags) };
+    if !ticket.settled_by(r) {
+        // Short, refused, or the rest of an earlier short send.
+        e.settle_mark(id, ticket, r.max(0) as usize);
+    }
+    r
+}
+
+/// The iovecs of a msghdr.
+///
+/// # Safety
+/// `m.msg_iov` must hold `m.msg_iovlen` valid entries (or be null).
+unsafe fn iovecs(m: &msghdr) -> &[libc::iovec] {
+    if m.msg_iov.is_null() {
+        return &[];
+    }
+    // SAFETY: per the caller.
+    unsafe { std::slice::from_raw_parts(m.msg_iov, m.msg_iovlen) }
 }
 
 /// One message on a one-to-many socket (blocking unless O_NONBLOCK or MSG_DONTWAIT).
@@ -831,14 +1020,6 @@ fn send_many(
     }
 }
 
-/// A record was read from a one-to-many socket: its metadata leaves the queue.
-fn take_record_meta(id: SockId, r: isize, flags: c_int) -> Option<crate::runtime::RecordMeta> {
-    if r < 0 || !is_many_id(id) {
-        return None;
-    }
-    of(id).take_meta(id, flags & libc::MSG_PEEK != 0)
-}
-
 /// Connects a fresh socket to the address a send names (Linux's implicit
 /// association setup on TCP-style sockets).
 fn implicit_connect(id: SockId, addr: Option<std::net::SocketAddr>) -> Result<(), c_int> {
@@ -851,7 +1032,7 @@ fn implicit_connect(id: SockId, addr: Option<std::net::SocketAddr>) -> Result<()
 /// SCTP is message-based: MSG_WAITALL does not wait for more messages, so it
 /// must not make our byte-stream pair wait for a full buffer.
 const fn recv_flags(flags: c_int) -> c_int {
-    flags & !libc::MSG_WAITALL
+    flags & !(libc::MSG_WAITALL | libc::MSG_TRUNC)
 }
 
 /// A read that returned `r` on `fd`: at EOF, an association that ended in
@@ -868,20 +1049,131 @@ fn at_eof(fd: c_int, r: isize, wanted: usize) -> isize {
     r
 }
 
+/// What one receive got: the byte count (or -1 with errno set), the pair's
+/// msg_flags, and the record it read from with whether it reached its end.
+struct Received {
+    r: isize,
+    flags: c_int,
+    record: Option<(crate::runtime::Slice, bool)>,
+}
+
+/// One receive on an SCTP socket: at most the rest of the current record
+/// (message or notification), so message boundaries hold; see the engine's
+/// `inbox.rs`. `m` carries the caller's iovecs; its name and control
+/// fields are ignored.
+///
+/// # Safety
+/// `m` must describe valid, writable iovecs.
+unsafe fn recv_record(fd: c_int, id: SockId, m: &msghdr, flags: c_int) -> Received {
+    let e = of(id);
+    let mut plain = *m;
+    plain.msg_name = std::ptr::null_mut();
+    plain.msg_namelen = 0;
+    plain.msg_control = std::ptr::null_mut();
+    plain.msg_controllen = 0;
+    // SAFETY: valid iovecs per the caller.
+    let iov = unsafe { iovecs(m) };
+    let total: usize = iov.iter().map(|v| v.iov_len).sum();
+    let raw = |pm: &mut msghdr| -> Received {
+        // SAFETY: `pm` points at the caller's (possibly shortened) iovecs.
+        let r = unsafe { (real().recvmsg)(fd, pm, recv_flags(flags)) };
+        Received {
+            r,
+            flags: pm.msg_flags,
+            record: None,
+        }
+    };
+    if total == 0 || e.is_foreign() {
+        return raw(&mut plain);
+    }
+    let mut waited = false;
+    loop {
+        match e.next_record(id, fd) {
+            Some(slice) => {
+                // Shorten the iovecs to the record's remaining bytes.
+                let mut cut = Vec::with_capacity(iov.len());
+                let mut room = slice.left;
+                for v in iov {
+                    if room == 0 {
+                        break;
+                    }
+                    let take = v.iov_len.min(room);
+                    cut.push(libc::iovec {
+                        iov_base: v.iov_base,
+                        iov_len: take,
+                    });
+                    room -= take;
+                }
+                plain.msg_iov = cut.as_mut_ptr();
+                plain.msg_iovlen = cut.len();
+                let mut got = raw(&mut plain);
+                if got.r > 0 {
+                    let eor = got.r as usize == slice.left;
+                    got.record = Some((slice, eor));
+                }
+                return got;
+            }
+            // Bytes without a record (only if the index lost track): plain read.
+            None if waited => return raw(&mut plain),
+            None => {
+                // Wait for data as the caller's read would (blocking mode,
+                // MSG_DONTWAIT, SO_RCVTIMEO, signals, EOF), without taking it.
+                let mut b = 0u8;
+                let peek = libc::MSG_PEEK | (flags & libc::MSG_DONTWAIT);
+                // SAFETY: one byte of our own.
+                let r = unsafe {
+                    (real().recvfrom)(
+                        fd,
+                        &mut b as *mut u8 as *mut c_void,
+                        1,
+                        peek,
+                        std::ptr::null_mut(),
+                        std::ptr::null_mut(),
+                    )
+                };
+                if r <= 0 {
+                    return Received {
+                        r,
+                        flags: 0,
+                        record: None,
+                    };
+                }
+                waited = true;
+            }
+        }
+    }
+}
+
+/// A receive into one buffer (read, recv, recvfrom).
+///
+/// # Safety
+/// `buf` covers `n` writable bytes.
+unsafe fn recv_one(fd: c_int, id: SockId, buf: *mut c_void, n: usize, flags: c_int) -> Received {
+    let mut iov = libc::iovec {
+        iov_base: buf,
+        iov_len: n,
+    };
+    // SAFETY: an all-zero msghdr is valid; it points at one iovec.
+    let mut m: msghdr = unsafe { std::mem::zeroed() };
+    m.msg_iov = &mut iov;
+    m.msg_iovlen = 1;
+    // SAFETY: `m` describes the caller's buffer.
+    unsafe { recv_record(fd, id, &m, flags) }
+}
+
 /// read(2).
 ///
 /// # Safety
 /// As for read(2).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn read(fd: c_int, buf: *mut c_void, n: usize) -> isize {
-    // SAFETY: forwarding unchanged.
-    let r = unsafe { (real().read)(fd, buf, n) };
-    if r > 0
-        && let Some(id) = lookup(fd)
-    {
-        take_record_meta(id, r, 0);
-    }
-    if r == 0 { at_eof(fd, r, n) } else { r }
+    let Some(id) = lookup(fd) else {
+        // SAFETY: forwarding unchanged.
+        return unsafe { (real().read)(fd, buf, n) };
+    };
+    // SAFETY: the caller's buffer.
+    let got = unsafe { recv_one(fd, id, buf, n, 0) };
+    at_eof(fd, got.r, n)
 }
 
 /// recv(2).
@@ -903,22 +1195,12 @@ pub unsafe extern "C" fn recv(fd: c_int, buf: *mut c_void, n: usize, flags: c_in
             )
         };
     };
-    // SAFETY: forwarding the caller's buffer.
-    let r = unsafe {
-        (real().recvfrom)(
-            fd,
-            buf,
-            n,
-            recv_flags(flags),
-            std::ptr::null_mut(),
-            std::ptr::null_mut(),
-        )
-    };
-    take_record_meta(id, r, flags);
-    if r == 0 { at_eof(fd, r, n) } else { r }
+    // SAFETY: the caller's buffer.
+    let got = unsafe { recv_one(fd, id, buf, n, flags) };
+    at_eof(fd, got.r, n)
 }
 
-/// recvfrom(2): the source is the association's peer.
+/// recvfrom(2): the source is the message's peer.
 ///
 /// # Safety
 /// As for recvfrom(2).
@@ -935,29 +1217,21 @@ pub unsafe extern "C" fn recvfrom(
         // SAFETY: forwarding unchanged.
         return unsafe { (real().recvfrom)(fd, buf, n, flags, addr, alen) };
     };
-    // SAFETY: caller's buffer.
-    let r = unsafe {
-        (real().recvfrom)(
-            fd,
-            buf,
-            n,
-            recv_flags(flags),
-            std::ptr::null_mut(),
-            std::ptr::null_mut(),
-        )
-    };
-    if let Some(meta) = take_record_meta(id, r, flags) {
-        // SAFETY: caller's address buffer.
-        unsafe { many::fill_from(&meta, addr, alen) };
-    } else if r >= 0 {
-        let peer = of(id).names(id).and_then(|(_, p)| p);
+    // SAFETY: the caller's buffer.
+    let got = unsafe { recv_one(fd, id, buf, n, flags) };
+    if got.r >= 0 {
+        let peer = match &got.record {
+            Some((slice, _)) => slice.meta.peer,
+            None => of(id).names(id).and_then(|(_, p)| p),
+        };
         // SAFETY: caller's address buffer.
         unsafe { write_addr(peer, addr, alen) };
     }
-    at_eof(fd, r, n)
+    at_eof(fd, got.r, n)
 }
 
-/// recvmsg(2): fills `msg_name` with the peer; no SCTP ancillary data yet.
+/// recvmsg(2): one message (or the next piece of one), with the peer in
+/// msg_name, MSG_EOR / MSG_NOTIFICATION and SCTP ancillary data.
 ///
 /// # Safety
 /// As for recvmsg(2).
@@ -968,22 +1242,21 @@ pub unsafe extern "C" fn recvmsg(fd: c_int, msg: *mut msghdr, flags: c_int) -> i
         return unsafe { (real().recvmsg)(fd, msg, flags) };
     };
     // SAFETY: `msg` non-null and valid per the caller.
-    let mut m: msghdr = unsafe { std::ptr::read(msg) };
-    m.msg_name = std::ptr::null_mut();
-    m.msg_namelen = 0;
-    m.msg_control = std::ptr::null_mut();
-    m.msg_controllen = 0;
-    // SAFETY: the copied header points at the caller's iovecs.
-    let r = unsafe { (real().recvmsg)(fd, &mut m, recv_flags(flags)) };
-    if let Some(meta) = take_record_meta(id, r, flags) {
-        let e = of(id);
-        let data_io = e.events(id)[0] != 0;
-        let rcvinfo = e.recv_rcvinfo(id);
+    let m: msghdr = unsafe { std::ptr::read(msg) };
+    // SAFETY: the caller's iovecs.
+    let got = unsafe { recv_record(fd, id, &m, flags) };
+    if let Some((slice, eor)) = &got.record {
+        let (rcvinfo, nxtinfo, data_io) = of(id).recv_options(id);
+        let wants = cmsg::RecvWants {
+            rcvinfo,
+            nxtinfo,
+            data_io,
+        };
         // SAFETY: `msg` is the caller's valid header.
-        unsafe { many::fill_recv(&mut *msg, &meta, data_io, rcvinfo, m.msg_flags) };
-        return r;
+        unsafe { cmsg::fill_recv(&mut *msg, slice, *eor, wants, got.flags) };
+        return got.r;
     }
-    if r >= 0 {
+    if got.r >= 0 {
         let peer = of(id).names(id).and_then(|(_, p)| p);
         // SAFETY: writing back into the caller's header and buffers.
         unsafe {
@@ -992,10 +1265,11 @@ pub unsafe extern "C" fn recvmsg(fd: c_int, msg: *mut msghdr, flags: c_int) -> i
             write_addr(peer, out.msg_name as *mut sockaddr, &mut nl);
             out.msg_namelen = nl;
             out.msg_controllen = 0;
-            out.msg_flags = m.msg_flags;
+            out.msg_flags = got.flags;
         }
     }
-    at_eof(fd, r, 1)
+    let total: usize = unsafe { iovecs(&m) }.iter().map(|v| v.iov_len).sum();
+    at_eof(fd, got.r, total)
 }
 
 extern "C" fn at_exit() {

@@ -4,6 +4,6 @@
 //!
 //! The fast path for descriptors that are not ours is one relaxed atomic load.
 
+mod cmsg;
 mod fdtable;
 mod interpose;
-mod many;

@@ -8,17 +8,27 @@ use std::time::{Duration, Instant};
 // std's futex mutex, not parking_lot's: the lock is held across fork() and
 // released in the child, and parking_lot's eventually-fair unlock can hand it
 // to the engine thread, which does not exist in the child.
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use crate::proto::Config;
-use crate::proto::assoc::tx::OutMessage;
 use crate::proto::assoc::{AssocEvent, AssocId, Association, CloseReason};
 use crate::proto::endpoint::Endpoint;
 use crate::sys;
 
+mod calls;
+mod deliver;
+mod inbox;
 mod many;
+mod notify;
+mod send;
 
+pub use inbox::Slice;
 pub use many::{RecordMeta, SCTP_ABORT, SCTP_EOF, SCTP_UNORDERED, SendSpec, is_many_id};
+pub use notify::Events;
+pub use send::Ticket;
+
+use inbox::Inbox;
+use send::SendSide;
 
 /// Engine-wide handle of one application socket.
 pub type SockId = u64;
@@ -51,8 +61,21 @@ struct Sock {
     peer: Option<SocketAddr>,
     /// Engine end of the socketpair.
     efd: c_int,
-    /// Received bytes not yet written to the pair.
-    to_app: VecDeque<u8>,
+    /// Received messages and notifications on their way to the application.
+    inbox: Inbox,
+    /// One-to-one send side: the pair's bytes cut back into messages.
+    tx: Arc<SendSide>,
+    /// Send parameters of bytes no send call described (SCTP_DEFAULT_SNDINFO).
+    default_spec: SendSpec,
+    /// Subscribed notifications (SCTP_EVENTS / SCTP_EVENT).
+    events: Events,
+    /// SCTP_RECVRCVINFO / SCTP_RECVNXTINFO.
+    recv_rcvinfo: bool,
+    recv_nxtinfo: bool,
+    /// SCTP_AUTOCLOSE in seconds (one-to-many sockets; 0: off).
+    autoclose: u32,
+    /// What notifications need to remember about each association.
+    watch: HashMap<AssocId, Watch>,
     /// The association ended: EOF once `to_app` is flushed.
     eof_pending: bool,
     eof_sent: bool,
@@ -69,8 +92,6 @@ struct Sock {
     eof_seen: bool,
     /// SO_LINGER on with a zero timeout: close aborts instead of shutting down.
     linger_abort: bool,
-    /// One-to-many state (records' metadata, subscriptions).
-    many: Option<Box<many::ManyState>>,
     /// Per-socket protocol settings (SCTP_INITMSG, ...), given to the
     /// endpoint when the socket is bound.
     cfg: Config,
@@ -80,6 +101,27 @@ struct Sock {
     connected: bool,
     /// errno for SO_ERROR / connect.
     error: c_int,
+}
+
+/// Per-association notes of a socket.
+#[derive(Debug)]
+struct Watch {
+    /// COMM_UP was reported (a later close is COMM_LOST, not CANT_STR_ASSOC).
+    up: bool,
+    /// Nothing queued or unacknowledged (SENDER_DRY fires when it becomes so).
+    dry: bool,
+    /// Last data sent or received (SCTP_AUTOCLOSE).
+    active: Instant,
+}
+
+impl Watch {
+    fn new() -> Watch {
+        Watch {
+            up: false,
+            dry: true,
+            active: now(),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -99,11 +141,16 @@ struct State {
     exiting: bool,
     /// Completed engine loop iterations (to wait until poll() let go of fds).
     turns: u64,
+    /// Sockets freed since the engine last forgot their send sides.
+    reaped: Vec<SockId>,
 }
 
 /// The per-process engine.
 pub struct Engine {
     state: Mutex<State>,
+    /// Send sides of one-to-one sockets by id, for sending threads (never
+    /// held while taking `state`).
+    sends: Mutex<HashMap<SockId, Arc<SendSide>>>,
     cond: Condvar,
     wake_w: c_int,
     wake_r: c_int,
@@ -173,6 +220,7 @@ pub fn engine() -> &'static Engine {
             next: (generation << GEN_SHIFT) | 1,
             ..Default::default()
         }),
+        sends: Mutex::new(HashMap::new()),
         cond: Condvar::new(),
         wake_w,
         wake_r,
@@ -211,6 +259,23 @@ fn config_from_env() -> Config {
     c
 }
 
+/// `struct sctp_initmsg` values into a config; zero fields keep theirs
+/// (RFC 6458 §8.1.3).
+fn apply_initmsg(c: &mut Config, v: (u16, u16, u16, u16)) {
+    if v.0 != 0 {
+        c.outbound_streams = v.0;
+    }
+    if v.1 != 0 {
+        c.max_inbound_streams = v.1;
+    }
+    if v.2 != 0 {
+        c.max_init_retransmits = u32::from(v.2);
+    }
+    if v.3 != 0 {
+        c.max_init_timeo = Duration::from_millis(u64::from(v.3));
+    }
+}
+
 fn errno_of(reason: &CloseReason) -> c_int {
     match reason {
         CloseReason::Graceful => 0,
@@ -228,6 +293,19 @@ fn now() -> Instant {
 impl Engine {
     fn wake(&self) {
         sys::write_fd(self.wake_w, &[1]).ok();
+    }
+
+    fn sends(&self) -> MutexGuard<'_, HashMap<SockId, Arc<SendSide>>> {
+        self.sends.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn forget_reaped(&self, st: &mut State) {
+        if !st.reaped.is_empty() {
+            let mut sends = self.sends();
+            for id in st.reaped.drain(..) {
+                sends.remove(&id);
+            }
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -418,6 +496,7 @@ impl Engine {
         let st = &mut *st;
         let l = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
         let (v6, port, local) = (l.v6, l.port, l.local);
+        let inherited = l.inherited();
         let Kind::Listener { pending } = &mut l.kind else {
             return Err(libc::EINVAL);
         };
@@ -441,6 +520,10 @@ impl Engine {
         s.local = local;
         s.peer = Some(peer);
         s.connected = true;
+        s.inherit(&inherited);
+        let streams = ep.endpoint.assoc(assoc).map_or((0, 0), |a| a.streams());
+        s.came_up(assoc, Some(peer), streams, false);
+        s.tx.lock().streams = streams.0;
         ep.socks.insert(assoc, nid);
         st.socks.insert(nid, s);
         self.wake();
@@ -492,6 +575,7 @@ impl Engine {
             if s.refs == 0 && (s.shut || s.app_gone) {
                 let ports = st.eps.len();
                 st.reap();
+                self.forget_reaped(&mut st);
                 if st.eps.len() < ports && !self.is_foreign() {
                     // The engine thread may sit in poll() on the UDP socket we
                     // just closed, which keeps its port bound: let it finish a
@@ -530,23 +614,9 @@ impl Engine {
         let mut st = self.lock();
         let st = &mut *st;
         let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
-        let apply = |c: &mut Config| {
-            if v.0 != 0 {
-                c.outbound_streams = v.0;
-            }
-            if v.1 != 0 {
-                c.max_inbound_streams = v.1;
-            }
-            if v.2 != 0 {
-                c.max_init_retransmits = u32::from(v.2);
-            }
-            if v.3 != 0 {
-                c.max_init_timeo = Duration::from_millis(u64::from(v.3));
-            }
-        };
-        apply(&mut s.cfg);
+        apply_initmsg(&mut s.cfg, v);
         if let Some(ep) = s.port.and_then(|p| st.eps.get_mut(&p)) {
-            apply(ep.endpoint.config_mut());
+            apply_initmsg(ep.endpoint.config_mut(), v);
         }
         Ok(())
     }
@@ -690,7 +760,7 @@ impl Engine {
                     if st.wants_app_data(s) {
                         ev |= libc::POLLIN;
                     }
-                    if !s.to_app.is_empty() || s.many.as_ref().is_some_and(|m| m.has_pending()) {
+                    if s.inbox.staged() > 0 {
                         ev |= libc::POLLOUT;
                     }
                     fds.push(libc::pollfd {
@@ -705,6 +775,7 @@ impl Engine {
                     .eps
                     .values()
                     .filter_map(|ep| ep.endpoint.poll_timeout())
+                    .chain(st.autoclose_deadline())
                     .min()
                     .map(|d| d.saturating_duration_since(t).as_millis().min(60_000) as c_int + 1)
                     .unwrap_or(60_000);
@@ -738,6 +809,7 @@ impl Engine {
             }
             st.turn(t, self.cfg.clone());
             st.turns += 1;
+            self.forget_reaped(&mut st);
             drop(st);
             self.cond.notify_all();
         }
@@ -753,7 +825,6 @@ enum Key {
 impl Sock {
     fn new(v6: bool, efd: c_int, cfg: Config) -> Sock {
         Sock {
-            many: None,
             cfg,
             v6,
             kind: Kind::Fresh,
@@ -761,7 +832,14 @@ impl Sock {
             local: None,
             peer: None,
             efd,
-            to_app: VecDeque::new(),
+            inbox: Inbox::default(),
+            tx: Arc::new(SendSide::new(efd)),
+            default_spec: SendSpec::default(),
+            events: Events::default(),
+            recv_rcvinfo: false,
+            recv_nxtinfo: false,
+            autoclose: 0,
+            watch: HashMap::new(),
             eof_pending: false,
             eof_sent: false,
             app_gone: false,
@@ -774,6 +852,41 @@ impl Sock {
             connected: false,
             error: 0,
         }
+    }
+}
+
+/// Socket settings a new socket takes from the one it comes from (accept,
+/// sctp_peeloff), as Linux copies them.
+#[derive(Clone, Debug)]
+struct Inherited {
+    events: Events,
+    recv_rcvinfo: bool,
+    recv_nxtinfo: bool,
+    default_spec: SendSpec,
+    cfg: Config,
+    linger_abort: bool,
+}
+
+impl Sock {
+    fn inherited(&self) -> Inherited {
+        Inherited {
+            events: self.events,
+            recv_rcvinfo: self.recv_rcvinfo,
+            recv_nxtinfo: self.recv_nxtinfo,
+            default_spec: self.default_spec,
+            cfg: self.cfg.clone(),
+            linger_abort: self.linger_abort,
+        }
+    }
+
+    fn inherit(&mut self, i: &Inherited) {
+        self.events = i.events;
+        self.recv_rcvinfo = i.recv_rcvinfo;
+        self.recv_nxtinfo = i.recv_nxtinfo;
+        self.default_spec = i.default_spec;
+        self.tx.lock().default = i.default_spec;
+        self.cfg = i.cfg.clone();
+        self.linger_abort = i.linger_abort;
     }
 }
 
@@ -793,7 +906,10 @@ impl State {
                     return false;
                 };
                 ep.endpoint.assoc(assoc).is_some_and(|a| {
-                    (a.is_established() && (a.send_space() > 0 || s.junk > 0)) || a.is_closed()
+                    (a.is_established()
+                        && !s.tx.lock().is_blocked()
+                        && (a.send_space() > 0 || s.junk > 0))
+                        || a.is_closed()
                 })
             }
         }
@@ -821,8 +937,7 @@ impl State {
             return;
         };
         if revents & libc::POLLOUT != 0 {
-            flush_to_app(s, false);
-            s.flush_records();
+            s.inbox.flush(s.efd);
         }
         if revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) == 0 || s.app_gone {
             return;
@@ -861,13 +976,20 @@ impl State {
                 let Some(a) = ep.endpoint.assoc(assoc) else {
                     return;
                 };
+                // The pair is read under the send side's lock (see send.rs).
+                let side = s.tx.clone();
+                let mut tx = side.lock();
                 if s.junk > 0 {
                     if a.is_established() || a.is_closed() {
                         let n = s.junk.min(buf.len());
                         if let Ok(k) = sys::read(s.efd, &mut buf[..n]) {
                             s.junk -= k;
+                            tx.skip(k);
                         }
                     }
+                    return;
+                }
+                if tx.is_blocked() && !a.is_closed() {
                     return;
                 }
                 // Take only what the association can queue: the rest waits in
@@ -880,7 +1002,11 @@ impl State {
                 if space == 0 && !a.is_closed() {
                     return;
                 }
-                let want = space.clamp(1, APP_READ).min(buf.len());
+                // Take only what the association has room for, but all of a
+                // message being gathered: it is queued only once complete
+                // (the send buffer is a soft limit), and gathering it in small
+                // steps would leave the association idle meanwhile.
+                let want = space.max(tx.gathering()).clamp(1, APP_READ).min(buf.len());
                 match sys::read(s.efd, &mut buf[..want]) {
                     Ok(0) => {
                         s.app_gone = true;
@@ -888,23 +1014,18 @@ impl State {
                             if s.linger_abort {
                                 a.abort(t, b"SO_LINGER 0");
                             } else {
-                                a.shutdown(t);
+                                // What was written goes out, then SHUTDOWN.
+                                tx.finish();
+                                tx.pump(a, t);
                             }
                         }
                     }
                     Ok(n) => {
-                        let msg = OutMessage {
-                            stream_id: 0,
-                            ppid: 0,
-                            unordered: false,
-                            data: buf[..n].to_vec(),
-                        };
-                        // The window check above makes WouldBlock impossible; a
-                        // closed association drops the bytes as the kernel would.
-                        if let Err(e) = ep.endpoint.send(t, assoc, msg)
-                            && std::env::var_os("SCTPSHIM_DEBUG").is_some()
-                        {
-                            eprintln!("sctpshim: send dropped {n} bytes: {e:?}");
+                        tx.carve(&buf[..n]);
+                        if let Some(a) = ep.endpoint.assoc_mut(assoc) {
+                            // A closed association drops the bytes as the kernel would.
+                            tx.pump(a, t);
+                            s.watch.entry(assoc).or_insert_with(Watch::new).active = t;
                         }
                     }
                     Err(_) => {}
@@ -933,14 +1054,17 @@ impl State {
                         .socks
                         .get(&id)
                         .and_then(|sid| self.socks.get(sid))
-                        .is_some_and(|s| !s.app_gone && sys::pending_bytes(s.efd) > 0);
+                        .is_some_and(|s| {
+                            s.tx.lock().is_blocked()
+                                || (!s.app_gone && sys::pending_bytes(s.efd) > 0)
+                        });
                     if !unread && let Some(a) = ep.endpoint.assoc_mut(id) {
                         a.shutdown(t);
                     }
                 }
             }
             // Events.
-            let mut for_many = Vec::new();
+            let mut evs = Vec::new();
             while let Some((aid, ev)) = ep.endpoint.poll_event() {
                 if ev == AssocEvent::Connected {
                     // Inbound associations go straight to a socket (below):
@@ -959,89 +1083,12 @@ impl State {
                     ep.socks.insert(aid, l);
                     sid = Some(l);
                 }
-                if let Some(x) =
-                    sid.filter(|x| self.socks.get(x).is_some_and(|s| s.kind == Kind::Many))
-                {
-                    let streams = ep.endpoint.assoc(aid).map_or((0, 0), |a| a.streams());
-                    for_many.push((x, aid, ev, streams));
-                    continue;
-                }
-                match (ev, sid) {
-                    (AssocEvent::Connected, Some(sid)) => {
-                        if let Some(s) = self.socks.get_mut(&sid) {
-                            s.connected = true;
-                        }
-                    }
-                    (AssocEvent::Connected, None) => {
-                        // Inbound: hand it to the listener, one token byte each.
-                        match ep.listener.and_then(|l| self.socks.get_mut(&l)) {
-                            Some(l) if !l.app_gone => {
-                                if let Kind::Listener { pending } = &mut l.kind {
-                                    pending.push_back(aid);
-                                    sys::write(l.efd, &[0]).ok();
-                                }
-                            }
-                            _ => {
-                                if let Some(a) = ep.endpoint.assoc_mut(aid) {
-                                    a.abort(t, b"no listener");
-                                }
-                            }
-                        }
-                    }
-                    (AssocEvent::Closed { reason, .. }, Some(sid)) => {
-                        if let Some(s) = self.socks.get_mut(&sid) {
-                            s.error = errno_of(&reason);
-                            s.terminal = s.error;
-                            s.eof_pending = true;
-                        }
-                    }
-                    (AssocEvent::PeerShutdown, Some(sid)) => {
-                        if let Some(s) = self.socks.get_mut(&sid) {
-                            s.eof_pending = true;
-                        }
-                    }
-                    _ => {}
-                }
+                evs.push((aid, ev, sid));
             }
-            // Delivery to the application.
-            for (&aid, &sid) in &ep.socks {
-                let Some(s) = self.socks.get_mut(&sid).filter(|s| s.kind != Kind::Many) else {
-                    continue;
-                };
-                while s.to_app.len() < TO_APP_MAX {
-                    let Some(m) = ep.endpoint.recv(aid) else {
-                        break;
-                    };
-                    s.to_app.extend(m.data);
-                }
-                let drained = !ep.endpoint.assoc(aid).is_some_and(|a| a.has_message());
-                let over = ep.endpoint.assoc(aid).is_none_or(|a| a.is_closed());
-                flush_to_app(s, drained);
-                // Once the association is over and its data delivered (and no
-                // handshake filler is left to drop), shut the pair both ways.
-                if over && s.eof_sent && !s.shut && s.junk == 0 {
-                    s.shut = true;
-                    sys::shutdown(s.efd, libc::SHUT_RDWR);
-                }
+            for (aid, ev, sid) in evs {
+                self.on_event(port, t, aid, ev, sid);
             }
-            for (sid, aid, ev, streams) in for_many {
-                match ev {
-                    AssocEvent::Connected => self.many_up(sid, aid, streams, false),
-                    AssocEvent::Restarted => self.many_up(sid, aid, streams, true),
-                    AssocEvent::Closed { reason, .. } => self.many_closed(sid, aid, &reason),
-                    AssocEvent::PeerShutdown => self.many_peer_shutdown(sid, aid),
-                    _ => {}
-                }
-            }
-            let many: Vec<SockId> = self
-                .socks
-                .iter()
-                .filter(|(_, s)| s.kind == Kind::Many && s.port == Some(port))
-                .map(|(&id, _)| id)
-                .collect();
-            for sid in many {
-                self.deliver_many(port, sid);
-            }
+            self.deliver(port, t);
             let Some(ep) = self.eps.get_mut(&port) else {
                 continue;
             };
@@ -1079,6 +1126,7 @@ impl State {
             let Some(s) = self.socks.remove(&id) else {
                 continue;
             };
+            self.reaped.push(id);
             sys::close(s.efd);
             let Some(port) = s.port else { continue };
             let Some(ep) = self.eps.get_mut(&port) else {
@@ -1138,12 +1186,12 @@ impl State {
     /// Debug dump of every socket and association (SCTPSHIM_DEBUG, on idle).
     fn dump(&self) {
         for (id, s) in &self.socks {
-            let (pending, meta) = s.many.as_ref().map_or((0, 0), |m| m.lens());
             eprintln!(
-                "sctpshim: sock {id:#x} {:?} port {:?} to_app {} pending {pending} meta {meta} unread {}",
+                "sctpshim: sock {id:#x} {:?} port {:?} staged {} records {} unread {}",
                 s.kind,
                 s.port,
-                s.to_app.len(),
+                s.inbox.staged(),
+                s.inbox.records(),
                 sys::pending_bytes(s.efd)
             );
         }
@@ -1177,22 +1225,4 @@ fn stream_pair(flags: c_int) -> Result<(c_int, c_int), c_int> {
         libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
     )
     .map_err(|e| e.raw_os_error().unwrap_or(libc::EMFILE))
-}
-
-/// Writes staged bytes to the app; sends EOF when the association is done
-/// and `drained` says it holds no more messages.
-fn flush_to_app(s: &mut Sock, drained: bool) {
-    while !s.to_app.is_empty() {
-        let (a, _) = s.to_app.as_slices();
-        match sys::write(s.efd, a) {
-            Ok(n) if n > 0 => {
-                s.to_app.drain(..n);
-            }
-            _ => return,
-        }
-    }
-    if drained && s.eof_pending && !s.eof_sent {
-        s.eof_sent = true;
-        sys::shutdown(s.efd, libc::SHUT_WR);
-    }
 }

@@ -63,6 +63,9 @@ pub enum AssocEvent {
     Closed {
         reason: CloseReason,
         unsent: Vec<OutMessage>,
+        /// The first `in_flight` entries of `unsent` went out (DATA chunk
+        /// payloads) but were never acknowledged; the rest never left.
+        in_flight: usize,
     },
 }
 
@@ -417,8 +420,12 @@ impl Association {
         if msg.stream_id >= self.queue.streams() {
             return Err(SendError::InvalidStream);
         }
+        // The send buffer is a soft limit, checked before the message: a
+        // message is taken while anything is left of it, so the queue stays
+        // full (whatever the message size) and holds at most one message
+        // beyond it.
         let held = self.buffered_send_bytes();
-        if held > 0 && held + msg.data.len() > self.cfg.sndbuf {
+        if held > 0 && held >= self.cfg.sndbuf {
             return Err(SendError::WouldBlock);
         }
         self.queue.push(msg);
@@ -496,10 +503,16 @@ impl Association {
                 ppid: c.ppid,
                 unordered: c.unordered,
                 data: c.payload,
+                context: 0,
             });
         }
+        let in_flight = unsent.len();
         unsent.extend(self.queue.drain());
-        self.events.push_back(AssocEvent::Closed { reason, unsent });
+        self.events.push_back(AssocEvent::Closed {
+            reason,
+            unsent,
+            in_flight,
+        });
     }
 
     /// Aborts because the peer broke the protocol.

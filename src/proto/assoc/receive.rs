@@ -126,6 +126,7 @@ impl Association {
         if !self.is_established() {
             return;
         }
+        let flight_before = self.out.in_flight_bytes();
         let outcome = match self.out.on_sack(s, &mut self.paths, now) {
             Ok(o) => o,
             Err(_) => {
@@ -138,6 +139,13 @@ impl Association {
         }
         // §6.2.1: peer rwnd is a_rwnd less what is still in flight.
         self.peer_rwnd = s.a_rwnd.saturating_sub(self.out.in_flight_bytes() as u32);
+        // Max.Burst (§6.1 D) limits bursts beyond ack clocking: what this SACK
+        // took out of flight may be replaced, plus Max.Burst packets. (A SACK
+        // covering many packets, as a receiver that acks once per batch
+        // sends, would otherwise throttle the sender to Max.Burst per SACK.)
+        let acked = flight_before.saturating_sub(self.out.in_flight_bytes());
+        let mtu = self.paths.first().map_or(1200, |p| p.mtu).max(1);
+        self.burst_budget = self.burst_budget.saturating_add(acked.div_ceil(mtu) as u32);
         if let Some((p, rtt)) = outcome.rtt {
             self.paths[p].rto.on_rtt(rtt);
         }

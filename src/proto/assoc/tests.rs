@@ -20,6 +20,7 @@ fn msg(stream: u16, data: &[u8]) -> OutMessage {
         ppid: 42,
         unordered: false,
         data: data.to_vec(),
+        context: 0,
     }
 }
 
@@ -1743,6 +1744,7 @@ fn ten_mib_over_four_streams_through_a_lossy_link() {
                 ppid: k,
                 unordered: s % 2 == 1,
                 data: data.clone(),
+                context: k,
             };
             if p.a.send(p.now, a, m).is_err() {
                 break;

@@ -159,6 +159,8 @@ impl Association {
             if *size + c.encoded_len() > mtu {
                 break;
             }
+            // §6.2.1 B: retransmissions use up the peer's window too.
+            self.peer_rwnd = self.peer_rwnd.saturating_sub(s.chunk.payload.len() as u32);
             *size += c.encoded_len();
             chunks.push(c);
             self.out.retransmitted(i, &mut self.paths[path], path, now);

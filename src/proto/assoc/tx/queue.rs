@@ -14,6 +14,9 @@ pub struct OutMessage {
     pub ppid: u32,
     pub unordered: bool,
     pub data: Vec<u8>,
+    /// The application's opaque `sinfo_context`, returned in SEND_FAILED
+    /// notifications (kept only while the message is queued whole).
+    pub context: u32,
 }
 
 #[derive(Debug)]
@@ -146,6 +149,7 @@ mod tests {
             ppid: 7,
             unordered,
             data: (0..len).map(|i| i as u8).collect(),
+            context: 0,
         }
     }
 

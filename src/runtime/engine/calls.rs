@@ -1,0 +1,182 @@
+//! Engine calls behind the interposed receive and send paths and the
+//! notification-related socket options.
+
+use std::os::raw::c_int;
+use std::sync::Arc;
+
+use super::inbox::Slice;
+use super::notify::{self, Events, ev};
+use super::send::{SendSide, Ticket};
+use super::{Engine, Kind, SendSpec, SockId, now};
+use crate::proto::assoc::AssocId;
+use crate::sys;
+
+/// SCTP_ALL_ASSOC; ids up to it (FUTURE 0, CURRENT 1, ALL 2) name no association.
+pub const ALL_ASSOC: AssocId = 2;
+
+impl Engine {
+    /// The record the reader of `afd` (the application's end of socket `id`)
+    /// stands in; None when nothing is known yet (the pair holds no record).
+    pub fn next_record(&self, id: SockId, afd: c_int) -> Option<Slice> {
+        let mut st = self.lock();
+        let s = st.socks.get_mut(&id)?;
+        // Under the lock: the engine writes into the pair only while holding it.
+        let unread = sys::pending_bytes(afd);
+        s.inbox.at(unread)
+    }
+
+    /// Whether SCTP_RCVINFO / SCTP_NXTINFO / SCTP_SNDRCV (data_io) go with
+    /// received data.
+    pub fn recv_options(&self, id: SockId) -> (bool, bool, bool) {
+        self.lock()
+            .socks
+            .get(&id)
+            .map_or((false, false, false), |s| {
+                (s.recv_rcvinfo, s.recv_nxtinfo, s.events.on(ev::DATA_IO))
+            })
+    }
+
+    /// An interposed send of `len` bytes on one-to-one socket `id` is about
+    /// to write into the pair: leaves its mark (see `send.rs`). EINVAL for a
+    /// stream the association does not have. Takes only the socket's send
+    /// lock once its send side is known, never the engine lock.
+    pub fn mark_send(
+        &self,
+        id: SockId,
+        len: usize,
+        spec: Option<SendSpec>,
+    ) -> Result<Ticket, c_int> {
+        self.send_side(id).ok_or(libc::EBADF)?.mark(len, spec)
+    }
+
+    /// The send behind `ticket` moved `written` bytes.
+    pub fn settle_mark(&self, id: SockId, ticket: Ticket, written: usize) {
+        if let Some(side) = self.send_side(id) {
+            side.lock().settle(ticket, written);
+        }
+    }
+
+    fn send_side(&self, id: SockId) -> Option<Arc<SendSide>> {
+        let known = self.sends().get(&id).cloned();
+        if known.is_some() {
+            return known;
+        }
+        let side = self.lock().socks.get(&id)?.tx.clone();
+        self.sends().insert(id, side.clone());
+        Some(side)
+    }
+
+    /// SCTP_ABORT on a one-to-one socket: abort now, `reason` as the cause.
+    pub fn abort_stream(&self, id: SockId, reason: &[u8]) -> Result<(), c_int> {
+        let mut st = self.lock();
+        let st = &mut *st;
+        let s = st.socks.get(&id).ok_or(libc::EBADF)?;
+        let Kind::Stream { assoc } = s.kind else {
+            return Err(libc::ENOTCONN);
+        };
+        let a = s
+            .port
+            .and_then(|p| st.eps.get_mut(&p))
+            .and_then(|ep| ep.endpoint.assoc_mut(assoc))
+            .ok_or(libc::ENOTCONN)?;
+        a.abort(now(), reason);
+        self.wake();
+        Ok(())
+    }
+
+    /// SCTP_EVENTS: the subscription bytes.
+    pub fn events(&self, id: SockId) -> [u8; ev::COUNT] {
+        self.lock()
+            .socks
+            .get(&id)
+            .map(|s| s.events.bytes())
+            .unwrap_or_default()
+    }
+
+    /// SCTP_EVENTS / SCTP_EVENT: new subscriptions. Subscribing to
+    /// SENDER_DRY reports it at once for associations with nothing in
+    /// flight, as Linux does.
+    pub fn set_events(&self, id: SockId, f: impl FnOnce(&mut Events)) -> Result<(), c_int> {
+        let mut st = self.lock();
+        let st = &mut *st;
+        let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
+        let was_dry = s.events.on(ev::SENDER_DRY);
+        f(&mut s.events);
+        if !was_dry
+            && s.events.on(ev::SENDER_DRY)
+            && let Some(ep) = s.port.and_then(|p| st.eps.get(&p))
+        {
+            let mut dry = Vec::new();
+            for (&aid, _) in ep.socks.iter().filter(|&(_, &x)| x == id) {
+                if let Some(a) = ep.endpoint.assoc(aid)
+                    && a.is_established()
+                    && a.all_data_acked()
+                {
+                    dry.push((aid, a.peer_addr()));
+                }
+            }
+            for (aid, peer) in dry {
+                s.notify(aid, Some(peer), ev::SENDER_DRY, notify::sender_dry(aid));
+            }
+            s.inbox.flush(s.efd);
+        }
+        Ok(())
+    }
+
+    /// SCTP_EVENT for one association: Linux keeps subscriptions per
+    /// association; here they are per socket, so an existing association id
+    /// (or FUTURE/CURRENT/ALL) changes the socket's, anything else is EINVAL.
+    pub fn check_assoc(&self, id: SockId, assoc: AssocId) -> Result<(), c_int> {
+        let st = self.lock();
+        let s = st.socks.get(&id).ok_or(libc::EBADF)?;
+        if s.kind != Kind::Many || assoc <= ALL_ASSOC {
+            return Ok(());
+        }
+        let owns = s
+            .port
+            .and_then(|p| st.eps.get(&p))
+            .is_some_and(|ep| ep.socks.get(&assoc) == Some(&id));
+        if owns { Ok(()) } else { Err(libc::EINVAL) }
+    }
+
+    /// SCTP_RECVRCVINFO / SCTP_RECVNXTINFO.
+    pub fn set_recv_options(
+        &self,
+        id: SockId,
+        rcvinfo: Option<bool>,
+        nxtinfo: Option<bool>,
+    ) -> Result<(), c_int> {
+        let mut st = self.lock();
+        let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
+        if let Some(v) = rcvinfo {
+            s.recv_rcvinfo = v;
+        }
+        if let Some(v) = nxtinfo {
+            s.recv_nxtinfo = v;
+        }
+        Ok(())
+    }
+
+    /// SCTP_AUTOCLOSE (seconds); EOPNOTSUPP on one-to-one sockets, as Linux.
+    pub fn autoclose(&self, id: SockId) -> Result<u32, c_int> {
+        let st = self.lock();
+        let s = st.socks.get(&id).ok_or(libc::EBADF)?;
+        if s.kind != Kind::Many {
+            return Err(libc::EOPNOTSUPP);
+        }
+        Ok(s.autoclose)
+    }
+
+    /// Sets SCTP_AUTOCLOSE.
+    pub fn set_autoclose(&self, id: SockId, secs: u32) -> Result<(), c_int> {
+        let mut st = self.lock();
+        let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
+        if s.kind != Kind::Many {
+            return Err(libc::EOPNOTSUPP);
+        }
+        s.autoclose = secs;
+        drop(st);
+        self.wake();
+        Ok(())
+    }
+}

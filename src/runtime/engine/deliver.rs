@@ -1,0 +1,280 @@
+//! From associations to sockets: events become notifications and socket
+//! state, received messages become records in the socket's inbox, and the
+//! per-association bookkeeping behind SENDER_DRY and SCTP_AUTOCLOSE.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use super::notify::{self, ev};
+use super::{Kind, RecordMeta, Sock, SockId, State, TO_APP_MAX, Watch, errno_of};
+use crate::proto::assoc::{AssocEvent, AssocId, CloseReason};
+use crate::sys;
+
+impl Sock {
+    /// Queues notification `body` (event number `e`) if the socket asked for it.
+    pub(super) fn notify(
+        &mut self,
+        assoc: AssocId,
+        peer: Option<SocketAddr>,
+        e: usize,
+        body: Vec<u8>,
+    ) {
+        if !self.events.on(e) || self.app_gone {
+            return;
+        }
+        let meta = RecordMeta {
+            assoc,
+            peer,
+            notification: true,
+            ..Default::default()
+        };
+        self.inbox.push(meta, &body);
+    }
+
+    /// Whether the association reached COMM_UP on this socket.
+    pub(super) fn is_up(&self, assoc: AssocId) -> bool {
+        self.watch.get(&assoc).is_some_and(|w| w.up)
+    }
+
+    /// Marks the association up and reports COMM_UP (or RESTART).
+    pub(super) fn came_up(
+        &mut self,
+        assoc: AssocId,
+        peer: Option<SocketAddr>,
+        streams: (u16, u16),
+        restart: bool,
+    ) {
+        let w = self.watch.entry(assoc).or_insert_with(Watch::new);
+        w.up = true;
+        w.active = super::now();
+        let state = if restart {
+            notify::SCTP_RESTART
+        } else {
+            notify::SCTP_COMM_UP
+        };
+        self.notify(
+            assoc,
+            peer,
+            ev::ASSOC_CHANGE,
+            notify::assoc_change(state, 0, streams, assoc),
+        );
+    }
+}
+
+impl State {
+    /// One association event, for socket `sid` (None: an inbound association
+    /// for a one-to-one listener).
+    pub(super) fn on_event(
+        &mut self,
+        port: u16,
+        t: Instant,
+        aid: AssocId,
+        ev: AssocEvent,
+        sid: Option<SockId>,
+    ) {
+        let Some(ep) = self.eps.get_mut(&port) else {
+            return;
+        };
+        let info = ep.endpoint.assoc(aid).map(|a| (a.streams(), a.peer_addr()));
+        let peer = info.map(|i| i.1);
+        let streams = info.map_or((0, 0), |i| i.0);
+        let Some(sid) = sid else {
+            if ev == AssocEvent::Connected {
+                // Inbound: hand it to the listener, one token byte each.
+                match ep.listener.and_then(|l| self.socks.get_mut(&l)) {
+                    Some(l) if !l.app_gone => {
+                        if let Kind::Listener { pending } = &mut l.kind {
+                            pending.push_back(aid);
+                            sys::write(l.efd, &[0]).ok();
+                        }
+                    }
+                    _ => {
+                        if let Some(a) = ep.endpoint.assoc_mut(aid) {
+                            a.abort(t, b"no listener");
+                        }
+                    }
+                }
+            }
+            return;
+        };
+        let Some(s) = self.socks.get_mut(&sid) else {
+            return;
+        };
+        let stream = matches!(s.kind, Kind::Stream { .. });
+        match ev {
+            AssocEvent::Connected => {
+                if stream {
+                    s.connected = true;
+                    s.tx.lock().streams = streams.0;
+                }
+                s.came_up(aid, peer, streams, false);
+            }
+            AssocEvent::Restarted => s.came_up(aid, peer, streams, true),
+            AssocEvent::PeerShutdown => {
+                if stream {
+                    s.eof_pending = true;
+                }
+                s.notify(aid, peer, ev::SHUTDOWN, notify::shutdown_event(aid));
+            }
+            AssocEvent::RemoteError(causes) => {
+                let mut b = Vec::new();
+                for c in &causes {
+                    c.encode(&mut b);
+                }
+                s.notify(aid, peer, ev::REMOTE_ERROR, notify::remote_error(&b, aid));
+            }
+            AssocEvent::PathChange { addr, up } => {
+                let at = SocketAddr::new(addr, peer.map_or(0, |p| p.port()));
+                let state = if up {
+                    notify::SCTP_ADDR_AVAILABLE
+                } else {
+                    notify::SCTP_ADDR_UNREACHABLE
+                };
+                s.notify(
+                    aid,
+                    peer,
+                    ev::PEER_ADDR_CHANGE,
+                    notify::paddr_change(at, state, 0, aid),
+                );
+            }
+            AssocEvent::Closed {
+                reason,
+                unsent,
+                in_flight,
+            } => {
+                let was_up = s.watch.remove(&aid).is_some_and(|w| w.up);
+                let err = errno_of(&reason);
+                let state = match reason {
+                    CloseReason::Graceful => notify::SCTP_SHUTDOWN_COMP,
+                    _ if !was_up => notify::SCTP_CANT_STR_ASSOC,
+                    _ => notify::SCTP_COMM_LOST,
+                };
+                s.notify(
+                    aid,
+                    peer,
+                    ev::ASSOC_CHANGE,
+                    notify::assoc_change(state, err as u16, (0, 0), aid),
+                );
+                // The data that never made it, each piece with its parameters
+                // (the newer event form when subscribed, as Linux picks it).
+                for (i, m) in unsent.iter().enumerate() {
+                    let sent = i < in_flight;
+                    if s.events.on(ev::SEND_FAILED_EVENT) {
+                        let b = notify::send_failed_event(m, sent, err as u32, aid);
+                        s.notify(aid, peer, ev::SEND_FAILED_EVENT, b);
+                    } else {
+                        let b = notify::send_failed(m, sent, err as u32, aid);
+                        s.notify(aid, peer, ev::SEND_FAILED, b);
+                    }
+                }
+                if stream {
+                    s.error = err;
+                    s.terminal = err;
+                    s.eof_pending = true;
+                }
+            }
+        }
+    }
+
+    /// Moves received messages of every association on `port` into their
+    /// sockets' inboxes and on into the pairs; reports SENDER_DRY, applies
+    /// SCTP_AUTOCLOSE, ends one-to-one sockets whose association is over
+    /// and forgets one-to-many associations once they are done.
+    pub(super) fn deliver(&mut self, port: u16, t: Instant) {
+        let State { socks, eps, .. } = self;
+        let Some(ep) = eps.get_mut(&port) else {
+            return;
+        };
+        let pairs: Vec<(AssocId, SockId)> = ep.socks.iter().map(|(&a, &s)| (a, s)).collect();
+        let mut done = Vec::new();
+        for (aid, sid) in pairs {
+            let Some(s) = socks.get_mut(&sid) else {
+                continue;
+            };
+            let peer = ep.endpoint.assoc(aid).map(|a| a.peer_addr());
+            while s.inbox.staged() < TO_APP_MAX {
+                let Some(m) = ep.endpoint.recv(aid) else {
+                    break;
+                };
+                s.watch.entry(aid).or_insert_with(Watch::new).active = t;
+                let meta = RecordMeta {
+                    assoc: aid,
+                    peer,
+                    stream: m.stream_id,
+                    ssn: m.ssn,
+                    ppid: m.ppid,
+                    tsn: m.first_tsn.0,
+                    unordered: m.unordered,
+                    notification: false,
+                };
+                s.inbox.push(meta, &m.data);
+            }
+            if let Some(a) = ep.endpoint.assoc_mut(aid) {
+                let mut blocked = false;
+                if let Kind::Stream { .. } = s.kind {
+                    let mut tx = s.tx.lock();
+                    tx.carve(&[]);
+                    tx.pump(a, t);
+                    blocked = tx.is_blocked();
+                }
+                let dry = a.all_data_acked() && !blocked;
+                let established = a.is_established();
+                let w = s.watch.entry(aid).or_insert_with(Watch::new);
+                let became_dry = dry && !w.dry && established;
+                w.dry = dry;
+                if !dry {
+                    // Data in flight counts as activity.
+                    w.active = t;
+                }
+                let idle = s.autoclose > 0
+                    && established
+                    && dry
+                    && t.saturating_duration_since(w.active)
+                        >= Duration::from_secs(u64::from(s.autoclose));
+                if became_dry {
+                    s.notify(aid, peer, ev::SENDER_DRY, notify::sender_dry(aid));
+                }
+                if idle && s.kind == Kind::Many {
+                    a.shutdown(t);
+                }
+            }
+            let flushed = s.inbox.flush(s.efd);
+            let over = ep.endpoint.assoc(aid).is_none_or(|a| a.is_closed());
+            match s.kind {
+                Kind::Stream { .. } => {
+                    let drained = !ep.endpoint.assoc(aid).is_some_and(|a| a.has_message());
+                    if flushed && drained && s.eof_pending && !s.eof_sent {
+                        s.eof_sent = true;
+                        sys::shutdown(s.efd, libc::SHUT_WR);
+                    }
+                    // Once the association is over and its data delivered (and
+                    // no handshake filler is left to drop), shut the pair both ways.
+                    if over && s.eof_sent && !s.shut && s.junk == 0 {
+                        s.shut = true;
+                        sys::shutdown(s.efd, libc::SHUT_RDWR);
+                    }
+                }
+                Kind::Many if over && !ep.endpoint.assoc(aid).is_some_and(|a| a.has_message()) => {
+                    done.push(aid);
+                }
+                _ => {}
+            }
+        }
+        for a in done {
+            ep.socks.remove(&a);
+            ep.endpoint.release(a);
+        }
+    }
+
+    /// The next SCTP_AUTOCLOSE deadline of any socket.
+    pub(super) fn autoclose_deadline(&self) -> Option<Instant> {
+        self.socks
+            .values()
+            .filter(|s| s.autoclose > 0)
+            .flat_map(|s| {
+                let d = Duration::from_secs(u64::from(s.autoclose));
+                s.watch.values().filter(|w| w.up).map(move |w| w.active + d)
+            })
+            .min()
+    }
+}

@@ -1,0 +1,214 @@
+//! Received data on its way to the application, for both socket styles.
+//!
+//! The application's end of every socket is a SOCK_STREAM pair, so bytes
+//! flow whatever call reads them (read, readv, stdio...). SCTP is message
+//! based, though: each message (or notification) becomes a *record*, a range
+//! of offsets in the byte stream the engine writes into the pair, with the
+//! metadata the kernel would return as ancillary data. The interposed
+//! receive calls find where the application stands in that stream (bytes
+//! written so far minus the bytes still unread in its end, both read under
+//! the engine lock) and read at most to the end of the current record: that
+//! gives message boundaries, MSG_EOR on the last piece, partial delivery of
+//! messages larger than the caller's buffer, and the per-message metadata.
+//! A reader that bypasses the interposers only loses the boundaries.
+
+use std::collections::VecDeque;
+use std::os::raw::c_int;
+
+use super::many::RecordMeta;
+use crate::sys;
+
+/// Records further than this behind the pair's write offset have been read
+/// for sure (no pair holds that much): dropped even if nobody asked.
+const FORGET_AFTER: u64 = 64 << 20;
+
+/// One message's range of the byte stream.
+#[derive(Debug)]
+struct Record {
+    start: u64,
+    end: u64,
+    meta: RecordMeta,
+}
+
+/// Where a reader stands: the record it is in and what follows.
+#[derive(Clone, Debug)]
+pub struct Slice {
+    pub meta: RecordMeta,
+    /// Bytes left in the record from the reader's offset.
+    pub left: usize,
+    /// The record after this one (SCTP_NXTINFO): its metadata and length.
+    pub next: Option<(RecordMeta, usize)>,
+}
+
+/// Staged bytes and the record index of one socket.
+#[derive(Debug, Default)]
+pub struct Inbox {
+    /// Bytes not yet written into the pair.
+    staged: VecDeque<u8>,
+    /// Bytes written into the pair so far.
+    written: u64,
+    records: VecDeque<Record>,
+}
+
+impl Inbox {
+    /// Appends one message (or notification) to the stream.
+    pub fn push(&mut self, meta: RecordMeta, data: &[u8]) {
+        let start = self.written + self.staged.len() as u64;
+        self.staged.extend(data);
+        self.records.push_back(Record {
+            start,
+            end: start + data.len() as u64,
+            meta,
+        });
+    }
+
+    /// Bytes waiting to go into the pair.
+    pub fn staged(&self) -> usize {
+        self.staged.len()
+    }
+
+    /// Number of records still indexed (debugging).
+    pub fn records(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Writes staged bytes into `efd` while it takes them; true once all are in.
+    pub fn flush(&mut self, efd: c_int) -> bool {
+        while !self.staged.is_empty() {
+            let (a, _) = self.staged.as_slices();
+            match sys::write(efd, a) {
+                Ok(n) if n > 0 => {
+                    self.staged.drain(..n);
+                    self.written += n as u64;
+                }
+                _ => break,
+            }
+        }
+        while self
+            .records
+            .front()
+            .is_some_and(|r| r.end + FORGET_AFTER < self.written)
+        {
+            self.records.pop_front();
+        }
+        self.staged.is_empty()
+    }
+
+    /// The reader whose end still holds `unread` bytes: its record.
+    pub fn at(&mut self, unread: usize) -> Option<Slice> {
+        let pos = self.written.saturating_sub(unread as u64);
+        while self.records.front().is_some_and(|r| r.end <= pos) {
+            self.records.pop_front();
+        }
+        let r = self.records.front().filter(|r| r.start <= pos)?;
+        let next = self
+            .records
+            .get(1)
+            .map(|n| (n.meta.clone(), (n.end - n.start) as usize));
+        Some(Slice {
+            meta: r.meta.clone(),
+            left: (r.end - pos) as usize,
+            next,
+        })
+    }
+
+    /// Takes the records of `assoc` that are still wholly staged (not in the
+    /// pair yet), data only: sctp_peeloff moves them to the new socket.
+    pub fn take_assoc(&mut self, assoc: u32) -> Vec<(RecordMeta, Vec<u8>)> {
+        let base = self.written;
+        let staged: Vec<u8> = self.staged.drain(..).collect();
+        let mut kept = VecDeque::new();
+        let mut taken = Vec::new();
+        let mut keep_bytes = Vec::with_capacity(staged.len());
+        let mut off = base;
+        for r in self.records.drain(..) {
+            if r.end <= base || r.start < base {
+                // Already (partly) in the pair: stays here.
+                if r.end > base {
+                    let from = 0;
+                    let to = (r.end - base) as usize;
+                    keep_bytes.extend_from_slice(&staged[from..to]);
+                    off = r.end;
+                }
+                kept.push_back(r);
+                continue;
+            }
+            let bytes = &staged[(r.start - base) as usize..(r.end - base) as usize];
+            if r.meta.assoc == assoc && !r.meta.notification {
+                taken.push((r.meta, bytes.to_vec()));
+            } else {
+                let len = r.end - r.start;
+                keep_bytes.extend_from_slice(bytes);
+                kept.push_back(Record {
+                    start: off,
+                    end: off + len,
+                    meta: r.meta,
+                });
+                off += len;
+            }
+        }
+        self.staged = keep_bytes.into();
+        self.records = kept;
+        taken
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(assoc: u32, stream: u16) -> RecordMeta {
+        RecordMeta {
+            assoc,
+            stream,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn reader_offsets_find_records() {
+        let mut b = Inbox::default();
+        b.push(meta(1, 1), b"hello");
+        b.push(meta(1, 2), b"world!");
+        // Nothing in the pair yet: the reader stands at 0.
+        let s = b.at(0).unwrap();
+        assert_eq!((s.meta.stream, s.left), (1, 5));
+        assert_eq!(s.next.as_ref().map(|n| (n.0.stream, n.1)), Some((2, 6)));
+        // Pretend 11 bytes were written and 8 are still unread: offset 3.
+        b.written = 11;
+        b.staged.clear();
+        let s = b.at(8).unwrap();
+        assert_eq!((s.meta.stream, s.left), (1, 2));
+        let s = b.at(6).unwrap();
+        assert_eq!((s.meta.stream, s.left), (2, 6));
+        assert!(s.next.is_none());
+        assert!(b.at(0).is_none());
+        assert_eq!(b.records(), 0);
+    }
+
+    #[test]
+    fn peeloff_takes_only_wholly_staged_data_of_its_association() {
+        let mut b = Inbox::default();
+        b.push(meta(1, 0), b"aa");
+        b.push(meta(2, 0), b"bbb");
+        b.push(meta(1, 0), b"cccc");
+        // The first record went into the pair.
+        b.written = 2;
+        b.staged.drain(..2);
+        let mut note = meta(1, 0);
+        note.notification = true;
+        b.push(note, b"nn");
+        let taken = b.take_assoc(1);
+        assert_eq!(taken.len(), 1);
+        assert_eq!(taken[0].1, b"cccc");
+        assert_eq!(b.staged.iter().copied().collect::<Vec<u8>>(), b"bbbnn");
+        // Offsets stay contiguous after the removal.
+        let s = b.at(0).unwrap();
+        assert_eq!((s.meta.assoc, s.left), (2, 3));
+        b.written = 7;
+        b.staged.clear();
+        let s = b.at(2).unwrap();
+        assert!(s.meta.notification);
+        assert_eq!(s.left, 2);
+    }
+}
