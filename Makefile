@@ -24,11 +24,12 @@ lint:
 test:
 	$(CARGO) test --release
 
-c-tests/bin/%: c-tests/%.c
+c-tests/bin/%: c-tests/%.c c-tests/common.h include/netinet/sctp.h
 	@mkdir -p c-tests/bin
 	$(CC) $(CFLAGS) -o $@ $< -pthread
 
 ctests: lib $(CTESTS)
+	bash scripts/check-header-abi.sh
 	@bash scripts/run-ctests.sh $(LIB) $(CTESTS)
 
 e2e: lib

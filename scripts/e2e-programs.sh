@@ -101,6 +101,35 @@ for fam in 4 6; do
       grep -q "second-many" "$work/darn-srv" && grep -q "sinfo_assoc_id" "$work/darn-srv" &&
       grep -q "New connection, peer addresses" "$work/darn-cli"
     result "sctp_darn (one-to-many) exchanges messages, IPv$fam" $?
+    # Interactive (-I) and non-blocking (-n) modes, both ends: generated
+    # messages of 20 and 3000 bytes; the non-blocking sender reads COMM_UP
+    # right after its first sendmsg, as it can on a kernel's loopback.
+    port=$((port + 2))
+    (sleep 1.2; for _ in 1 2 3 4 5 6; do echo rcv; sleep 0.2; done; sleep 0.5) |
+      timeout 6 stdbuf -oL sctp_darn -H "$ip" -P $port -l -I -n > "$work/darn-srv" 2>&1 &
+    darn=$!
+    sleep 0.3
+    (sleep 0.3; echo "snd=20"; sleep 0.2; echo "snd=3000"; sleep 1.5) |
+      timeout 6 stdbuf -oL sctp_darn -H "$ip" -P $((port + 1)) -h "$ip" -p $port -s -I -n > "$work/darn-cli" 2>&1
+    wait $darn
+    grep -q "COMM_UP" "$work/darn-srv" && grep -q "DATA(20)" "$work/darn-srv" &&
+      grep -q "DATA(3000)" "$work/darn-srv" && grep -q "New connection, peer addresses" "$work/darn-cli" &&
+      ! grep -q "Resource temporarily unavailable" "$work/darn-cli"
+    result "sctp_darn -I -n (interactive, non-blocking) exchanges messages, IPv$fam" $?
+  fi
+
+  # lksctp-tools sctp_status: the client's status loop (SCTP_STATUS each round).
+  if command -v sctp_status >/dev/null; then
+    port=$((port + 2))
+    timeout 6 stdbuf -oL sctp_status -H "$ip" -P $port -l > "$work/ss-srv" 2>&1 &
+    ss=$!
+    sleep 0.4
+    timeout 5 stdbuf -oL sctp_status -H "$ip" -P $((port + 1)) -h "$ip" -p $port -s -x 2 > "$work/ss-cli" 2>&1
+    ok=$?
+    wait $ss
+    [ $ok -eq 0 ] && grep -Eq "^1 +[0-9]+ +ESTABLISHED" "$work/ss-cli" &&
+      grep -Eq "^1 +[0-9]+ +ESTABLISHED" "$work/ss-srv" && grep -q "Receiving packets" "$work/ss-srv"
+    result "sctp_status status loop against a server, IPv$fam" $?
   fi
 
   # lksctp-tools sctp_test, one-to-many: test cases 0..6 with 20 rounds each.

@@ -979,6 +979,29 @@ unsafe fn send_msg(
     r
 }
 
+/// The part of `iov` from byte `skip` on, at most `cap` bytes long.
+fn iov_window(iov: &[libc::iovec], mut skip: usize, mut cap: usize) -> Vec<libc::iovec> {
+    let mut out = Vec::with_capacity(iov.len());
+    for v in iov {
+        if cap == 0 {
+            break;
+        }
+        if skip >= v.iov_len {
+            skip -= v.iov_len;
+            continue;
+        }
+        let take = (v.iov_len - skip).min(cap);
+        out.push(libc::iovec {
+            // The pointer only moves within the caller's buffer.
+            iov_base: (v.iov_base as *mut u8).wrapping_add(skip) as *mut c_void,
+            iov_len: take,
+        });
+        cap -= take;
+        skip = 0;
+    }
+    out
+}
+
 /// The iovecs of a msghdr.
 ///
 /// # Safety
@@ -1090,23 +1113,42 @@ unsafe fn recv_record(fd: c_int, id: SockId, m: &msghdr, flags: c_int) -> Receiv
     loop {
         match e.next_record(id, fd) {
             Some(slice) => {
-                // Shorten the iovecs to the record's remaining bytes.
-                let mut cut = Vec::with_capacity(iov.len());
-                let mut room = slice.left;
-                for v in iov {
-                    if room == 0 {
-                        break;
-                    }
-                    let take = v.iov_len.min(room);
-                    cut.push(libc::iovec {
-                        iov_base: v.iov_base,
-                        iov_len: take,
-                    });
-                    room -= take;
-                }
+                // At most the record's remaining bytes.
+                let want = total.min(slice.left);
+                let mut cut = iov_window(iov, 0, want);
                 plain.msg_iov = cut.as_mut_ptr();
                 plain.msg_iovlen = cut.len();
                 let mut got = raw(&mut plain);
+                // A message the engine holds whole but had not all written
+                // into the pair yet (the pair was full): keep reading, so the
+                // caller gets it in one piece as from a kernel socket.
+                let mut waits = 0;
+                while got.r > 0
+                    && (got.r as usize) < want
+                    && flags & libc::MSG_PEEK == 0
+                    && waits < 10
+                {
+                    let mut pfd = [libc::pollfd {
+                        fd,
+                        events: libc::POLLIN,
+                        revents: 0,
+                    }];
+                    if !matches!(sys::poll(&mut pfd, 100), Ok(n) if n > 0) {
+                        waits += 1;
+                        continue;
+                    }
+                    let mut more = iov_window(iov, got.r as usize, want - got.r as usize);
+                    plain.msg_iov = more.as_mut_ptr();
+                    plain.msg_iovlen = more.len();
+                    // SAFETY: `plain` points at the caller's iovecs, past what was read.
+                    let r = unsafe {
+                        (real().recvmsg)(fd, &mut plain, recv_flags(flags) | libc::MSG_DONTWAIT)
+                    };
+                    if r <= 0 {
+                        break;
+                    }
+                    got.r += r;
+                }
                 if got.r > 0 {
                     let eor = got.r as usize == slice.left;
                     got.record = Some((slice, eor));

@@ -234,6 +234,12 @@ impl Association {
             self.error_count = 0;
             self.events.push_back(AssocEvent::Connected);
             self.start_heartbeats(now);
+            // DATA bundled with the COOKIE ECHO is timed from now on.
+            for i in 0..self.paths.len() {
+                if self.out.has_outstanding_on(i) && self.paths[i].t3.is_none() {
+                    self.start_t3(now, i);
+                }
+            }
             self.after_setup(now);
         }
     }

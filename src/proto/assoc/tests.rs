@@ -277,6 +277,68 @@ fn lost_cookie_echo_is_retransmitted() {
 }
 
 #[test]
+fn data_queued_during_setup_rides_with_the_cookie_echo() {
+    let mut p = Pair::default_pair();
+    let a = p.connect();
+    p.a.send(p.now, a, msg(1, b"early")).unwrap();
+    p.a.send(p.now, a, msg(2, &[7; 3000])).unwrap();
+    assert!(p.run_until(Duration::from_secs(5), |p| {
+        p.z_id()
+            .is_some_and(|z| p.z.assoc(z).is_some_and(|x| x.has_message()))
+    }));
+    let echo = p
+        .trace
+        .iter()
+        .find(|t| t.from == Side::A && matches!(t.packet.chunks[0], Chunk::CookieEcho(_)))
+        .expect("a COOKIE ECHO");
+    let data: Vec<&DataChunk> = echo
+        .packet
+        .chunks
+        .iter()
+        .filter_map(|c| match c {
+            Chunk::Data(d) => Some(d),
+            _ => None,
+        })
+        .collect();
+    // The first message and as much of the second as fits one packet.
+    assert!(!data.is_empty() && data[0].payload == b"early");
+    assert!(echo.packet.encode().len() <= 1500 - 28);
+    let z = p.z_id().unwrap();
+    assert!(p.run_until(Duration::from_secs(5), |p| {
+        p.a.assoc(a)
+            .is_some_and(|x| x.is_established() && x.all_data_acked())
+    }));
+    let got = recv_all(&mut p.z, z);
+    assert_eq!(got.len(), 2);
+    assert_eq!((got[0].stream_id, &got[0].data[..]), (1, &b"early"[..]));
+    assert_eq!(got[1].data, vec![7; 3000]);
+}
+
+#[test]
+fn data_lost_with_the_cookie_echo_is_sent_again_once_up() {
+    let mut p = Pair::default_pair();
+    let mut first = true;
+    p.drop_filter = Some(Box::new(move |s, pk| {
+        let hit = s == Side::A && matches!(pk.chunks[0], Chunk::CookieEcho(_)) && first;
+        if hit {
+            first = false;
+        }
+        hit
+    }));
+    let a = p.connect();
+    p.a.send(p.now, a, msg(0, b"again")).unwrap();
+    assert!(p.run_until(Duration::from_secs(10), |p| {
+        p.a.assoc(a)
+            .is_some_and(|x| x.is_established() && x.all_data_acked())
+    }));
+    let z = p.z_id().unwrap();
+    let got = recv_all(&mut p.z, z);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].data, b"again");
+    assert_eq!(p.a.assoc(a).unwrap().error_count, 0);
+}
+
+#[test]
 fn lost_cookie_ack_is_recovered_by_duplicate_cookie() {
     let mut p = Pair::default_pair();
     let mut first = true;

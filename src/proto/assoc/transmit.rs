@@ -89,6 +89,14 @@ impl Association {
         if data_ok {
             self.fill_retransmissions(now, path, mtu, &mut size, &mut chunks);
             self.fill_new_data(path, mtu, &mut size, &mut new_data);
+        } else if !alone
+            && matches!(self.state, State::CookieEchoed(_))
+            && self.out.is_empty()
+            && chunks.iter().any(|c| matches!(c, Chunk::CookieEcho(_)))
+        {
+            // §5.1: the first COOKIE ECHO may carry DATA (what fits in its
+            // packet); the rest waits for the COOKIE ACK.
+            self.fill_new_data(path, mtu, &mut size, &mut new_data);
         }
         if chunks.is_empty() && new_data.is_empty() {
             return None;
@@ -113,7 +121,10 @@ impl Association {
             self.burst_budget = self.burst_budget.saturating_sub(1);
             self.paths[path].last_data_sent = Some(now);
         }
-        if self.out.has_outstanding_on(path) && self.paths[path].t3.is_none() {
+        if self.out.has_outstanding_on(path)
+            && self.paths[path].t3.is_none()
+            && self.is_established()
+        {
             self.start_t3(now, path);
         }
         self.stats.packets_sent += 1;

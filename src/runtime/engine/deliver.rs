@@ -243,7 +243,11 @@ impl State {
             match s.kind {
                 Kind::Stream { .. } => {
                     let drained = !ep.endpoint.assoc(aid).is_some_and(|a| a.has_message());
-                    if flushed && drained && s.eof_pending && !s.eof_sent {
+                    // A socket that follows association changes reads
+                    // SHUTDOWN_COMP / COMM_LOST before the EOF, so the EOF
+                    // waits until the association is over.
+                    let notes_done = over || !s.events.on(ev::ASSOC_CHANGE);
+                    if flushed && drained && s.eof_pending && !s.eof_sent && notes_done {
                         s.eof_sent = true;
                         sys::shutdown(s.efd, libc::SHUT_WR);
                     }

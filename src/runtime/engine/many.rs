@@ -154,6 +154,7 @@ impl Engine {
             return self.send_all(id, spec, data);
         }
         let mut st = self.lock();
+        let mut fresh = None;
         loop {
             let st_ref = &mut *st;
             let s = st_ref.socks.get_mut(&id).ok_or(libc::EBADF)?;
@@ -183,6 +184,7 @@ impl Engine {
                     *ep.endpoint.config_mut() = saved;
                     let a = a.map_err(|_| libc::EINVAL)?;
                     ep.socks.insert(a, id);
+                    fresh = Some(a);
                     a
                 }
             };
@@ -217,8 +219,15 @@ impl Engine {
                         a.shutdown(t);
                     }
                     s.watch.entry(assoc).or_insert_with(Watch::new).active = t;
-                    drop(st);
                     self.wake();
+                    if let (Some(aid), Some(d)) = (fresh, dest)
+                        && d.ip().is_loopback()
+                    {
+                        // Linux runs a loopback handshake inside the sending
+                        // call (softirq), so COMM_UP is readable when it
+                        // returns, even non-blocking; programs rely on that.
+                        self.settle_loopback_setup(st, id, aid);
+                    }
                     return Ok(data.len());
                 }
                 Err(SendError::WouldBlock) if nonblocking => return Err(libc::EAGAIN),
@@ -227,6 +236,31 @@ impl Engine {
                 Err(SendError::Empty) => return Err(libc::EINVAL),
                 Err(SendError::Shutdown) => return Err(libc::EPIPE),
             }
+        }
+    }
+
+    /// Waits (briefly) until association `aid` of socket `id` is up or over.
+    fn settle_loopback_setup(
+        &self,
+        mut st: std::sync::MutexGuard<'_, super::State>,
+        id: super::SockId,
+        aid: AssocId,
+    ) {
+        let deadline = now() + std::time::Duration::from_millis(200);
+        loop {
+            let Some(s) = st.socks.get(&id) else { return };
+            let over = s
+                .port
+                .and_then(|p| st.eps.get(&p))
+                .is_none_or(|ep| ep.endpoint.assoc(aid).is_none_or(|a| a.is_closed()));
+            if s.is_up(aid) || over {
+                return;
+            }
+            let (g, timed_out) = self.wait(st, Some(deadline));
+            if timed_out {
+                return;
+            }
+            st = g;
         }
     }
 

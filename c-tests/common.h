@@ -1,0 +1,120 @@
+/* Helpers shared by the C tests that use SCTP ancillary data. Built against
+ * include/netinet/sctp.h (the project's drop-in header). */
+#ifndef SCTPSHIM_CTEST_COMMON_H
+#define SCTPSHIM_CTEST_COMMON_H
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/sctp.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CHECK(c)                                                                          \
+    do {                                                                                  \
+        if (!(c)) {                                                                       \
+            fprintf(stderr, "%s:%d: %s failed (errno %d: %s)\n", __FILE__, __LINE__, #c, \
+                    errno, strerror(errno));                                              \
+            exit(1);                                                                      \
+        }                                                                                 \
+    } while (0)
+
+/* What one recvmsg returned besides the data. */
+struct got {
+    ssize_t n;
+    int flags;
+    struct sockaddr_in6 from; /* big enough for either family */
+    socklen_t fromlen;
+    int has_sndrcv, has_rcvinfo, has_nxtinfo;
+    struct sctp_sndrcvinfo sndrcv;
+    struct sctp_rcvinfo rcv;
+    struct sctp_nxtinfo nxt;
+};
+
+static inline ssize_t recv_got(int s, void *buf, size_t len, int flags, struct got *g) {
+    char cbuf[512];
+    struct iovec iov = {buf, len};
+    memset(g, 0, sizeof *g);
+    struct msghdr m = {.msg_name = &g->from, .msg_namelen = sizeof g->from, .msg_iov = &iov,
+                       .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+    g->n = recvmsg(s, &m, flags);
+    g->flags = m.msg_flags;
+    g->fromlen = m.msg_namelen;
+    if (g->n < 0) return g->n;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+        if (c->cmsg_level != IPPROTO_SCTP) continue;
+        if (c->cmsg_type == SCTP_SNDRCV) { memcpy(&g->sndrcv, CMSG_DATA(c), sizeof g->sndrcv); g->has_sndrcv = 1; }
+        if (c->cmsg_type == SCTP_RCVINFO) { memcpy(&g->rcv, CMSG_DATA(c), sizeof g->rcv); g->has_rcvinfo = 1; }
+        if (c->cmsg_type == SCTP_NXTINFO) { memcpy(&g->nxt, CMSG_DATA(c), sizeof g->nxt); g->has_nxtinfo = 1; }
+    }
+    return g->n;
+}
+
+/* sendmsg with an optional SCTP_SNDINFO and SCTP_INIT. */
+static inline ssize_t send_info(int s, const struct sockaddr *to, socklen_t tolen, const void *data,
+                                size_t len, const struct sctp_sndinfo *info,
+                                const struct sctp_initmsg *init, int flags) {
+    char cbuf[CMSG_SPACE(sizeof(struct sctp_sndinfo)) + CMSG_SPACE(sizeof(struct sctp_initmsg))];
+    memset(cbuf, 0, sizeof cbuf);
+    struct iovec iov = {(void *)data, len};
+    struct msghdr m = {.msg_name = (void *)to, .msg_namelen = to ? tolen : 0, .msg_iov = &iov,
+                       .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = 0};
+    struct cmsghdr *c = (struct cmsghdr *)cbuf;
+    if (info) {
+        c->cmsg_level = IPPROTO_SCTP; c->cmsg_type = SCTP_SNDINFO;
+        c->cmsg_len = CMSG_LEN(sizeof *info);
+        memcpy(CMSG_DATA(c), info, sizeof *info);
+        m.msg_controllen += CMSG_SPACE(sizeof *info);
+        c = (struct cmsghdr *)(cbuf + m.msg_controllen);
+    }
+    if (init) {
+        c->cmsg_level = IPPROTO_SCTP; c->cmsg_type = SCTP_INIT;
+        c->cmsg_len = CMSG_LEN(sizeof *init);
+        memcpy(CMSG_DATA(c), init, sizeof *init);
+        m.msg_controllen += CMSG_SPACE(sizeof *init);
+    }
+    if (m.msg_controllen == 0) m.msg_control = NULL;
+    return sendmsg(s, &m, flags);
+}
+
+/* Waits up to `ms` for `fd` to become readable. */
+static inline int readable(int fd, int ms) {
+    struct pollfd p = {fd, POLLIN, 0};
+    return poll(&p, 1, ms) == 1;
+}
+
+static inline double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static inline struct sockaddr_in loop4(uint16_t port) {
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    return a;
+}
+
+/* Reads records until a notification of `type` arrives (data is skipped);
+ * returns its length, 0 on timeout. */
+static inline ssize_t wait_note(int s, uint16_t type, void *buf, size_t len, int ms) {
+    double end = now_s() + ms / 1000.0;
+    struct got g;
+    while (now_s() < end) {
+        if (!readable(s, 50)) continue;
+        if (recv_got(s, buf, len, MSG_DONTWAIT, &g) <= 0) continue;
+        if ((g.flags & MSG_NOTIFICATION) && ((union sctp_notification *)buf)->sn_header.sn_type == type)
+            return g.n;
+    }
+    return 0;
+}
+
+#endif

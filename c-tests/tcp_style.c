@@ -1,0 +1,112 @@
+/* One-to-one (TCP-style) sockets as SCTP-aware programs use them: one send
+ * is one message (each recvmsg returns one, with MSG_EOR), SCTP_SNDRCV and
+ * SCTP_SNDINFO set stream and PPID, the data_io event returns them,
+ * notifications arrive in line (subscriptions set on the listener carry over
+ * to accepted sockets), SCTP_EOF ends the association gracefully,
+ * SCTP_ABORT aborts it, and a stream the association lacks is EINVAL. */
+#include "common.h"
+
+static void sndrcv_send(int s, const char *txt, uint16_t stream, uint32_t ppid, uint16_t flags) {
+    char cbuf[CMSG_SPACE(sizeof(struct sctp_sndrcvinfo))];
+    memset(cbuf, 0, sizeof cbuf);
+    struct iovec iov = {(void *)txt, strlen(txt)};
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = IPPROTO_SCTP; c->cmsg_type = SCTP_SNDRCV; c->cmsg_len = CMSG_LEN(sizeof(struct sctp_sndrcvinfo));
+    struct sctp_sndrcvinfo *i = (struct sctp_sndrcvinfo *)CMSG_DATA(c);
+    i->sinfo_stream = stream; i->sinfo_ppid = htonl(ppid); i->sinfo_flags = flags;
+    CHECK(sendmsg(s, &m, 0) == (ssize_t)strlen(txt));
+}
+
+static void expect_note(int s, uint16_t type, uint16_t state) {
+    char buf[512];
+    struct got g;
+    CHECK(readable(s, 3000));
+    errno = 0;
+    if (recv_got(s, buf, sizeof buf, 0, &g) <= 0)
+        fprintf(stderr, "waiting for %#x/%u: recvmsg gave %zd\n", type, state, g.n);
+    CHECK(g.n > 0);
+    CHECK(g.flags & MSG_NOTIFICATION);
+    union sctp_notification *n = (union sctp_notification *)buf;
+    if (n->sn_header.sn_type != type) fprintf(stderr, "note %#x, want %#x\n", n->sn_header.sn_type, type);
+    CHECK(n->sn_header.sn_type == type);
+    if (type == SCTP_ASSOC_CHANGE) CHECK(n->sn_assoc_change.sac_state == state);
+}
+
+static void expect_data(int s, const char *txt, uint16_t stream, uint32_t ppid) {
+    char buf[512];
+    struct got g;
+    CHECK(readable(s, 3000));
+    CHECK(recv_got(s, buf, sizeof buf, 0, &g) == (ssize_t)strlen(txt));
+    CHECK(memcmp(buf, txt, strlen(txt)) == 0);
+    CHECK((g.flags & MSG_EOR) && !(g.flags & MSG_NOTIFICATION));
+    CHECK(g.has_sndrcv && g.sndrcv.sinfo_stream == stream && g.sndrcv.sinfo_ppid == htonl(ppid));
+}
+
+int main(void) {
+    uint16_t port = 26000 + getpid() % 4000;
+    struct sockaddr_in a = loop4(port);
+    int l = socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP);
+    CHECK(l >= 0);
+    CHECK(bind(l, (struct sockaddr *)&a, sizeof a) == 0);
+    struct sctp_event_subscribe ev = {0};
+    ev.sctp_data_io_event = 1;
+    ev.sctp_association_event = 1;
+    ev.sctp_shutdown_event = 1;
+    CHECK(setsockopt(l, IPPROTO_SCTP, SCTP_EVENTS, &ev, sizeof ev) == 0);
+    CHECK(listen(l, 4) == 0);
+
+    int k = socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP);
+    CHECK(setsockopt(k, IPPROTO_SCTP, SCTP_EVENTS, &ev, sizeof ev) == 0);
+    CHECK(connect(k, (struct sockaddr *)&a, sizeof a) == 0);
+    int s = accept(l, NULL, NULL);
+    CHECK(s >= 0);
+    expect_note(k, SCTP_ASSOC_CHANGE, SCTP_COMM_UP);
+    expect_note(s, SCTP_ASSOC_CHANGE, SCTP_COMM_UP);
+
+    /* Five sends, five messages, whatever the reader's buffer. */
+    sndrcv_send(k, "one", 3, 99, 0);
+    CHECK(send(k, "two", 3, 0) == 3);
+    CHECK(write(k, "three", 5) == 5);
+    struct sctp_sndinfo si = {.snd_sid = 7, .snd_ppid = htonl(1234)};
+    CHECK(send_info(k, NULL, 0, "four", 4, &si, NULL, 0) == 4);
+    sndrcv_send(k, "five", 9, 5, SCTP_UNORDERED);
+    usleep(200000);
+    expect_data(s, "one", 3, 99);
+    expect_data(s, "two", 0, 0);
+    expect_data(s, "three", 0, 0);
+    expect_data(s, "four", 7, 1234);
+    expect_data(s, "five", 9, 5);
+
+    /* A stream beyond the 10 negotiated ones. */
+    si.snd_sid = 10;
+    CHECK(send_info(k, NULL, 0, "x", 1, &si, NULL, 0) < 0 && errno == EINVAL);
+
+    /* Replies the other way, then SCTP_EOF: graceful end after the data. */
+    sndrcv_send(s, "back", 1, 2, 0);
+    expect_data(k, "back", 1, 2);
+    sndrcv_send(k, "bye", 0, 3, SCTP_EOF);
+    expect_data(s, "bye", 0, 3);
+    expect_note(s, SCTP_SHUTDOWN_EVENT, 0);
+    expect_note(s, SCTP_ASSOC_CHANGE, SCTP_SHUTDOWN_COMP);
+    expect_note(k, SCTP_ASSOC_CHANGE, SCTP_SHUTDOWN_COMP);
+    char b[16];
+    CHECK(readable(s, 3000) && read(s, b, sizeof b) == 0);
+    close(s);
+    close(k);
+
+    /* SCTP_ABORT: the peer learns COMM_LOST, then ECONNRESET. */
+    k = socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP);
+    CHECK(connect(k, (struct sockaddr *)&a, sizeof a) == 0);
+    s = accept(l, NULL, NULL);
+    CHECK(s >= 0);
+    expect_note(s, SCTP_ASSOC_CHANGE, SCTP_COMM_UP);
+    sndrcv_send(k, "gone", 0, 0, SCTP_ABORT);
+    expect_note(s, SCTP_ASSOC_CHANGE, SCTP_COMM_LOST);
+    CHECK(readable(s, 3000) && read(s, b, sizeof b) < 0 && errno == ECONNRESET);
+    close(s);
+    close(k);
+    close(l);
+    printf("tcp_style: ok\n");
+    return 0;
+}
