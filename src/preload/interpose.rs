@@ -22,6 +22,7 @@ const SCTP_EVENTS: c_int = 11;
 const SCTP_RECVRCVINFO: c_int = 32;
 const SCTP_RECVNXTINFO: c_int = 33;
 const SCTP_AUTOCLOSE: c_int = 4;
+const SCTP_PARTIAL_DELIVERY_POINT: c_int = 19;
 const SCTP_EVENT: c_int = 127;
 const SCTP_SOCKOPT_PEELOFF: c_int = 102;
 const SCTP_SOCKOPT_PEELOFF_FLAGS: c_int = 122;
@@ -561,6 +562,11 @@ pub unsafe extern "C" fn getsockopt(
             // SAFETY: caller's option buffer, checked by put_int.
             unsafe { put_int(val, len, c_int::from(on)) }
         }
+        (SOL_SCTP, SCTP_PARTIAL_DELIVERY_POINT) => {
+            let v = of(id).pd_point(id)?;
+            // SAFETY: caller's option buffer, checked by put_int.
+            unsafe { put_int(val, len, v as c_int) }
+        }
         (SOL_SCTP, SCTP_AUTOCLOSE) => {
             let secs = of(id).autoclose(id)?;
             // SAFETY: caller's option buffer, checked by put_int.
@@ -733,6 +739,14 @@ pub unsafe extern "C" fn setsockopt(
                 (None, Some(on))
             };
             of(id).set_recv_options(id, rcv, nxt).map(|_| 0)
+        }
+        (SOL_SCTP, SCTP_PARTIAL_DELIVERY_POINT) => {
+            if len as usize != std::mem::size_of::<u32>() {
+                return Err(libc::EINVAL);
+            }
+            // SAFETY: the caller's buffer, checked inside.
+            let v = unsafe { get_int(val, len) }?;
+            of(id).set_pd_point(id, v as u32).map(|_| 0)
         }
         (SOL_SCTP, SCTP_AUTOCLOSE) => {
             if len as usize != std::mem::size_of::<c_int>() {
@@ -1112,6 +1126,15 @@ unsafe fn recv_record(fd: c_int, id: SockId, m: &msghdr, flags: c_int) -> Receiv
     let mut waited = false;
     loop {
         match e.next_record(id, fd) {
+            // All of an open (partially delivered) message was read: wait
+            // for its next piece like for any data.
+            Some(slice) if slice.left == 0 && !waited => {
+                if let Some(r) = wait_readable(fd, flags) {
+                    return r;
+                }
+                waited = true;
+            }
+            Some(slice) if slice.left == 0 => return raw(&mut plain),
             Some(slice) => {
                 // At most the record's remaining bytes.
                 let want = total.min(slice.left);
@@ -1123,7 +1146,8 @@ unsafe fn recv_record(fd: c_int, id: SockId, m: &msghdr, flags: c_int) -> Receiv
                 // into the pair yet (the pair was full): keep reading, so the
                 // caller gets it in one piece as from a kernel socket.
                 let mut waits = 0;
-                while got.r > 0
+                while slice.complete
+                    && got.r > 0
                     && (got.r as usize) < want
                     && flags & libc::MSG_PEEK == 0
                     && waits < 10
@@ -1150,7 +1174,7 @@ unsafe fn recv_record(fd: c_int, id: SockId, m: &msghdr, flags: c_int) -> Receiv
                     got.r += r;
                 }
                 if got.r > 0 {
-                    let eor = got.r as usize == slice.left;
+                    let eor = slice.eor_at_end && got.r as usize == slice.left;
                     got.record = Some((slice, eor));
                 }
                 return got;
@@ -1158,32 +1182,37 @@ unsafe fn recv_record(fd: c_int, id: SockId, m: &msghdr, flags: c_int) -> Receiv
             // Bytes without a record (only if the index lost track): plain read.
             None if waited => return raw(&mut plain),
             None => {
-                // Wait for data as the caller's read would (blocking mode,
-                // MSG_DONTWAIT, SO_RCVTIMEO, signals, EOF), without taking it.
-                let mut b = 0u8;
-                let peek = libc::MSG_PEEK | (flags & libc::MSG_DONTWAIT);
-                // SAFETY: one byte of our own.
-                let r = unsafe {
-                    (real().recvfrom)(
-                        fd,
-                        &mut b as *mut u8 as *mut c_void,
-                        1,
-                        peek,
-                        std::ptr::null_mut(),
-                        std::ptr::null_mut(),
-                    )
-                };
-                if r <= 0 {
-                    return Received {
-                        r,
-                        flags: 0,
-                        record: None,
-                    };
+                if let Some(r) = wait_readable(fd, flags) {
+                    return r;
                 }
                 waited = true;
             }
         }
     }
+}
+
+/// Waits for data as the caller's read would (blocking mode, MSG_DONTWAIT,
+/// SO_RCVTIMEO, signals, EOF) without taking it; Some(result) when the
+/// read must end there (EOF or error).
+fn wait_readable(fd: c_int, flags: c_int) -> Option<Received> {
+    let mut b = 0u8;
+    let peek = libc::MSG_PEEK | (flags & libc::MSG_DONTWAIT);
+    // SAFETY: one byte of our own.
+    let r = unsafe {
+        (real().recvfrom)(
+            fd,
+            &mut b as *mut u8 as *mut c_void,
+            1,
+            peek,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        )
+    };
+    (r <= 0).then_some(Received {
+        r,
+        flags: 0,
+        record: None,
+    })
 }
 
 /// A receive into one buffer (read, recv, recvfrom).

@@ -47,6 +47,10 @@ pub struct Config {
     pub max_inbound_streams: u16,
     /// Disable the Nagle-like delay of small messages (SCTP_NODELAY).
     pub nodelay: bool,
+    /// SCTP_PARTIAL_DELIVERY_POINT: a message whose fragments hold this many
+    /// bytes starts going to the application in pieces; 0 means when three
+    /// quarters of the receive buffer are taken by incomplete messages.
+    pub pd_point: usize,
     /// Most associations waiting in an endpoint's accept queue.
     pub backlog: usize,
     /// Most associations an endpoint holds at once.
@@ -76,6 +80,7 @@ impl Default for Config {
             outbound_streams: 10,
             max_inbound_streams: 65535,
             nodelay: false,
+            pd_point: 0,
             backlog: 128,
             max_associations: 65536,
         }

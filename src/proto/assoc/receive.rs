@@ -72,6 +72,12 @@ impl Association {
                     self.rx.sack_now = true;
                 } else {
                     self.rx.reasm.insert(d.clone());
+                    // §6.9: a message too large to wait for goes up in pieces.
+                    let threshold = match self.cfg.pd_point {
+                        0 => self.cfg.rcvbuf / 4 * 3,
+                        p => p,
+                    };
+                    self.rx.reasm.start_partial(threshold);
                 }
             }
         }

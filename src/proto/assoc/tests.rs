@@ -1412,6 +1412,51 @@ fn cwnd_grows_in_slow_start_then_halves_on_loss() {
 }
 
 #[test]
+fn message_larger_than_the_receive_buffer_arrives_in_pieces() {
+    let mut p = Pair::default_pair();
+    let (a, z) = p.establish();
+    let big: Vec<u8> = (0..1_000_000u32).map(|i| (i * 7 + i / 251) as u8).collect();
+    p.a.send(p.now, a, msg(0, &big)).unwrap();
+    let mut got = Vec::new();
+    let mut after_sent = false;
+    assert!(p.run_until(Duration::from_secs(30), |p| {
+        // The big message fills the send buffer: the next one waits for room.
+        if !after_sent {
+            after_sent = p.a.send(p.now, a, msg(1, b"after")).is_ok();
+        }
+        got.extend(recv_all(&mut p.z, z));
+        got.iter().any(|m| m.data == b"after")
+    }));
+    let pieces: Vec<_> = got.iter().take_while(|m| m.stream_id == 0).collect();
+    assert!(pieces.len() > 1, "delivered in pieces");
+    assert!(pieces[..pieces.len() - 1].iter().all(|m| m.more));
+    assert!(!pieces.last().unwrap().more);
+    let joined: Vec<u8> = pieces.iter().flat_map(|m| m.data.clone()).collect();
+    assert_eq!(joined, big);
+    // The next message follows the last piece: no interleaving.
+    assert_eq!(got.len(), pieces.len() + 1);
+    assert_eq!(got.last().unwrap().data, b"after");
+    let z_assoc = p.z.assoc(z).unwrap();
+    assert!(z_assoc.rx.reasm.buffered_bytes() == 0 && !z_assoc.rx.reasm.in_partial());
+}
+
+#[test]
+fn partial_delivery_point_starts_pieces_early() {
+    let mut cz = Config::default();
+    cz.pd_point = 10_000;
+    let mut p = Pair::new(Config::default(), cz);
+    let (a, z) = p.establish();
+    p.a.send(p.now, a, msg(2, &[9; 50_000])).unwrap();
+    let mut got = Vec::new();
+    assert!(p.run_until(Duration::from_secs(10), |p| {
+        got.extend(recv_all(&mut p.z, z));
+        got.last().is_some_and(|m| !m.more)
+    }));
+    assert!(got.len() > 1 && got[0].more && got[0].data.len() < 50_000);
+    assert_eq!(got.iter().map(|m| m.data.len()).sum::<usize>(), 50_000);
+}
+
+#[test]
 fn zero_window_stops_sender_until_reader_drains() {
     let mut ca = Config::default();
     ca.sndbuf = 1 << 20;

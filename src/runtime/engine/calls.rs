@@ -157,6 +157,29 @@ impl Engine {
         Ok(())
     }
 
+    /// SCTP_PARTIAL_DELIVERY_POINT (bytes; 0: when the receive buffer fills).
+    pub fn pd_point(&self, id: SockId) -> Result<u32, c_int> {
+        let st = self.lock();
+        let s = st.socks.get(&id).ok_or(libc::EBADF)?;
+        Ok(s.cfg.pd_point as u32)
+    }
+
+    /// Sets SCTP_PARTIAL_DELIVERY_POINT for associations set up from now on;
+    /// EINVAL beyond half the receive buffer, as Linux.
+    pub fn set_pd_point(&self, id: SockId, v: u32) -> Result<(), c_int> {
+        let mut st = self.lock();
+        let st = &mut *st;
+        let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
+        if v as usize > s.cfg.rcvbuf / 2 {
+            return Err(libc::EINVAL);
+        }
+        s.cfg.pd_point = v as usize;
+        if let Some(ep) = s.port.and_then(|p| st.eps.get_mut(&p)) {
+            ep.endpoint.config_mut().pd_point = v as usize;
+        }
+        Ok(())
+    }
+
     /// SCTP_AUTOCLOSE (seconds); EOPNOTSUPP on one-to-one sockets, as Linux.
     pub fn autoclose(&self, id: SockId) -> Result<u32, c_int> {
         let st = self.lock();

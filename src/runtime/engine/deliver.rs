@@ -143,6 +143,12 @@ impl State {
                 in_flight,
             } => {
                 let was_up = s.watch.remove(&aid).is_some_and(|w| w.up);
+                // A message cut short by the end of its association.
+                if let Some((stream, ssn)) = s.inbox.abort_open(aid) {
+                    let b = notify::pdapi_aborted(stream, ssn, aid);
+                    s.notify(aid, peer, ev::PARTIAL_DELIVERY, b);
+                    s.inbox.release_lobby();
+                }
                 let err = errno_of(&reason);
                 let state = match reason {
                     CloseReason::Graceful => notify::SCTP_SHUTDOWN_COMP,
@@ -192,7 +198,10 @@ impl State {
                 continue;
             };
             let peer = ep.endpoint.assoc(aid).map(|a| a.peer_addr());
-            while s.inbox.staged() < TO_APP_MAX {
+            // While another association's message arrives in pieces, this
+            // one's wait in the association (no interleaving, as Linux).
+            let blocked = s.inbox.open_assoc().is_some_and(|o| o != aid);
+            while !blocked && s.inbox.staged() < TO_APP_MAX {
                 let Some(m) = ep.endpoint.recv(aid) else {
                     break;
                 };
@@ -207,7 +216,11 @@ impl State {
                     unordered: m.unordered,
                     notification: false,
                 };
-                s.inbox.push(meta, &m.data);
+                if m.more || s.inbox.open_assoc() == Some(aid) {
+                    s.inbox.push_piece(meta, &m.data, !m.more);
+                } else {
+                    s.inbox.push(meta, &m.data);
+                }
             }
             if let Some(a) = ep.endpoint.assoc_mut(aid) {
                 let mut blocked = false;

@@ -28,6 +28,10 @@ struct Record {
     start: u64,
     end: u64,
     meta: RecordMeta,
+    /// All of the message is here (false while it arrives in pieces).
+    complete: bool,
+    /// Its association ended before the rest came (no MSG_EOR).
+    aborted: bool,
 }
 
 /// Where a reader stands: the record it is in and what follows.
@@ -38,6 +42,11 @@ pub struct Slice {
     pub left: usize,
     /// The record after this one (SCTP_NXTINFO): its metadata and length.
     pub next: Option<(RecordMeta, usize)>,
+    /// The whole message is in the record (more may still be on the way
+    /// into the pair); false during partial delivery.
+    pub complete: bool,
+    /// Reading to the end of the record ends the message (MSG_EOR).
+    pub eor_at_end: bool,
 }
 
 /// Staged bytes and the record index of one socket.
@@ -48,18 +57,77 @@ pub struct Inbox {
     /// Bytes written into the pair so far.
     written: u64,
     records: VecDeque<Record>,
+    /// Messages and notifications that arrived while a message was being
+    /// delivered in pieces: they follow its last piece.
+    lobby: VecDeque<(RecordMeta, Vec<u8>)>,
 }
 
 impl Inbox {
     /// Appends one message (or notification) to the stream.
     pub fn push(&mut self, meta: RecordMeta, data: &[u8]) {
+        if self.open_assoc().is_some() {
+            self.lobby.push_back((meta, data.to_vec()));
+            return;
+        }
+        self.append(meta, data, true);
+    }
+
+    fn append(&mut self, meta: RecordMeta, data: &[u8], complete: bool) {
         let start = self.written + self.staged.len() as u64;
         self.staged.extend(data);
         self.records.push_back(Record {
             start,
             end: start + data.len() as u64,
             meta,
+            complete,
+            aborted: false,
         });
+    }
+
+    /// Partial delivery: one piece of a message (`last` for its final one).
+    /// Pieces extend the open record of their association.
+    pub fn push_piece(&mut self, meta: RecordMeta, data: &[u8], last: bool) {
+        match self.records.back_mut() {
+            Some(r) if !r.complete && r.meta.assoc == meta.assoc => {
+                self.staged.extend(data);
+                r.end += data.len() as u64;
+                r.complete = last;
+            }
+            _ => self.append(meta, data, last),
+        }
+        if last {
+            self.release_lobby();
+        }
+    }
+
+    /// The association whose message is arriving in pieces, if any.
+    pub fn open_assoc(&self) -> Option<u32> {
+        self.records
+            .back()
+            .filter(|r| !r.complete)
+            .map(|r| r.meta.assoc)
+    }
+
+    /// The association ended during partial delivery: its open message
+    /// stops there. Returns its (stream, ssn) for the PARTIAL_DELIVERY event.
+    pub fn abort_open(&mut self, assoc: u32) -> Option<(u16, u16)> {
+        let r = self
+            .records
+            .back_mut()
+            .filter(|r| !r.complete && r.meta.assoc == assoc)?;
+        r.complete = true;
+        r.aborted = true;
+        Some((r.meta.stream, r.meta.ssn))
+    }
+
+    /// After an open message ended: what waited in the lobby follows it.
+    pub fn release_lobby(&mut self) {
+        while self.open_assoc().is_none() {
+            let Some((meta, data)) = self.lobby.pop_front() else {
+                return;
+            };
+            self.append(meta, &data, true);
+        }
     }
 
     /// Bytes waiting to go into the pair.
@@ -87,7 +155,7 @@ impl Inbox {
         while self
             .records
             .front()
-            .is_some_and(|r| r.end + FORGET_AFTER < self.written)
+            .is_some_and(|r| r.complete && r.end + FORGET_AFTER < self.written)
         {
             self.records.pop_front();
         }
@@ -97,7 +165,11 @@ impl Inbox {
     /// The reader whose end still holds `unread` bytes: its record.
     pub fn at(&mut self, unread: usize) -> Option<Slice> {
         let pos = self.written.saturating_sub(unread as u64);
-        while self.records.front().is_some_and(|r| r.end <= pos) {
+        while self
+            .records
+            .front()
+            .is_some_and(|r| r.end <= pos && r.complete)
+        {
             self.records.pop_front();
         }
         let r = self.records.front().filter(|r| r.start <= pos)?;
@@ -109,6 +181,8 @@ impl Inbox {
             meta: r.meta.clone(),
             left: (r.end - pos) as usize,
             next,
+            complete: r.complete,
+            eor_at_end: r.complete && !r.aborted,
         })
     }
 
@@ -134,7 +208,7 @@ impl Inbox {
                 continue;
             }
             let bytes = &staged[(r.start - base) as usize..(r.end - base) as usize];
-            if r.meta.assoc == assoc && !r.meta.notification {
+            if r.meta.assoc == assoc && !r.meta.notification && r.complete {
                 taken.push((r.meta, bytes.to_vec()));
             } else {
                 let len = r.end - r.start;
@@ -143,6 +217,8 @@ impl Inbox {
                     start: off,
                     end: off + len,
                     meta: r.meta,
+                    complete: r.complete,
+                    aborted: r.aborted,
                 });
                 off += len;
             }

@@ -19,6 +19,7 @@ pub mod ev {
     pub const SEND_FAILED: usize = 3;
     pub const REMOTE_ERROR: usize = 4;
     pub const SHUTDOWN: usize = 5;
+    pub const PARTIAL_DELIVERY: usize = 6;
     pub const SENDER_DRY: usize = 9;
     pub const SEND_FAILED_EVENT: usize = 13;
     /// Events Linux knows (SCTP_SN_TYPE_MAX - BASE + 1).
@@ -97,6 +98,16 @@ pub fn shutdown_event(assoc: AssocId) -> Vec<u8> {
 pub fn sender_dry(assoc: AssocId) -> Vec<u8> {
     let mut b = header(ev::SENDER_DRY, 0, 12);
     b.extend_from_slice(&assoc.to_ne_bytes());
+    b
+}
+
+/// `struct sctp_pdapi_event` (24 bytes: indication, assoc id, stream,
+/// sequence), SCTP_PARTIAL_DELIVERY_ABORTED.
+pub fn pdapi_aborted(stream: u16, ssn: u16, assoc: AssocId) -> Vec<u8> {
+    let mut b = header(ev::PARTIAL_DELIVERY, 0, 24);
+    for v in [0u32, assoc, u32::from(stream), u32::from(ssn)] {
+        b.extend_from_slice(&v.to_ne_bytes());
+    }
     b
 }
 
@@ -216,6 +227,11 @@ mod tests {
         assert_eq!((r.len(), u16_at(&r, 0), r[8], r[9]), (24, 0x8004, 0, 1));
         assert_eq!(u32_at(&r, 12), 6);
         assert_eq!(shutdown_event(3).len(), 12);
+        let pd = pdapi_aborted(4, 9, 2);
+        assert_eq!(
+            (pd.len(), u16_at(&pd, 0), u32_at(&pd, 12), u32_at(&pd, 16)),
+            (24, 0x8006, 2, 4)
+        );
         assert_eq!(u16_at(&sender_dry(3), 0), 0x8009);
     }
 

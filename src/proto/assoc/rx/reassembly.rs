@@ -34,8 +34,11 @@ pub struct Message {
     /// TSN of the first fragment, e.g. for diagnostics or partial-reliability
     /// bookkeeping.
     pub first_tsn: Tsn,
-    /// The whole user message.
+    /// The whole user message, or one piece of it under partial delivery.
     pub data: Vec<u8>,
+    /// Partial delivery (§6.9, RFC 6458 §8.1.21): more pieces of this
+    /// message follow (false for whole messages and for the last piece).
+    pub more: bool,
 }
 
 /// A fragment waiting for the rest of its message.
@@ -118,6 +121,7 @@ impl TsnAssembler {
                 unordered,
                 first_tsn: tsn,
                 data: payload,
+                more: false,
             }));
         }
         self.bytes = self.bytes.saturating_add(payload.len());
@@ -208,8 +212,46 @@ impl TsnAssembler {
             unordered: first.unordered,
             first_tsn: TsnUnwrapper::wrap(b),
             data,
+            more: false,
         })
     }
+
+    /// Partial delivery: takes the fragments present from `from` on, up to
+    /// and including an E fragment or the first hole (never across another
+    /// message's B). Returns their joined payload, whether the E was among
+    /// them, and the key of the next fragment of the message.
+    fn take_run(&mut self, from: u64) -> (Vec<u8>, bool, u64) {
+        let mut data = Vec::new();
+        let mut k = from;
+        loop {
+            if !self.present.contains(k) || (k != from && self.begins.contains(&k)) {
+                return (data, false, k);
+            }
+            let Some(f) = self.fragments.remove(&k) else {
+                return (data, false, k);
+            };
+            self.present.remove_span(k, k);
+            self.begins.remove(&k);
+            let end = self.ends.remove(&k);
+            self.bytes = self.bytes.saturating_sub(f.payload.len());
+            data.extend_from_slice(&f.payload);
+            k += 1;
+            if end {
+                return (data, true, k);
+            }
+        }
+    }
+}
+
+/// The message under partial delivery: what its next piece continues.
+#[derive(Debug)]
+struct Partial {
+    next_key: u64,
+    stream_id: u16,
+    ssn: u16,
+    ppid: u32,
+    unordered: bool,
+    first_tsn: Tsn,
 }
 
 /// Per-stream ordered delivery state.
@@ -230,9 +272,15 @@ pub struct Reassembly {
     assembler: TsnAssembler,
     streams: Vec<InStream>,
     ready: VecDeque<Message>,
-    /// Bytes in `ready` and in every stream's `pending`.
+    /// Bytes in `ready`, `held_back` and in every stream's `pending`.
     held: usize,
     violations: u64,
+    /// The message being delivered in pieces, if any.
+    partial: Option<Partial>,
+    /// Messages that became deliverable during a partial delivery: they
+    /// follow its last piece (no interleaving, as Linux's default
+    /// SCTP_FRAGMENT_INTERLEAVE 0).
+    held_back: VecDeque<Message>,
 }
 
 impl Reassembly {
@@ -247,7 +295,82 @@ impl Reassembly {
             ready: VecDeque::new(),
             held: 0,
             violations: 0,
+            partial: None,
+            held_back: VecDeque::new(),
         }
+    }
+
+    /// Starts partial delivery when fragments of incomplete messages hold
+    /// `threshold` bytes or more: the first message that is next in its
+    /// stream (or unordered) and has its B fragment hands out what it has.
+    pub fn start_partial(&mut self, threshold: usize) {
+        if self.partial.is_some() || self.assembler.bytes < threshold.max(1) {
+            return;
+        }
+        let candidate = self.assembler.begins.iter().copied().find(|b| {
+            self.assembler.fragments.get(b).is_some_and(|f| {
+                f.unordered
+                    || self
+                        .streams
+                        .get(usize::from(f.stream_id))
+                        .is_some_and(|st| st.next_ssn.0 == f.ssn)
+            })
+        });
+        let Some(b) = candidate else { return };
+        let Some(f) = self.assembler.fragments.get(&b) else {
+            return;
+        };
+        self.partial = Some(Partial {
+            next_key: b,
+            stream_id: f.stream_id,
+            ssn: f.ssn,
+            ppid: f.ppid,
+            unordered: f.unordered,
+            first_tsn: TsnUnwrapper::wrap(b),
+        });
+        self.continue_partial();
+    }
+
+    /// Whether a message is being delivered in pieces.
+    pub fn in_partial(&self) -> bool {
+        self.partial.is_some()
+    }
+
+    /// Hands out the next contiguous fragments of the partial message.
+    fn continue_partial(&mut self) {
+        let Some(p) = self.partial.as_mut() else {
+            return;
+        };
+        let (data, ended, next) = self.assembler.take_run(p.next_key);
+        p.next_key = next;
+        if data.is_empty() && !ended {
+            return;
+        }
+        let piece = Message {
+            stream_id: p.stream_id,
+            ssn: p.ssn,
+            ppid: p.ppid,
+            unordered: p.unordered,
+            first_tsn: p.first_tsn,
+            data,
+            more: !ended,
+        };
+        self.held = self.held.saturating_add(piece.data.len());
+        self.ready.push_back(piece);
+        if !ended {
+            return;
+        }
+        let Some(p) = self.partial.take() else { return };
+        if !p.unordered
+            && let Some(stream) = self.streams.get_mut(usize::from(p.stream_id))
+        {
+            stream.next_ssn = Ssn(p.ssn).next();
+            while let Some(next) = stream.pending.remove(&stream.next_ssn.0) {
+                stream.next_ssn = stream.next_ssn.next();
+                self.held_back.push_back(next);
+            }
+        }
+        self.ready.append(&mut self.held_back);
     }
 
     /// Buffers a DATA chunk, releasing any messages it makes deliverable.
@@ -267,6 +390,9 @@ impl Reassembly {
             Ok(Some(msg)) => self.deliver(msg),
             Ok(None) => {}
             Err(_) => self.violations += 1,
+        }
+        if self.partial.is_some() {
+            self.continue_partial();
         }
     }
 
@@ -301,9 +427,14 @@ impl Reassembly {
     /// Queues a complete message, or parks it until its SSN comes up.
     fn deliver(&mut self, msg: Message) {
         let len = msg.data.len();
+        let out = if self.partial.is_some() {
+            &mut self.held_back
+        } else {
+            &mut self.ready
+        };
         if msg.unordered {
             self.held = self.held.saturating_add(len);
-            self.ready.push_back(msg);
+            out.push_back(msg);
             return;
         }
         let Some(stream) = self.streams.get_mut(usize::from(msg.stream_id)) else {
@@ -314,11 +445,11 @@ impl Reassembly {
         if ssn == stream.next_ssn {
             self.held = self.held.saturating_add(len);
             stream.next_ssn = ssn.next();
-            self.ready.push_back(msg);
+            out.push_back(msg);
             // Held bytes of parked messages were already counted.
             while let Some(next) = stream.pending.remove(&stream.next_ssn.0) {
                 stream.next_ssn = stream.next_ssn.next();
-                self.ready.push_back(next);
+                out.push_back(next);
             }
         } else if ssn.lt(stream.next_ssn) || stream.pending.contains_key(&ssn.0) {
             // Already delivered, or a second message claiming a parked SSN:
@@ -427,6 +558,56 @@ mod tests {
     }
 
     #[test]
+    fn partial_delivery_hands_out_pieces_in_order_and_holds_others_back() {
+        let mut r = Reassembly::new(2);
+        let data = pattern(1000, 3);
+        let frags = fragments(100, 0, 0, false, &data, 100);
+        // Fragments 0..4 arrive, then partial delivery starts.
+        for c in frags[..4].iter().cloned() {
+            r.insert(c);
+        }
+        r.start_partial(300);
+        assert!(r.in_partial());
+        // A complete message on stream 1 meanwhile waits for the last piece.
+        r.insert(chunk(200, 1, 0, "BE", b"other"));
+        // A hole at fragment 5: only fragment 4's successor run is handed on.
+        r.insert(frags[5].clone());
+        r.insert(frags[4].clone());
+        for c in frags[6..].iter().cloned() {
+            r.insert(c);
+        }
+        let got = drain(&mut r);
+        assert!(!r.in_partial());
+        let (pieces, rest) = got.split_at(got.len() - 1);
+        assert!(pieces.len() >= 2 && pieces[..pieces.len() - 1].iter().all(|m| m.more));
+        assert!(!pieces.last().unwrap().more);
+        let joined: Vec<u8> = pieces.iter().flat_map(|m| m.data.clone()).collect();
+        assert_eq!(joined, data);
+        assert_eq!(rest[0].data, b"other");
+        assert_eq!(r.buffered_bytes(), 0);
+    }
+
+    #[test]
+    fn partial_delivery_waits_for_the_next_ssn() {
+        let mut r = Reassembly::new(1);
+        // SSN 1's fragments are plenty, but SSN 0 is still missing.
+        for c in fragments(10, 0, 1, false, &pattern(500, 1), 100)
+            .into_iter()
+            .take(4)
+        {
+            r.insert(c);
+        }
+        r.start_partial(100);
+        assert!(!r.in_partial() && !r.has_ready());
+        r.insert(chunk(9, 0, 0, "BE", b"first"));
+        r.start_partial(100);
+        assert!(r.in_partial());
+        let got = drain(&mut r);
+        assert_eq!(got[0].data, b"first");
+        assert!(got[1].more && got[1].data.len() == 400);
+    }
+
+    #[test]
     fn single_unfragmented_message() {
         let mut r = Reassembly::new(1);
         r.insert(chunk(10, 0, 0, "BE", b"hello"));
@@ -441,6 +622,7 @@ mod tests {
                 unordered: false,
                 first_tsn: Tsn(10),
                 data: b"hello".to_vec(),
+                more: false,
             }
         );
         assert!(!r.has_ready());
