@@ -121,12 +121,16 @@ for fam in 4 6; do
   # lksctp-tools sctp_status: the client's status loop (SCTP_STATUS each round).
   if command -v sctp_status >/dev/null; then
     port=$((port + 2))
-    timeout 6 stdbuf -oL sctp_status -H "$ip" -P $port -l > "$work/ss-srv" 2>&1 &
+    # Each side forks a child that spins (while(1) with a SIGPROF timer
+    # printing the status) as long as it holds the socket: on a kernel too,
+    # it outlives its parent, so the test kills it.
+    timeout -k 1 6 stdbuf -oL sctp_status -H "$ip" -P $port -l > "$work/ss-srv" 2>&1 &
     ss=$!
     sleep 0.4
-    timeout 5 stdbuf -oL sctp_status -H "$ip" -P $((port + 1)) -h "$ip" -p $port -s -x 2 > "$work/ss-cli" 2>&1
+    timeout -k 1 5 stdbuf -oL sctp_status -H "$ip" -P $((port + 1)) -h "$ip" -p $port -s -x 2 > "$work/ss-cli" 2>&1
     ok=$?
     wait $ss
+    pkill -9 -f "sctp_status -H $ip -P ($port|$((port + 1))) " 2>/dev/null
     [ $ok -eq 0 ] && grep -Eq "^1 +[0-9]+ +ESTABLISHED" "$work/ss-cli" &&
       grep -Eq "^1 +[0-9]+ +ESTABLISHED" "$work/ss-srv" && grep -q "Receiving packets" "$work/ss-srv"
     result "sctp_status status loop against a server, IPv$fam" $?

@@ -664,6 +664,11 @@ pub unsafe extern "C" fn getsockopt(
             if (unsafe { *len } as usize) < SCTP_STATUS_LEN {
                 return Err(libc::EINVAL);
             }
+            // A forked child sees the parent's engine state as it was at
+            // fork; the pair tells whether the association has ended since.
+            if of(id).is_foreign() && !is_many_id(id) && sys::is_hung_up(fd) {
+                return Err(libc::EINVAL);
+            }
             // SAFETY: the buffer holds at least SCTP_STATUS_LEN bytes (checked): sstat_assoc_id first.
             let wanted = unsafe { std::ptr::read_unaligned(val as *const u32) };
             let (assoc, st) = of(id).status(id, wanted)?;
