@@ -18,7 +18,9 @@ static void sndrcv_send(int s, const char *txt, uint16_t stream, uint32_t ppid, 
     CHECK(sendmsg(s, &m, 0) == (ssize_t)strlen(txt));
 }
 
-static void expect_note(int s, uint16_t type, uint16_t state) {
+/* Reads one notification of `type`; returns the adaptation indication for
+ * SCTP_ADAPTATION_INDICATION, 0 otherwise. */
+static uint32_t expect_note(int s, uint16_t type, uint16_t state) {
     char buf[512];
     struct got g;
     CHECK(readable(s, 3000));
@@ -31,6 +33,7 @@ static void expect_note(int s, uint16_t type, uint16_t state) {
     if (n->sn_header.sn_type != type) fprintf(stderr, "note %#x, want %#x\n", n->sn_header.sn_type, type);
     CHECK(n->sn_header.sn_type == type);
     if (type == SCTP_ASSOC_CHANGE) CHECK(n->sn_assoc_change.sac_state == state);
+    return type == SCTP_ADAPTATION_INDICATION ? n->sn_adaptation_event.sai_adaptation_ind : 0;
 }
 
 static void expect_data(int s, const char *txt, uint16_t stream, uint32_t ppid) {
@@ -53,16 +56,26 @@ int main(void) {
     ev.sctp_data_io_event = 1;
     ev.sctp_association_event = 1;
     ev.sctp_shutdown_event = 1;
+    ev.sctp_adaptation_layer_event = 1;
     CHECK(setsockopt(l, IPPROTO_SCTP, SCTP_EVENTS, &ev, sizeof ev) == 0);
+    struct sctp_setadaptation ad = {.ssb_adaptation_ind = 0x11223344};
+    CHECK(setsockopt(l, IPPROTO_SCTP, SCTP_ADAPTATION_LAYER, &ad, sizeof ad) == 0);
     CHECK(listen(l, 4) == 0);
 
     int k = socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP);
     CHECK(setsockopt(k, IPPROTO_SCTP, SCTP_EVENTS, &ev, sizeof ev) == 0);
+    ad.ssb_adaptation_ind = 0x55667788;
+    CHECK(setsockopt(k, IPPROTO_SCTP, SCTP_ADAPTATION_LAYER, &ad, sizeof ad) == 0);
+    socklen_t al = sizeof ad;
+    CHECK(getsockopt(k, IPPROTO_SCTP, SCTP_ADAPTATION_LAYER, &ad, &al) == 0 && ad.ssb_adaptation_ind == 0x55667788);
     CHECK(connect(k, (struct sockaddr *)&a, sizeof a) == 0);
     int s = accept(l, NULL, NULL);
     CHECK(s >= 0);
+    /* COMM_UP, then the peer's Adaptation Layer Indication. */
     expect_note(k, SCTP_ASSOC_CHANGE, SCTP_COMM_UP);
+    CHECK(expect_note(k, SCTP_ADAPTATION_INDICATION, 0) == 0x11223344);
     expect_note(s, SCTP_ASSOC_CHANGE, SCTP_COMM_UP);
+    CHECK(expect_note(s, SCTP_ADAPTATION_INDICATION, 0) == 0x55667788);
 
     /* Five sends, five messages, whatever the reader's buffer. */
     sndrcv_send(k, "one", 3, 99, 0);

@@ -23,6 +23,7 @@ const SCTP_RECVRCVINFO: c_int = 32;
 const SCTP_RECVNXTINFO: c_int = 33;
 const SCTP_AUTOCLOSE: c_int = 4;
 const SCTP_PARTIAL_DELIVERY_POINT: c_int = 19;
+const SCTP_ADAPTATION_LAYER: c_int = 7;
 const SCTP_EVENT: c_int = 127;
 const SCTP_SOCKOPT_PEELOFF: c_int = 102;
 const SCTP_SOCKOPT_PEELOFF_FLAGS: c_int = 122;
@@ -562,6 +563,11 @@ pub unsafe extern "C" fn getsockopt(
             // SAFETY: caller's option buffer, checked by put_int.
             unsafe { put_int(val, len, c_int::from(on)) }
         }
+        (SOL_SCTP, SCTP_ADAPTATION_LAYER) => {
+            let v = of(id).config(id)?.adaptation_ind;
+            // SAFETY: caller's option buffer, checked by put_int.
+            unsafe { put_int(val, len, v as c_int) }
+        }
         (SOL_SCTP, SCTP_PARTIAL_DELIVERY_POINT) => {
             let v = of(id).pd_point(id)?;
             // SAFETY: caller's option buffer, checked by put_int.
@@ -744,6 +750,17 @@ pub unsafe extern "C" fn setsockopt(
                 (None, Some(on))
             };
             of(id).set_recv_options(id, rcv, nxt).map(|_| 0)
+        }
+        (SOL_SCTP, SCTP_ADAPTATION_LAYER) => {
+            // struct sctp_setadaptation { u32 ssb_adaptation_ind; }
+            if len as usize != std::mem::size_of::<u32>() {
+                return Err(libc::EINVAL);
+            }
+            // SAFETY: the caller's buffer, checked inside.
+            let v = unsafe { get_int(val, len) }? as u32;
+            of(id)
+                .update_config(id, |c| c.adaptation_ind = v)
+                .map(|_| 0)
         }
         (SOL_SCTP, SCTP_PARTIAL_DELIVERY_POINT) => {
             if len as usize != std::mem::size_of::<u32>() {

@@ -51,6 +51,9 @@ pub struct Config {
     /// bytes starts going to the application in pieces; 0 means when three
     /// quarters of the receive buffer are taken by incomplete messages.
     pub pd_point: usize,
+    /// SCTP_ADAPTATION_LAYER: the Adaptation Layer Indication our INIT and
+    /// INIT ACK carry (RFC 5061 §4.2.6); 0 sends none (as Linux).
+    pub adaptation_ind: u32,
     /// Most associations waiting in an endpoint's accept queue.
     pub backlog: usize,
     /// Most associations an endpoint holds at once.
@@ -81,6 +84,7 @@ impl Default for Config {
             max_inbound_streams: 65535,
             nodelay: false,
             pd_point: 0,
+            adaptation_ind: 0,
             backlog: 128,
             max_associations: 65536,
         }

@@ -12,7 +12,7 @@ use std::net::IpAddr;
 type HmacSha256 = Hmac<Sha256>;
 
 const MAC_LEN: usize = 32;
-const FIXED_LEN: usize = 8 + 4 + 2 + 2 + 4 * 6 + 2 + 2 + 4 * 2 + 2 + 1;
+const FIXED_LEN: usize = 8 + 4 + 2 + 2 + 4 * 6 + 2 + 2 + 4 * 2 + 1 + 2 + 1;
 
 /// The TCB seed carried inside a state cookie.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -40,6 +40,8 @@ pub struct CookieData {
     pub peer_udp_port: u16,
     /// The peer's addresses: the INIT's source first, then its listed ones.
     pub peer_addrs: Vec<IpAddr>,
+    /// The Adaptation Layer Indication of the peer's INIT.
+    pub peer_adaptation: Option<u32>,
 }
 
 /// Why a cookie was refused.
@@ -75,7 +77,8 @@ impl CookieData {
         out.extend_from_slice(&self.outbound_streams.to_be_bytes());
         out.extend_from_slice(&self.inbound_streams.to_be_bytes());
         out.extend_from_slice(&self.peer_tie_tag.to_be_bytes());
-        out.extend_from_slice(&0u32.to_be_bytes());
+        out.extend_from_slice(&self.peer_adaptation.unwrap_or(0).to_be_bytes());
+        out.push(u8::from(self.peer_adaptation.is_some()));
         out.extend_from_slice(&self.peer_udp_port.to_be_bytes());
         let n = self.peer_addrs.len().min(255);
         out.push(n as u8);
@@ -159,7 +162,9 @@ fn decode_body(body: &[u8]) -> Option<CookieData> {
         peer_tie_tag: r.u32()?,
         ..Default::default()
     };
-    let _reserved = r.u32()?;
+    let adaptation = r.u32()?;
+    let [has_adaptation] = r.take::<1>()?;
+    c.peer_adaptation = (has_adaptation != 0).then_some(adaptation);
     c.peer_udp_port = r.u16()?;
     let [n] = r.take::<1>()?;
     for _ in 0..n {
@@ -254,6 +259,7 @@ mod tests {
             inbound_streams: 65535,
             peer_udp_port: 40000,
             peer_addrs: vec!["127.0.0.1".parse().unwrap(), "::1".parse().unwrap()],
+            peer_adaptation: Some(0xfeed),
         }
     }
 
@@ -262,6 +268,11 @@ mod tests {
         let k = [9; 32];
         let c = sample();
         assert_eq!(CookieData::open(&c.seal(&k), &k, 5_000_001), Ok(c));
+        let none = CookieData {
+            peer_adaptation: None,
+            ..sample()
+        };
+        assert_eq!(CookieData::open(&none.seal(&k), &k, 5_000_001), Ok(none));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::proto::Transmit;
-use crate::proto::assoc::handshake::{CookieOutcome, InitAnswer, init_is_valid};
+use crate::proto::assoc::handshake::{self, CookieOutcome, InitAnswer, init_is_valid};
 use crate::proto::assoc::rx::Message;
 use crate::proto::assoc::tx::OutMessage;
 use crate::proto::assoc::{AssocEvent, AssocId, Association, SendError};
@@ -390,10 +390,14 @@ impl Endpoint {
             inbound_streams: inbound,
             peer_udp_port: from.port(),
             peer_addrs: vec![from.ip()],
+            peer_adaptation: handshake::adaptation_of(&init.params),
         };
         let mut params = vec![Param::StateCookie(cookie.seal(&self.secret))];
+        params.extend(handshake::adaptation_param(&self.cfg));
         for p in &init.params {
-            if let Param::Unknown { param_type, .. } = p {
+            if let Param::Unknown { param_type, .. } = p
+                && *param_type != handshake::ADAPTATION_IND
+            {
                 let action = UnknownAction::for_param_type(*param_type);
                 if action.reports() {
                     let mut tlv = Vec::new();

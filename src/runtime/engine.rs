@@ -523,6 +523,10 @@ impl Engine {
         s.inherit(&inherited);
         let streams = ep.endpoint.assoc(assoc).map_or((0, 0), |a| a.streams());
         s.came_up(assoc, Some(peer), streams, false);
+        if let Some(ind) = ep.endpoint.assoc(assoc).and_then(|a| a.peer_adaptation()) {
+            let note = notify::adaptation(ind, assoc);
+            s.notify(assoc, Some(peer), notify::ev::ADAPTATION, note);
+        }
         s.tx.lock().streams = streams.0;
         ep.socks.insert(assoc, nid);
         st.socks.insert(nid, s);

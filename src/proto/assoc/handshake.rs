@@ -40,12 +40,35 @@ pub fn init_is_valid(init: &Init) -> bool {
     init.initiate_tag != 0 && init.outbound_streams != 0 && init.inbound_streams != 0
 }
 
+/// Adaptation Layer Indication parameter type (RFC 5061 §4.2.6).
+pub const ADAPTATION_IND: u16 = 0xc006;
+
+/// The Adaptation Layer Indication our INIT / INIT ACK carries, if any.
+pub fn adaptation_param(cfg: &Config) -> Option<Param> {
+    (cfg.adaptation_ind != 0).then(|| Param::Unknown {
+        param_type: ADAPTATION_IND,
+        value: cfg.adaptation_ind.to_be_bytes().to_vec(),
+    })
+}
+
+/// The peer's Adaptation Layer Indication in an INIT / INIT ACK.
+pub fn adaptation_of(params: &[Param]) -> Option<u32> {
+    params.iter().find_map(|p| match p {
+        Param::Unknown { param_type, value } if *param_type == ADAPTATION_IND => {
+            Some(u32::from_be_bytes(value.get(..4)?.try_into().ok()?))
+        }
+        _ => None,
+    })
+}
+
 /// Unrecognized parameters the sender asked to hear about (§3.2.1), as
 /// their raw TLVs, and whether processing stopped early.
 pub fn unrecognized_params(params: &[Param]) -> Vec<u8> {
     let mut report = Vec::new();
     for p in params {
-        if let Param::Unknown { param_type, .. } = p {
+        if let Param::Unknown { param_type, .. } = p
+            && *param_type != ADAPTATION_IND
+        {
             let action = UnknownAction::for_param_type(*param_type);
             if action.reports() {
                 p.encode(&mut report);
@@ -72,17 +95,19 @@ impl Association {
     ) -> Association {
         let local_vtag = rng.nonzero_u32();
         let local_tsn = Tsn(rng.u32());
+        let mut params = vec![Param::SupportedAddressTypes(if peer.is_ipv6() {
+            vec![5, 6]
+        } else {
+            vec![5]
+        })];
+        params.extend(adaptation_param(&cfg));
         let init = Init {
             initiate_tag: local_vtag,
             a_rwnd: cfg.rcvbuf as u32,
             outbound_streams: cfg.outbound_streams,
             inbound_streams: cfg.max_inbound_streams,
             initial_tsn: local_tsn.0,
-            params: vec![Param::SupportedAddressTypes(if peer.is_ipv6() {
-                vec![5, 6]
-            } else {
-                vec![5]
-            })],
+            params,
         };
         let udp_peer = SocketAddr::new(peer.ip(), udp_port);
         let state = State::CookieWait(CookieWait {
@@ -128,7 +153,15 @@ impl Association {
         a.adopt_cookie(now, c);
         a.control.queue.push_back((None, Chunk::CookieAck));
         a.events.push_back(AssocEvent::Connected);
+        a.report_adaptation();
         a
+    }
+
+    /// SCTP_ADAPTATION_INDICATION follows COMM_UP when the peer sent one.
+    fn report_adaptation(&mut self) {
+        if let Some(v) = self.peer_adaptation {
+            self.events.push_back(AssocEvent::Adaptation(v));
+        }
     }
 
     /// Just established: a shutdown asked for during the handshake starts now.
@@ -145,6 +178,7 @@ impl Association {
 
     /// Takes the peer's parameters from a cookie (fresh, collision or restart).
     fn adopt_cookie(&mut self, now: Instant, c: &CookieData) {
+        self.peer_adaptation = c.peer_adaptation;
         self.local_vtag = c.local_vtag;
         self.peer_vtag = c.peer_vtag;
         self.peer_rwnd = c.peer_rwnd;
@@ -191,6 +225,7 @@ impl Association {
         }
         self.peer_vtag = ia.initiate_tag;
         self.peer_rwnd = ia.a_rwnd;
+        self.peer_adaptation = adaptation_of(&ia.params);
         self.queue
             .set_streams(self.cfg.outbound_streams.min(ia.inbound_streams));
         self.inbound_streams = ia.outbound_streams.min(self.cfg.max_inbound_streams);
@@ -233,6 +268,7 @@ impl Association {
             self.t1 = None;
             self.error_count = 0;
             self.events.push_back(AssocEvent::Connected);
+            self.report_adaptation();
             self.start_heartbeats(now);
             // DATA bundled with the COOKIE ECHO is timed from now on.
             for i in 0..self.paths.len() {

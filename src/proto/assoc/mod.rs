@@ -59,6 +59,9 @@ pub enum AssocEvent {
     RemoteError(Vec<ErrorCause>),
     /// A path changed reachability (SCTP_PEER_ADDR_CHANGE).
     PathChange { addr: IpAddr, up: bool },
+    /// The peer's INIT or INIT ACK carried an Adaptation Layer Indication
+    /// (SCTP_ADAPTATION_INDICATION), reported after Connected.
+    Adaptation(u32),
     /// The association is gone; unsent messages are returned (SCTP_SEND_FAILED).
     Closed {
         reason: CloseReason,
@@ -209,6 +212,8 @@ pub struct Association {
     error_count: u32,
     /// Packets of new data we may still send before waiting for input (Max.Burst).
     burst_budget: u32,
+    /// The peer's Adaptation Layer Indication, if it sent one.
+    peer_adaptation: Option<u32>,
     /// shutdown() was called during the handshake: shut down once established.
     shutdown_after_setup: bool,
     /// T2-shutdown expiries in the current shutdown state (§9.2: at most
@@ -264,6 +269,7 @@ impl Association {
             shutdown_after_setup: false,
             error_count: 0,
             burst_budget: cfg.max_burst,
+            peer_adaptation: None,
             rng,
             inbound_streams: 0,
             stats: Stats::default(),
@@ -272,6 +278,11 @@ impl Association {
     }
 
     /// This association's id.
+    /// The peer's Adaptation Layer Indication, if it sent one.
+    pub fn peer_adaptation(&self) -> Option<u32> {
+        self.peer_adaptation
+    }
+
     pub fn id(&self) -> AssocId {
         self.id
     }

@@ -339,6 +339,40 @@ fn data_lost_with_the_cookie_echo_is_sent_again_once_up() {
 }
 
 #[test]
+fn adaptation_layer_indications_are_exchanged() {
+    let mut ca = Config::default();
+    ca.adaptation_ind = 0x0102_0304;
+    let mut cz = Config::default();
+    cz.adaptation_ind = 0x0a0b_0c0d;
+    let mut p = Pair::new(ca, cz);
+    let (a, z) = p.establish();
+    p.run_for(Duration::from_millis(100));
+    assert!(
+        p.a_events
+            .contains(&(a, AssocEvent::Adaptation(0x0a0b_0c0d)))
+    );
+    assert!(
+        p.z_events
+            .contains(&(z, AssocEvent::Adaptation(0x0102_0304)))
+    );
+    // A recognized parameter: no Unrecognized Parameter report either way.
+    assert_eq!(
+        p.count_sent(Side::A, |c| matches!(c, Chunk::Error(_)))
+            + p.count_sent(Side::Z, |c| matches!(c, Chunk::Error(_))),
+        0
+    );
+    // Without one configured, none is sent and none reported.
+    let mut q = Pair::default_pair();
+    let (a2, _) = q.establish();
+    q.run_for(Duration::from_millis(100));
+    assert!(
+        !q.a_events
+            .iter()
+            .any(|(i, e)| *i == a2 && matches!(e, AssocEvent::Adaptation(_)))
+    );
+}
+
+#[test]
 fn lost_cookie_ack_is_recovered_by_duplicate_cookie() {
     let mut p = Pair::default_pair();
     let mut first = true;

@@ -157,6 +157,29 @@ impl Engine {
         Ok(())
     }
 
+    /// A copy of the socket's protocol settings.
+    pub fn config(&self, id: SockId) -> Result<crate::proto::Config, c_int> {
+        let st = self.lock();
+        Ok(st.socks.get(&id).ok_or(libc::EBADF)?.cfg.clone())
+    }
+
+    /// Changes the socket's protocol settings, and its endpoint's (for
+    /// associations set up from now on).
+    pub fn update_config(
+        &self,
+        id: SockId,
+        f: impl Fn(&mut crate::proto::Config),
+    ) -> Result<(), c_int> {
+        let mut st = self.lock();
+        let st = &mut *st;
+        let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
+        f(&mut s.cfg);
+        if let Some(ep) = s.port.and_then(|p| st.eps.get_mut(&p)) {
+            f(ep.endpoint.config_mut());
+        }
+        Ok(())
+    }
+
     /// SCTP_PARTIAL_DELIVERY_POINT (bytes; 0: when the receive buffer fills).
     pub fn pd_point(&self, id: SockId) -> Result<u32, c_int> {
         let st = self.lock();

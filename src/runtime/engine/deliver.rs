@@ -110,6 +110,9 @@ impl State {
                 s.came_up(aid, peer, streams, false);
             }
             AssocEvent::Restarted => s.came_up(aid, peer, streams, true),
+            AssocEvent::Adaptation(ind) => {
+                s.notify(aid, peer, ev::ADAPTATION, notify::adaptation(ind, aid));
+            }
             AssocEvent::PeerShutdown => {
                 if stream {
                     s.eof_pending = true;

@@ -20,6 +20,7 @@ pub mod ev {
     pub const REMOTE_ERROR: usize = 4;
     pub const SHUTDOWN: usize = 5;
     pub const PARTIAL_DELIVERY: usize = 6;
+    pub const ADAPTATION: usize = 7;
     pub const SENDER_DRY: usize = 9;
     pub const SEND_FAILED_EVENT: usize = 13;
     /// Events Linux knows (SCTP_SN_TYPE_MAX - BASE + 1).
@@ -108,6 +109,14 @@ pub fn pdapi_aborted(stream: u16, ssn: u16, assoc: AssocId) -> Vec<u8> {
     for v in [0u32, assoc, u32::from(stream), u32::from(ssn)] {
         b.extend_from_slice(&v.to_ne_bytes());
     }
+    b
+}
+
+/// `struct sctp_adaptation_event` (16 bytes).
+pub fn adaptation(ind: u32, assoc: AssocId) -> Vec<u8> {
+    let mut b = header(ev::ADAPTATION, 0, 16);
+    b.extend_from_slice(&ind.to_ne_bytes());
+    b.extend_from_slice(&assoc.to_ne_bytes());
     b
 }
 
@@ -227,6 +236,11 @@ mod tests {
         assert_eq!((r.len(), u16_at(&r, 0), r[8], r[9]), (24, 0x8004, 0, 1));
         assert_eq!(u32_at(&r, 12), 6);
         assert_eq!(shutdown_event(3).len(), 12);
+        let ad = adaptation(0xabcd, 2);
+        assert_eq!(
+            (ad.len(), u16_at(&ad, 0), u32_at(&ad, 8), u32_at(&ad, 12)),
+            (16, 0x8007, 0xabcd, 2)
+        );
         let pd = pdapi_aborted(4, 9, 2);
         assert_eq!(
             (pd.len(), u16_at(&pd, 0), u32_at(&pd, 12), u32_at(&pd, 16)),
