@@ -16,6 +16,8 @@ all: lib
 
 lib:
 	$(CARGO) build --release --features preload
+	@sed -e 's|@PREFIX@|$(CURDIR)|' -e 's|@VERSION@|$(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)|' \
+		sctpshim.pc.in > target/release/sctpshim.pc
 
 lint:
 	$(CARGO) fmt --check
@@ -23,6 +25,28 @@ lint:
 
 test:
 	$(CARGO) test --release
+
+# lksctp's header and library, when installed: the C API test is also built
+# against them (its sctp_* calls then bind to the preloaded shim).
+HAVE_LKSCTP := $(and $(wildcard /usr/include/netinet/sctp.h),$(wildcard /usr/lib/*/libsctp.so))
+ifneq ($(HAVE_LKSCTP),)
+CTESTS += c-tests/bin/capi_lksctp
+endif
+CTESTS += c-tests/bin/capi_pkgconfig
+
+# The C API test links the shim itself, with only our header: no libsctp.
+c-tests/bin/capi: c-tests/capi.c c-tests/common.h include/netinet/sctp.h $(LIB)
+	@mkdir -p c-tests/bin
+	$(CC) $(CFLAGS) -o $@ $< -L target/release -lsctpshim -Wl,-rpath,$(CURDIR)/target/release -pthread
+
+# The same, built the pkg-config way (target/release/sctpshim.pc).
+c-tests/bin/capi_pkgconfig: c-tests/capi.c c-tests/common.h include/netinet/sctp.h $(LIB)
+	@mkdir -p c-tests/bin
+	$(CC) -O1 -g -Wall -Wextra -Werror -o $@ $< $$(PKG_CONFIG_PATH=target/release pkg-config --cflags --libs sctpshim) -pthread
+
+c-tests/bin/capi_lksctp: c-tests/capi.c c-tests/common.h
+	@mkdir -p c-tests/bin
+	$(CC) -O1 -g -Wall -Wextra -Werror -o $@ $< -lsctp -pthread
 
 c-tests/bin/%: c-tests/%.c c-tests/common.h include/netinet/sctp.h
 	@mkdir -p c-tests/bin

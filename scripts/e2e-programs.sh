@@ -118,6 +118,12 @@ for fam in 4 6; do
     result "sctp_darn -I -n (interactive, non-blocking) exchanges messages, IPv$fam" $?
   fi
 
+  # checksctp: SCTP sockets can be created.
+  if [ "$fam" = 4 ] && command -v checksctp >/dev/null; then
+    checksctp 2>&1 | grep -q "SCTP supported"
+    result "checksctp reports SCTP supported" $?
+  fi
+
   # lksctp-tools sctp_status: the client's status loop (SCTP_STATUS each round).
   if command -v sctp_status >/dev/null; then
     port=$((port + 2))

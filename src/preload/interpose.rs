@@ -8,6 +8,7 @@ use libc::{msghdr, sockaddr, socklen_t};
 
 use super::cmsg;
 use super::fdtable::{insert, lookup, remove};
+use crate::proto::assoc::AssocId;
 use crate::runtime::{
     Engine, Events, SCTP_ABORT, SendSpec, SockId, current_engine, engine, engine_of, is_many_id,
 };
@@ -29,6 +30,87 @@ const SCTP_SOCKOPT_PEELOFF: c_int = 102;
 const SCTP_SOCKOPT_PEELOFF_FLAGS: c_int = 122;
 const SCTP_GET_PEER_ADDRS: c_int = 108;
 const SCTP_GET_LOCAL_ADDRS: c_int = 109;
+const SCTP_SOCKOPT_BINDX_ADD: c_int = 100;
+const SCTP_SOCKOPT_BINDX_REM: c_int = 101;
+const SCTP_SOCKOPT_CONNECTX_OLD: c_int = 107;
+const SCTP_SOCKOPT_CONNECTX: c_int = 110;
+const SCTP_SOCKOPT_CONNECTX3: c_int = 111;
+
+/// A packed array of sockaddr_in / sockaddr_in6 (sctp_bindx, sctp_connectx),
+/// `len` bytes long; EINVAL for an unknown family or a cut-off entry.
+///
+/// # Safety
+/// `buf` must be readable for `len` bytes (or null).
+pub(super) unsafe fn packed_addrs(
+    buf: *const c_void,
+    len: usize,
+) -> Result<Vec<std::net::SocketAddr>, c_int> {
+    if buf.is_null() {
+        return Err(libc::EFAULT);
+    }
+    let mut out = Vec::new();
+    let mut off = 0usize;
+    while off < len {
+        if len - off < 2 {
+            return Err(libc::EINVAL);
+        }
+        // SAFETY: at least 2 readable bytes at `off` (checked).
+        let family = unsafe { std::ptr::read_unaligned((buf as *const u8).add(off) as *const u16) };
+        let size = match c_int::from(family) {
+            libc::AF_INET => std::mem::size_of::<libc::sockaddr_in>(),
+            libc::AF_INET6 => std::mem::size_of::<libc::sockaddr_in6>(),
+            _ => return Err(libc::EINVAL),
+        };
+        if len - off < size {
+            return Err(libc::EINVAL);
+        }
+        // SAFETY: `size` readable bytes at `off` (checked).
+        let a = unsafe {
+            from_sockaddr(
+                (buf as *const u8).add(off) as *const sockaddr,
+                size as socklen_t,
+            )
+        }
+        .ok_or(libc::EINVAL)?;
+        out.push(a);
+        off += size;
+    }
+    if out.is_empty() {
+        return Err(libc::EINVAL);
+    }
+    Ok(out)
+}
+
+/// sctp_connectx: sets up an association with the first address (the
+/// others would be extra paths: single-homed for now) and returns its id,
+/// also when the socket is non-blocking (then with EINPROGRESS).
+fn connectx(
+    fd: c_int,
+    id: SockId,
+    addrs: &[std::net::SocketAddr],
+) -> Result<AssocId, (c_int, Option<AssocId>)> {
+    let first = *addrs.first().ok_or((libc::EINVAL, None))?;
+    let e = of(id);
+    let r = if is_many_id(id) {
+        e.connect_many(id, first, is_nonblocking(fd))
+    } else {
+        let (ss, n) = to_sockaddr(&first);
+        // SAFETY: a sockaddr of our own, `n` bytes long.
+        if unsafe { connect(fd, &ss as *const _ as *const sockaddr, n) } == 0 {
+            Ok(())
+        } else {
+            Err(std::io::Error::last_os_error()
+                .raw_os_error()
+                .unwrap_or(libc::EIO))
+        }
+    };
+    let aid = e.assoc_for(id, Some(first));
+    match (r, aid) {
+        (Ok(()), Some(a)) => Ok(a),
+        (Ok(()), None) => Err((libc::ECONNREFUSED, None)),
+        (Err(err), aid) => Err((err, aid)),
+    }
+}
 
 /// Fills `struct sctp_getaddrs { sctp_assoc_t assoc_id; u32 addr_num; u8 addrs[]; }`
 /// with packed sockaddr_in / sockaddr_in6 entries, as Linux does; ENOMEM when
@@ -697,9 +779,38 @@ pub unsafe extern "C" fn getsockopt(
             unsafe { put_addrs(val, len, &addrs) }
         }
         (SOL_SCTP, SCTP_GET_LOCAL_ADDRS) => {
-            let local: Vec<_> = of(id).names(id).and_then(|(l, _)| l).into_iter().collect();
+            let local = of(id).local_addrs(id);
             // SAFETY: caller's option buffer, checked inside.
             unsafe { put_addrs(val, len, &local) }
+        }
+        (SOL_SCTP, SCTP_SOCKOPT_CONNECTX3) => {
+            // struct sctp_getaddrs_old { sctp_assoc_t assoc_id; int addr_num
+            // (bytes, as libsctp passes it); struct sockaddr *addrs; }
+            if val.is_null() || len.is_null() {
+                return Err(libc::EFAULT);
+            }
+            // SAFETY: non-null caller pointers; the size is checked before reading.
+            let (bytes, ptr) = unsafe {
+                if (*len as usize) < 16 {
+                    return Err(libc::EINVAL);
+                }
+                let b = val as *const u8;
+                (
+                    std::ptr::read_unaligned(b.add(4) as *const c_int),
+                    std::ptr::read_unaligned(b.add(8) as *const *const c_void),
+                )
+            };
+            // SAFETY: the caller's address array covers `bytes` bytes.
+            let addrs = unsafe { packed_addrs(ptr, bytes.max(0) as usize) }?;
+            let (aid, r) = match connectx(fd, id, &addrs) {
+                Ok(a) => (Some(a), Ok(0)),
+                Err((e, a)) => (a, Err(e)),
+            };
+            if let Some(a) = aid.filter(|_| matches!(r, Ok(_) | Err(libc::EINPROGRESS))) {
+                // SAFETY: the caller's struct holds 16 bytes (checked).
+                unsafe { std::ptr::write_unaligned(val as *mut u32, a) };
+            }
+            r
         }
         (SOL_SCTP, _) => Err(libc::ENOPROTOOPT),
         // SAFETY: other socket-level options answer from our pair (buffers, timeouts).
@@ -750,6 +861,23 @@ pub unsafe extern "C" fn setsockopt(
                 (None, Some(on))
             };
             of(id).set_recv_options(id, rcv, nxt).map(|_| 0)
+        }
+        (SOL_SCTP, SCTP_SOCKOPT_BINDX_ADD | SCTP_SOCKOPT_BINDX_REM) => {
+            // SAFETY: the caller's buffer covers `len` bytes.
+            let addrs = unsafe { packed_addrs(val, len as usize) }?;
+            of(id)
+                .bindx(id, &addrs, name == SCTP_SOCKOPT_BINDX_ADD)
+                .map(|_| 0)
+        }
+        (SOL_SCTP, SCTP_SOCKOPT_CONNECTX_OLD | SCTP_SOCKOPT_CONNECTX) => {
+            // SAFETY: the caller's buffer covers `len` bytes.
+            let addrs = unsafe { packed_addrs(val, len as usize) }?;
+            match connectx(fd, id, &addrs) {
+                // SCTP_SOCKOPT_CONNECTX returns the association id.
+                Ok(a) if name == SCTP_SOCKOPT_CONNECTX => Ok(a as c_int),
+                Ok(_) => Ok(0),
+                Err((e, _)) => Err(e),
+            }
         }
         (SOL_SCTP, SCTP_ADAPTATION_LAYER) => {
             // struct sctp_setadaptation { u32 ssb_adaptation_ind; }

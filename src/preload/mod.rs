@@ -4,6 +4,7 @@
 //!
 //! The fast path for descriptors that are not ours is one relaxed atomic load.
 
+mod capi;
 mod cmsg;
 mod fdtable;
 mod interpose;

@@ -92,6 +92,9 @@ struct Sock {
     eof_seen: bool,
     /// SO_LINGER on with a zero timeout: close aborts instead of shutting down.
     linger_abort: bool,
+    /// Addresses added with sctp_bindx beyond the bound one (listed by
+    /// sctp_getladdrs; not used as paths yet: associations are single-homed).
+    extra_local: Vec<IpAddr>,
     /// Per-socket protocol settings (SCTP_INITMSG, ...), given to the
     /// endpoint when the socket is bound.
     cfg: Config,
@@ -852,6 +855,7 @@ impl Sock {
             terminal: 0,
             eof_seen: false,
             linger_abort: false,
+            extra_local: Vec::new(),
             junk: 0,
             connected: false,
             error: 0,

@@ -1,6 +1,7 @@
 //! Engine calls behind the interposed receive and send paths and the
 //! notification-related socket options.
 
+use std::net::SocketAddr;
 use std::os::raw::c_int;
 use std::sync::Arc;
 
@@ -64,6 +65,80 @@ impl Engine {
         let side = self.lock().socks.get(&id)?.tx.clone();
         self.sends().insert(id, side.clone());
         Some(side)
+    }
+
+    /// sctp_bindx (SCTP_SOCKOPT_BINDX_ADD/REM). Adding to an unbound socket
+    /// binds it to the first address; further addresses must use the same
+    /// port (0 = the bound one) and are recorded. Removing the bound address
+    /// or the last one is refused as Linux does (EBUSY), an unknown one EINVAL.
+    pub fn bindx(&self, id: SockId, addrs: &[SocketAddr], add: bool) -> Result<(), c_int> {
+        let first = *addrs.first().ok_or(libc::EINVAL)?;
+        if add
+            && self
+                .lock()
+                .socks
+                .get(&id)
+                .ok_or(libc::EBADF)?
+                .port
+                .is_none()
+        {
+            self.bind(id, first)?;
+        }
+        let mut st = self.lock();
+        let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
+        let port = s.port.ok_or(libc::EINVAL)?;
+        let bound = s.local.map(|l| l.ip());
+        for a in addrs {
+            if a.port() != 0 && a.port() != port {
+                return Err(libc::EINVAL);
+            }
+            let known = Some(a.ip()) == bound || s.extra_local.contains(&a.ip());
+            match (add, known) {
+                (true, true) => {}
+                (true, false) => s.extra_local.push(a.ip()),
+                (false, false) => return Err(libc::EINVAL),
+                (false, true) if Some(a.ip()) == bound => return Err(libc::EBUSY),
+                (false, true) => s.extra_local.retain(|x| *x != a.ip()),
+            }
+        }
+        Ok(())
+    }
+
+    /// The socket's local addresses (SCTP_GET_LOCAL_ADDRS / sctp_getladdrs).
+    pub fn local_addrs(&self, id: SockId) -> Vec<SocketAddr> {
+        let Some((Some(local), _)) = self.names(id) else {
+            return Vec::new();
+        };
+        let st = self.lock();
+        let extra = st
+            .socks
+            .get(&id)
+            .map(|s| s.extra_local.clone())
+            .unwrap_or_default();
+        std::iter::once(local)
+            .chain(
+                extra
+                    .into_iter()
+                    .map(|ip| SocketAddr::new(ip, local.port())),
+            )
+            .collect()
+    }
+
+    /// The association of a one-to-one socket, or of a one-to-many socket
+    /// with peer `peer`.
+    pub fn assoc_for(&self, id: SockId, peer: Option<SocketAddr>) -> Option<AssocId> {
+        let st = self.lock();
+        let s = st.socks.get(&id)?;
+        match s.kind {
+            Kind::Stream { assoc } => Some(assoc),
+            Kind::Many => {
+                let ep = s.port.and_then(|p| st.eps.get(&p))?;
+                ep.endpoint
+                    .find(peer?)
+                    .filter(|a| ep.socks.get(a) == Some(&id))
+            }
+            _ => None,
+        }
     }
 
     /// SCTP_ABORT on a one-to-one socket: abort now, `reason` as the cause.

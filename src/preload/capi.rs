@@ -1,0 +1,747 @@
+//! lksctp's C API (`libsctp`), exported by the shim: programs built with
+//! `include/netinet/sctp.h` and `-lsctpshim` need no libsctp, and binaries
+//! linked against libsctp.so.1 get these when the shim is preloaded. Each
+//! function is what libsctp does on Linux: a socket call with SCTP options or
+//! ancillary data, here served by the interposers of the same library.
+
+use std::os::raw::{c_int, c_void};
+
+use libc::{iovec, msghdr, sockaddr, socklen_t};
+
+use super::interpose::{getsockopt, recvmsg, sendmsg, setsockopt};
+use crate::sys::set_errno;
+
+// libsctp's symbol versions (build/libsctp.map defines the nodes): binaries
+// linked against libsctp.so.1 reference e.g. sctp_bindx@VERS_1 and, for
+// sctp_connectx, one of its three forms; each binds to the matching one here.
+std::arch::global_asm!(
+    ".symver sctpshim_sctp_getaddrlen, sctp_getaddrlen@@VERS_1",
+    ".symver sctpshim_sctp_bindx, sctp_bindx@@VERS_1",
+    ".symver sctpshim_sctp_peeloff, sctp_peeloff@@VERS_1",
+    ".symver sctpshim_sctp_peeloff_flags, sctp_peeloff_flags@@VERS_1",
+    ".symver sctpshim_sctp_getpaddrs, sctp_getpaddrs@@VERS_1",
+    ".symver sctpshim_sctp_getladdrs, sctp_getladdrs@@VERS_1",
+    ".symver sctpshim_sctp_freepaddrs, sctp_freepaddrs@@VERS_1",
+    ".symver sctpshim_sctp_freeladdrs, sctp_freeladdrs@@VERS_1",
+    ".symver sctpshim_sctp_opt_info, sctp_opt_info@@VERS_1",
+    ".symver sctpshim_sctp_sendmsg, sctp_sendmsg@@VERS_1",
+    ".symver sctpshim_sctp_send, sctp_send@@VERS_1",
+    ".symver sctpshim_sctp_recvmsg, sctp_recvmsg@@VERS_1",
+    ".symver sctpshim_sctp_sendv, sctp_sendv@@VERS_1",
+    ".symver sctpshim_sctp_recvv, sctp_recvv@@VERS_1",
+    ".symver sctpshim_sctp_connectx_v1, sctp_connectx@VERS_1",
+    ".symver sctpshim_sctp_connectx_v2, sctp_connectx@VERS_2",
+    ".symver sctpshim_sctp_connectx, sctp_connectx@@VERS_3",
+);
+
+const SOL_SCTP: c_int = 132;
+const SCTP_SNDRCV: c_int = 1;
+const SCTP_SNDINFO: c_int = 2;
+const SCTP_RCVINFO: c_int = 3;
+const SCTP_NXTINFO: c_int = 4;
+const SCTP_PRINFO: c_int = 5;
+const SCTP_AUTHINFO: c_int = 6;
+const SCTP_DSTADDRV4: c_int = 7;
+const SCTP_DSTADDRV6: c_int = 8;
+const SCTP_SOCKOPT_BINDX_ADD: c_int = 100;
+const SCTP_SOCKOPT_BINDX_REM: c_int = 101;
+const SCTP_SOCKOPT_PEELOFF: c_int = 102;
+const SCTP_SOCKOPT_CONNECTX_OLD: c_int = 107;
+const SCTP_GET_PEER_ADDRS: c_int = 108;
+const SCTP_GET_LOCAL_ADDRS: c_int = 109;
+const SCTP_SOCKOPT_CONNECTX: c_int = 110;
+const SCTP_SOCKOPT_CONNECTX3: c_int = 111;
+const SCTP_SOCKOPT_PEELOFF_FLAGS: c_int = 122;
+/// sctp_bindx flags.
+const SCTP_BINDX_ADD_ADDR: c_int = 1;
+const SCTP_BINDX_REM_ADDR: c_int = 2;
+/// sctp_sendv info types (SCTP_SENDV_*).
+const SENDV_SNDINFO: u32 = 1;
+const SENDV_PRINFO: u32 = 2;
+const SENDV_AUTHINFO: u32 = 3;
+const SENDV_SPA: u32 = 4;
+/// sctp_recvv info types (SCTP_RECVV_*).
+const RECVV_NOINFO: u32 = 0;
+const RECVV_RCVINFO: u32 = 1;
+const RECVV_NXTINFO: u32 = 2;
+const RECVV_RN: u32 = 3;
+/// struct sctp_sendv_spa validity flags.
+const SEND_SNDINFO_VALID: u32 = 1;
+const SEND_PRINFO_VALID: u32 = 2;
+const SEND_AUTHINFO_VALID: u32 = 4;
+
+/// Bytes of `cnt` packed addresses (sockaddr_in / sockaddr_in6 by family).
+///
+/// # Safety
+/// `addrs` must hold `cnt` packed addresses.
+unsafe fn addrs_len(addrs: *const sockaddr, cnt: c_int) -> Result<usize, c_int> {
+    if addrs.is_null() || cnt <= 0 {
+        return Err(libc::EINVAL);
+    }
+    let mut off = 0usize;
+    for _ in 0..cnt {
+        // SAFETY: per the caller, an address starts at `off`.
+        let family = unsafe { (*((addrs as *const u8).add(off) as *const sockaddr)).sa_family };
+        off += addr_len(c_int::from(family)).ok_or(libc::EINVAL)?;
+    }
+    Ok(off)
+}
+
+fn addr_len(family: c_int) -> Option<usize> {
+    match family {
+        libc::AF_INET => Some(std::mem::size_of::<libc::sockaddr_in>()),
+        libc::AF_INET6 => Some(std::mem::size_of::<libc::sockaddr_in6>()),
+        _ => None,
+    }
+}
+
+fn fail(e: c_int) -> c_int {
+    set_errno(e);
+    -1
+}
+
+/// `int sctp_getaddrlen(sa_family_t family)`.
+#[unsafe(export_name = "sctpshim_sctp_getaddrlen")]
+pub extern "C" fn sctp_getaddrlen(family: libc::sa_family_t) -> c_int {
+    match addr_len(c_int::from(family)) {
+        Some(n) => n as c_int,
+        None => fail(libc::EINVAL),
+    }
+}
+
+/// `int sctp_bindx(int sd, struct sockaddr *addrs, int addrcnt, int flags)`.
+///
+/// # Safety
+/// `addrs` must hold `addrcnt` packed addresses.
+#[unsafe(export_name = "sctpshim_sctp_bindx")]
+pub unsafe extern "C" fn sctp_bindx(
+    sd: c_int,
+    addrs: *mut sockaddr,
+    addrcnt: c_int,
+    flags: c_int,
+) -> c_int {
+    let opt = match flags {
+        SCTP_BINDX_ADD_ADDR => SCTP_SOCKOPT_BINDX_ADD,
+        SCTP_BINDX_REM_ADDR => SCTP_SOCKOPT_BINDX_REM,
+        _ => return fail(libc::EINVAL),
+    };
+    // SAFETY: per the caller.
+    match unsafe { addrs_len(addrs, addrcnt) } {
+        // SAFETY: `addrs` covers `n` bytes.
+        Ok(n) => unsafe { setsockopt(sd, SOL_SCTP, opt, addrs as *const c_void, n as socklen_t) },
+        Err(e) => fail(e),
+    }
+}
+
+/// `int sctp_connectx(int sd, struct sockaddr *addrs, int addrcnt,
+/// sctp_assoc_t *id)` (libsctp's current, VERS_3 form): 0, or -1 with errno
+/// (EINPROGRESS on a non-blocking socket, the id set all the same).
+///
+/// # Safety
+/// `addrs` must hold `addrcnt` packed addresses; `id` null or writable.
+#[unsafe(export_name = "sctpshim_sctp_connectx")]
+pub unsafe extern "C" fn sctp_connectx(
+    sd: c_int,
+    addrs: *mut sockaddr,
+    addrcnt: c_int,
+    id: *mut u32,
+) -> c_int {
+    // SAFETY: per the caller.
+    let n = match unsafe { addrs_len(addrs, addrcnt) } {
+        Ok(n) => n,
+        Err(e) => return fail(e),
+    };
+    // struct sctp_getaddrs_old { sctp_assoc_t assoc_id; int addr_num; struct sockaddr *addrs; }
+    #[repr(C)]
+    struct Param {
+        assoc_id: u32,
+        addr_num: c_int,
+        addrs: *mut sockaddr,
+    }
+    let mut p = Param {
+        assoc_id: 0,
+        addr_num: n as c_int,
+        addrs,
+    };
+    let mut len = std::mem::size_of::<Param>() as socklen_t;
+    // SAFETY: our own parameter struct.
+    let r = unsafe {
+        getsockopt(
+            sd,
+            SOL_SCTP,
+            SCTP_SOCKOPT_CONNECTX3,
+            &mut p as *mut Param as *mut c_void,
+            &mut len,
+        )
+    };
+    let in_progress = std::io::Error::last_os_error().raw_os_error() == Some(libc::EINPROGRESS);
+    if (r == 0 || in_progress) && !id.is_null() {
+        // SAFETY: the caller's id pointer is writable.
+        unsafe { *id = p.assoc_id };
+    }
+    r
+}
+
+/// libsctp's first sctp_connectx (VERS_1): 0 or -1.
+///
+/// # Safety
+/// As [`sctp_connectx`].
+#[unsafe(export_name = "sctpshim_sctp_connectx_v1")]
+pub unsafe extern "C" fn sctp_connectx_v1(
+    sd: c_int,
+    addrs: *mut sockaddr,
+    addrcnt: c_int,
+) -> c_int {
+    // SAFETY: per the caller.
+    match unsafe { addrs_len(addrs, addrcnt) } {
+        // SAFETY: `addrs` covers `n` bytes.
+        Ok(n) => unsafe {
+            setsockopt(
+                sd,
+                SOL_SCTP,
+                SCTP_SOCKOPT_CONNECTX_OLD,
+                addrs as *const c_void,
+                n as socklen_t,
+            )
+        },
+        Err(e) => fail(e),
+    }
+}
+
+/// libsctp's second sctp_connectx (VERS_2): the association id, or -1.
+///
+/// # Safety
+/// As [`sctp_connectx`].
+#[unsafe(export_name = "sctpshim_sctp_connectx_v2")]
+pub unsafe extern "C" fn sctp_connectx_v2(
+    sd: c_int,
+    addrs: *mut sockaddr,
+    addrcnt: c_int,
+) -> c_int {
+    // SAFETY: per the caller.
+    match unsafe { addrs_len(addrs, addrcnt) } {
+        // SAFETY: `addrs` covers `n` bytes.
+        Ok(n) => unsafe {
+            setsockopt(
+                sd,
+                SOL_SCTP,
+                SCTP_SOCKOPT_CONNECTX,
+                addrs as *const c_void,
+                n as socklen_t,
+            )
+        },
+        Err(e) => fail(e),
+    }
+}
+
+/// `int sctp_peeloff(int sd, sctp_assoc_t assoc_id)`: the new descriptor.
+#[unsafe(export_name = "sctpshim_sctp_peeloff")]
+pub extern "C" fn sctp_peeloff(sd: c_int, assoc_id: u32) -> c_int {
+    let mut arg = [assoc_id as c_int, -1];
+    let mut len = std::mem::size_of_val(&arg) as socklen_t;
+    // SAFETY: our own sctp_peeloff_arg_t.
+    let r = unsafe {
+        getsockopt(
+            sd,
+            SOL_SCTP,
+            SCTP_SOCKOPT_PEELOFF,
+            arg.as_mut_ptr() as *mut c_void,
+            &mut len,
+        )
+    };
+    if r < 0 { r } else { arg[1] }
+}
+
+/// `int sctp_peeloff_flags(int sd, sctp_assoc_t assoc_id, unsigned flags)`.
+#[unsafe(export_name = "sctpshim_sctp_peeloff_flags")]
+pub extern "C" fn sctp_peeloff_flags(sd: c_int, assoc_id: u32, flags: u32) -> c_int {
+    let mut arg = [assoc_id as c_int, -1, flags as c_int];
+    let mut len = std::mem::size_of_val(&arg) as socklen_t;
+    // SAFETY: our own sctp_peeloff_flags_arg_t.
+    let r = unsafe {
+        getsockopt(
+            sd,
+            SOL_SCTP,
+            SCTP_SOCKOPT_PEELOFF_FLAGS,
+            arg.as_mut_ptr() as *mut c_void,
+            &mut len,
+        )
+    };
+    if r < 0 { r } else { arg[1] }
+}
+
+/// sctp_getpaddrs / sctp_getladdrs: a malloc'd `struct sctp_getaddrs`
+/// grown until the addresses fit; `*addrs` points into it.
+///
+/// # Safety
+/// `addrs` must be writable.
+unsafe fn get_addrs(sd: c_int, id: u32, addrs: *mut *mut sockaddr, opt: c_int) -> c_int {
+    if addrs.is_null() {
+        return fail(libc::EINVAL);
+    }
+    let mut size = 8 + 4 * std::mem::size_of::<libc::sockaddr_in6>();
+    loop {
+        // SAFETY: malloc; freed by sctp_free[pl]addrs or below.
+        let buf = unsafe { libc::malloc(size) } as *mut u8;
+        if buf.is_null() {
+            return fail(libc::ENOMEM);
+        }
+        // SAFETY: `buf` holds `size` >= 8 bytes; assoc id first.
+        unsafe { std::ptr::write_unaligned(buf as *mut u32, id) };
+        let mut len = size as socklen_t;
+        // SAFETY: `buf` holds `len` bytes.
+        let r = unsafe { getsockopt(sd, SOL_SCTP, opt, buf as *mut c_void, &mut len) };
+        if r < 0 {
+            let e = std::io::Error::last_os_error()
+                .raw_os_error()
+                .unwrap_or(libc::EINVAL);
+            // SAFETY: our own allocation.
+            unsafe { libc::free(buf as *mut c_void) };
+            if e == libc::ENOMEM && size < (1 << 20) {
+                size *= 4;
+                continue;
+            }
+            return fail(e);
+        }
+        // SAFETY: the option filled addr_num at offset 4.
+        let n = unsafe { std::ptr::read_unaligned(buf.add(4) as *const u32) };
+        if n == 0 {
+            // SAFETY: our own allocation.
+            unsafe { libc::free(buf as *mut c_void) };
+            // SAFETY: the caller's pointer.
+            unsafe { *addrs = std::ptr::null_mut() };
+            return 0;
+        }
+        // SAFETY: the caller's pointer; the addresses start at offset 8.
+        unsafe { *addrs = buf.add(8) as *mut sockaddr };
+        return n as c_int;
+    }
+}
+
+/// `int sctp_getpaddrs(int sd, sctp_assoc_t id, struct sockaddr **addrs)`.
+///
+/// # Safety
+/// `addrs` must be writable.
+#[unsafe(export_name = "sctpshim_sctp_getpaddrs")]
+pub unsafe extern "C" fn sctp_getpaddrs(sd: c_int, id: u32, addrs: *mut *mut sockaddr) -> c_int {
+    // SAFETY: per the caller.
+    unsafe { get_addrs(sd, id, addrs, SCTP_GET_PEER_ADDRS) }
+}
+
+/// `int sctp_getladdrs(int sd, sctp_assoc_t id, struct sockaddr **addrs)`.
+///
+/// # Safety
+/// `addrs` must be writable.
+#[unsafe(export_name = "sctpshim_sctp_getladdrs")]
+pub unsafe extern "C" fn sctp_getladdrs(sd: c_int, id: u32, addrs: *mut *mut sockaddr) -> c_int {
+    // SAFETY: per the caller.
+    unsafe { get_addrs(sd, id, addrs, SCTP_GET_LOCAL_ADDRS) }
+}
+
+/// `int sctp_freepaddrs(struct sockaddr *addrs)`.
+///
+/// # Safety
+/// `addrs` must come from sctp_getpaddrs (or be null).
+#[unsafe(export_name = "sctpshim_sctp_freepaddrs")]
+pub unsafe extern "C" fn sctp_freepaddrs(addrs: *mut sockaddr) -> c_int {
+    if !addrs.is_null() {
+        // SAFETY: the allocation starts 8 bytes before the addresses.
+        unsafe { libc::free((addrs as *mut u8).sub(8) as *mut c_void) };
+    }
+    0
+}
+
+/// `int sctp_freeladdrs(struct sockaddr *addrs)`.
+///
+/// # Safety
+/// `addrs` must come from sctp_getladdrs (or be null).
+#[unsafe(export_name = "sctpshim_sctp_freeladdrs")]
+pub unsafe extern "C" fn sctp_freeladdrs(addrs: *mut sockaddr) -> c_int {
+    // SAFETY: per the caller.
+    unsafe { sctp_freepaddrs(addrs) }
+}
+
+/// `int sctp_opt_info(int sd, sctp_assoc_t id, int opt, void *arg,
+/// socklen_t *size)`: getsockopt with the association id in the option's
+/// first field, as libsctp does (for every option but SCTP_*ASSOC*_NUMBER
+/// and friends, whose first field is not an id, Linux ignores it anyway).
+///
+/// # Safety
+/// `arg` must hold `*size` bytes.
+#[unsafe(export_name = "sctpshim_sctp_opt_info")]
+pub unsafe extern "C" fn sctp_opt_info(
+    sd: c_int,
+    id: u32,
+    opt: c_int,
+    arg: *mut c_void,
+    size: *mut socklen_t,
+) -> c_int {
+    if arg.is_null() || size.is_null() {
+        return fail(libc::EINVAL);
+    }
+    // SAFETY: per the caller; at least 4 bytes before writing the id.
+    unsafe {
+        if *size as usize >= 4 && opt != 28 && opt != 29 {
+            std::ptr::write_unaligned(arg as *mut u32, id);
+        }
+        getsockopt(sd, SOL_SCTP, opt, arg, size)
+    }
+}
+
+/// Fills one control message; returns the space it took.
+///
+/// # Safety
+/// `buf` must have room for CMSG_SPACE(data.len()) bytes, cmsghdr-aligned.
+unsafe fn put_cmsg(buf: *mut u8, ty: c_int, data: &[u8]) -> usize {
+    // SAFETY: per the caller.
+    unsafe {
+        let c = buf as *mut libc::cmsghdr;
+        (*c).cmsg_level = SOL_SCTP;
+        (*c).cmsg_type = ty;
+        (*c).cmsg_len = libc::CMSG_LEN(data.len() as u32) as usize;
+        std::ptr::copy_nonoverlapping(data.as_ptr(), libc::CMSG_DATA(c), data.len());
+        libc::CMSG_SPACE(data.len() as u32) as usize
+    }
+}
+
+/// Control buffer with u64 alignment for cmsghdr.
+#[repr(C, align(8))]
+struct Cbuf([u8; 256]);
+
+/// `int sctp_sendmsg(int s, const void *msg, size_t len, struct sockaddr *to,
+/// socklen_t tolen, uint32_t ppid, uint32_t flags, uint16_t stream_no,
+/// uint32_t timetolive, uint32_t context)`.
+///
+/// # Safety
+/// As sendmsg(2) for the buffers.
+#[unsafe(export_name = "sctpshim_sctp_sendmsg")]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn sctp_sendmsg(
+    s: c_int,
+    msg: *const c_void,
+    len: usize,
+    to: *mut sockaddr,
+    tolen: socklen_t,
+    ppid: u32,
+    flags: u32,
+    stream_no: u16,
+    timetolive: u32,
+    context: u32,
+) -> isize {
+    let mut info = [0u8; 32];
+    info[0..2].copy_from_slice(&stream_no.to_ne_bytes());
+    info[4..6].copy_from_slice(&(flags as u16).to_ne_bytes());
+    info[8..12].copy_from_slice(&ppid.to_ne_bytes());
+    info[12..16].copy_from_slice(&context.to_ne_bytes());
+    info[16..20].copy_from_slice(&timetolive.to_ne_bytes());
+    let mut cbuf = Cbuf([0; 256]);
+    // SAFETY: 256 aligned bytes hold one SNDRCV cmsg.
+    let clen = unsafe { put_cmsg(cbuf.0.as_mut_ptr(), SCTP_SNDRCV, &info) };
+    let mut iov = iovec {
+        iov_base: msg as *mut c_void,
+        iov_len: len,
+    };
+    // SAFETY: an all-zero msghdr is valid.
+    let mut m: msghdr = unsafe { std::mem::zeroed() };
+    m.msg_name = to as *mut c_void;
+    m.msg_namelen = tolen;
+    m.msg_iov = &mut iov;
+    m.msg_iovlen = 1;
+    m.msg_control = cbuf.0.as_mut_ptr() as *mut c_void;
+    m.msg_controllen = clen;
+    // SAFETY: `m` describes the caller's buffers and our control data.
+    unsafe { sendmsg(s, &m, 0) }
+}
+
+/// `int sctp_send(int s, const void *msg, size_t len,
+/// const struct sctp_sndrcvinfo *sinfo, int flags)`.
+///
+/// # Safety
+/// As sendmsg(2); `sinfo` null or a valid sctp_sndrcvinfo.
+#[unsafe(export_name = "sctpshim_sctp_send")]
+pub unsafe extern "C" fn sctp_send(
+    s: c_int,
+    msg: *const c_void,
+    len: usize,
+    sinfo: *const c_void,
+    flags: c_int,
+) -> isize {
+    let mut cbuf = Cbuf([0; 256]);
+    let mut clen = 0;
+    if !sinfo.is_null() {
+        // SAFETY: a struct sctp_sndrcvinfo (32 bytes) per the caller.
+        let info = unsafe { std::slice::from_raw_parts(sinfo as *const u8, 32) };
+        // SAFETY: 256 aligned bytes hold one SNDRCV cmsg.
+        clen = unsafe { put_cmsg(cbuf.0.as_mut_ptr(), SCTP_SNDRCV, info) };
+    }
+    let mut iov = iovec {
+        iov_base: msg as *mut c_void,
+        iov_len: len,
+    };
+    // SAFETY: an all-zero msghdr is valid.
+    let mut m: msghdr = unsafe { std::mem::zeroed() };
+    m.msg_iov = &mut iov;
+    m.msg_iovlen = 1;
+    if clen > 0 {
+        m.msg_control = cbuf.0.as_mut_ptr() as *mut c_void;
+        m.msg_controllen = clen;
+    }
+    // SAFETY: `m` describes the caller's buffers and our control data.
+    unsafe { sendmsg(s, &m, flags) }
+}
+
+/// `int sctp_recvmsg(int s, void *msg, size_t len, struct sockaddr *from,
+/// socklen_t *fromlen, struct sctp_sndrcvinfo *sinfo, int *msg_flags)`.
+///
+/// # Safety
+/// As recvmsg(2); `sinfo`, `fromlen`, `msg_flags` null or writable.
+#[unsafe(export_name = "sctpshim_sctp_recvmsg")]
+pub unsafe extern "C" fn sctp_recvmsg(
+    s: c_int,
+    msg: *mut c_void,
+    len: usize,
+    from: *mut sockaddr,
+    fromlen: *mut socklen_t,
+    sinfo: *mut c_void,
+    msg_flags: *mut c_int,
+) -> isize {
+    let mut cbuf = Cbuf([0; 256]);
+    let mut iov = iovec {
+        iov_base: msg,
+        iov_len: len,
+    };
+    // SAFETY: an all-zero msghdr is valid.
+    let mut m: msghdr = unsafe { std::mem::zeroed() };
+    m.msg_iov = &mut iov;
+    m.msg_iovlen = 1;
+    m.msg_control = cbuf.0.as_mut_ptr() as *mut c_void;
+    m.msg_controllen = cbuf.0.len();
+    if !from.is_null() && !fromlen.is_null() {
+        m.msg_name = from as *mut c_void;
+        // SAFETY: the caller's length.
+        m.msg_namelen = unsafe { *fromlen };
+    }
+    // SAFETY: `m` describes the caller's buffers and ours.
+    let r = unsafe { recvmsg(s, &mut m, 0) };
+    if r < 0 {
+        return r;
+    }
+    // SAFETY: writing back through the caller's pointers, reading our cmsgs.
+    unsafe {
+        if !from.is_null() && !fromlen.is_null() {
+            *fromlen = m.msg_namelen;
+        }
+        if !msg_flags.is_null() {
+            *msg_flags = m.msg_flags;
+        }
+        if !sinfo.is_null() {
+            std::ptr::write_bytes(sinfo as *mut u8, 0, 32);
+            let mut c = libc::CMSG_FIRSTHDR(&m);
+            while !c.is_null() {
+                if (*c).cmsg_level == SOL_SCTP && (*c).cmsg_type == SCTP_SNDRCV {
+                    std::ptr::copy_nonoverlapping(libc::CMSG_DATA(c), sinfo as *mut u8, 32);
+                }
+                c = libc::CMSG_NXTHDR(&m, c);
+            }
+        }
+    }
+    r
+}
+
+/// `int sctp_sendv(int s, const struct iovec *iov, int iovcnt, struct
+/// sockaddr *addrs, int addrcnt, void *info, socklen_t infolen, unsigned int
+/// infotype, int flags)`: the first address is the destination, the others
+/// go in SCTP_DSTADDRV4/V6.
+///
+/// # Safety
+/// As sendmsg(2) for the buffers; `info` covers `infolen` bytes.
+#[unsafe(export_name = "sctpshim_sctp_sendv")]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn sctp_sendv(
+    s: c_int,
+    iov: *const iovec,
+    iovcnt: c_int,
+    addrs: *mut sockaddr,
+    addrcnt: c_int,
+    info: *mut c_void,
+    infolen: socklen_t,
+    infotype: u32,
+    flags: c_int,
+) -> isize {
+    let mut cbuf = [0u64; 128];
+    let base = cbuf.as_mut_ptr() as *mut u8;
+    let mut used = 0usize;
+    // SAFETY: `info` covers `infolen` bytes per the caller.
+    let info_bytes = |n: usize| unsafe { std::slice::from_raw_parts(info as *const u8, n) };
+    let need = |n: usize| !info.is_null() && infolen as usize >= n;
+    // SAFETY (all put_cmsg below): 1024 aligned bytes hold the few cmsgs we write.
+    match infotype {
+        0 => {}
+        SENDV_SNDINFO if need(16) => {
+            used += unsafe { put_cmsg(base, SCTP_SNDINFO, info_bytes(16)) }
+        }
+        SENDV_PRINFO if need(8) => used += unsafe { put_cmsg(base, SCTP_PRINFO, info_bytes(8)) },
+        SENDV_AUTHINFO if need(2) => {
+            used += unsafe { put_cmsg(base, SCTP_AUTHINFO, info_bytes(2)) }
+        }
+        SENDV_SPA if need(32) => {
+            // struct sctp_sendv_spa { u32 sendv_flags; sndinfo (16); prinfo (8); authinfo (2) }
+            let spa = info_bytes(32);
+            let valid = u32::from_ne_bytes([spa[0], spa[1], spa[2], spa[3]]);
+            if valid & SEND_SNDINFO_VALID != 0 {
+                used += unsafe { put_cmsg(base.add(used), SCTP_SNDINFO, &spa[4..20]) };
+            }
+            if valid & SEND_PRINFO_VALID != 0 {
+                used += unsafe { put_cmsg(base.add(used), SCTP_PRINFO, &spa[20..28]) };
+            }
+            if valid & SEND_AUTHINFO_VALID != 0 {
+                used += unsafe { put_cmsg(base.add(used), SCTP_AUTHINFO, &spa[28..30]) };
+            }
+        }
+        _ => return fail(libc::EINVAL) as isize,
+    }
+    // SAFETY: an all-zero msghdr is valid.
+    let mut m: msghdr = unsafe { std::mem::zeroed() };
+    if addrcnt > 0 && !addrs.is_null() {
+        // SAFETY: per the caller, `addrcnt` packed addresses.
+        let total = match unsafe { addrs_len(addrs, addrcnt) } {
+            Ok(n) => n,
+            Err(e) => return fail(e) as isize,
+        };
+        // SAFETY: the first address starts the array.
+        let first_len = addr_len(c_int::from(unsafe { (*addrs).sa_family })).unwrap_or(0);
+        m.msg_name = addrs as *mut c_void;
+        m.msg_namelen = first_len as socklen_t;
+        let mut off = first_len;
+        while off < total {
+            // SAFETY: within the caller's array (addrs_len walked it).
+            let (family, data) = unsafe {
+                let sa = (addrs as *const u8).add(off);
+                let family = c_int::from((*(sa as *const sockaddr)).sa_family);
+                let data: &[u8] = if family == libc::AF_INET {
+                    std::slice::from_raw_parts(sa.add(4), 4)
+                } else {
+                    std::slice::from_raw_parts(sa.add(8), 16)
+                };
+                (family, data)
+            };
+            let ty = if family == libc::AF_INET {
+                SCTP_DSTADDRV4
+            } else {
+                SCTP_DSTADDRV6
+            };
+            if used + 64 > std::mem::size_of_val(&cbuf) {
+                return fail(libc::EINVAL) as isize;
+            }
+            // SAFETY: room checked above.
+            used += unsafe { put_cmsg(base.add(used), ty, data) };
+            off += addr_len(family).unwrap_or(total);
+        }
+    }
+    m.msg_iov = iov as *mut iovec;
+    m.msg_iovlen = iovcnt.max(0) as usize;
+    if used > 0 {
+        m.msg_control = base as *mut c_void;
+        m.msg_controllen = used;
+    }
+    // SAFETY: `m` describes the caller's buffers and our control data.
+    unsafe { sendmsg(s, &m, flags) }
+}
+
+/// `int sctp_recvv(int s, const struct iovec *iov, int iovlen, struct
+/// sockaddr *from, socklen_t *fromlen, void *info, socklen_t *infolen,
+/// unsigned int *infotype, int *flags)`: with SCTP_RECVRCVINFO /
+/// SCTP_RECVNXTINFO on, the info is an sctp_rcvinfo, sctp_nxtinfo or both
+/// (struct sctp_recvv_rn).
+///
+/// # Safety
+/// As recvmsg(2); the out pointers null or writable.
+#[unsafe(export_name = "sctpshim_sctp_recvv")]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn sctp_recvv(
+    s: c_int,
+    iov: *const iovec,
+    iovlen: c_int,
+    from: *mut sockaddr,
+    fromlen: *mut socklen_t,
+    info: *mut c_void,
+    infolen: *mut socklen_t,
+    infotype: *mut u32,
+    flags: *mut c_int,
+) -> isize {
+    if infotype.is_null() || (!info.is_null() && infolen.is_null()) {
+        return fail(libc::EINVAL) as isize;
+    }
+    let mut cbuf = Cbuf([0; 256]);
+    // SAFETY: an all-zero msghdr is valid.
+    let mut m: msghdr = unsafe { std::mem::zeroed() };
+    m.msg_iov = iov as *mut iovec;
+    m.msg_iovlen = iovlen.max(0) as usize;
+    m.msg_control = cbuf.0.as_mut_ptr() as *mut c_void;
+    m.msg_controllen = cbuf.0.len();
+    if !from.is_null() && !fromlen.is_null() {
+        m.msg_name = from as *mut c_void;
+        // SAFETY: the caller's length.
+        m.msg_namelen = unsafe { *fromlen };
+    }
+    // SAFETY: the caller's flags pointer, if any.
+    let in_flags = if flags.is_null() {
+        0
+    } else {
+        unsafe { *flags }
+    };
+    // SAFETY: `m` describes the caller's buffers and ours.
+    let r = unsafe { recvmsg(s, &mut m, in_flags) };
+    if r < 0 {
+        return r;
+    }
+    let mut rcv: Option<[u8; 28]> = None;
+    let mut nxt: Option<[u8; 16]> = None;
+    // SAFETY: walking our own control buffer as recvmsg filled it.
+    unsafe {
+        let mut c = libc::CMSG_FIRSTHDR(&m);
+        while !c.is_null() {
+            if (*c).cmsg_level == SOL_SCTP && (*c).cmsg_type == SCTP_RCVINFO {
+                let mut b = [0u8; 28];
+                std::ptr::copy_nonoverlapping(libc::CMSG_DATA(c), b.as_mut_ptr(), 28);
+                rcv = Some(b);
+            }
+            if (*c).cmsg_level == SOL_SCTP && (*c).cmsg_type == SCTP_NXTINFO {
+                let mut b = [0u8; 16];
+                std::ptr::copy_nonoverlapping(libc::CMSG_DATA(c), b.as_mut_ptr(), 16);
+                nxt = Some(b);
+            }
+            c = libc::CMSG_NXTHDR(&m, c);
+        }
+    }
+    // What fits the caller's info buffer decides what is returned.
+    // SAFETY: the caller's info length, if any.
+    let room = if info.is_null() {
+        0
+    } else {
+        (unsafe { *infolen }) as usize
+    };
+    let (ty, bytes): (u32, Vec<u8>) = match (rcv, nxt) {
+        (Some(r), Some(n)) if room >= 44 => (RECVV_RN, [&r[..], &n[..]].concat()),
+        (Some(r), _) if room >= 28 => (RECVV_RCVINFO, r.to_vec()),
+        (None, Some(n)) if room >= 16 => (RECVV_NXTINFO, n.to_vec()),
+        _ => (RECVV_NOINFO, Vec::new()),
+    };
+    // SAFETY: writing back through the caller's pointers (sizes checked).
+    unsafe {
+        *infotype = ty;
+        if !bytes.is_empty() {
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), info as *mut u8, bytes.len());
+            *infolen = bytes.len() as socklen_t;
+        } else if !infolen.is_null() {
+            *infolen = 0;
+        }
+        if !from.is_null() && !fromlen.is_null() {
+            *fromlen = m.msg_namelen;
+        }
+        if !flags.is_null() {
+            *flags = m.msg_flags;
+        }
+    }
+    r
+}
