@@ -30,7 +30,7 @@ test:
 # against them (its sctp_* calls then bind to the preloaded shim).
 HAVE_LKSCTP := $(and $(wildcard /usr/include/netinet/sctp.h),$(wildcard /usr/lib/*/libsctp.so))
 ifneq ($(HAVE_LKSCTP),)
-CTESTS += c-tests/bin/capi_lksctp
+CTESTS += c-tests/bin/capi_lksctp c-tests/bin/options_lksctp
 endif
 CTESTS += c-tests/bin/capi_pkgconfig
 
@@ -43,6 +43,14 @@ c-tests/bin/capi: c-tests/capi.c c-tests/common.h include/netinet/sctp.h $(LIB)
 c-tests/bin/capi_pkgconfig: c-tests/capi.c c-tests/common.h include/netinet/sctp.h $(LIB)
 	@mkdir -p c-tests/bin
 	$(CC) -O1 -g -Wall -Wextra -Werror -o $@ $< $$(PKG_CONFIG_PATH=target/release pkg-config --cflags --libs sctpshim) -pthread
+
+c-tests/bin/options_lksctp: c-tests/options.c c-tests/common.h
+	@mkdir -p c-tests/bin
+	$(CC) -O1 -g -Wall -Wextra -Werror -o $@ $< -lsctp -pthread
+
+c-tests/bin/options: c-tests/options.c c-tests/common.h include/netinet/sctp.h $(LIB)
+	@mkdir -p c-tests/bin
+	$(CC) $(CFLAGS) -o $@ $< -L target/release -lsctpshim -Wl,-rpath,$(CURDIR)/target/release -pthread
 
 c-tests/bin/capi_lksctp: c-tests/capi.c c-tests/common.h
 	@mkdir -p c-tests/bin

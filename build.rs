@@ -5,6 +5,9 @@ fn main() {
     let map = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("build/libsctp.map");
     println!("cargo:rerun-if-changed={}", map.display());
     if std::env::var_os("CARGO_FEATURE_PRELOAD").is_some() {
-        println!("cargo:rustc-cdylib-link-arg=-Wl,--version-script={}", map.display());
+        println!(
+            "cargo:rustc-cdylib-link-arg=-Wl,--version-script={}",
+            map.display()
+        );
     }
 }

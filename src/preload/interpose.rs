@@ -6,8 +6,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use libc::{msghdr, sockaddr, socklen_t};
 
-use super::cmsg;
 use super::fdtable::{insert, lookup, remove};
+use super::{cmsg, options};
 use crate::proto::assoc::AssocId;
 use crate::runtime::{
     Engine, Events, SCTP_ABORT, SendSpec, SockId, current_engine, engine, engine_of, is_many_id,
@@ -812,6 +812,8 @@ pub unsafe extern "C" fn getsockopt(
             }
             r
         }
+        // SAFETY: caller's option buffer, checked inside.
+        (SOL_SCTP, n) if options::handles(n) => unsafe { options::get(of(id), id, n, val, len) },
         (SOL_SCTP, _) => Err(libc::ENOPROTOOPT),
         // SAFETY: other socket-level options answer from our pair (buffers, timeouts).
         _ => os_result(unsafe { (real().getsockopt)(fd, level, name, val, len) }),
@@ -944,7 +946,27 @@ pub unsafe extern "C" fn setsockopt(
             let f = |k: usize| u16::from_ne_bytes([b[2 * k], b[2 * k + 1]]);
             of(id).set_initmsg(id, (f(0), f(1), f(2), f(3))).map(|_| 0)
         }
+        // SAFETY: caller's option buffer, checked inside.
+        (SOL_SCTP, n) if options::handles(n) => unsafe { options::set(of(id), id, n, val, len) },
         (SOL_SCTP, _) => Err(libc::ENOPROTOOPT),
+        (libc::SOL_SOCKET, libc::SO_RCVBUF | libc::SO_SNDBUF) => {
+            // SAFETY: the caller's buffer, checked inside.
+            let v = unsafe { get_int(val, len) }?.max(0) as usize;
+            // As Linux: the kernel doubles the value (bookkeeping overhead);
+            // it sizes the advertised window resp. the send buffer of the
+            // socket's associations, and the pair's own buffer.
+            let bytes = (v * 2).max(4096);
+            let rcv = name == libc::SO_RCVBUF;
+            of(id).assoc_config(id, 2, |c| {
+                if rcv {
+                    c.rcvbuf = bytes;
+                } else {
+                    c.sndbuf = bytes;
+                }
+            })?;
+            // SAFETY: forwarding the caller's value to our pair.
+            os_result(unsafe { (real().setsockopt)(fd, level, name, val, len) })
+        }
         // Address reuse has nothing to wait for: no association outlives its process here.
         (libc::SOL_SOCKET, libc::SO_REUSEADDR | libc::SO_REUSEPORT) => Ok(0),
         (libc::IPPROTO_IP | libc::IPPROTO_IPV6, _) => Ok(0),
@@ -1096,7 +1118,9 @@ unsafe fn send_msg(
     if is_many_id(id) {
         // SAFETY: valid iovecs per the caller.
         let data = unsafe { cmsg::gather(m) };
-        return send_many(fd, id, dest, spec.unwrap_or_default(), &data, flags);
+        // No SCTP_SNDRCV/SNDINFO: SCTP_DEFAULT_SNDINFO's values.
+        let spec = spec.unwrap_or_else(|| e.default_send(id).unwrap_or_default());
+        return send_many(fd, id, dest, spec, &data, flags);
     }
     if let Err(err) = implicit_connect(id, dest) {
         set_errno(err);

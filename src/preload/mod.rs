@@ -8,3 +8,4 @@ mod capi;
 mod cmsg;
 mod fdtable;
 mod interpose;
+mod options;

@@ -54,6 +54,10 @@ pub struct Config {
     /// SCTP_ADAPTATION_LAYER: the Adaptation Layer Indication our INIT and
     /// INIT ACK carry (RFC 5061 §4.2.6); 0 sends none (as Linux).
     pub adaptation_ind: u32,
+    /// SCTP_MAXSEG: largest DATA chunk payload (0: what the path MTU allows).
+    pub max_seg: usize,
+    /// SCTP_DISABLE_FRAGMENTS: refuse messages that do not fit one chunk.
+    pub disable_fragments: bool,
     /// Most associations waiting in an endpoint's accept queue.
     pub backlog: usize,
     /// Most associations an endpoint holds at once.
@@ -85,6 +89,8 @@ impl Default for Config {
             nodelay: false,
             pd_point: 0,
             adaptation_ind: 0,
+            max_seg: 0,
+            disable_fragments: false,
             backlog: 128,
             max_associations: 65536,
         }

@@ -22,6 +22,7 @@ mod many;
 mod notify;
 mod send;
 
+pub use calls::AssocView;
 pub use inbox::Slice;
 pub use many::{RecordMeta, SCTP_ABORT, SCTP_EOF, SCTP_UNORDERED, SendSpec, is_many_id};
 pub use notify::Events;

@@ -11,6 +11,6 @@
 mod engine;
 
 pub use engine::{
-    Engine, Events, RecordMeta, SCTP_ABORT, SCTP_EOF, SCTP_UNORDERED, SendSpec, Slice, SockId,
-    Ticket, after_fork, before_fork, current_engine, engine, engine_of, is_many_id,
+    AssocView, Engine, Events, RecordMeta, SCTP_ABORT, SCTP_EOF, SCTP_UNORDERED, SendSpec, Slice,
+    SockId, Ticket, after_fork, before_fork, current_engine, engine, engine_of, is_many_id,
 };

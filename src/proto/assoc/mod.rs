@@ -83,6 +83,9 @@ pub enum SendError {
     WouldBlock,
     /// Empty messages cannot be sent (a DATA chunk must carry data).
     Empty,
+    /// SCTP_DISABLE_FRAGMENTS is on and the message needs several chunks
+    /// (EMSGSIZE).
+    TooBig,
 }
 
 /// Association states (§4). Handshake states carry what they retransmit.
@@ -278,6 +281,20 @@ impl Association {
     }
 
     /// This association's id.
+    /// The association's settings.
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// Changes the association's settings (socket options on an existing
+    /// association); RTO bounds apply to every path at once.
+    pub fn update_config(&mut self, f: impl Fn(&mut Config)) {
+        f(&mut self.cfg);
+        for p in &mut self.paths {
+            p.rto.set_bounds(self.cfg.rto_min, self.cfg.rto_max);
+        }
+    }
+
     /// The peer's Adaptation Layer Indication, if it sent one.
     pub fn peer_adaptation(&self) -> Option<u32> {
         self.peer_adaptation
@@ -376,7 +393,7 @@ impl Association {
             pending: self.queue.len() as u32,
             inbound_streams: self.inbound_streams,
             outbound_streams: self.queue.streams(),
-            fragmentation_point: (p.mtu - 12 - 16) as u32,
+            fragmentation_point: self.max_payload(p.mtu) as u32,
             primary: self.peer_addr(),
             primary_active: p.active,
             cwnd: p.cc.cwnd as u32,
@@ -411,6 +428,11 @@ impl Association {
         self.rx.reasm.has_ready()
     }
 
+    /// Our receive window as we would advertise it now.
+    pub fn local_rwnd(&self) -> u32 {
+        self.a_rwnd()
+    }
+
     /// Our advertised receive window (§6.2): what the application has not taken.
     fn a_rwnd(&self) -> u32 {
         self.cfg
@@ -430,6 +452,10 @@ impl Association {
         }
         if msg.stream_id >= self.queue.streams() {
             return Err(SendError::InvalidStream);
+        }
+        let mtu = self.paths[self.primary].mtu;
+        if self.cfg.disable_fragments && msg.data.len() > self.max_payload(mtu) {
+            return Err(SendError::TooBig);
         }
         // The send buffer is a soft limit, checked before the message: a
         // message is taken while anything is left of it, so the queue stays

@@ -30,6 +30,13 @@ impl Rto {
         }
     }
 
+    /// New RTO.Min / RTO.Max (SCTP_RTOINFO); the current RTO is kept within.
+    pub fn set_bounds(&mut self, min: Duration, max: Duration) {
+        self.min = min;
+        self.max = max.max(min);
+        self.rto = self.rto.clamp(self.min, self.max);
+    }
+
     /// The current RTO.
     pub fn rto(&self) -> Duration {
         self.rto

@@ -136,10 +136,19 @@ impl Association {
         })
     }
 
+    /// Largest DATA payload for a path of `mtu`, within SCTP_MAXSEG.
+    pub fn max_payload(&self, mtu: usize) -> usize {
+        let fits = mtu - DATA_OVERHEAD;
+        match self.cfg.max_seg {
+            0 => fits,
+            m => m.min(fits).max(1),
+        }
+    }
+
     /// May new data go to `path` now (cwnd, peer window, burst)?
     fn can_send_new(&self, path: usize) -> bool {
         let p = &self.paths[path];
-        let Some(len) = self.queue.peek_len(p.mtu - DATA_OVERHEAD) else {
+        let Some(len) = self.queue.peek_len(self.max_payload(p.mtu)) else {
             return false;
         };
         self.burst_budget > 0
@@ -186,7 +195,7 @@ impl Association {
         size: &mut usize,
         out: &mut Vec<DataChunk>,
     ) {
-        let max_payload = mtu - DATA_OVERHEAD;
+        let max_payload = self.max_payload(mtu);
         let mut flight = self.paths[path].flight_size;
         let mut in_flight_total = self.out.in_flight_bytes();
         let mut next_tsn = self.out.next_tsn();

@@ -12,6 +12,16 @@ use super::{Engine, Kind, SendSpec, SockId, now};
 use crate::proto::assoc::AssocId;
 use crate::sys;
 
+/// What option gets report about one association.
+#[derive(Clone, Debug)]
+pub struct AssocView {
+    pub id: AssocId,
+    pub status: crate::proto::assoc::Status,
+    pub local_rwnd: u32,
+    pub paths: usize,
+    pub stats: crate::proto::assoc::Stats,
+}
+
 /// SCTP_ALL_ASSOC; ids up to it (FUTURE 0, CURRENT 1, ALL 2) name no association.
 pub const ALL_ASSOC: AssocId = 2;
 
@@ -229,6 +239,129 @@ impl Engine {
         if let Some(v) = nxtinfo {
             s.recv_nxtinfo = v;
         }
+        Ok(())
+    }
+
+    /// Changes protocol settings for what `assoc` names, as Linux applies
+    /// an option with an association id: on a one-to-one socket the socket
+    /// and its association (the id is ignored); on a one-to-many socket
+    /// FUTURE (0) the socket's defaults, CURRENT (1) every existing
+    /// association, ALL (2) both, or one association of the socket (EINVAL
+    /// for an id it does not have).
+    pub fn assoc_config(
+        &self,
+        id: SockId,
+        assoc: AssocId,
+        f: impl Fn(&mut crate::proto::Config),
+    ) -> Result<(), c_int> {
+        let mut st = self.lock();
+        let st = &mut *st;
+        let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
+        let ep = s.port.and_then(|p| st.eps.get_mut(&p));
+        let (future, current, only) = match s.kind {
+            Kind::Many => match assoc {
+                0 => (true, false, None),
+                1 => (false, true, None),
+                ALL_ASSOC => (true, true, None),
+                a => {
+                    if ep.as_ref().is_none_or(|ep| ep.socks.get(&a) != Some(&id)) {
+                        return Err(libc::EINVAL);
+                    }
+                    (false, false, Some(a))
+                }
+            },
+            Kind::Stream { assoc } => (true, false, Some(assoc)),
+            _ => (true, false, None),
+        };
+        if future {
+            f(&mut s.cfg);
+        }
+        if let Some(ep) = ep {
+            if future {
+                f(ep.endpoint.config_mut());
+            }
+            let mine: Vec<AssocId> = ep
+                .socks
+                .iter()
+                .filter(|&(a, &x)| x == id && (current || only == Some(*a)))
+                .map(|(&a, _)| a)
+                .collect();
+            for a in mine {
+                if let Some(x) = ep.endpoint.assoc_mut(a) {
+                    x.update_config(&f);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The settings an option get reads for `assoc` (see `assoc_config`),
+    /// with the association's status when one is named (or is the socket's).
+    pub fn assoc_view(
+        &self,
+        id: SockId,
+        assoc: AssocId,
+    ) -> Result<(crate::proto::Config, Option<AssocView>), c_int> {
+        let st = self.lock();
+        let s = st.socks.get(&id).ok_or(libc::EBADF)?;
+        let ep = s.port.and_then(|p| st.eps.get(&p));
+        let named = match s.kind {
+            Kind::Stream { assoc } => Some(assoc),
+            Kind::Many if assoc > ALL_ASSOC => {
+                if ep.is_none_or(|ep| ep.socks.get(&assoc) != Some(&id)) {
+                    return Err(libc::EINVAL);
+                }
+                Some(assoc)
+            }
+            _ => None,
+        };
+        let a = named.and_then(|a| ep.and_then(|ep| ep.endpoint.assoc(a)));
+        Ok(match a {
+            Some(a) => (
+                a.config().clone(),
+                Some(AssocView {
+                    id: a.id(),
+                    status: a.status(),
+                    local_rwnd: a.local_rwnd(),
+                    paths: a.paths().len(),
+                    stats: a.stats().clone(),
+                }),
+            ),
+            None => (s.cfg.clone(), None),
+        })
+    }
+
+    /// Associations of a one-to-many socket (SCTP_GET_ASSOC_ID_LIST).
+    pub fn assoc_ids(&self, id: SockId) -> Result<Vec<AssocId>, c_int> {
+        let st = self.lock();
+        let s = st.socks.get(&id).ok_or(libc::EBADF)?;
+        if s.kind != Kind::Many {
+            return Err(libc::EINVAL);
+        }
+        let Some(ep) = s.port.and_then(|p| st.eps.get(&p)) else {
+            return Ok(Vec::new());
+        };
+        let mut v: Vec<AssocId> = ep
+            .socks
+            .iter()
+            .filter(|&(a, &x)| x == id && ep.endpoint.assoc(*a).is_some_and(|x| !x.is_closed()))
+            .map(|(&a, _)| a)
+            .collect();
+        v.sort_unstable();
+        Ok(v)
+    }
+
+    /// SCTP_DEFAULT_SEND_PARAM / SCTP_DEFAULT_SNDINFO.
+    pub fn default_send(&self, id: SockId) -> Result<SendSpec, c_int> {
+        Ok(self.lock().socks.get(&id).ok_or(libc::EBADF)?.default_spec)
+    }
+
+    /// Sets the send parameters of sends that give none.
+    pub fn set_default_send(&self, id: SockId, spec: SendSpec) -> Result<(), c_int> {
+        let mut st = self.lock();
+        let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
+        s.default_spec = spec;
+        s.tx.lock().default = spec;
         Ok(())
     }
 

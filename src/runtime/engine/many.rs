@@ -234,6 +234,7 @@ impl Engine {
                 Err(SendError::WouldBlock) => st = self.wait(st, None).0,
                 Err(SendError::InvalidStream) => return Err(libc::EINVAL),
                 Err(SendError::Empty) => return Err(libc::EINVAL),
+                Err(SendError::TooBig) => return Err(libc::EMSGSIZE),
                 Err(SendError::Shutdown) => return Err(libc::EPIPE),
             }
         }

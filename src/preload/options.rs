@@ -1,0 +1,541 @@
+//! The RFC 6458 socket options Linux implements, beyond the ones
+//! `interpose.rs` handles inline: each get reads the socket's or the named
+//! association's settings, each set changes what goes on the wire (via the
+//! association's `Config`). Layouts and checks are Linux's (`<linux/sctp.h>`,
+//! net/sctp/socket.c): wrong sizes are EINVAL, unknown association ids
+//! EINVAL, NULL buffers EFAULT.
+
+use std::os::raw::{c_int, c_void};
+use std::time::Duration;
+
+use libc::socklen_t;
+
+use crate::proto::Config;
+use crate::runtime::{AssocView, Engine, SendSpec, SockId};
+use crate::sys::{from_sockaddr, sockaddr_bytes};
+
+pub const SCTP_RTOINFO: c_int = 0;
+pub const SCTP_ASSOCINFO: c_int = 1;
+pub const SCTP_SET_PEER_PRIMARY_ADDR: c_int = 5;
+pub const SCTP_PRIMARY_ADDR: c_int = 6;
+pub const SCTP_DISABLE_FRAGMENTS: c_int = 8;
+pub const SCTP_PEER_ADDR_PARAMS: c_int = 9;
+pub const SCTP_DEFAULT_SEND_PARAM: c_int = 10;
+pub const SCTP_MAXSEG: c_int = 13;
+pub const SCTP_GET_PEER_ADDR_INFO: c_int = 15;
+pub const SCTP_DELAYED_SACK: c_int = 16;
+pub const SCTP_FRAGMENT_INTERLEAVE: c_int = 18;
+pub const SCTP_MAX_BURST: c_int = 20;
+pub const SCTP_GET_ASSOC_NUMBER: c_int = 28;
+pub const SCTP_GET_ASSOC_ID_LIST: c_int = 29;
+pub const SCTP_DEFAULT_SNDINFO: c_int = 34;
+pub const SCTP_GET_ASSOC_STATS: c_int = 112;
+
+/// Options this module answers.
+pub fn handles(name: c_int) -> bool {
+    matches!(
+        name,
+        SCTP_RTOINFO
+            | SCTP_ASSOCINFO
+            | SCTP_SET_PEER_PRIMARY_ADDR
+            | SCTP_PRIMARY_ADDR
+            | SCTP_DISABLE_FRAGMENTS
+            | SCTP_PEER_ADDR_PARAMS
+            | SCTP_DEFAULT_SEND_PARAM
+            | SCTP_MAXSEG
+            | SCTP_GET_PEER_ADDR_INFO
+            | SCTP_DELAYED_SACK
+            | SCTP_FRAGMENT_INTERLEAVE
+            | SCTP_MAX_BURST
+            | SCTP_GET_ASSOC_NUMBER
+            | SCTP_GET_ASSOC_ID_LIST
+            | SCTP_DEFAULT_SNDINFO
+            | SCTP_GET_ASSOC_STATS
+    )
+}
+
+/// SPP_* flags of struct sctp_paddrparams.
+const SPP_HB_ENABLE: u32 = 1;
+const SPP_HB_DISABLE: u32 = 2;
+const SPP_SACKDELAY_ENABLE: u32 = 32;
+const SPP_SACKDELAY_DISABLE: u32 = 64;
+/// `spinfo_state`: SCTP_ACTIVE / SCTP_INACTIVE.
+const SCTP_ACTIVE: u32 = 2;
+const SCTP_INACTIVE: u32 = 0;
+
+fn u16_at(b: &[u8], o: usize) -> u16 {
+    u16::from_ne_bytes([b[o], b[o + 1]])
+}
+
+fn u32_at(b: &[u8], o: usize) -> u32 {
+    u32::from_ne_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]])
+}
+
+fn put16(b: &mut [u8], o: usize, v: u16) {
+    b[o..o + 2].copy_from_slice(&v.to_ne_bytes());
+}
+
+fn put32(b: &mut [u8], o: usize, v: u32) {
+    b[o..o + 4].copy_from_slice(&v.to_ne_bytes());
+}
+
+fn ms(d: Duration) -> u32 {
+    d.as_millis().min(u128::from(u32::MAX)) as u32
+}
+
+/// The caller's option buffer (its first `need` bytes at least).
+///
+/// # Safety
+/// `val` must be readable for `len` bytes (or null).
+unsafe fn input(val: *const c_void, len: usize, need: usize) -> Result<Vec<u8>, c_int> {
+    if val.is_null() {
+        return Err(libc::EFAULT);
+    }
+    if len < need {
+        return Err(libc::EINVAL);
+    }
+    // SAFETY: per the caller.
+    Ok(unsafe { std::slice::from_raw_parts(val as *const u8, len) }.to_vec())
+}
+
+/// Writes `out` back (at most what the caller's buffer holds; `*len` set).
+///
+/// # Safety
+/// `val`/`len` as for getsockopt(2), `*len >= out.len()` checked by callers
+/// through `input`.
+unsafe fn output(val: *mut c_void, len: *mut socklen_t, out: &[u8]) -> Result<c_int, c_int> {
+    // SAFETY: per the caller.
+    unsafe {
+        let n = (*len as usize).min(out.len());
+        std::ptr::copy_nonoverlapping(out.as_ptr(), val as *mut u8, n);
+        *len = n as socklen_t;
+    }
+    Ok(0)
+}
+
+/// `struct sctp_sndrcvinfo` (send fields) from a SendSpec and back.
+fn sndrcv_bytes(s: &SendSpec) -> [u8; 32] {
+    let mut b = [0u8; 32];
+    put16(&mut b, 0, s.stream);
+    put16(&mut b, 4, s.flags);
+    put32(&mut b, 8, s.ppid);
+    put32(&mut b, 12, s.context);
+    put32(&mut b, 28, s.assoc);
+    b
+}
+
+fn sndinfo_bytes(s: &SendSpec) -> [u8; 16] {
+    let mut b = [0u8; 16];
+    put16(&mut b, 0, s.stream);
+    put16(&mut b, 2, s.flags);
+    put32(&mut b, 4, s.ppid);
+    put32(&mut b, 8, s.context);
+    put32(&mut b, 12, s.assoc);
+    b
+}
+
+/// `struct sctp_paddrinfo` (152 bytes) of the association's primary path.
+fn paddrinfo(v: &AssocView) -> [u8; 152] {
+    let mut b = [0u8; 152];
+    put32(&mut b, 0, v.id);
+    let a = sockaddr_bytes(&v.status.primary);
+    b[4..4 + a.len()].copy_from_slice(&a);
+    let st = if v.status.primary_active {
+        SCTP_ACTIVE
+    } else {
+        SCTP_INACTIVE
+    };
+    put32(&mut b, 132, st);
+    put32(&mut b, 136, v.status.cwnd);
+    put32(&mut b, 140, v.status.srtt_ms);
+    put32(&mut b, 144, v.status.rto_ms);
+    put32(&mut b, 148, v.status.mtu);
+    b
+}
+
+/// getsockopt for the options of this module.
+///
+/// # Safety
+/// `val`/`len` as for getsockopt(2).
+pub unsafe fn get(
+    e: &Engine,
+    id: SockId,
+    name: c_int,
+    val: *mut c_void,
+    len: *mut socklen_t,
+) -> Result<c_int, c_int> {
+    if val.is_null() || len.is_null() {
+        return Err(libc::EFAULT);
+    }
+    // SAFETY: non-null caller pointer.
+    let have = unsafe { *len } as usize;
+    let need = match name {
+        SCTP_RTOINFO => 16,
+        SCTP_ASSOCINFO => 20,
+        SCTP_PRIMARY_ADDR => 132,
+        SCTP_PEER_ADDR_PARAMS => 156,
+        SCTP_DEFAULT_SEND_PARAM => 32,
+        SCTP_DEFAULT_SNDINFO => 16,
+        SCTP_GET_PEER_ADDR_INFO => 152,
+        SCTP_DELAYED_SACK => 12,
+        SCTP_MAXSEG | SCTP_MAX_BURST => 4,
+        SCTP_GET_ASSOC_ID_LIST => 4,
+        SCTP_GET_ASSOC_STATS => 8,
+        _ => 4,
+    };
+    // SAFETY: the caller's buffer holds `have` bytes.
+    let mut b = unsafe { input(val, have, need) }?;
+    // Where the association id sits in the option's structure.
+    let assoc = match name {
+        SCTP_DEFAULT_SEND_PARAM => u32_at(&b, 28),
+        SCTP_DEFAULT_SNDINFO => u32_at(&b, 12),
+        SCTP_GET_ASSOC_NUMBER
+        | SCTP_GET_ASSOC_ID_LIST
+        | SCTP_DISABLE_FRAGMENTS
+        | SCTP_FRAGMENT_INTERLEAVE => 0,
+        SCTP_MAXSEG | SCTP_MAX_BURST if have < 8 => 0,
+        _ => u32_at(&b, 0),
+    };
+    let (cfg, view) = e.assoc_view(id, assoc)?;
+    let out: Vec<u8> = match name {
+        SCTP_RTOINFO => {
+            put32(&mut b, 4, ms(cfg.rto_initial));
+            put32(&mut b, 8, ms(cfg.rto_max));
+            put32(&mut b, 12, ms(cfg.rto_min));
+            b[..16].to_vec()
+        }
+        SCTP_ASSOCINFO => {
+            put16(&mut b, 4, cfg.assoc_max_retrans.min(0xffff) as u16);
+            put16(&mut b, 6, view.as_ref().map_or(0, |v| v.paths as u16));
+            put32(&mut b, 8, view.as_ref().map_or(0, |v| v.status.rwnd));
+            put32(
+                &mut b,
+                12,
+                view.as_ref().map_or(cfg.rcvbuf as u32, |v| v.local_rwnd),
+            );
+            put32(&mut b, 16, ms(cfg.valid_cookie_life));
+            b[..20].to_vec()
+        }
+        SCTP_PRIMARY_ADDR => {
+            let v = view.ok_or(libc::EINVAL)?;
+            b[..132].fill(0);
+            put32(&mut b, 0, v.id);
+            let a = sockaddr_bytes(&v.status.primary);
+            b[4..4 + a.len()].copy_from_slice(&a);
+            b[..132].to_vec()
+        }
+        SCTP_GET_PEER_ADDR_INFO => {
+            let v = view.ok_or(libc::EINVAL)?;
+            // SAFETY: 132 readable bytes (checked): the address asked about.
+            let asked = unsafe { from_sockaddr(b[4..].as_ptr() as *const libc::sockaddr, 128) };
+            if asked.is_some_and(|a| a.ip() != v.status.primary.ip()) {
+                return Err(libc::EINVAL);
+            }
+            paddrinfo(&v).to_vec()
+        }
+        SCTP_PEER_ADDR_PARAMS => {
+            let hb = cfg.hb_interval;
+            put32(&mut b, 132, hb.map_or(0, ms));
+            put16(&mut b, 136, cfg.path_max_retrans.min(0xffff) as u16);
+            put32(
+                &mut b,
+                138,
+                view.as_ref().map_or(cfg.pmtu as u32, |v| v.status.mtu),
+            );
+            put32(&mut b, 142, ms(cfg.sack_delay));
+            let mut flags = if hb.is_some() {
+                SPP_HB_ENABLE
+            } else {
+                SPP_HB_DISABLE
+            };
+            flags |= if cfg.sack_freq > 1 {
+                SPP_SACKDELAY_ENABLE
+            } else {
+                SPP_SACKDELAY_DISABLE
+            };
+            put32(&mut b, 146, flags);
+            b[..156].to_vec()
+        }
+        SCTP_DEFAULT_SEND_PARAM => sndrcv_bytes(&e.default_send(id)?).to_vec(),
+        SCTP_DEFAULT_SNDINFO => sndinfo_bytes(&e.default_send(id)?).to_vec(),
+        SCTP_DELAYED_SACK => {
+            put32(&mut b, 4, ms(cfg.sack_delay));
+            put32(&mut b, 8, cfg.sack_freq);
+            b[..12].to_vec()
+        }
+        SCTP_MAXSEG | SCTP_MAX_BURST => {
+            let v = if name == SCTP_MAX_BURST {
+                cfg.max_burst
+            } else {
+                match view {
+                    Some(v) => v.status.fragmentation_point,
+                    None => cfg.max_seg as u32,
+                }
+            };
+            if have >= 8 {
+                put32(&mut b, 4, v);
+                b[..8].to_vec()
+            } else {
+                v.to_ne_bytes().to_vec()
+            }
+        }
+        SCTP_DISABLE_FRAGMENTS => (cfg.disable_fragments as c_int).to_ne_bytes().to_vec(),
+        SCTP_FRAGMENT_INTERLEAVE => 0i32.to_ne_bytes().to_vec(),
+        SCTP_GET_ASSOC_NUMBER => (e.assoc_ids(id)?.len() as u32).to_ne_bytes().to_vec(),
+        SCTP_GET_ASSOC_ID_LIST => {
+            let ids = e.assoc_ids(id)?;
+            if have < 4 + 4 * ids.len() {
+                return Err(libc::EINVAL);
+            }
+            let mut o = (ids.len() as u32).to_ne_bytes().to_vec();
+            for a in ids {
+                o.extend_from_slice(&a.to_ne_bytes());
+            }
+            o
+        }
+        SCTP_GET_ASSOC_STATS => {
+            let v = view.ok_or(libc::EINVAL)?;
+            // struct sctp_assoc_stats: assoc id, the max-RTO address (a
+            // sockaddr_storage, 8-aligned), then 15 u64 counters.
+            let mut o = vec![0u8; 256];
+            put32(&mut o, 0, v.id);
+            let a = sockaddr_bytes(&v.status.primary);
+            o[8..8 + a.len()].copy_from_slice(&a);
+            let s = &v.stats;
+            let counters = [
+                u64::from(v.status.rto_ms), // sas_maxrto
+                0,                          // sas_isacks
+                s.sacks_sent,               // sas_osacks
+                s.packets_sent,             // sas_opackets
+                s.packets_received,         // sas_ipackets
+                s.retransmitted_chunks,     // sas_rtxchunks
+                0,                          // sas_outofseqtsns
+                s.duplicate_tsns,           // sas_idupchunks
+                0,                          // sas_gapcnt
+                0,                          // sas_ouodchunks
+                0,                          // sas_iuodchunks
+                s.data_chunks_sent,         // sas_oodchunks
+                s.data_chunks_received,     // sas_iodchunks
+                0,                          // sas_octrlchunks
+                0,                          // sas_ictrlchunks
+            ];
+            for (i, c) in counters.iter().enumerate() {
+                let at = 136 + 8 * i;
+                o[at..at + 8].copy_from_slice(&c.to_ne_bytes());
+            }
+            o.truncate(have.min(o.len()));
+            o
+        }
+        _ => return Err(libc::ENOPROTOOPT),
+    };
+    // SAFETY: the caller's buffer; `output` writes at most `*len` bytes.
+    unsafe { output(val, len, &out) }
+}
+
+/// setsockopt for the options of this module.
+///
+/// # Safety
+/// `val` must be readable for `len` bytes (or null).
+pub unsafe fn set(
+    e: &Engine,
+    id: SockId,
+    name: c_int,
+    val: *const c_void,
+    len: socklen_t,
+) -> Result<c_int, c_int> {
+    let len = len as usize;
+    let exact = |n: usize| if len == n { Ok(()) } else { Err(libc::EINVAL) };
+    match name {
+        SCTP_RTOINFO => {
+            exact(16)?;
+            // SAFETY: `val` holds 16 bytes (checked).
+            let b = unsafe { input(val, len, 16) }?;
+            let (init, max, min) = (u32_at(&b, 4), u32_at(&b, 8), u32_at(&b, 12));
+            let (_, view) = e.assoc_view(id, u32_at(&b, 0))?;
+            let _ = view;
+            let cur = e.config(id)?;
+            let new_min = if min != 0 { min } else { ms(cur.rto_min) };
+            let new_max = if max != 0 { max } else { ms(cur.rto_max) };
+            if new_min > new_max || (init != 0 && (init < new_min || init > new_max)) {
+                return Err(libc::EINVAL);
+            }
+            e.assoc_config(id, u32_at(&b, 0), |c: &mut Config| {
+                if init != 0 {
+                    c.rto_initial = Duration::from_millis(u64::from(init));
+                }
+                c.rto_min = Duration::from_millis(u64::from(new_min));
+                c.rto_max = Duration::from_millis(u64::from(new_max));
+            })
+            .map(|_| 0)
+        }
+        SCTP_ASSOCINFO => {
+            exact(20)?;
+            // SAFETY: `val` holds 20 bytes (checked).
+            let b = unsafe { input(val, len, 20) }?;
+            let (maxrxt, life) = (u16_at(&b, 4), u32_at(&b, 16));
+            e.assoc_config(id, u32_at(&b, 0), |c: &mut Config| {
+                if maxrxt != 0 {
+                    c.assoc_max_retrans = u32::from(maxrxt);
+                }
+                if life != 0 {
+                    c.valid_cookie_life = Duration::from_millis(u64::from(life));
+                }
+            })
+            .map(|_| 0)
+        }
+        SCTP_PRIMARY_ADDR | SCTP_SET_PEER_PRIMARY_ADDR => {
+            exact(132)?;
+            // SAFETY: `val` holds 132 bytes (checked).
+            let b = unsafe { input(val, len, 132) }?;
+            let (_, view) = e.assoc_view(id, u32_at(&b, 0))?;
+            let v = view.ok_or(libc::EINVAL)?;
+            // SAFETY: 128 bytes of sockaddr_storage in our copy.
+            let a = unsafe { from_sockaddr(b[4..].as_ptr() as *const libc::sockaddr, 128) }
+                .ok_or(libc::EINVAL)?;
+            // Single-homed: the one peer address is the only choice.
+            if a.ip() == v.status.primary.ip() {
+                Ok(0)
+            } else {
+                Err(libc::EADDRNOTAVAIL)
+            }
+        }
+        SCTP_PEER_ADDR_PARAMS => {
+            if len < 152 {
+                return Err(libc::EINVAL);
+            }
+            // SAFETY: `val` holds at least 152 bytes (checked).
+            let b = unsafe { input(val, len, 152) }?;
+            let (hb, pathmaxrxt, sackdelay, flags) = (
+                u32_at(&b, 132),
+                u16_at(&b, 136),
+                u32_at(&b, 142),
+                u32_at(&b, 146),
+            );
+            if flags & SPP_HB_ENABLE != 0 && flags & SPP_HB_DISABLE != 0
+                || flags & SPP_SACKDELAY_ENABLE != 0 && flags & SPP_SACKDELAY_DISABLE != 0
+                || sackdelay > 500
+            {
+                return Err(libc::EINVAL);
+            }
+            e.assoc_config(id, u32_at(&b, 0), |c: &mut Config| {
+                if flags & SPP_HB_DISABLE != 0 {
+                    c.hb_interval = None;
+                } else if flags & SPP_HB_ENABLE != 0 || hb != 0 {
+                    let cur = c.hb_interval.unwrap_or(Duration::from_secs(30));
+                    c.hb_interval = Some(if hb != 0 {
+                        Duration::from_millis(u64::from(hb))
+                    } else {
+                        cur
+                    });
+                }
+                if pathmaxrxt != 0 {
+                    c.path_max_retrans = u32::from(pathmaxrxt);
+                }
+                if flags & SPP_SACKDELAY_DISABLE != 0 {
+                    c.sack_freq = 1;
+                } else if flags & SPP_SACKDELAY_ENABLE != 0 && sackdelay != 0 {
+                    c.sack_delay = Duration::from_millis(u64::from(sackdelay));
+                    c.sack_freq = c.sack_freq.max(2);
+                }
+            })
+            .map(|_| 0)
+        }
+        SCTP_DEFAULT_SEND_PARAM | SCTP_DEFAULT_SNDINFO => {
+            let n = if name == SCTP_DEFAULT_SEND_PARAM {
+                32
+            } else {
+                16
+            };
+            exact(n)?;
+            // SAFETY: `val` holds `n` bytes (checked).
+            let b = unsafe { input(val, len, n) }?;
+            let spec = if n == 32 {
+                SendSpec {
+                    stream: u16_at(&b, 0),
+                    flags: u16_at(&b, 4),
+                    ppid: u32_at(&b, 8),
+                    context: u32_at(&b, 12),
+                    assoc: u32_at(&b, 28),
+                    init: None,
+                }
+            } else {
+                SendSpec {
+                    stream: u16_at(&b, 0),
+                    flags: u16_at(&b, 2),
+                    ppid: u32_at(&b, 4),
+                    context: u32_at(&b, 8),
+                    assoc: u32_at(&b, 12),
+                    init: None,
+                }
+            };
+            e.assoc_view(id, spec.assoc)?;
+            e.set_default_send(id, SendSpec { assoc: 0, ..spec })
+                .map(|_| 0)
+        }
+        SCTP_DELAYED_SACK => {
+            exact(12)?;
+            // SAFETY: `val` holds 12 bytes (checked).
+            let b = unsafe { input(val, len, 12) }?;
+            let (delay, freq) = (u32_at(&b, 4), u32_at(&b, 8));
+            if delay > 500 {
+                return Err(libc::EINVAL);
+            }
+            e.assoc_config(id, u32_at(&b, 0), |c: &mut Config| {
+                if delay != 0 {
+                    c.sack_delay = Duration::from_millis(u64::from(delay));
+                }
+                if freq != 0 {
+                    c.sack_freq = freq;
+                }
+            })
+            .map(|_| 0)
+        }
+        SCTP_MAXSEG | SCTP_MAX_BURST => {
+            // struct sctp_assoc_value, or a bare int (deprecated, as Linux).
+            let (assoc, v) = match len {
+                8 => {
+                    // SAFETY: `val` holds 8 bytes (checked).
+                    let b = unsafe { input(val, len, 8) }?;
+                    (u32_at(&b, 0), u32_at(&b, 4))
+                }
+                4 => {
+                    // SAFETY: `val` holds 4 bytes (checked).
+                    let b = unsafe { input(val, len, 4) }?;
+                    (0, u32_at(&b, 0))
+                }
+                _ => return Err(libc::EINVAL),
+            };
+            if name == SCTP_MAXSEG && v != 0 && !(8..=65535).contains(&v) {
+                return Err(libc::EINVAL);
+            }
+            e.assoc_config(id, assoc, |c: &mut Config| {
+                if name == SCTP_MAXSEG {
+                    c.max_seg = v as usize;
+                } else {
+                    c.max_burst = v;
+                }
+            })
+            .map(|_| 0)
+        }
+        SCTP_DISABLE_FRAGMENTS => {
+            exact(4)?;
+            // SAFETY: `val` holds 4 bytes (checked).
+            let b = unsafe { input(val, len, 4) }?;
+            let on = u32_at(&b, 0) != 0;
+            e.assoc_config(id, 2, |c: &mut Config| c.disable_fragments = on)
+                .map(|_| 0)
+        }
+        SCTP_FRAGMENT_INTERLEAVE => {
+            exact(4)?;
+            // SAFETY: `val` holds 4 bytes (checked).
+            let b = unsafe { input(val, len, 4) }?;
+            // Only level 0 (no interleaving) is implemented.
+            if u32_at(&b, 0) == 0 {
+                Ok(0)
+            } else {
+                Err(libc::EOPNOTSUPP)
+            }
+        }
+        _ => Err(libc::ENOPROTOOPT),
+    }
+}
