@@ -102,6 +102,10 @@ int main(void) {
     CHECK(ap.sasoc_asocmaxrxt == 4 && ap.sasoc_cookie_life == 30000 && ap.sasoc_number_peer_destinations == 1);
     CHECK(ap.sasoc_peer_rwnd == 100000);
 
+    /* SCTP_CONTEXT: what the server's received messages report. */
+    struct sctp_assoc_value ctx = {.assoc_id = SCTP_ALL_ASSOC, .assoc_value = 99};
+    CHECK(setsockopt(srv, IPPROTO_SCTP, SCTP_CONTEXT, &ctx, sizeof ctx) == 0);
+
     /* A plain send goes out with the default stream and PPID. */
     struct sockaddr_in to = loop4(p);
     CHECK(sendto(cl, "dflt", 4, 0, (struct sockaddr *)&to, sizeof to) == 4);
@@ -110,6 +114,7 @@ int main(void) {
         if (!(g.flags & MSG_NOTIFICATION)) break;
     }
     CHECK(g.n == 4 && g.has_sndrcv && g.sndrcv.sinfo_stream == 3 && g.sndrcv.sinfo_ppid == htonl(42));
+    CHECK(g.sndrcv.sinfo_context == 99);
     sctp_assoc_t sid = g.sndrcv.sinfo_assoc_id;
 
     /* The RTO settled below the default RTO.Min of 1 s, at or above 200 ms. */
@@ -174,6 +179,17 @@ int main(void) {
     static char big[3000];
     CHECK(sendto(cl, big, sizeof big, 0, (struct sockaddr *)&to, sizeof to) < 0 && errno == EMSGSIZE);
     CHECK(sendto(cl, big, 400, 0, (struct sockaddr *)&to, sizeof to) == 400);
+
+    /* Extensions not negotiated: PR-SCTP unsupported, AUTH off (EACCES, as a
+     * kernel with net.sctp.auth_enable = 0). */
+    struct sctp_assoc_value pr = {.assoc_id = 0};
+    l = sizeof pr;
+    CHECK(getsockopt(cl, IPPROTO_SCTP, SCTP_PR_SUPPORTED, &pr, &l) == 0 && pr.assoc_value == 0);
+    struct sctp_hmacalgo *hm = (struct sctp_hmacalgo *)buf;
+    memset(buf, 0, 64);
+    hm->shmac_num_idents = 1;
+    hm->shmac_idents[0] = SCTP_AUTH_HMAC_ID_SHA1;
+    CHECK(setsockopt(cl, IPPROTO_SCTP, SCTP_HMAC_IDENT, hm, sizeof *hm + 2) < 0 && errno == EACCES);
 
     /* Bad calls, as Linux answers them. */
     int v = 1;

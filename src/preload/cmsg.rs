@@ -172,6 +172,7 @@ fn sndrcv_of(meta: &RecordMeta) -> [u8; SNDRCV_LEN] {
     let flags: u16 = if meta.unordered { SCTP_UNORDERED } else { 0 };
     b[4..6].copy_from_slice(&flags.to_ne_bytes());
     b[8..12].copy_from_slice(&meta.ppid.to_ne_bytes());
+    b[12..16].copy_from_slice(&meta.context.to_ne_bytes());
     b[20..24].copy_from_slice(&meta.tsn.to_ne_bytes());
     b[28..32].copy_from_slice(&meta.assoc.to_ne_bytes());
     b
@@ -186,6 +187,7 @@ fn rcvinfo_of(meta: &RecordMeta) -> [u8; RCVINFO_LEN] {
     b[4..6].copy_from_slice(&flags.to_ne_bytes());
     b[8..12].copy_from_slice(&meta.ppid.to_ne_bytes());
     b[12..16].copy_from_slice(&meta.tsn.to_ne_bytes());
+    b[20..24].copy_from_slice(&meta.context.to_ne_bytes());
     b[24..28].copy_from_slice(&meta.assoc.to_ne_bytes());
     b
 }

@@ -25,7 +25,12 @@ pub const SCTP_MAXSEG: c_int = 13;
 pub const SCTP_GET_PEER_ADDR_INFO: c_int = 15;
 pub const SCTP_DELAYED_SACK: c_int = 16;
 pub const SCTP_FRAGMENT_INTERLEAVE: c_int = 18;
+pub const SCTP_CONTEXT: c_int = 17;
 pub const SCTP_MAX_BURST: c_int = 20;
+pub const SCTP_AUTH_CHUNK: c_int = 21;
+pub const SCTP_AUTH_DEACTIVATE_KEY: c_int = 35;
+pub const SCTP_PR_SUPPORTED: c_int = 113;
+pub const SCTP_DEFAULT_PRINFO: c_int = 114;
 pub const SCTP_GET_ASSOC_NUMBER: c_int = 28;
 pub const SCTP_GET_ASSOC_ID_LIST: c_int = 29;
 pub const SCTP_DEFAULT_SNDINFO: c_int = 34;
@@ -47,10 +52,16 @@ pub fn handles(name: c_int) -> bool {
             | SCTP_DELAYED_SACK
             | SCTP_FRAGMENT_INTERLEAVE
             | SCTP_MAX_BURST
-            | SCTP_GET_ASSOC_NUMBER
-            | SCTP_GET_ASSOC_ID_LIST
-            | SCTP_DEFAULT_SNDINFO
-            | SCTP_GET_ASSOC_STATS
+            | SCTP_CONTEXT
+            | SCTP_AUTH_CHUNK
+            ..=27
+                | SCTP_AUTH_DEACTIVATE_KEY
+                | SCTP_PR_SUPPORTED
+                | SCTP_DEFAULT_PRINFO
+                | SCTP_GET_ASSOC_NUMBER
+                | SCTP_GET_ASSOC_ID_LIST
+                | SCTP_DEFAULT_SNDINFO
+                | SCTP_GET_ASSOC_STATS
     )
 }
 
@@ -179,6 +190,7 @@ pub unsafe fn get(
         SCTP_GET_PEER_ADDR_INFO => 152,
         SCTP_DELAYED_SACK => 12,
         SCTP_MAXSEG | SCTP_MAX_BURST => 4,
+        SCTP_CONTEXT | SCTP_PR_SUPPORTED | SCTP_DEFAULT_PRINFO => 8,
         SCTP_GET_ASSOC_ID_LIST => 4,
         SCTP_GET_ASSOC_STATS => 8,
         _ => 4,
@@ -280,6 +292,24 @@ pub unsafe fn get(
             }
         }
         SCTP_DISABLE_FRAGMENTS => (cfg.disable_fragments as c_int).to_ne_bytes().to_vec(),
+        SCTP_CONTEXT => {
+            put32(&mut b, 4, cfg.rcv_context);
+            b[..8].to_vec()
+        }
+        // PR-SCTP is not implemented: not supported, and no default policy.
+        SCTP_PR_SUPPORTED => {
+            put32(&mut b, 4, 0);
+            b[..8].to_vec()
+        }
+        SCTP_DEFAULT_PRINFO => {
+            // struct sctp_default_prinfo { assoc_id; u32 pr_value; u16 pr_policy; }
+            put32(&mut b, 4, 0);
+            b[8..].fill(0);
+            b.truncate(12.min(b.len()));
+            b
+        }
+        // AUTH is off, as on Linux by default (net.sctp.auth_enable = 0).
+        SCTP_AUTH_CHUNK..=27 | SCTP_AUTH_DEACTIVATE_KEY => return Err(libc::EACCES),
         SCTP_FRAGMENT_INTERLEAVE => 0i32.to_ne_bytes().to_vec(),
         SCTP_GET_ASSOC_NUMBER => (e.assoc_ids(id)?.len() as u32).to_ne_bytes().to_vec(),
         SCTP_GET_ASSOC_ID_LIST => {
@@ -525,6 +555,26 @@ pub unsafe fn set(
             e.assoc_config(id, 2, |c: &mut Config| c.disable_fragments = on)
                 .map(|_| 0)
         }
+        SCTP_CONTEXT => {
+            exact(8)?;
+            // SAFETY: `val` holds 8 bytes (checked).
+            let b = unsafe { input(val, len, 8) }?;
+            let v = u32_at(&b, 4);
+            e.assoc_config(id, u32_at(&b, 0), |c: &mut Config| c.rcv_context = v)
+                .map(|_| 0)
+        }
+        SCTP_PR_SUPPORTED => {
+            exact(8)?;
+            // SAFETY: `val` holds 8 bytes (checked).
+            let b = unsafe { input(val, len, 8) }?;
+            if u32_at(&b, 4) == 0 {
+                Ok(0)
+            } else {
+                Err(libc::EOPNOTSUPP)
+            }
+        }
+        SCTP_DEFAULT_PRINFO => Err(libc::EOPNOTSUPP),
+        SCTP_AUTH_CHUNK..=27 | SCTP_AUTH_DEACTIVATE_KEY => Err(libc::EACCES),
         SCTP_FRAGMENT_INTERLEAVE => {
             exact(4)?;
             // SAFETY: `val` holds 4 bytes (checked).

@@ -58,6 +58,9 @@ pub struct Config {
     pub max_seg: usize,
     /// SCTP_DISABLE_FRAGMENTS: refuse messages that do not fit one chunk.
     pub disable_fragments: bool,
+    /// SCTP_CONTEXT: the context received messages report (sinfo_context,
+    /// rcv_context).
+    pub rcv_context: u32,
     /// Most associations waiting in an endpoint's accept queue.
     pub backlog: usize,
     /// Most associations an endpoint holds at once.
@@ -91,6 +94,7 @@ impl Default for Config {
             adaptation_ind: 0,
             max_seg: 0,
             disable_fragments: false,
+            rcv_context: 0,
             backlog: 128,
             max_associations: 65536,
         }

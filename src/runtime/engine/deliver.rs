@@ -201,6 +201,7 @@ impl State {
                 continue;
             };
             let peer = ep.endpoint.assoc(aid).map(|a| a.peer_addr());
+            let context = ep.endpoint.assoc(aid).map_or(0, |a| a.config().rcv_context);
             // While another association's message arrives in pieces, this
             // one's wait in the association (no interleaving, as Linux).
             let blocked = s.inbox.open_assoc().is_some_and(|o| o != aid);
@@ -218,6 +219,7 @@ impl State {
                     tsn: m.first_tsn.0,
                     unordered: m.unordered,
                     notification: false,
+                    context,
                 };
                 if m.more || s.inbox.open_assoc() == Some(aid) {
                     s.inbox.push_piece(meta, &m.data, !m.more);

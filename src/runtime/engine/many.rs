@@ -41,6 +41,8 @@ pub struct RecordMeta {
     pub unordered: bool,
     /// The record is a notification (MSG_NOTIFICATION).
     pub notification: bool,
+    /// SCTP_CONTEXT of the association.
+    pub context: u32,
 }
 
 /// How to send one message (from SCTP_SNDRCV / SCTP_SNDINFO or defaults).
