@@ -8,6 +8,10 @@ use std::os::raw::{c_int, c_void};
 
 use libc::{iovec, msghdr, sockaddr, socklen_t};
 
+use super::cmsg::{
+    SCTP_AUTHINFO, SCTP_DSTADDRV4, SCTP_DSTADDRV6, SCTP_NXTINFO, SCTP_PRINFO, SCTP_RCVINFO,
+    SCTP_SNDINFO, SCTP_SNDRCV, SOL_SCTP,
+};
 use super::interpose::{getsockopt, recvmsg, sendmsg, setsockopt};
 use crate::sys::set_errno;
 
@@ -34,15 +38,6 @@ std::arch::global_asm!(
     ".symver sctpshim_sctp_connectx, sctp_connectx@@VERS_3",
 );
 
-const SOL_SCTP: c_int = 132;
-const SCTP_SNDRCV: c_int = 1;
-const SCTP_SNDINFO: c_int = 2;
-const SCTP_RCVINFO: c_int = 3;
-const SCTP_NXTINFO: c_int = 4;
-const SCTP_PRINFO: c_int = 5;
-const SCTP_AUTHINFO: c_int = 6;
-const SCTP_DSTADDRV4: c_int = 7;
-const SCTP_DSTADDRV6: c_int = 8;
 const SCTP_SOCKOPT_BINDX_ADD: c_int = 100;
 const SCTP_SOCKOPT_BINDX_REM: c_int = 101;
 const SCTP_SOCKOPT_PEELOFF: c_int = 102;
@@ -182,6 +177,19 @@ pub unsafe extern "C" fn sctp_connectx(
     r
 }
 
+/// The old sctp_connectx forms: the packed addresses as a set option.
+///
+/// # Safety
+/// As [`sctp_connectx`].
+unsafe fn connectx_by_option(sd: c_int, addrs: *mut sockaddr, addrcnt: c_int, opt: c_int) -> c_int {
+    // SAFETY: per the caller.
+    match unsafe { addrs_len(addrs, addrcnt) } {
+        // SAFETY: `addrs` covers `n` bytes.
+        Ok(n) => unsafe { setsockopt(sd, SOL_SCTP, opt, addrs as *const c_void, n as socklen_t) },
+        Err(e) => fail(e),
+    }
+}
+
 /// libsctp's first sctp_connectx (VERS_1): 0 or -1.
 ///
 /// # Safety
@@ -193,19 +201,7 @@ pub unsafe extern "C" fn sctp_connectx_v1(
     addrcnt: c_int,
 ) -> c_int {
     // SAFETY: per the caller.
-    match unsafe { addrs_len(addrs, addrcnt) } {
-        // SAFETY: `addrs` covers `n` bytes.
-        Ok(n) => unsafe {
-            setsockopt(
-                sd,
-                SOL_SCTP,
-                SCTP_SOCKOPT_CONNECTX_OLD,
-                addrs as *const c_void,
-                n as socklen_t,
-            )
-        },
-        Err(e) => fail(e),
-    }
+    unsafe { connectx_by_option(sd, addrs, addrcnt, SCTP_SOCKOPT_CONNECTX_OLD) }
 }
 
 /// libsctp's second sctp_connectx (VERS_2): the association id, or -1.
@@ -219,19 +215,7 @@ pub unsafe extern "C" fn sctp_connectx_v2(
     addrcnt: c_int,
 ) -> c_int {
     // SAFETY: per the caller.
-    match unsafe { addrs_len(addrs, addrcnt) } {
-        // SAFETY: `addrs` covers `n` bytes.
-        Ok(n) => unsafe {
-            setsockopt(
-                sd,
-                SOL_SCTP,
-                SCTP_SOCKOPT_CONNECTX,
-                addrs as *const c_void,
-                n as socklen_t,
-            )
-        },
-        Err(e) => fail(e),
-    }
+    unsafe { connectx_by_option(sd, addrs, addrcnt, SCTP_SOCKOPT_CONNECTX) }
 }
 
 /// `int sctp_peeloff(int sd, sctp_assoc_t assoc_id)`: the new descriptor.

@@ -11,16 +11,16 @@ use libc::msghdr;
 use crate::runtime::{RecordMeta, SCTP_UNORDERED, SendSpec, Slice};
 use crate::sys::to_sockaddr;
 
-const SOL_SCTP: c_int = 132;
-const SCTP_INIT: c_int = 0;
-const SCTP_SNDRCV: c_int = 1;
-const SCTP_SNDINFO: c_int = 2;
-const SCTP_RCVINFO: c_int = 3;
-const SCTP_NXTINFO: c_int = 4;
-const SCTP_PRINFO: c_int = 5;
-const SCTP_AUTHINFO: c_int = 6;
-const SCTP_DSTADDRV4: c_int = 7;
-const SCTP_DSTADDRV6: c_int = 8;
+pub(super) const SOL_SCTP: c_int = 132;
+pub(super) const SCTP_INIT: c_int = 0;
+pub(super) const SCTP_SNDRCV: c_int = 1;
+pub(super) const SCTP_SNDINFO: c_int = 2;
+pub(super) const SCTP_RCVINFO: c_int = 3;
+pub(super) const SCTP_NXTINFO: c_int = 4;
+pub(super) const SCTP_PRINFO: c_int = 5;
+pub(super) const SCTP_AUTHINFO: c_int = 6;
+pub(super) const SCTP_DSTADDRV4: c_int = 7;
+pub(super) const SCTP_DSTADDRV6: c_int = 8;
 /// sizeof(struct sctp_nxtinfo).
 const NXTINFO_LEN: usize = 16;
 /// `sinfo_flags` Linux accepts on send: UNORDERED, ADDR_OVER, ABORT,

@@ -136,6 +136,17 @@ struct Ep {
     socks: HashMap<AssocId, SockId>,
 }
 
+impl Ep {
+    /// The associations of socket `sid` on this endpoint.
+    fn assocs_of(&self, sid: SockId) -> Vec<AssocId> {
+        self.socks
+            .iter()
+            .filter(|&(_, &x)| x == sid)
+            .map(|(&a, _)| a)
+            .collect()
+    }
+}
+
 #[derive(Debug, Default)]
 struct State {
     socks: HashMap<SockId, Sock>,
@@ -964,13 +975,7 @@ impl State {
                     s.app_gone = true;
                     if let Some(ep) = port.and_then(|p| self.eps.get_mut(&p)) {
                         ep.endpoint.listen(false);
-                        let aids: Vec<AssocId> = ep
-                            .socks
-                            .iter()
-                            .filter(|&(_, &x)| x == id)
-                            .map(|(&a, _)| a)
-                            .collect();
-                        for a in aids {
+                        for a in ep.assocs_of(id) {
                             if let Some(x) = ep.endpoint.assoc_mut(a) {
                                 x.shutdown(t);
                             }

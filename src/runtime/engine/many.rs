@@ -10,7 +10,6 @@ use std::net::SocketAddr;
 use std::os::raw::c_int;
 
 use super::{Engine, Kind, Sock, Watch, now};
-use crate::proto::assoc::tx::OutMessage;
 use crate::proto::assoc::{AssocId, SendError};
 use crate::sys;
 
@@ -208,14 +207,7 @@ impl Engine {
                 }
                 return Err(libc::EINVAL);
             }
-            let msg = OutMessage {
-                stream_id: spec.stream,
-                ppid: spec.ppid,
-                unordered: spec.flags & SCTP_UNORDERED != 0,
-                context: spec.context,
-                data: data.to_vec(),
-            };
-            match a.send(t, msg) {
+            match a.send(t, super::send::message(&spec, data.to_vec())) {
                 Ok(()) => {
                     if spec.flags & SCTP_EOF != 0 {
                         a.shutdown(t);
@@ -276,13 +268,7 @@ impl Engine {
         let port = s.port.ok_or(libc::EINVAL)?;
         let ep = st_ref.eps.get_mut(&port).ok_or(libc::EINVAL)?;
         let t = now();
-        let aids: Vec<AssocId> = ep
-            .socks
-            .iter()
-            .filter(|&(_, &x)| x == id)
-            .map(|(&a, _)| a)
-            .collect();
-        for aid in aids {
+        for aid in ep.assocs_of(id) {
             let Some(a) = ep.endpoint.assoc_mut(aid) else {
                 continue;
             };
@@ -290,17 +276,11 @@ impl Engine {
                 a.abort(t, data);
                 continue;
             }
-            if !data.is_empty() {
-                let msg = OutMessage {
-                    stream_id: spec.stream,
-                    ppid: spec.ppid,
-                    unordered: spec.flags & SCTP_UNORDERED != 0,
-                    context: spec.context,
-                    data: data.to_vec(),
-                };
-                if a.send(t, msg).is_ok() {
-                    s.watch.entry(aid).or_insert_with(Watch::new).active = t;
-                }
+            if !data.is_empty()
+                && a.send(t, super::send::message(&spec, data.to_vec()))
+                    .is_ok()
+            {
+                s.watch.entry(aid).or_insert_with(Watch::new).active = t;
             }
             if spec.flags & SCTP_EOF != 0 {
                 a.shutdown(t);

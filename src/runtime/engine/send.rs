@@ -112,7 +112,8 @@ pub struct Outgoing {
     pub streams: u16,
 }
 
-fn message(spec: &SendSpec, data: Vec<u8>) -> OutMessage {
+/// The message a send with `spec` makes of `data`.
+pub(super) fn message(spec: &SendSpec, data: Vec<u8>) -> OutMessage {
     OutMessage {
         stream_id: spec.stream,
         ppid: spec.ppid,
