@@ -5,7 +5,14 @@
  * when installed, against lksctp's header and libsctp (options_lksctp). */
 #include "common.h"
 
+#include <fcntl.h>
+
 static int port_base;
+
+static int ioctl_nonblock(int s, int on) {
+    int f = fcntl(s, F_GETFL);
+    return fcntl(s, F_SETFL, on ? f | O_NONBLOCK : f & ~O_NONBLOCK) < 0 ? -1 : 0;
+}
 
 static int one_to_many(uint16_t port, int do_listen) {
     int s = socket(AF_INET, SOCK_SEQPACKET, IPPROTO_SCTP);
@@ -190,6 +197,34 @@ int main(void) {
     hm->shmac_num_idents = 1;
     hm->shmac_idents[0] = SCTP_AUTH_HMAC_ID_SHA1;
     CHECK(setsockopt(cl, IPPROTO_SCTP, SCTP_HMAC_IDENT, hm, sizeof *hm + 2) < 0 && errno == EACCES);
+
+    /* SCTP_NODELAY reads back what was set (off turns Nagle on). */
+    int nd = 0;
+    CHECK(setsockopt(cl, IPPROTO_SCTP, SCTP_NODELAY, &nd, sizeof nd) == 0);
+    nd = 1;
+    l = sizeof nd;
+    CHECK(getsockopt(cl, IPPROTO_SCTP, SCTP_NODELAY, &nd, &l) == 0 && nd == 0);
+
+    /* SCTP_REMOTE_UDP_ENCAPS_PORT: the UDP port INITs go to. Pointed at
+     * another endpoint's port, the association to `p` cannot come up; the
+     * default (the SCTP port) reaches it at once. */
+    int other = one_to_many((uint16_t)(p + 1), 1);
+    int c3 = one_to_many(0, 0);
+    struct sctp_udpencaps ue;
+    memset(&ue, 0, sizeof ue);
+    ue.sue_port = htons((uint16_t)(p + 1));
+    CHECK(setsockopt(c3, IPPROTO_SCTP, SCTP_REMOTE_UDP_ENCAPS_PORT, &ue, sizeof ue) == 0);
+    memset(&ue, 0, sizeof ue);
+    l = sizeof ue;
+    CHECK(getsockopt(c3, IPPROTO_SCTP, SCTP_REMOTE_UDP_ENCAPS_PORT, &ue, &l) == 0 && ue.sue_port == htons((uint16_t)(p + 1)));
+    int fl3 = 1;
+    CHECK(ioctl_nonblock(c3, fl3) == 0);
+    CHECK(connect(c3, (struct sockaddr *)&to, sizeof to) < 0 && errno == EINPROGRESS);
+    usleep(500000);
+    l = sizeof n;
+    CHECK(getsockopt(srv, IPPROTO_SCTP, SCTP_GET_ASSOC_NUMBER, &n, &l) == 0 && n == 1);
+    close(c3);
+    close(other);
 
     /* Bad calls, as Linux answers them. */
     int v = 1;

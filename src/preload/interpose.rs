@@ -17,7 +17,6 @@ use crate::sys::{self, from_sockaddr, real, set_errno, to_sockaddr};
 const IPPROTO_SCTP: c_int = 132;
 const SOL_SCTP: c_int = 132;
 const SCTP_INITMSG: c_int = 2;
-const SCTP_NODELAY: c_int = 3;
 const SCTP_STATUS: c_int = 14;
 const SCTP_EVENTS: c_int = 11;
 const SCTP_RECVRCVINFO: c_int = 32;
@@ -638,7 +637,6 @@ pub unsafe extern "C" fn getsockopt(
                 .is_some_and(|a| a.is_ipv6());
             unsafe { put_int(val, len, if v6 { libc::AF_INET6 } else { libc::AF_INET }) }
         }
-        (SOL_SCTP, SCTP_NODELAY) => unsafe { put_int(val, len, 1) },
         (SOL_SCTP, SCTP_RECVRCVINFO | SCTP_RECVNXTINFO) => {
             let (rcv, nxt, _) = of(id).recv_options(id);
             let on = if name == SCTP_RECVRCVINFO { rcv } else { nxt };
@@ -852,8 +850,6 @@ pub unsafe extern "C" fn setsockopt(
         return unsafe { (real().setsockopt)(fd, level, name, val, len) };
     };
     guard(|| match (level, name) {
-        // The engine always sends at once (Nagle is not implemented), which is what NODELAY asks.
-        (SOL_SCTP, SCTP_NODELAY) if len as usize >= std::mem::size_of::<c_int>() => Ok(0),
         (SOL_SCTP, SCTP_RECVRCVINFO | SCTP_RECVNXTINFO) => {
             // SAFETY: the caller's buffer, checked inside.
             let on = unsafe { get_int(val, len) }? != 0;

@@ -35,6 +35,8 @@ pub const SCTP_GET_ASSOC_NUMBER: c_int = 28;
 pub const SCTP_GET_ASSOC_ID_LIST: c_int = 29;
 pub const SCTP_DEFAULT_SNDINFO: c_int = 34;
 pub const SCTP_GET_ASSOC_STATS: c_int = 112;
+pub const SCTP_REMOTE_UDP_ENCAPS_PORT: c_int = 132;
+pub const SCTP_NODELAY: c_int = 3;
 
 /// Options this module answers.
 pub fn handles(name: c_int) -> bool {
@@ -62,6 +64,8 @@ pub fn handles(name: c_int) -> bool {
                 | SCTP_GET_ASSOC_ID_LIST
                 | SCTP_DEFAULT_SNDINFO
                 | SCTP_GET_ASSOC_STATS
+                | SCTP_REMOTE_UDP_ENCAPS_PORT
+                | SCTP_NODELAY
     )
 }
 
@@ -193,6 +197,7 @@ pub unsafe fn get(
         SCTP_CONTEXT | SCTP_PR_SUPPORTED | SCTP_DEFAULT_PRINFO => 8,
         SCTP_GET_ASSOC_ID_LIST => 4,
         SCTP_GET_ASSOC_STATS => 8,
+        SCTP_REMOTE_UDP_ENCAPS_PORT => 144,
         _ => 4,
     };
     // SAFETY: the caller's buffer holds `have` bytes.
@@ -204,7 +209,8 @@ pub unsafe fn get(
         SCTP_GET_ASSOC_NUMBER
         | SCTP_GET_ASSOC_ID_LIST
         | SCTP_DISABLE_FRAGMENTS
-        | SCTP_FRAGMENT_INTERLEAVE => 0,
+        | SCTP_FRAGMENT_INTERLEAVE
+        | SCTP_NODELAY => 0,
         SCTP_MAXSEG | SCTP_MAX_BURST if have < 8 => 0,
         _ => u32_at(&b, 0),
     };
@@ -292,6 +298,16 @@ pub unsafe fn get(
             }
         }
         SCTP_DISABLE_FRAGMENTS => (cfg.disable_fragments as c_int).to_ne_bytes().to_vec(),
+        SCTP_NODELAY => (cfg.nodelay as c_int).to_ne_bytes().to_vec(),
+        SCTP_REMOTE_UDP_ENCAPS_PORT => {
+            // struct sctp_udpencaps { assoc id; (pad); sockaddr_storage; u16 port }
+            let port = match (&view, cfg.remote_udp_port) {
+                (Some(v), 0) => v.udp_port,
+                (_, p) => p,
+            };
+            b[136..138].copy_from_slice(&port.to_be_bytes());
+            b[..144].to_vec()
+        }
         SCTP_CONTEXT => {
             put32(&mut b, 4, cfg.rcv_context);
             b[..8].to_vec()
@@ -575,6 +591,23 @@ pub unsafe fn set(
         }
         SCTP_DEFAULT_PRINFO => Err(libc::EOPNOTSUPP),
         SCTP_AUTH_CHUNK..=27 | SCTP_AUTH_DEACTIVATE_KEY => Err(libc::EACCES),
+        SCTP_NODELAY => {
+            // SAFETY: `val` covers `len` bytes (checked inside).
+            let b = unsafe { input(val, len, 4) }?;
+            let on = u32_at(&b, 0) != 0;
+            e.assoc_config(id, 2, |c: &mut Config| c.nodelay = on)
+                .map(|_| 0)
+        }
+        SCTP_REMOTE_UDP_ENCAPS_PORT => {
+            exact(144)?;
+            // SAFETY: `val` holds 144 bytes (checked).
+            let b = unsafe { input(val, len, 144) }?;
+            let port = u16::from_be_bytes([b[136], b[137]]);
+            // For associations started from now on (the port of existing
+            // ones is what their peer uses).
+            e.assoc_config(id, u32_at(&b, 0), |c: &mut Config| c.remote_udp_port = port)
+                .map(|_| 0)
+        }
         SCTP_FRAGMENT_INTERLEAVE => {
             exact(4)?;
             // SAFETY: `val` holds 4 bytes (checked).

@@ -45,7 +45,8 @@ pub struct Config {
     pub outbound_streams: u16,
     /// Most inbound streams accepted (sinit_max_instreams).
     pub max_inbound_streams: u16,
-    /// Disable the Nagle-like delay of small messages (SCTP_NODELAY).
+    /// SCTP_NODELAY: send small messages at once. On by default here (Linux
+    /// defaults to Nagle); off, small chunks wait while data is in flight.
     pub nodelay: bool,
     /// SCTP_PARTIAL_DELIVERY_POINT: a message whose fragments hold this many
     /// bytes starts going to the application in pieces; 0 means when three
@@ -61,6 +62,9 @@ pub struct Config {
     /// SCTP_CONTEXT: the context received messages report (sinfo_context,
     /// rcv_context).
     pub rcv_context: u32,
+    /// SCTP_REMOTE_UDP_ENCAPS_PORT: the peer's UDP port for associations we
+    /// start (0: the SCTP port, as the shim's peers use).
+    pub remote_udp_port: u16,
     /// Most associations waiting in an endpoint's accept queue.
     pub backlog: usize,
     /// Most associations an endpoint holds at once.
@@ -89,12 +93,13 @@ impl Default for Config {
             sndbuf: 212_992,
             outbound_streams: 10,
             max_inbound_streams: 65535,
-            nodelay: false,
+            nodelay: true,
             pd_point: 0,
             adaptation_ind: 0,
             max_seg: 0,
             disable_fragments: false,
             rcv_context: 0,
+            remote_udp_port: 0,
             backlog: 128,
             max_associations: 65536,
         }

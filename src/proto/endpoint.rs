@@ -104,6 +104,10 @@ impl Endpoint {
     }
 
     /// Settings for new associations.
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
     pub fn config_mut(&mut self) -> &mut Config {
         &mut self.cfg
     }

@@ -291,6 +291,15 @@ fn apply_initmsg(c: &mut Config, v: (u16, u16, u16, u16)) {
     }
 }
 
+/// The UDP port to reach `peer` on (RFC 6951): SCTP_REMOTE_UDP_ENCAPS_PORT
+/// if set, else the SCTP port (the shim maps SCTP port P to UDP port P).
+fn udp_port_for(cfg: &Config, peer: SocketAddr) -> u16 {
+    match cfg.remote_udp_port {
+        0 => peer.port(),
+        p => p,
+    }
+}
+
 fn errno_of(reason: &CloseReason) -> c_int {
     match reason {
         CloseReason::Graceful => 0,
@@ -476,7 +485,7 @@ impl Engine {
             let ep = st.eps.get_mut(&port).ok_or(libc::EINVAL)?;
             let assoc = ep
                 .endpoint
-                .connect(now(), peer, peer.port())
+                .connect(now(), peer, udp_port_for(ep.endpoint.config(), peer))
                 .map_err(|e| match e {
                     crate::proto::endpoint::ConnectError::AlreadyConnected => libc::EISCONN,
                     crate::proto::endpoint::ConnectError::TooMany => libc::EAGAIN,

@@ -1490,6 +1490,35 @@ fn partial_delivery_point_starts_pieces_early() {
     assert_eq!(got.iter().map(|m| m.data.len()).sum::<usize>(), 50_000);
 }
 
+fn data_packets_for_small_messages(nodelay: bool) -> usize {
+    let mut ca = Config::default();
+    ca.nodelay = nodelay;
+    let mut p = Pair::new(ca, Config::default());
+    p.link.delay = Duration::from_millis(20);
+    let (a, z) = p.establish();
+    let before = p.count_sent(Side::A, |c| matches!(c, Chunk::Data(_)));
+    for i in 0..6u8 {
+        p.a.send(p.now, a, msg(0, &[i; 100])).unwrap();
+        p.run_for(Duration::from_millis(1));
+    }
+    let mut got = 0;
+    assert!(p.run_until(Duration::from_secs(5), |p| {
+        got += recv_all(&mut p.z, z).len();
+        got == 6
+    }));
+    p.count_sent(Side::A, |c| matches!(c, Chunk::Data(_))) - before
+}
+
+#[test]
+fn nagle_holds_small_messages_while_data_is_in_flight() {
+    // SCTP_NODELAY: small messages leave as they come (about one packet each).
+    let nodelay = data_packets_for_small_messages(true);
+    assert!(nodelay >= 5, "{nodelay}");
+    // Nagle: the first goes, the others wait for its SACK and go together.
+    let nagle = data_packets_for_small_messages(false);
+    assert!(nagle <= 3, "{nagle}");
+}
+
 #[test]
 fn zero_window_stops_sender_until_reader_drains() {
     let mut ca = Config::default();

@@ -204,6 +204,17 @@ impl Association {
             if self.burst_budget == 0 || flight >= p.cc.cwnd {
                 break;
             }
+            // Nagle (SCTP_NODELAY off): while data is in flight, do not start
+            // a packet that less than a full chunk's worth of queued data
+            // would fill; once started, a packet takes all that fits.
+            if !self.cfg.nodelay
+                && out.is_empty()
+                && in_flight_total > 0
+                && len < max_payload
+                && self.queue.bytes() < max_payload
+            {
+                break;
+            }
             if (self.peer_rwnd as usize) < len && in_flight_total > 0 {
                 break;
             }

@@ -20,6 +20,8 @@ pub struct AssocView {
     pub local_rwnd: u32,
     pub paths: usize,
     pub stats: crate::proto::assoc::Stats,
+    /// UDP port the primary path sends to.
+    pub udp_port: u16,
 }
 
 /// SCTP_ALL_ASSOC; ids up to it (FUTURE 0, CURRENT 1, ALL 2) name no association.
@@ -325,6 +327,7 @@ impl Engine {
                     local_rwnd: a.local_rwnd(),
                     paths: a.paths().len(),
                     stats: a.stats().clone(),
+                    udp_port: a.paths()[a.primary()].udp_port,
                 }),
             ),
             None => (s.cfg.clone(), None),

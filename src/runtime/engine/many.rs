@@ -112,7 +112,7 @@ impl Engine {
             }
             let a = ep
                 .endpoint
-                .connect(now(), dest, dest.port())
+                .connect(now(), dest, super::udp_port_for(ep.endpoint.config(), dest))
                 .map_err(|_| libc::EINVAL)?;
             ep.socks.insert(a, id);
             a
@@ -181,7 +181,8 @@ impl Engine {
                     if let Some(init) = spec.init {
                         super::apply_initmsg(ep.endpoint.config_mut(), init);
                     }
-                    let a = ep.endpoint.connect(t, d, d.port());
+                    let udp = super::udp_port_for(ep.endpoint.config(), d);
+                    let a = ep.endpoint.connect(t, d, udp);
                     *ep.endpoint.config_mut() = saved;
                     let a = a.map_err(|_| libc::EINVAL)?;
                     ep.socks.insert(a, id);
