@@ -158,6 +158,8 @@ struct State {
     turns: u64,
     /// Sockets freed since the engine last forgot their send sides.
     reaped: Vec<SockId>,
+    /// SCTPSHIM_IMPAIR: loss, duplication, delay... on every datagram.
+    impair: Option<super::impair::Impair>,
 }
 
 /// The per-process engine.
@@ -233,6 +235,7 @@ pub fn engine() -> &'static Engine {
     let e: &'static Engine = Box::leak(Box::new(Engine {
         state: Mutex::new(State {
             next: (generation << GEN_SHIFT) | 1,
+            impair: impair_from_env(),
             ..Default::default()
         }),
         sends: Mutex::new(HashMap::new()),
@@ -259,6 +262,18 @@ pub fn engine_of(id: SockId) -> Option<&'static Engine> {
 /// This process's own engine, if it has started one (never starts one).
 pub fn current_engine() -> Option<&'static Engine> {
     registry().current.filter(|e| !e.is_foreign())
+}
+
+/// SCTPSHIM_IMPAIR, if set and valid (an invalid one is reported and ignored).
+fn impair_from_env() -> Option<super::impair::Impair> {
+    let v = std::env::var("SCTPSHIM_IMPAIR").ok()?;
+    match super::impair::Spec::parse(&v) {
+        Ok(spec) => Some(super::impair::Impair::new(spec)),
+        Err(e) => {
+            eprintln!("sctpshim: SCTPSHIM_IMPAIR ignored: {e}");
+            None
+        }
+    }
 }
 
 fn config_from_env() -> Config {
@@ -804,6 +819,7 @@ impl Engine {
                     .values()
                     .filter_map(|ep| ep.endpoint.poll_timeout())
                     .chain(st.autoclose_deadline())
+                    .chain(st.impair.as_ref().and_then(|i| i.next_due()))
                     .min()
                     .map(|d| d.saturating_duration_since(t).as_millis().min(60_000) as c_int + 1)
                     .unwrap_or(60_000);
@@ -955,7 +971,14 @@ impl State {
         }
         for _ in 0..256 {
             match sys::recv_from(ep.udp, buf) {
-                Ok((n, from)) => ep.endpoint.handle(t, from, &buf[..n]),
+                Ok((n, from)) => match self.impair.as_mut() {
+                    Some(im) => {
+                        for d in im.apply(t, true, port, from, &buf[..n]) {
+                            ep.endpoint.handle(t, from, &d);
+                        }
+                    }
+                    None => ep.endpoint.handle(t, from, &buf[..n]),
+                },
                 Err(_) => break,
             }
         }
@@ -1059,6 +1082,19 @@ impl State {
 
     /// After input: timers, events, delivery to the app, transmission, cleanup.
     fn turn(&mut self, t: Instant, _cfg: Config) {
+        // Impaired datagrams whose delay is over.
+        if let Some(im) = self.impair.as_mut() {
+            for (port, from, d) in im.due(t, true) {
+                if let Some(ep) = self.eps.get_mut(&port) {
+                    ep.endpoint.handle(t, from, &d);
+                }
+            }
+            for (port, to, d) in im.due(t, false) {
+                if let Some(ep) = self.eps.get(&port) {
+                    sys::send_to(ep.udp, &d, &to).ok();
+                }
+            }
+        }
         let exiting = self.exiting;
         let ports: Vec<u16> = self.eps.keys().copied().collect();
         for port in ports {
@@ -1116,7 +1152,16 @@ impl State {
                 continue;
             };
             while let Some(tx) = ep.endpoint.poll_transmit(t) {
-                sys::send_to(ep.udp, &tx.payload, &tx.dst).ok();
+                match self.impair.as_mut() {
+                    Some(im) => {
+                        for d in im.apply(t, false, port, tx.dst, &tx.payload) {
+                            sys::send_to(ep.udp, &d, &tx.dst).ok();
+                        }
+                    }
+                    None => {
+                        sys::send_to(ep.udp, &tx.payload, &tx.dst).ok();
+                    }
+                }
             }
         }
         self.reap();
