@@ -9,7 +9,7 @@
 //! kernel tells us when every copy of the application's end is closed.
 
 mod engine;
-mod impair;
+pub mod impair;
 
 pub use engine::{
     AssocView, Engine, Events, RecordMeta, SCTP_ABORT, SCTP_EOF, SCTP_UNORDERED, SendSpec, Slice,
