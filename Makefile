@@ -68,6 +68,7 @@ e2e: lib
 	bash scripts/e2e-socat.sh $(LIB)
 	bash scripts/e2e-programs.sh $(LIB)
 	bash scripts/e2e-impair.sh $(LIB)
+	bash scripts/e2e-netns.sh $(LIB)
 
 fuzz:
 	FUZZ_DECODER_SECONDS=$(FUZZ_DECODER_SECONDS) bash scripts/fuzz.sh $(FUZZ_SECONDS)

@@ -285,6 +285,24 @@ fn config_from_env() -> Config {
     {
         c.rto_min = Duration::from_millis(ms);
     }
+    if let Some(ms) = std::env::var("SCTPSHIM_RTO_MAX_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        c.rto_max = Duration::from_millis(ms);
+        c.rto_min = c.rto_min.min(c.rto_max);
+        c.rto_initial = c.rto_initial.min(c.rto_max);
+    }
+    // Association.Max.Retrans and Path.Max.Retrans: how many timeouts in a
+    // row end an association (with SCTPSHIM_RTO_MAX_MS, how soon a dead
+    // peer is noticed).
+    if let Some(n) = std::env::var("SCTPSHIM_MAX_RETRANS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        c.assoc_max_retrans = n;
+        c.path_max_retrans = n;
+    }
     c.nodelay = true;
     c
 }
@@ -1255,12 +1273,16 @@ impl State {
     fn dump(&self) {
         for (id, s) in &self.socks {
             eprintln!(
-                "sctpshim: sock {id:#x} {:?} port {:?} staged {} records {} unread {}",
+                "sctpshim: sock {id:#x} {:?} port {:?} staged {} records {} unread {} eof {}/{} shut {} junk {}",
                 s.kind,
                 s.port,
                 s.inbox.staged(),
                 s.inbox.records(),
-                sys::pending_bytes(s.efd)
+                sys::pending_bytes(s.efd),
+                s.eof_pending,
+                s.eof_sent,
+                s.shut,
+                s.junk
             );
         }
         for (port, ep) in &self.eps {

@@ -273,6 +273,12 @@ impl State {
                     // no handshake filler is left to drop), shut the pair both ways.
                     if over && s.eof_sent && !s.shut && s.junk == 0 {
                         s.shut = true;
+                        // What the application wrote and the association can
+                        // no longer send is dropped (as the kernel frees its
+                        // send queue), so a writer blocked on a full socket
+                        // wakes up and gets EPIPE instead of waiting forever.
+                        let mut scrap = [0u8; 16384];
+                        while sys::read(s.efd, &mut scrap).is_ok_and(|n| n > 0) {}
                         sys::shutdown(s.efd, libc::SHUT_RDWR);
                     }
                 }
