@@ -16,6 +16,7 @@ all: lib
 
 lib:
 	$(CARGO) build --release --features preload
+	$(CARGO) build --release --features preload --example sctp_flood
 	@sed -e 's|@PREFIX@|$(CURDIR)|' -e 's|@VERSION@|$(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)|' \
 		sctpshim.pc.in > target/release/sctpshim.pc
 
@@ -69,6 +70,7 @@ e2e: lib
 	bash scripts/e2e-programs.sh $(LIB)
 	bash scripts/e2e-impair.sh $(LIB)
 	bash scripts/e2e-netns.sh $(LIB)
+	bash scripts/e2e-security.sh $(LIB)
 
 fuzz:
 	FUZZ_DECODER_SECONDS=$(FUZZ_DECODER_SECONDS) bash scripts/fuzz.sh $(FUZZ_SECONDS)

@@ -646,25 +646,26 @@ impl Association {
         }
     }
 
-    /// Index of the path with peer address `ip`, learning its UDP port.
-    fn path_of(&mut self, from: SocketAddr) -> Option<usize> {
-        let i = self.paths.iter().position(|p| p.addr == from.ip())?;
-        if from.port() != 0 {
-            self.paths[i].udp_port = from.port();
-        }
-        Some(i)
+    /// Index of the path with peer address `ip`.
+    fn path_of(&self, from: SocketAddr) -> Option<usize> {
+        self.paths.iter().position(|p| p.addr == from.ip())
     }
 
     /// Processes one decoded packet sent to us by `from` (UDP source).
     pub fn handle_packet(&mut self, now: Instant, from: SocketAddr, packet: &Packet) {
         self.stats.packets_received += 1;
-        self.burst_budget = self.cfg.max_burst.max(1);
         let Some(path) = self.path_of(from) else {
             return;
         };
         if !self.verify_tag(packet) {
             return;
         }
+        // Only a packet that passed the tag check may move the path's UDP
+        // port (RFC 6951 §5.4): a forged one would redirect the association.
+        if from.port() != 0 {
+            self.paths[path].udp_port = from.port();
+        }
+        self.burst_budget = self.cfg.max_burst.max(1);
         let mut data_seen = false;
         for chunk in &packet.chunks {
             if matches!(self.state, State::Closed) {

@@ -373,6 +373,40 @@ fn adaptation_layer_indications_are_exchanged() {
 }
 
 #[test]
+fn forged_packets_from_another_udp_port_do_not_redirect_the_path() {
+    let mut p = Pair::default_pair();
+    let (a, z) = p.establish();
+    let before = p.z.assoc(z).unwrap().paths()[0].udp_port;
+    // Blind ABORTs and SHUTDOWNs with guessed tags, from A's IP and SCTP
+    // port but another UDP port (an attacker on the same host).
+    let attacker = std::net::SocketAddr::new(p.a_addr.ip(), 40000);
+    for tag in [1u32, 0xdead_beef, 42] {
+        for chunk in [
+            Chunk::Abort(crate::proto::wire::Abort::default()),
+            Chunk::Shutdown(crate::proto::wire::Shutdown { cum_tsn_ack: 7 }),
+        ] {
+            let pk = Packet {
+                src_port: p.a_addr.port(),
+                dst_port: p.z_addr.port(),
+                verification_tag: tag,
+                chunks: vec![chunk],
+            };
+            p.z.handle(p.now, attacker, &pk.encode());
+        }
+    }
+    p.flush();
+    assert_eq!(p.z.assoc(z).unwrap().paths()[0].udp_port, before);
+    assert!(p.z.assoc(z).unwrap().is_established());
+    p.a.send(p.now, a, msg(0, b"still here")).unwrap();
+    let mut got = Vec::new();
+    assert!(p.run_until(Duration::from_secs(5), |p| {
+        got.extend(recv_all(&mut p.z, z));
+        !got.is_empty()
+    }));
+    assert_eq!(got[0].data, b"still here");
+}
+
+#[test]
 fn lost_cookie_ack_is_recovered_by_duplicate_cookie() {
     let mut p = Pair::default_pair();
     let mut first = true;
