@@ -275,6 +275,10 @@ pub unsafe extern "C" fn bind(fd: c_int, addr: *const sockaddr, len: socklen_t) 
         // SAFETY: forwarding unchanged.
         return unsafe { (real().bind)(fd, addr, len) };
     };
+    if addr.is_null() {
+        set_errno(libc::EFAULT);
+        return -1;
+    }
     // SAFETY: the caller guarantees `addr` covers `len` bytes.
     let a = unsafe { from_sockaddr(addr, len) };
     guard(|| of(id).bind(id, a.ok_or(libc::EINVAL)?).map(|_| 0))
@@ -310,12 +314,20 @@ pub unsafe extern "C" fn connect(fd: c_int, addr: *const sockaddr, len: socklen_
         // SAFETY: forwarding unchanged.
         return unsafe { (real().connect)(fd, addr, len) };
     };
+    if addr.is_null() {
+        set_errno(libc::EFAULT);
+        return -1;
+    }
     // SAFETY: the caller guarantees `addr` covers `len` bytes.
     let a = unsafe { from_sockaddr(addr, len) };
     guard(|| {
-        let a = a.ok_or(libc::EAFNOSUPPORT)?;
+        let a = a.ok_or(libc::EINVAL)?;
         let nonblocking = is_nonblocking(fd);
         let e = of(id);
+        // An AF_INET socket reaches only IPv4 peers.
+        if a.is_ipv6() && !e.is_v6(id) {
+            return Err(libc::EINVAL);
+        }
         if is_many_id(id) {
             return e.connect_many(id, a, nonblocking).map(|_| 0);
         }
@@ -391,6 +403,14 @@ fn accept_impl(
     flags: c_int,
 ) -> c_int {
     guard(|| {
+        // accept on a socket that is not listening: EINVAL, as Linux (and
+        // never a read that would wait forever); one-to-many sockets: EOPNOTSUPP.
+        if is_many_id(id) {
+            return Err(libc::EOPNOTSUPP);
+        }
+        if !of(id).is_listening(id) {
+            return Err(libc::EINVAL);
+        }
         // One token byte per accepted association: blocking, non-blocking and
         // EINTR behaviour all come from the kernel's read on our pair.
         let mut b = [0u8; 1];

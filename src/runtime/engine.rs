@@ -422,6 +422,10 @@ impl Engine {
         if s.port.is_some() {
             return Err(libc::EINVAL);
         }
+        // An AF_INET socket takes only IPv4 addresses (AF_INET6 ones take both).
+        if !s.v6 && addr.is_ipv6() {
+            return Err(libc::EINVAL);
+        }
         let udp = sys::udp_bind(addr).map_err(|e| e.raw_os_error().unwrap_or(libc::EINVAL))?;
         let port = sys::local_addr(udp)
             .map_err(|e| e.raw_os_error().unwrap_or(libc::EINVAL))?

@@ -368,6 +368,19 @@ impl Engine {
         Ok(())
     }
 
+    /// True for a one-to-one socket after listen().
+    pub fn is_listening(&self, id: SockId) -> bool {
+        self.lock()
+            .socks
+            .get(&id)
+            .is_some_and(|s| matches!(s.kind, Kind::Listener { .. }))
+    }
+
+    /// True for AF_INET6 sockets.
+    pub fn is_v6(&self, id: SockId) -> bool {
+        self.lock().socks.get(&id).is_some_and(|s| s.v6)
+    }
+
     /// A copy of the socket's protocol settings.
     pub fn config(&self, id: SockId) -> Result<crate::proto::Config, c_int> {
         let st = self.lock();
