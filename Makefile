@@ -65,7 +65,9 @@ ctests: lib $(CTESTS)
 	bash scripts/check-header-abi.sh
 	@bash scripts/run-ctests.sh $(LIB) $(CTESTS)
 	@# The wrong-call table again under valgrind: no invalid reads or writes.
-	LD_PRELOAD=$(CURDIR)/$(LIB) valgrind -q --error-exitcode=9 c-tests/bin/bad_input
+	@if command -v valgrind >/dev/null; then \
+		LD_PRELOAD=$(CURDIR)/$(LIB) valgrind -q --error-exitcode=9 c-tests/bin/bad_input; \
+	else echo "valgrind missing: bad_input not rerun under it"; fi
 
 e2e: lib
 	bash scripts/e2e-socat.sh $(LIB)

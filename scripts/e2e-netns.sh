@@ -11,10 +11,21 @@ set -u
 lib=$(realpath "${1:-target/release/libsctpshim.so}")
 pass=0; fail=0
 result() { if [ "$2" -eq 0 ]; then pass=$((pass + 1)); echo "ok   $1"; else fail=$((fail + 1)); echo "FAIL $1"; fi; }
-if [ "$(id -u)" != 0 ] || ! command -v nft >/dev/null || ! ip netns add sctpshim-probe 2>/dev/null; then
-  echo "e2e-netns: skipped (needs root, ip netns and nft)"; exit 0
+# Probe everything the test needs (root, namespaces, veth, nftables with
+# numgen) and skip, saying why, where the machine does not allow it.
+probe() {
+  [ "$(id -u)" = 0 ] && command -v nft >/dev/null && ip netns add sctpshim-probe 2>/dev/null || return 1
+  local ok=0
+  ip netns exec sctpshim-probe ip link add sp0 type veth peer name sp1 2>/dev/null &&
+    ip netns exec sctpshim-probe nft add table inet probe 2>/dev/null &&
+    ip netns exec sctpshim-probe nft add chain inet probe c '{ type filter hook input priority 0; }' 2>/dev/null &&
+    ip netns exec sctpshim-probe nft add rule inet probe c udp dport 9 numgen random mod 100 lt 5 drop 2>/dev/null || ok=1
+  ip netns del sctpshim-probe
+  return $ok
+}
+if ! probe; then
+  echo "e2e-netns: skipped (needs root, ip netns, veth and nftables numgen)"; exit 0
 fi
-ip netns del sctpshim-probe
 A=sctpshim-a$$; B=sctpshim-b$$
 work=$(mktemp -d)
 cleanup() { kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; ip netns del $A 2>/dev/null; ip netns del $B 2>/dev/null; rm -rf "$work"; }
