@@ -397,9 +397,8 @@ pub unsafe fn set(
             // SAFETY: `val` holds 16 bytes (checked).
             let b = unsafe { input(val, len, 16) }?;
             let (init, max, min) = (u32_at(&b, 4), u32_at(&b, 8), u32_at(&b, 12));
-            let (_, view) = e.assoc_view(id, u32_at(&b, 0))?;
-            let _ = view;
-            let cur = e.config(id)?;
+            // Unset fields keep the named association's (or socket's) values.
+            let (cur, _) = e.assoc_view(id, u32_at(&b, 0))?;
             let new_min = if min != 0 { min } else { ms(cur.rto_min) };
             let new_max = if max != 0 { max } else { ms(cur.rto_max) };
             if new_min > new_max || (init != 0 && (init < new_min || init > new_max)) {

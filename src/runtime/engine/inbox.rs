@@ -199,9 +199,7 @@ impl Inbox {
             if r.end <= base || r.start < base {
                 // Already (partly) in the pair: stays here.
                 if r.end > base {
-                    let from = 0;
-                    let to = (r.end - base) as usize;
-                    keep_bytes.extend_from_slice(&staged[from..to]);
+                    keep_bytes.extend_from_slice(&staged[..(r.end - base) as usize]);
                     off = r.end;
                 }
                 kept.push_back(r);

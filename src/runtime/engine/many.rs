@@ -81,14 +81,6 @@ impl Engine {
         Ok((id, afd))
     }
 
-    /// True for one-to-many sockets.
-    pub fn is_many(&self, id: super::SockId) -> bool {
-        self.lock()
-            .socks
-            .get(&id)
-            .is_some_and(|s| s.kind == Kind::Many)
-    }
-
     /// connect() on a one-to-many socket: sets up one more association and,
     /// unless `nonblocking`, waits for it (RFC 6458 §3.1.5).
     pub fn connect_many(
