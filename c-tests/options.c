@@ -6,6 +6,13 @@
 #include "common.h"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+/* Values of SCTP_EXPOSE_POTENTIALLY_FAILED_STATE (the kernel's, not in
+ * the uapi header). */
+#define SCTP_PF_EXPOSE_DISABLE 1
+#define SCTP_PF_EXPOSE_ENABLE 2
 
 static int port_base;
 
@@ -44,8 +51,218 @@ static struct sctp_status status_of(int s, sctp_assoc_t id) {
     return st;
 }
 
+static void set_event(int s, sctp_assoc_t id, uint16_t type, int on) {
+    struct sctp_event e = {.se_assoc_id = id, .se_type = type, .se_on = (uint8_t)on};
+    CHECK(setsockopt(s, IPPROTO_SCTP, SCTP_EVENT, &e, sizeof e) == 0);
+}
+
+static int event_on(int s, sctp_assoc_t id, uint16_t type) {
+    struct sctp_event e = {.se_assoc_id = id, .se_type = type};
+    socklen_t l = sizeof e;
+    CHECK(getsockopt(s, IPPROTO_SCTP, SCTP_EVENT, &e, &l) == 0);
+    return e.se_on;
+}
+
+/* The association id a server knows a client by: the first message's. */
+static sctp_assoc_t server_side_id(int srv, int c, uint16_t port) {
+    struct sockaddr_in to = loop4(port);
+    char buf[256];
+    struct got g;
+    CHECK(sendto(c, "id", 2, 0, (struct sockaddr *)&to, sizeof to) == 2);
+    for (;;) {
+        CHECK(readable(srv, 3000) && recv_got(srv, buf, sizeof buf, 0, &g) > 0);
+        if (!(g.flags & MSG_NOTIFICATION)) return g.sndrcv.sinfo_assoc_id;
+    }
+}
+
+/* SCTP_EVENT per association, as Linux keeps subscriptions: switched off
+ * for one association, the server hears nothing of its end but still hears
+ * of the other's. */
+static void per_association_events(uint16_t port) {
+    int srv = one_to_many(port, 1);
+    int a = one_to_many(0, 0), b = one_to_many(0, 0);
+    associate(a, port);
+    associate(b, port);
+    sctp_assoc_t ida = server_side_id(srv, a, port), idb = server_side_id(srv, b, port);
+    set_event(srv, ida, SCTP_ASSOC_CHANGE, 0);
+    CHECK(event_on(srv, ida, SCTP_ASSOC_CHANGE) == 0);
+    CHECK(event_on(srv, idb, SCTP_ASSOC_CHANGE) == 1);
+    CHECK(event_on(srv, SCTP_FUTURE_ASSOC, SCTP_ASSOC_CHANGE) == 1);
+    struct sctp_event bad = {.se_assoc_id = 4242, .se_type = SCTP_ASSOC_CHANGE, .se_on = 1};
+    CHECK(setsockopt(srv, IPPROTO_SCTP, SCTP_EVENT, &bad, sizeof bad) < 0 && errno == EINVAL);
+    bad.se_assoc_id = 0;
+    bad.se_type = 0x9999;
+    CHECK(setsockopt(srv, IPPROTO_SCTP, SCTP_EVENT, &bad, sizeof bad) < 0 && errno == EINVAL);
+    close(a);
+    close(b);
+    char buf[512];
+    int seen_a = 0, seen_b = 0;
+    double end = now_s() + 3;
+    while (now_s() < end && !seen_b) {
+        struct got g;
+        if (!readable(srv, 100) || recv_got(srv, buf, sizeof buf, MSG_DONTWAIT, &g) <= 0) continue;
+        union sctp_notification *n = (union sctp_notification *)buf;
+        if (!(g.flags & MSG_NOTIFICATION) || n->sn_header.sn_type != SCTP_ASSOC_CHANGE) continue;
+        seen_a |= n->sn_assoc_change.sac_assoc_id == ida;
+        seen_b |= n->sn_assoc_change.sac_assoc_id == idb;
+    }
+    CHECK(seen_b && !seen_a);
+    close(srv);
+}
+
+/* SCTP_I_WANT_MAPPED_V4_ADDR: an AF_INET6 socket reports an IPv4 peer as
+ * ::ffff:a.b.c.d by default, as a plain sockaddr_in once turned off. */
+static void mapped_v4(uint16_t port) {
+    int c = socket(AF_INET6, SOCK_SEQPACKET, IPPROTO_SCTP);
+    CHECK(c >= 0);
+    int v = -1;
+    socklen_t l = sizeof v;
+    CHECK(getsockopt(c, IPPROTO_SCTP, SCTP_I_WANT_MAPPED_V4_ADDR, &v, &l) == 0 && v == 1);
+    sctp_assoc_t id = associate(c, port);
+    struct sockaddr *addrs;
+    CHECK(sctp_getpaddrs(c, id, &addrs) == 1);
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)addrs;
+    CHECK(s6->sin6_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) && s6->sin6_port == htons(port));
+    sctp_freepaddrs(addrs);
+    v = 0;
+    CHECK(setsockopt(c, IPPROTO_SCTP, SCTP_I_WANT_MAPPED_V4_ADDR, &v, sizeof v) == 0);
+    CHECK(getsockopt(c, IPPROTO_SCTP, SCTP_I_WANT_MAPPED_V4_ADDR, &v, &l) == 0 && v == 0);
+    CHECK(sctp_getpaddrs(c, id, &addrs) == 1);
+    struct sockaddr_in *s4 = (struct sockaddr_in *)addrs;
+    CHECK(s4->sin_family == AF_INET && s4->sin_addr.s_addr == htonl(INADDR_LOOPBACK));
+    sctp_freepaddrs(addrs);
+    CHECK(setsockopt(c, IPPROTO_SCTP, SCTP_I_WANT_MAPPED_V4_ADDR, &v, 2) < 0 && errno == EINVAL);
+    close(c);
+}
+
+/* SCTP_REUSE_PORT: one-to-one sockets that set it share a local port. */
+static void reuse_port(uint16_t port, uint16_t shared) {
+    int s[3];
+    for (int i = 0; i < 3; i++) {
+        s[i] = socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP);
+        CHECK(s[i] >= 0);
+    }
+    int on = 1;
+    for (int i = 0; i < 2; i++)
+        CHECK(setsockopt(s[i], IPPROTO_SCTP, SCTP_REUSE_PORT, &on, sizeof on) == 0);
+    socklen_t l = sizeof on;
+    on = 0;
+    CHECK(getsockopt(s[0], IPPROTO_SCTP, SCTP_REUSE_PORT, &on, &l) == 0 && on == 1);
+    struct sockaddr_in a = loop4(shared);
+    for (int i = 0; i < 2; i++) CHECK(bind(s[i], (struct sockaddr *)&a, sizeof a) == 0);
+    /* Without the option the port is taken. */
+    CHECK(bind(s[2], (struct sockaddr *)&a, sizeof a) < 0 && errno == EADDRINUSE);
+    /* Only before bind, only on one-to-one sockets. */
+    CHECK(setsockopt(s[0], IPPROTO_SCTP, SCTP_REUSE_PORT, &on, sizeof on) < 0 && errno == EFAULT);
+    int m = socket(AF_INET, SOCK_SEQPACKET, IPPROTO_SCTP);
+    CHECK(setsockopt(m, IPPROTO_SCTP, SCTP_REUSE_PORT, &on, sizeof on) < 0 && errno == EOPNOTSUPP);
+    close(m);
+    /* Both associate (with different peers: one 4-tuple is one
+     * association), from the same port, and both carry data. */
+    int srv2 = one_to_many((uint16_t)(shared + 2), 1);
+    for (int i = 0; i < 2; i++) {
+        struct sockaddr_in to = loop4(i == 0 ? port : (uint16_t)(shared + 2));
+        CHECK(connect(s[i], (struct sockaddr *)&to, sizeof to) == 0);
+        struct sockaddr_in me;
+        socklen_t ml = sizeof me;
+        CHECK(getsockname(s[i], (struct sockaddr *)&me, &ml) == 0 && me.sin_port == htons(shared));
+        CHECK(send(s[i], "r", 1, 0) == 1);
+    }
+    /* SCTP_DISABLE_FRAGMENTS on a one-to-one socket: refused whole. */
+    int df = 1;
+    CHECK(setsockopt(s[0], IPPROTO_SCTP, SCTP_DISABLE_FRAGMENTS, &df, sizeof df) == 0);
+    static char big[4000];
+    CHECK(send(s[0], big, sizeof big, 0) < 0 && errno == EMSGSIZE);
+    CHECK(send(s[0], big, 1000, 0) == 1000);
+    for (int i = 0; i < 3; i++) close(s[i]);
+    close(srv2);
+}
+
+/* SCTP_PEER_ADDR_THLDS(_V2) and SCTP_EXPOSE_POTENTIALLY_FAILED_STATE:
+ * with the peer stopped, the path turns potentially failed after
+ * pathpfthld timeouts (reported as ADDR_POTENTIALLY_FAILED when exposed,
+ * EACCES for its info when disabled), and available again once the peer
+ * answers. The peer is a child process, stopped with SIGSTOP. */
+static void potentially_failed(uint16_t port) {
+    pid_t child = fork();
+    CHECK(child >= 0);
+    if (child == 0) {
+        int srv = one_to_many(port, 1);
+        char buf[4096];
+        for (;;)
+            if (recv(srv, buf, sizeof buf, 0) < 0 && errno != EINTR) _exit(0);
+    }
+    int c = one_to_many(0, 0);
+    struct sctp_rtoinfo rto = {.srto_initial = 200, .srto_max = 400, .srto_min = 100};
+    CHECK(setsockopt(c, IPPROTO_SCTP, SCTP_RTOINFO, &rto, sizeof rto) == 0);
+    struct sctp_paddrthlds_v2 th;
+    memset(&th, 0, sizeof th);
+    th.spt_pathmaxrxt = 8;
+    th.spt_pathpfthld = 1;
+    th.spt_pathcpthld = 4;
+    CHECK(setsockopt(c, IPPROTO_SCTP, SCTP_PEER_ADDR_THLDS_V2, &th, sizeof th) == 0);
+    th.spt_pathpfthld = 5;
+    CHECK(setsockopt(c, IPPROTO_SCTP, SCTP_PEER_ADDR_THLDS_V2, &th, sizeof th) < 0 && errno == EINVAL);
+    struct sctp_assoc_value ex = {.assoc_id = 0, .assoc_value = 3};
+    CHECK(setsockopt(c, IPPROTO_SCTP, SCTP_EXPOSE_POTENTIALLY_FAILED_STATE, &ex, sizeof ex) < 0 && errno == EINVAL);
+    ex.assoc_value = SCTP_PF_EXPOSE_ENABLE;
+    CHECK(setsockopt(c, IPPROTO_SCTP, SCTP_EXPOSE_POTENTIALLY_FAILED_STATE, &ex, sizeof ex) == 0);
+    set_event(c, 0, SCTP_PEER_ADDR_CHANGE, 1);
+    usleep(100000); /* the child listens */
+    sctp_assoc_t id = associate(c, port);
+    /* The association took the socket's thresholds; v1 reads the same. */
+    struct sctp_paddrthlds t1;
+    memset(&t1, 0, sizeof t1);
+    t1.spt_assoc_id = id;
+    socklen_t l = sizeof t1;
+    CHECK(getsockopt(c, IPPROTO_SCTP, SCTP_PEER_ADDR_THLDS, &t1, &l) == 0);
+    CHECK(t1.spt_pathmaxrxt == 8 && t1.spt_pathpfthld == 1 && l == sizeof t1);
+    memset(&th, 0, sizeof th);
+    th.spt_assoc_id = id;
+    l = sizeof th;
+    CHECK(getsockopt(c, IPPROTO_SCTP, SCTP_PEER_ADDR_THLDS_V2, &th, &l) == 0 && th.spt_pathcpthld == 4);
+    /* An address the association does not have: ENOENT. */
+    struct sockaddr_in *sa = (struct sockaddr_in *)&th.spt_address;
+    *sa = loop4((uint16_t)(port + 100));
+    CHECK(getsockopt(c, IPPROTO_SCTP, SCTP_PEER_ADDR_THLDS_V2, &th, &l) < 0 && errno == ENOENT);
+    ex.assoc_id = id;
+    ex.assoc_value = 0;
+    l = sizeof ex;
+    CHECK(getsockopt(c, IPPROTO_SCTP, SCTP_EXPOSE_POTENTIALLY_FAILED_STATE, &ex, &l) == 0 && ex.assoc_value == SCTP_PF_EXPOSE_ENABLE);
+
+    struct sockaddr_in to = loop4(port);
+    CHECK(sendto(c, "a", 1, 0, (struct sockaddr *)&to, sizeof to) == 1);
+    usleep(200000);
+    CHECK(kill(child, SIGSTOP) == 0);
+    CHECK(sendto(c, "b", 1, 0, (struct sockaddr *)&to, sizeof to) == 1);
+    char buf[512];
+    /* Two timeouts (RTO 100..400 ms): past pathpfthld = 1. */
+    union sctp_notification *n = (union sctp_notification *)buf;
+    CHECK(wait_note(c, SCTP_PEER_ADDR_CHANGE, buf, sizeof buf, 4000) > 0);
+    CHECK(n->sn_paddr_change.spc_state == SCTP_ADDR_POTENTIALLY_FAILED);
+    struct sctp_paddrinfo pi;
+    memset(&pi, 0, sizeof pi);
+    pi.spinfo_assoc_id = id;
+    l = sizeof pi;
+    CHECK(getsockopt(c, IPPROTO_SCTP, SCTP_GET_PEER_ADDR_INFO, &pi, &l) == 0 && pi.spinfo_state == SCTP_PF);
+    ex.assoc_value = SCTP_PF_EXPOSE_DISABLE;
+    CHECK(setsockopt(c, IPPROTO_SCTP, SCTP_EXPOSE_POTENTIALLY_FAILED_STATE, &ex, sizeof ex) == 0);
+    l = sizeof pi;
+    CHECK(getsockopt(c, IPPROTO_SCTP, SCTP_GET_PEER_ADDR_INFO, &pi, &l) < 0 && errno == EACCES);
+    ex.assoc_value = SCTP_PF_EXPOSE_ENABLE;
+    CHECK(setsockopt(c, IPPROTO_SCTP, SCTP_EXPOSE_POTENTIALLY_FAILED_STATE, &ex, sizeof ex) == 0);
+    CHECK(kill(child, SIGCONT) == 0);
+    CHECK(wait_note(c, SCTP_PEER_ADDR_CHANGE, buf, sizeof buf, 4000) > 0);
+    CHECK(n->sn_paddr_change.spc_state == SCTP_ADDR_AVAILABLE);
+    l = sizeof pi;
+    CHECK(getsockopt(c, IPPROTO_SCTP, SCTP_GET_PEER_ADDR_INFO, &pi, &l) == 0 && pi.spinfo_state == SCTP_ACTIVE);
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    close(c);
+}
+
 int main(void) {
-    port_base = 36000 + (getpid() % 2000) * 4;
+    port_base = 36000 + (getpid() % 2000) * 8;
     uint16_t p = (uint16_t)port_base;
     int srv = one_to_many(p, 1);
     char buf[4096];
@@ -226,11 +443,22 @@ int main(void) {
     close(c3);
     close(other);
 
+    per_association_events((uint16_t)(p + 2));
+    mapped_v4(p);
+    reuse_port(p, (uint16_t)(p + 3));
+    potentially_failed((uint16_t)(p + 6));
+
     /* Bad calls, as Linux answers them. */
     int v = 1;
     CHECK(setsockopt(cl, IPPROTO_SCTP, 999, &v, sizeof v) < 0 && errno == ENOPROTOOPT);
     l = sizeof v;
     CHECK(getsockopt(cl, IPPROTO_SCTP, 999, &v, &l) < 0 && errno == ENOPROTOOPT);
+    /* SCTP_GET_PEER_ADDRS_NUM_OLD / _LOCAL_ADDRS_NUM_OLD (104-106): removed
+     * from Linux ("deprecated and removed"), so unknown there too. */
+    for (int o = 104; o <= 106; o++) {
+        l = sizeof v;
+        CHECK(getsockopt(cl, IPPROTO_SCTP, o, &v, &l) < 0 && errno == ENOPROTOOPT);
+    }
     si.sack_assoc_id = 12345;
     l = sizeof si;
     CHECK(getsockopt(cl, IPPROTO_SCTP, SCTP_DELAYED_SACK, &si, &l) < 0 && errno == EINVAL);

@@ -173,6 +173,30 @@ pub fn sockaddr_bytes(addr: &SocketAddr) -> Vec<u8> {
         .to_vec()
 }
 
+/// An IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) as the IPv4 address it
+/// stands for: the engine keeps IPv4 peers in one form whichever family of
+/// UDP socket (dual-stack AF_INET6 or AF_INET) they arrive on.
+pub fn unmap(a: SocketAddr) -> SocketAddr {
+    match a {
+        SocketAddr::V6(v6) => match v6.ip().to_ipv4_mapped() {
+            Some(ip) => SocketAddr::new(ip.into(), v6.port()),
+            None => a,
+        },
+        v4 => v4,
+    }
+}
+
+/// An IPv4 address as an AF_INET6 socket reports it: v4-mapped when the
+/// socket wants that (SCTP_I_WANT_MAPPED_V4_ADDR, on by default as in Linux).
+pub fn present(a: SocketAddr, v6_socket: bool, mapped: bool) -> SocketAddr {
+    match a {
+        SocketAddr::V4(v4) if v6_socket && mapped => {
+            SocketAddr::new(v4.ip().to_ipv6_mapped().into(), v4.port())
+        }
+        other => other,
+    }
+}
+
 /// Reads a socket address from a C buffer; `None` for other families or short lengths.
 ///
 /// # Safety
@@ -287,7 +311,7 @@ pub fn recv_from(fd: c_int, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
     // SAFETY: the kernel wrote `len` bytes into `ss`.
     let from = unsafe { from_sockaddr(&ss as *const _ as *const sockaddr, len) }
         .ok_or_else(|| io::Error::from_raw_os_error(libc::EAFNOSUPPORT))?;
-    Ok((n, from))
+    Ok((n, unmap(from)))
 }
 
 /// An ICMP error queued on a UDP socket: where the failed datagram went,
@@ -322,7 +346,8 @@ pub fn recv_error(fd: c_int) -> Option<IcmpError> {
         return None;
     }
     // SAFETY: the kernel wrote `msg_namelen` bytes of address.
-    let to = unsafe { from_sockaddr(&name as *const _ as *const sockaddr, msg.msg_namelen) }?;
+    let to = unsafe { from_sockaddr(&name as *const _ as *const sockaddr, msg.msg_namelen) }
+        .map(unmap)?;
     let mut port_unreachable = false;
     // SAFETY: walking the control buffer the kernel filled, with libc's CMSG macros.
     unsafe {

@@ -88,8 +88,9 @@ fn connectx(
     id: SockId,
     addrs: &[std::net::SocketAddr],
 ) -> Result<AssocId, (c_int, Option<AssocId>)> {
-    let first = *addrs.first().ok_or((libc::EINVAL, None))?;
     let e = of(id);
+    let first = *addrs.first().ok_or((libc::EINVAL, None))?;
+    let first = e.peer_arg(id, first).map_err(|x| (x, None))?;
     let r = if is_many_id(id) {
         e.connect_many(id, first, is_nonblocking(fd))
     } else {
@@ -171,10 +172,9 @@ fn status_bytes(assoc: u32, st: &crate::proto::assoc::Status) -> [u8; SCTP_STATU
     // SAFETY: sockaddr_storage is plain bytes; we copy `len` of its 128.
     let raw = unsafe { std::slice::from_raw_parts(&ss as *const _ as *const u8, len as usize) };
     put(28, raw);
-    // SCTP_ACTIVE = 2, SCTP_INACTIVE = 0.
     put(
         156,
-        &(if st.primary_active { 2i32 } else { 0 }).to_ne_bytes(),
+        &crate::preload::options::spinfo_state(st).to_ne_bytes(),
     );
     put(160, &st.cwnd.to_ne_bytes());
     put(164, &st.srtt_ms.to_ne_bytes());
@@ -321,13 +321,9 @@ pub unsafe extern "C" fn connect(fd: c_int, addr: *const sockaddr, len: socklen_
     // SAFETY: the caller guarantees `addr` covers `len` bytes.
     let a = unsafe { from_sockaddr(addr, len) };
     guard(|| {
-        let a = a.ok_or(libc::EINVAL)?;
-        let nonblocking = is_nonblocking(fd);
         let e = of(id);
-        // An AF_INET socket reaches only IPv4 peers.
-        if a.is_ipv6() && !e.is_v6(id) {
-            return Err(libc::EINVAL);
-        }
+        let a = e.peer_arg(id, a.ok_or(libc::EINVAL)?)?;
+        let nonblocking = is_nonblocking(fd);
         if is_many_id(id) {
             return e.connect_many(id, a, nonblocking).map(|_| 0);
         }
@@ -693,8 +689,7 @@ pub unsafe extern "C" fn getsockopt(
             let assoc = u32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
             let ty = u16::from_ne_bytes([b[4], b[5]]);
             let ev = Events::index_of(ty).ok_or(libc::EINVAL)?;
-            of(id).check_assoc(id, assoc)?;
-            let on = of(id).events(id)[ev];
+            let on = u8::from(of(id).event_on(id, assoc, ev)?);
             // SAFETY: the caller's buffer holds 8 bytes (checked).
             unsafe {
                 *(val as *mut u8).add(6) = on;
@@ -936,8 +931,7 @@ pub unsafe extern "C" fn setsockopt(
             let assoc = u32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
             let ty = u16::from_ne_bytes([b[4], b[5]]);
             let ev = Events::index_of(ty).ok_or(libc::EINVAL)?;
-            of(id).check_assoc(id, assoc)?;
-            of(id).set_events(id, |e| e.0[ev] = b[6] != 0).map(|_| 0)
+            of(id).set_event(id, assoc, ev, b[6] != 0).map(|_| 0)
         }
         (SOL_SCTP, SCTP_EVENTS) => {
             if val.is_null() {
@@ -983,8 +977,18 @@ pub unsafe extern "C" fn setsockopt(
             // SAFETY: forwarding the caller's value to our pair.
             os_result(unsafe { (real().setsockopt)(fd, level, name, val, len) })
         }
-        // Address reuse has nothing to wait for: no association outlives its process here.
-        (libc::SOL_SOCKET, libc::SO_REUSEADDR | libc::SO_REUSEPORT) => Ok(0),
+        // SO_REUSEADDR lets sockets share a port, as on Linux's SCTP (see
+        // `Sock::reuse`); the pair keeps the value for getsockopt.
+        (libc::SOL_SOCKET, libc::SO_REUSEADDR | libc::SO_REUSEPORT) => {
+            if name == libc::SO_REUSEADDR {
+                // SAFETY: the caller's buffer, checked inside.
+                let v = unsafe { get_int(val, len) }?;
+                of(id).set_reuse(id, v != 0, false)?;
+            }
+            // SAFETY: forwarding the caller's value to our pair.
+            unsafe { (real().setsockopt)(fd, level, name, val, len) };
+            Ok(0)
+        }
         (libc::IPPROTO_IP | libc::IPPROTO_IPV6, _) => Ok(0),
         (libc::SOL_SOCKET, libc::SO_LINGER) => {
             if val.is_null() {
@@ -1131,6 +1135,13 @@ unsafe fn send_msg(
     flags: c_int,
 ) -> isize {
     let e = of(id);
+    let dest = match dest.map(|a| e.peer_arg(id, a)).transpose() {
+        Ok(d) => d,
+        Err(err) => {
+            set_errno(err);
+            return -1;
+        }
+    };
     if is_many_id(id) {
         // SAFETY: valid iovecs per the caller.
         let data = unsafe { cmsg::gather(m) };

@@ -12,7 +12,7 @@ use libc::socklen_t;
 
 use crate::proto::Config;
 use crate::runtime::{AssocView, Engine, SendSpec, SockId};
-use crate::sys::{from_sockaddr, sockaddr_bytes};
+use crate::sys::{from_sockaddr, sockaddr_bytes, unmap};
 
 pub const SCTP_RTOINFO: c_int = 0;
 pub const SCTP_ASSOCINFO: c_int = 1;
@@ -37,6 +37,11 @@ pub const SCTP_DEFAULT_SNDINFO: c_int = 34;
 pub const SCTP_GET_ASSOC_STATS: c_int = 112;
 pub const SCTP_REMOTE_UDP_ENCAPS_PORT: c_int = 132;
 pub const SCTP_NODELAY: c_int = 3;
+pub const SCTP_I_WANT_MAPPED_V4_ADDR: c_int = 12;
+pub const SCTP_PEER_ADDR_THLDS: c_int = 31;
+pub const SCTP_REUSE_PORT: c_int = 36;
+pub const SCTP_PEER_ADDR_THLDS_V2: c_int = 37;
+pub const SCTP_EXPOSE_POTENTIALLY_FAILED_STATE: c_int = 131;
 
 /// Options this module answers.
 pub fn handles(name: c_int) -> bool {
@@ -66,6 +71,11 @@ pub fn handles(name: c_int) -> bool {
                 | SCTP_GET_ASSOC_STATS
                 | SCTP_REMOTE_UDP_ENCAPS_PORT
                 | SCTP_NODELAY
+                | SCTP_I_WANT_MAPPED_V4_ADDR
+                | SCTP_PEER_ADDR_THLDS
+                | SCTP_REUSE_PORT
+                | SCTP_PEER_ADDR_THLDS_V2
+                | SCTP_EXPOSE_POTENTIALLY_FAILED_STATE
     )
 }
 
@@ -74,9 +84,54 @@ const SPP_HB_ENABLE: u32 = 1;
 const SPP_HB_DISABLE: u32 = 2;
 const SPP_SACKDELAY_ENABLE: u32 = 32;
 const SPP_SACKDELAY_DISABLE: u32 = 64;
-/// `spinfo_state`: SCTP_ACTIVE / SCTP_INACTIVE.
-const SCTP_ACTIVE: u32 = 2;
-const SCTP_INACTIVE: u32 = 0;
+/// `spinfo_state` (enum sctp_spinfo_state): SCTP_INACTIVE, SCTP_PF, SCTP_ACTIVE.
+const SCTP_INACTIVE: i32 = 0;
+const SCTP_PF: i32 = 1;
+const SCTP_ACTIVE: i32 = 2;
+/// SCTP_PF_EXPOSE_DISABLE: a PF path's info is not given out (EACCES).
+const SCTP_PF_EXPOSE_DISABLE: u8 = 1;
+/// struct sctp_paddrthlds(_v2): the address (a sockaddr_storage, 8-aligned)
+/// after the association id, then the u16 thresholds; 144 bytes both.
+const THLDS_LEN: usize = 144;
+
+/// The primary path's `spinfo_state`.
+pub fn spinfo_state(st: &crate::proto::assoc::Status) -> i32 {
+    match (st.primary_active, st.primary_pf) {
+        (false, _) => SCTP_INACTIVE,
+        (true, true) => SCTP_PF,
+        (true, false) => SCTP_ACTIVE,
+    }
+}
+
+/// The association an (association id, peer address) pair names, as
+/// Linux's sctp_addr_id2transport: ENOENT when no association of the
+/// socket has that peer address, or the id names another.
+fn assoc_by_addr(
+    e: &Engine,
+    id: SockId,
+    assoc: u32,
+    addr: std::net::SocketAddr,
+) -> Result<u32, c_int> {
+    let addr = unmap(addr);
+    let a = e.assoc_for(id, Some(addr)).ok_or(libc::ENOENT)?;
+    // Ids up to SCTP_ALL_ASSOC (2) name no association.
+    if assoc > 2 && assoc != a {
+        return Err(libc::ENOENT);
+    }
+    let (_, view) = e.assoc_view(id, a)?;
+    match view {
+        Some(v) if unmap(v.status.primary).ip() == addr.ip() => Ok(v.id),
+        _ => Err(libc::ENOENT),
+    }
+}
+
+/// The address of a struct sctp_paddrthlds, None for the wildcard
+/// (AF_UNSPEC or an unspecified address: "every path").
+fn thlds_addr(b: &[u8]) -> Option<std::net::SocketAddr> {
+    // SAFETY: `b` holds THLDS_LEN bytes (checked by callers): 128 from 8.
+    let a = unsafe { from_sockaddr(b[8..].as_ptr() as *const libc::sockaddr, 128) }?;
+    (!a.ip().is_unspecified()).then_some(a)
+}
 
 fn u16_at(b: &[u8], o: usize) -> u16 {
     u16::from_ne_bytes([b[o], b[o + 1]])
@@ -155,12 +210,7 @@ fn paddrinfo(v: &AssocView) -> [u8; 152] {
     put32(&mut b, 0, v.id);
     let a = sockaddr_bytes(&v.status.primary);
     b[4..4 + a.len()].copy_from_slice(&a);
-    let st = if v.status.primary_active {
-        SCTP_ACTIVE
-    } else {
-        SCTP_INACTIVE
-    };
-    put32(&mut b, 132, st);
+    put32(&mut b, 132, spinfo_state(&v.status) as u32);
     put32(&mut b, 136, v.status.cwnd);
     put32(&mut b, 140, v.status.srtt_ms);
     put32(&mut b, 144, v.status.rto_ms);
@@ -198,6 +248,8 @@ pub unsafe fn get(
         SCTP_GET_ASSOC_ID_LIST => 4,
         SCTP_GET_ASSOC_STATS => 8,
         SCTP_REMOTE_UDP_ENCAPS_PORT => 144,
+        SCTP_PEER_ADDR_THLDS | SCTP_PEER_ADDR_THLDS_V2 => THLDS_LEN,
+        SCTP_EXPOSE_POTENTIALLY_FAILED_STATE => 8,
         _ => 4,
     };
     // SAFETY: the caller's buffer holds `have` bytes.
@@ -210,7 +262,13 @@ pub unsafe fn get(
         | SCTP_GET_ASSOC_ID_LIST
         | SCTP_DISABLE_FRAGMENTS
         | SCTP_FRAGMENT_INTERLEAVE
-        | SCTP_NODELAY => 0,
+        | SCTP_NODELAY
+        | SCTP_I_WANT_MAPPED_V4_ADDR
+        | SCTP_REUSE_PORT => 0,
+        SCTP_PEER_ADDR_THLDS | SCTP_PEER_ADDR_THLDS_V2 => match thlds_addr(&b) {
+            Some(a) => assoc_by_addr(e, id, u32_at(&b, 0), a)?,
+            None => u32_at(&b, 0),
+        },
         SCTP_MAXSEG | SCTP_MAX_BURST if have < 8 => 0,
         _ => u32_at(&b, 0),
     };
@@ -246,8 +304,11 @@ pub unsafe fn get(
             let v = view.ok_or(libc::EINVAL)?;
             // SAFETY: 132 readable bytes (checked): the address asked about.
             let asked = unsafe { from_sockaddr(b[4..].as_ptr() as *const libc::sockaddr, 128) };
-            if asked.is_some_and(|a| a.ip() != v.status.primary.ip()) {
+            if asked.is_some_and(|a| unmap(a).ip() != unmap(v.status.primary).ip()) {
                 return Err(libc::EINVAL);
+            }
+            if v.status.primary_pf && cfg.pf_expose == SCTP_PF_EXPOSE_DISABLE {
+                return Err(libc::EACCES);
             }
             paddrinfo(&v).to_vec()
         }
@@ -299,6 +360,20 @@ pub unsafe fn get(
         }
         SCTP_DISABLE_FRAGMENTS => (cfg.disable_fragments as c_int).to_ne_bytes().to_vec(),
         SCTP_NODELAY => (cfg.nodelay as c_int).to_ne_bytes().to_vec(),
+        SCTP_I_WANT_MAPPED_V4_ADDR => (e.v4mapped(id)? as c_int).to_ne_bytes().to_vec(),
+        SCTP_REUSE_PORT => (e.reuse(id)? as c_int).to_ne_bytes().to_vec(),
+        SCTP_PEER_ADDR_THLDS | SCTP_PEER_ADDR_THLDS_V2 => {
+            put16(&mut b, 136, cfg.path_max_retrans.min(0xffff) as u16);
+            put16(&mut b, 138, cfg.pf_retrans.min(0xffff) as u16);
+            if name == SCTP_PEER_ADDR_THLDS_V2 {
+                put16(&mut b, 140, cfg.ps_retrans.min(0xffff) as u16);
+            }
+            b[..THLDS_LEN].to_vec()
+        }
+        SCTP_EXPOSE_POTENTIALLY_FAILED_STATE => {
+            put32(&mut b, 4, u32::from(cfg.pf_expose));
+            b[..8].to_vec()
+        }
         SCTP_REMOTE_UDP_ENCAPS_PORT => {
             // struct sctp_udpencaps { assoc id; (pad); sockaddr_storage; u16 port }
             let port = match (&view, cfg.remote_udp_port) {
@@ -438,7 +513,7 @@ pub unsafe fn set(
             let a = unsafe { from_sockaddr(b[4..].as_ptr() as *const libc::sockaddr, 128) }
                 .ok_or(libc::EINVAL)?;
             // Single-homed: the one peer address is the only choice.
-            if a.ip() == v.status.primary.ip() {
+            if unmap(a).ip() == unmap(v.status.primary).ip() {
                 Ok(0)
             } else {
                 Err(libc::EADDRNOTAVAIL)
@@ -605,6 +680,51 @@ pub unsafe fn set(
             // For associations started from now on (the port of existing
             // ones is what their peer uses).
             e.assoc_config(id, u32_at(&b, 0), |c: &mut Config| c.remote_udp_port = port)
+                .map(|_| 0)
+        }
+        SCTP_I_WANT_MAPPED_V4_ADDR | SCTP_REUSE_PORT => {
+            // SAFETY: `val` covers `len` bytes (checked inside).
+            let b = unsafe { input(val, len, 4) }?;
+            let on = u32_at(&b, 0) != 0;
+            if name == SCTP_REUSE_PORT {
+                e.set_reuse(id, on, true)
+            } else {
+                e.set_v4mapped(id, on)
+            }
+            .map(|_| 0)
+        }
+        SCTP_PEER_ADDR_THLDS | SCTP_PEER_ADDR_THLDS_V2 => {
+            let v2 = name == SCTP_PEER_ADDR_THLDS_V2;
+            // SAFETY: `val` covers `len` bytes (checked inside).
+            let b = unsafe { input(val, len, THLDS_LEN) }?;
+            let (maxrxt, pf, ps) = (u16_at(&b, 136), u16_at(&b, 138), u16_at(&b, 140));
+            if v2 && pf > ps {
+                return Err(libc::EINVAL);
+            }
+            let assoc = match thlds_addr(&b) {
+                Some(a) => assoc_by_addr(e, id, u32_at(&b, 0), a)?,
+                None => u32_at(&b, 0),
+            };
+            e.assoc_config(id, assoc, |c: &mut Config| {
+                if maxrxt != 0 {
+                    c.path_max_retrans = u32::from(maxrxt);
+                }
+                c.pf_retrans = u32::from(pf);
+                if v2 {
+                    c.ps_retrans = u32::from(ps);
+                }
+            })
+            .map(|_| 0)
+        }
+        SCTP_EXPOSE_POTENTIALLY_FAILED_STATE => {
+            exact(8)?;
+            // SAFETY: `val` holds 8 bytes (checked).
+            let b = unsafe { input(val, len, 8) }?;
+            let v = u32_at(&b, 4);
+            if v > 2 {
+                return Err(libc::EINVAL);
+            }
+            e.assoc_config(id, u32_at(&b, 0), |c: &mut Config| c.pf_expose = v as u8)
                 .map(|_| 0)
         }
         SCTP_FRAGMENT_INTERLEAVE => {

@@ -65,6 +65,18 @@ pub struct Config {
     /// SCTP_REMOTE_UDP_ENCAPS_PORT: the peer's UDP port for associations we
     /// start (0: the SCTP port, as the shim's peers use).
     pub remote_udp_port: u16,
+    /// Potentially-Failed threshold (RFC 7829, SCTP_PEER_ADDR_THLDS
+    /// spt_pathpfthld): past this many errors a path is PF; 0 as Linux's
+    /// default net.sctp.pf_retrans. PF needs it below `path_max_retrans`.
+    pub pf_retrans: u32,
+    /// Primary-path switchover threshold (SCTP_PEER_ADDR_THLDS_V2
+    /// spt_pathcpthld); 0xffff is Linux's "off". Single-homed associations
+    /// have no other path to switch to: kept and reported only.
+    pub ps_retrans: u32,
+    /// SCTP_EXPOSE_POTENTIALLY_FAILED_STATE: 0 unset (PF is not notified),
+    /// 1 disabled (GET_PEER_ADDR_INFO of a PF path is EACCES), 2 enabled
+    /// (PEER_ADDR_CHANGE reports ADDR_POTENTIALLY_FAILED and the way back).
+    pub pf_expose: u8,
     /// Most associations waiting in an endpoint's accept queue.
     pub backlog: usize,
     /// Most associations an endpoint holds at once.
@@ -100,6 +112,9 @@ impl Default for Config {
             disable_fragments: false,
             rcv_context: 0,
             remote_udp_port: 0,
+            pf_retrans: 0,
+            ps_retrans: 0xffff,
+            pf_expose: 0,
             backlog: 128,
             max_associations: 65536,
         }

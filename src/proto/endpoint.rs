@@ -191,6 +191,18 @@ impl Endpoint {
         peer: SocketAddr,
         udp_port: u16,
     ) -> Result<AssocId, ConnectError> {
+        self.connect_as(now, peer, udp_port, self.cfg.clone())
+    }
+
+    /// `connect` with settings of the caller's (a socket's options) instead
+    /// of the endpoint's.
+    pub fn connect_as(
+        &mut self,
+        now: Instant,
+        peer: SocketAddr,
+        udp_port: u16,
+        cfg: Config,
+    ) -> Result<AssocId, ConnectError> {
         if peer.port() == 0 || peer.ip().is_unspecified() || udp_port == 0 {
             return Err(ConnectError::InvalidAddress);
         }
@@ -202,15 +214,7 @@ impl Endpoint {
         }
         let id = next_assoc_id();
         let rng = self.fork_rng();
-        let a = Association::connect(
-            id,
-            self.cfg.clone(),
-            rng,
-            now,
-            self.local_port,
-            peer,
-            udp_port,
-        );
+        let a = Association::connect(id, cfg, rng, now, self.local_port, peer, udp_port);
         self.by_peer.insert((peer.ip(), peer.port()), id);
         self.assocs.insert(id, a);
         Ok(id)

@@ -54,6 +54,13 @@ enum Kind {
 #[derive(Debug)]
 struct Sock {
     v6: bool,
+    /// SCTP_I_WANT_MAPPED_V4_ADDR: an AF_INET6 socket reports IPv4 peers as
+    /// v4-mapped IPv6 addresses (on by default, as in Linux).
+    v4mapped: bool,
+    /// SO_REUSEADDR / SCTP_REUSE_PORT: may share its port with other
+    /// sockets that allow it too, none of them listening (Linux's
+    /// sctp_get_port_local rule). Sharers use one endpoint (UDP socket).
+    reuse: bool,
     kind: Kind,
     /// Local SCTP port once bound.
     port: Option<u16>,
@@ -68,8 +75,13 @@ struct Sock {
     tx: Arc<SendSide>,
     /// Send parameters of bytes no send call described (SCTP_DEFAULT_SNDINFO).
     default_spec: SendSpec,
-    /// Subscribed notifications (SCTP_EVENTS / SCTP_EVENT).
+    /// Subscribed notifications (SCTP_EVENTS / SCTP_EVENT): the socket's,
+    /// which associations start with.
     events: Events,
+    /// Associations whose subscriptions differ from `events` (Linux keeps
+    /// them per association: SCTP_EVENT with an association id, or a
+    /// socket-wide change the existing associations do not take).
+    assoc_events: HashMap<AssocId, Events>,
     /// SCTP_RECVRCVINFO / SCTP_RECVNXTINFO.
     recv_rcvinfo: bool,
     recv_nxtinfo: bool,
@@ -426,6 +438,22 @@ impl Engine {
         if !s.v6 && addr.is_ipv6() {
             return Err(libc::EINVAL);
         }
+        if addr.port() != 0 && st.eps.contains_key(&addr.port()) {
+            let port = addr.port();
+            let reuse = s.reuse;
+            let shareable = st
+                .socks
+                .values()
+                .filter(|o| o.port == Some(port) && !o.app_gone)
+                .all(|o| o.reuse && !matches!(o.kind, Kind::Listener { .. }));
+            if !(reuse && shareable) || st.eps[&port].listener.is_some() {
+                return Err(libc::EADDRINUSE);
+            }
+            let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
+            s.port = Some(port);
+            s.local = Some(addr);
+            return Ok(());
+        }
         let udp = sys::udp_bind(addr).map_err(|e| e.raw_os_error().unwrap_or(libc::EINVAL))?;
         let port = sys::local_addr(udp)
             .map_err(|e| e.raw_os_error().unwrap_or(libc::EINVAL))?
@@ -474,19 +502,21 @@ impl Engine {
         let mut st = self.lock();
         let st = &mut *st;
         let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
+        let port = s.port.ok_or(libc::EINVAL)?;
+        let ep = st.eps.get_mut(&port).ok_or(libc::EINVAL)?;
         match s.kind {
+            Kind::Listener { .. } => return Ok(()),
+            Kind::Stream { .. } => return Err(libc::EINVAL),
+            // One listener per port, also among sockets sharing it.
+            _ if ep.listener.is_some_and(|l| l != id) => return Err(libc::EADDRINUSE),
             Kind::Fresh => {
                 s.kind = Kind::Listener {
                     pending: VecDeque::new(),
                 }
             }
-            Kind::Listener { .. } => return Ok(()),
             // One-to-many: accepted associations join the socket itself.
             Kind::Many => {}
-            Kind::Stream { .. } => return Err(libc::EINVAL),
         }
-        let port = s.port.ok_or(libc::EINVAL)?;
-        let ep = st.eps.get_mut(&port).ok_or(libc::EINVAL)?;
         ep.listener = Some(id);
         ep.endpoint.listen(true);
         Ok(())
@@ -520,15 +550,20 @@ impl Engine {
             }
             let port = s.port.ok_or(libc::EINVAL)?;
             let ep = st.eps.get_mut(&port).ok_or(libc::EINVAL)?;
+            // The socket's own settings: sockets sharing a port (reuse)
+            // share the endpoint, not their options.
             let assoc = ep
                 .endpoint
-                .connect(now(), peer, udp_port_for(ep.endpoint.config(), peer))
+                .connect_as(now(), peer, udp_port_for(&s.cfg, peer), s.cfg.clone())
                 .map_err(|e| match e {
                     crate::proto::endpoint::ConnectError::AlreadyConnected => libc::EISCONN,
                     crate::proto::endpoint::ConnectError::TooMany => libc::EAGAIN,
                     crate::proto::endpoint::ConnectError::InvalidAddress => libc::EINVAL,
                 })?;
             ep.socks.insert(assoc, id);
+            if let Some(a) = ep.endpoint.assoc(assoc) {
+                s.tx.lock().track_limits(a);
+            }
             s.kind = Kind::Stream { assoc };
             s.peer = Some(peer);
             s.junk = junk;
@@ -589,7 +624,11 @@ impl Engine {
             s.notify(assoc, Some(peer), notify::ev::ADAPTATION, note);
         }
         s.tx.lock().streams = streams.0;
+        if let Some(a) = ep.endpoint.assoc(assoc) {
+            s.tx.lock().track_limits(a);
+        }
         ep.socks.insert(assoc, nid);
+        let peer = s.present(peer);
         st.socks.insert(nid, s);
         self.wake();
         Ok((nid, afd, peer))
@@ -606,9 +645,9 @@ impl Engine {
         };
         let local = s.local.or_else(|| s.port.map(|p| SocketAddr::new(any, p)));
         Some((
-            local,
+            local.map(|a| s.present(a)),
             if s.connected || matches!(s.kind, Kind::Stream { .. }) {
-                s.peer
+                s.peer.map(|a| s.present(a))
             } else {
                 None
             },
@@ -728,7 +767,10 @@ impl Engine {
         let st = self.lock();
         let (_, a) = st.assoc_of(id, wanted, libc::ENOTCONN)?;
         let port = a.peer_port();
-        Ok(a.peer_addrs().map(|ip| SocketAddr::new(ip, port)).collect())
+        let s = st.socks.get(&id).ok_or(libc::EBADF)?;
+        Ok(a.peer_addrs()
+            .map(|ip| s.present(SocketAddr::new(ip, port)))
+            .collect())
     }
 
     /// SCTP_STATUS of a socket's association (EINVAL without one, as Linux).
@@ -739,7 +781,11 @@ impl Engine {
     ) -> Result<(AssocId, crate::proto::assoc::Status), c_int> {
         let st = self.lock();
         let (assoc, a) = st.assoc_of(id, wanted, libc::EINVAL)?;
-        Ok((assoc, a.status()))
+        let mut status = a.status();
+        if let Some(s) = st.socks.get(&id) {
+            status.primary = s.present(status.primary);
+        }
+        Ok((assoc, status))
     }
 
     /// sendmsg/sendto with an address on a socket that is not connected
@@ -893,6 +939,8 @@ impl Sock {
         Sock {
             cfg,
             v6,
+            v4mapped: true,
+            reuse: false,
             kind: Kind::Fresh,
             port: None,
             local: None,
@@ -902,6 +950,7 @@ impl Sock {
             tx: Arc::new(SendSide::new(efd)),
             default_spec: SendSpec::default(),
             events: Events::default(),
+            assoc_events: HashMap::new(),
             recv_rcvinfo: false,
             recv_nxtinfo: false,
             autoclose: 0,
@@ -927,6 +976,7 @@ impl Sock {
 #[derive(Clone, Debug)]
 struct Inherited {
     events: Events,
+    v4mapped: bool,
     recv_rcvinfo: bool,
     recv_nxtinfo: bool,
     default_spec: SendSpec,
@@ -935,9 +985,15 @@ struct Inherited {
 }
 
 impl Sock {
+    /// An address as this socket reports it to the application.
+    fn present(&self, a: SocketAddr) -> SocketAddr {
+        sys::present(a, self.v6, self.v4mapped)
+    }
+
     fn inherited(&self) -> Inherited {
         Inherited {
             events: self.events,
+            v4mapped: self.v4mapped,
             recv_rcvinfo: self.recv_rcvinfo,
             recv_nxtinfo: self.recv_nxtinfo,
             default_spec: self.default_spec,
@@ -948,6 +1004,7 @@ impl Sock {
 
     fn inherit(&mut self, i: &Inherited) {
         self.events = i.events;
+        self.v4mapped = i.v4mapped;
         self.recv_rcvinfo = i.recv_rcvinfo;
         self.recv_nxtinfo = i.recv_nxtinfo;
         self.default_spec = i.default_spec;

@@ -29,7 +29,7 @@ impl Association {
         }
         if self.paths[i].probe.take().is_some() {
             self.paths[i].rto.back_off();
-            if self.count_path_error(i) {
+            if self.count_path_error(now, i) {
                 return;
             }
         }
@@ -37,7 +37,7 @@ impl Association {
         let busy = self.paths[i]
             .last_data_sent
             .is_some_and(|t| now.saturating_duration_since(t) < iv);
-        if !busy {
+        if !busy || self.paths[i].pf {
             let nonce = u64::from(self.rng.u32()) << 32 | u64::from(self.rng.u32());
             let mut info = Vec::with_capacity(12);
             info.extend_from_slice(&(i as u32).to_be_bytes());
@@ -51,6 +51,8 @@ impl Association {
         // Jitter of ±50% of the RTO, as §8.3 asks, from the nonce stream.
         let jitter =
             Duration::from_micros(u64::from(self.rng.u32()) % (p.rto.rto().as_micros() as u64 + 1));
+        // A potentially failed path is probed every RTO (RFC 7829 §5.1).
+        let iv = if p.pf { Duration::ZERO } else { iv };
         p.hb_due = Some(now + iv + p.rto.rto() / 2 + jitter);
     }
 

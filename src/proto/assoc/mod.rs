@@ -57,8 +57,10 @@ pub enum AssocEvent {
     PeerShutdown,
     /// The peer reported errors in an ERROR chunk (SCTP_REMOTE_ERROR).
     RemoteError(Vec<ErrorCause>),
-    /// A path changed reachability (SCTP_PEER_ADDR_CHANGE).
-    PathChange { addr: IpAddr, up: bool },
+    /// A path changed state (SCTP_PEER_ADDR_CHANGE). Moves into and out of
+    /// the potentially-failed state are reported only when exposed
+    /// (`Config::pf_expose` enabled), as Linux does.
+    PathChange { addr: IpAddr, state: PathState },
     /// The peer's INIT or INIT ACK carried an Adaptation Layer Indication
     /// (SCTP_ADAPTATION_INDICATION), reported after Connected.
     Adaptation(u32),
@@ -149,6 +151,17 @@ struct RxState {
     last_data_path: usize,
 }
 
+/// What a path change reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PathState {
+    /// Reachable again (SCTP_ADDR_AVAILABLE).
+    Available,
+    /// Past the PF threshold (SCTP_ADDR_POTENTIALLY_FAILED).
+    PotentiallyFailed,
+    /// Past Path.Max.Retrans (SCTP_ADDR_UNREACHABLE).
+    Unreachable,
+}
+
 /// A snapshot for SCTP_STATUS (RFC 6458 §8.2.1), in the socket API's units.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Status {
@@ -167,6 +180,8 @@ pub struct Status {
     /// Primary path: address, active?, cwnd, srtt (ms), rto (ms), mtu.
     pub primary: SocketAddr,
     pub primary_active: bool,
+    /// The primary path is potentially failed (spinfo_state SCTP_PF).
+    pub primary_pf: bool,
     pub cwnd: u32,
     pub srtt_ms: u32,
     pub rto_ms: u32,
@@ -396,6 +411,7 @@ impl Association {
             fragmentation_point: self.max_payload(p.mtu) as u32,
             primary: self.peer_addr(),
             primary_active: p.active,
+            primary_pf: p.active && p.pf,
             cwnd: p.cc.cwnd as u32,
             srtt_ms: p.rto.srtt().map_or(0, ms),
             rto_ms: ms(p.rto.rto()),
@@ -620,15 +636,33 @@ impl Association {
         false
     }
 
-    /// Counts a timeout against a path (§8.2) and the association.
-    fn count_path_error(&mut self, i: usize) -> bool {
+    /// Counts a timeout against a path (§8.2) and the association. Past
+    /// the PF threshold (and still below Path.Max.Retrans) the path becomes
+    /// potentially failed and is probed every RTO (RFC 7829 §5.1, as Linux
+    /// does); past Path.Max.Retrans it is inactive.
+    fn count_path_error(&mut self, now: Instant, i: usize) -> bool {
+        let exposed = self.cfg.pf_expose == 2;
+        let (pf_at, max) = (self.cfg.pf_retrans, self.cfg.path_max_retrans);
         let p = &mut self.paths[i];
         p.error_count += 1;
-        if p.active && p.error_count > self.cfg.path_max_retrans {
+        let addr = p.addr;
+        if p.active && !p.pf && p.error_count > pf_at && p.error_count < max {
+            p.pf = true;
+            if self.cfg.hb_interval.is_some() {
+                p.hb_due = Some(now + p.rto.rto());
+            }
+            if exposed {
+                let state = PathState::PotentiallyFailed;
+                self.events
+                    .push_back(AssocEvent::PathChange { addr, state });
+            }
+        }
+        if p.active && p.error_count > max {
             p.active = false;
-            let addr = p.addr;
+            p.pf = false;
+            let state = PathState::Unreachable;
             self.events
-                .push_back(AssocEvent::PathChange { addr, up: false });
+                .push_back(AssocEvent::PathChange { addr, state });
         }
         self.count_error()
     }
@@ -636,13 +670,17 @@ impl Association {
     /// A path got an acknowledgement: errors reset (§8.1, §8.2).
     fn path_heard(&mut self, i: usize) {
         self.error_count = 0;
+        let exposed = self.cfg.pf_expose == 2;
         let p = &mut self.paths[i];
         p.error_count = 0;
-        if !p.active {
-            p.active = true;
+        let back = !p.active || (p.pf && exposed);
+        p.active = true;
+        p.pf = false;
+        if back {
             let addr = p.addr;
+            let state = PathState::Available;
             self.events
-                .push_back(AssocEvent::PathChange { addr, up: true });
+                .push_back(AssocEvent::PathChange { addr, state });
         }
     }
 
@@ -790,7 +828,7 @@ impl Association {
             let mtu = p.mtu;
             p.cc.on_timeout(mtu);
             p.rto.back_off();
-            if marked > 0 && self.count_path_error(i) {
+            if marked > 0 && self.count_path_error(now, i) {
                 return;
             }
             self.start_t3(now, i);

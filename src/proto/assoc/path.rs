@@ -155,6 +155,9 @@ pub struct Path {
     pub error_count: u32,
     /// False once `error_count` passes Path.Max.Retrans.
     pub active: bool,
+    /// Potentially failed (RFC 7829): active, but past the PF threshold;
+    /// probed every RTO until it answers.
+    pub pf: bool,
     /// T3-rtx deadline.
     pub t3: Option<Instant>,
     /// When the next HEARTBEAT is due.
@@ -183,6 +186,7 @@ impl Path {
             flight_size: 0,
             error_count: 0,
             active: true,
+            pf: false,
             t3: None,
             hb_due: None,
             probe: None,

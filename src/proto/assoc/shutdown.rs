@@ -111,7 +111,7 @@ impl Association {
             self.close(CloseReason::TimedOut);
             return;
         }
-        if self.count_path_error(i) {
+        if self.count_path_error(now, i) {
             return;
         }
         match self.state {

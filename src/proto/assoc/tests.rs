@@ -1660,8 +1660,56 @@ fn unanswered_heartbeats_fail_the_path_and_association() {
     assert!(has_event(
         &p.a_events,
         a,
-        &AssocEvent::PathChange { addr, up: false }
+        &AssocEvent::PathChange {
+            addr,
+            state: super::PathState::Unreachable
+        }
     ));
+}
+
+#[test]
+fn potentially_failed_state_follows_thresholds_and_is_reported_when_exposed() {
+    use super::PathState;
+    for expose in [0u8, 2] {
+        let mut cfg = Config {
+            pf_retrans: 1,
+            pf_expose: expose,
+            ..Config::default()
+        };
+        cfg.path_max_retrans = 6;
+        let mut p = Pair::new(cfg, Config::default());
+        let (a, _) = p.establish();
+        p.link.down = true;
+        p.a.send(p.now, a, msg(0, b"lost for a while")).unwrap();
+        // One timeout: not yet past pathpfthld = 1.
+        assert!(p.run_until(Duration::from_secs(30), |p| {
+            p.a.assoc(a).unwrap().paths()[0].error_count == 1
+        }));
+        assert!(!p.a.assoc(a).unwrap().status().primary_pf);
+        assert!(p.run_until(Duration::from_secs(30), |p| {
+            p.a.assoc(a).unwrap().status().primary_pf
+        }));
+        let addr = p.z_addr.ip();
+        let pf = AssocEvent::PathChange {
+            addr,
+            state: PathState::PotentiallyFailed,
+        };
+        assert_eq!(has_event(&p.a_events, a, &pf), expose == 2);
+        // A PF path is probed every RTO, not every HB.interval + RTO.
+        let path = &p.a.assoc(a).unwrap().paths()[0];
+        let rto = path.rto.rto();
+        assert!(path.hb_due.unwrap() <= p.now + rto * 3 / 2);
+        p.link.down = false;
+        assert!(p.run_until(Duration::from_secs(300), |p| {
+            !p.a.assoc(a).unwrap().status().primary_pf
+        }));
+        let back = AssocEvent::PathChange {
+            addr,
+            state: PathState::Available,
+        };
+        assert_eq!(has_event(&p.a_events, a, &back), expose == 2);
+        assert!(p.a.assoc(a).unwrap().status().primary_active);
+    }
 }
 
 // --- Shutdown and abort (§9) ---

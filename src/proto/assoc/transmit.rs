@@ -137,6 +137,11 @@ impl Association {
     }
 
     /// Largest DATA payload for a path of `mtu`, within SCTP_MAXSEG.
+    /// The largest DATA payload on the primary path (sstat_fragmentation_point).
+    pub fn fragmentation_point(&self) -> usize {
+        self.max_payload(self.paths[self.primary].mtu)
+    }
+
     pub fn max_payload(&self, mtu: usize) -> usize {
         let fits = mtu - DATA_OVERHEAD;
         match self.cfg.max_seg {

@@ -6,7 +6,7 @@ use std::os::raw::c_int;
 use std::sync::Arc;
 
 use super::inbox::Slice;
-use super::notify::{self, Events, ev};
+use super::notify::{Events, ev};
 use super::send::{SendSide, Ticket};
 use super::{Engine, Kind, SendSpec, SockId, now};
 use crate::proto::assoc::AssocId;
@@ -122,18 +122,15 @@ impl Engine {
             return Vec::new();
         };
         let st = self.lock();
-        let extra = st
-            .socks
-            .get(&id)
-            .map(|s| s.extra_local.clone())
-            .unwrap_or_default();
-        std::iter::once(local)
-            .chain(
-                extra
-                    .into_iter()
-                    .map(|ip| SocketAddr::new(ip, local.port())),
-            )
-            .collect()
+        let Some(s) = st.socks.get(&id) else {
+            return Vec::new();
+        };
+        let extra: Vec<SocketAddr> = s
+            .extra_local
+            .iter()
+            .map(|&ip| s.present(SocketAddr::new(ip, local.port())))
+            .collect();
+        std::iter::once(local).chain(extra).collect()
     }
 
     /// The association of a one-to-one socket, or of a one-to-many socket
@@ -180,50 +177,69 @@ impl Engine {
             .unwrap_or_default()
     }
 
-    /// SCTP_EVENTS / SCTP_EVENT: new subscriptions. Subscribing to
-    /// SENDER_DRY reports it at once for associations with nothing in
-    /// flight, as Linux does.
+    /// SCTP_EVENTS: new subscriptions for the socket and all its
+    /// associations (Linux copies them to every association).
     pub fn set_events(&self, id: SockId, f: impl FnOnce(&mut Events)) -> Result<(), c_int> {
         let mut st = self.lock();
         let st = &mut *st;
         let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
-        let was_dry = s.events.on(ev::SENDER_DRY);
+        let before = s.clone_events();
         f(&mut s.events);
-        if !was_dry
-            && s.events.on(ev::SENDER_DRY)
-            && let Some(ep) = s.port.and_then(|p| st.eps.get(&p))
-        {
-            let mut dry = Vec::new();
-            for (&aid, _) in ep.socks.iter().filter(|&(_, &x)| x == id) {
-                if let Some(a) = ep.endpoint.assoc(aid)
-                    && a.is_established()
-                    && a.all_data_acked()
-                {
-                    dry.push((aid, a.peer_addr()));
-                }
-            }
-            for (aid, peer) in dry {
-                s.notify(aid, Some(peer), ev::SENDER_DRY, notify::sender_dry(aid));
-            }
-            s.inbox.flush(s.efd);
-        }
+        s.assoc_events.clear();
+        st.report_dry(id, &before);
         Ok(())
     }
 
-    /// SCTP_EVENT for one association: Linux keeps subscriptions per
-    /// association; here they are per socket, so an existing association id
-    /// (or FUTURE/CURRENT/ALL) changes the socket's, anything else is EINVAL.
-    pub fn check_assoc(&self, id: SockId, assoc: AssocId) -> Result<(), c_int> {
+    /// SCTP_EVENT get: the subscription of the association `assoc` names
+    /// (on a connected one-to-one socket, its association whatever the id),
+    /// else the socket's. EINVAL for other ids on one-to-many sockets.
+    pub fn event_on(&self, id: SockId, assoc: AssocId, e: usize) -> Result<bool, c_int> {
         let st = self.lock();
         let s = st.socks.get(&id).ok_or(libc::EBADF)?;
-        if s.kind != Kind::Many || assoc <= ALL_ASSOC {
-            return Ok(());
+        let mine = st.assocs_of(id);
+        let named = match s.kind {
+            Kind::Stream { assoc } if s.connected => Some(assoc),
+            Kind::Many if assoc == 0 => None,
+            Kind::Many if mine.contains(&assoc) => Some(assoc),
+            Kind::Many => return Err(libc::EINVAL),
+            _ => None,
+        };
+        Ok(named.map_or(&s.events, |a| s.events_of(a)).on(e))
+    }
+
+    /// SCTP_EVENT set, as Linux: a named association (on a connected
+    /// one-to-one socket, its association) changes only that one; FUTURE
+    /// the socket's (associations that exist keep theirs); CURRENT every
+    /// existing association; ALL both. Subscribing to SENDER_DRY reports it
+    /// at once for the associations concerned that have nothing in flight.
+    pub fn set_event(&self, id: SockId, assoc: AssocId, e: usize, on: bool) -> Result<(), c_int> {
+        let mut st = self.lock();
+        let st = &mut *st;
+        let mine = st.assocs_of(id);
+        let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
+        let (future, targets) = match s.kind {
+            Kind::Stream { assoc } if s.connected => (false, vec![assoc]),
+            Kind::Many => match assoc {
+                0 => (true, Vec::new()),
+                1 => (false, mine.clone()),
+                ALL_ASSOC => (true, mine.clone()),
+                a if mine.contains(&a) => (false, vec![a]),
+                _ => return Err(libc::EINVAL),
+            },
+            _ => (true, Vec::new()),
+        };
+        let before = s.clone_events();
+        if future {
+            for &a in &mine {
+                s.assoc_events.entry(a).or_insert(s.events);
+            }
+            s.events.0[e] = on;
         }
-        let owns = s
-            .port
-            .and_then(|p| st.eps.get(&p))
-            .is_some_and(|ep| ep.socks.get(&assoc) == Some(&id));
-        if owns { Ok(()) } else { Err(libc::EINVAL) }
+        for a in targets {
+            s.assoc_events.entry(a).or_insert(s.events).0[e] = on;
+        }
+        st.report_dry(id, &before);
+        Ok(())
     }
 
     /// SCTP_RECVRCVINFO / SCTP_RECVNXTINFO.
@@ -291,6 +307,9 @@ impl Engine {
             for a in mine {
                 if let Some(x) = ep.endpoint.assoc_mut(a) {
                     x.update_config(&f);
+                    if matches!(s.kind, Kind::Stream { .. }) {
+                        s.tx.lock().track_limits(x);
+                    }
                 }
             }
         }
@@ -323,7 +342,11 @@ impl Engine {
                 a.config().clone(),
                 Some(AssocView {
                     id: a.id(),
-                    status: a.status(),
+                    status: {
+                        let mut st = a.status();
+                        st.primary = s.present(st.primary);
+                        st
+                    },
                     local_rwnd: a.local_rwnd(),
                     paths: a.paths().len(),
                     stats: a.stats().clone(),
@@ -379,6 +402,48 @@ impl Engine {
     /// True for AF_INET6 sockets.
     pub fn is_v6(&self, id: SockId) -> bool {
         self.lock().socks.get(&id).is_some_and(|s| s.v6)
+    }
+
+    /// A peer address the application gave (connect, sendto, sctp_connectx,
+    /// an option): IPv6 ones only on AF_INET6 sockets (EINVAL otherwise, as
+    /// Linux's sctp_verify_addr); a v4-mapped one names the IPv4 peer.
+    pub fn peer_arg(&self, id: SockId, a: SocketAddr) -> Result<SocketAddr, c_int> {
+        if a.is_ipv6() && !self.is_v6(id) {
+            return Err(libc::EINVAL);
+        }
+        Ok(sys::unmap(a))
+    }
+
+    /// SO_REUSEADDR / SCTP_REUSE_PORT (see `Sock::reuse`).
+    pub fn reuse(&self, id: SockId) -> Result<bool, c_int> {
+        Ok(self.lock().socks.get(&id).ok_or(libc::EBADF)?.reuse)
+    }
+
+    /// Sets SO_REUSEADDR, or with `sctp_option` SCTP_REUSE_PORT, which
+    /// Linux takes only on one-to-one sockets (EOPNOTSUPP) not yet bound
+    /// (EFAULT).
+    pub fn set_reuse(&self, id: SockId, on: bool, sctp_option: bool) -> Result<(), c_int> {
+        let mut st = self.lock();
+        let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
+        if sctp_option && s.kind == Kind::Many {
+            return Err(libc::EOPNOTSUPP);
+        }
+        if sctp_option && s.port.is_some() {
+            return Err(libc::EFAULT);
+        }
+        s.reuse = on;
+        Ok(())
+    }
+
+    /// SCTP_I_WANT_MAPPED_V4_ADDR.
+    pub fn v4mapped(&self, id: SockId) -> Result<bool, c_int> {
+        Ok(self.lock().socks.get(&id).ok_or(libc::EBADF)?.v4mapped)
+    }
+
+    /// Sets SCTP_I_WANT_MAPPED_V4_ADDR.
+    pub fn set_v4mapped(&self, id: SockId, on: bool) -> Result<(), c_int> {
+        self.lock().socks.get_mut(&id).ok_or(libc::EBADF)?.v4mapped = on;
+        Ok(())
     }
 
     /// A copy of the socket's protocol settings.

@@ -2,12 +2,13 @@
 //! state, received messages become records in the socket's inbox, and the
 //! per-association bookkeeping behind SENDER_DRY and SCTP_AUTOCLOSE.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use super::notify::{self, ev};
+use super::notify::{self, Events, ev};
 use super::{Kind, RecordMeta, Sock, SockId, State, TO_APP_MAX, Watch, errno_of};
-use crate::proto::assoc::{AssocEvent, AssocId, CloseReason};
+use crate::proto::assoc::{AssocEvent, AssocId, CloseReason, PathState};
 use crate::sys;
 
 impl Sock {
@@ -19,16 +20,29 @@ impl Sock {
         e: usize,
         body: Vec<u8>,
     ) {
-        if !self.events.on(e) || self.app_gone {
+        if !self.events_of(assoc).on(e) || self.app_gone {
             return;
         }
         let meta = RecordMeta {
             assoc,
-            peer,
+            peer: peer.map(|a| self.present(a)),
             notification: true,
             ..Default::default()
         };
         self.inbox.push(meta, &body);
+    }
+
+    /// The subscriptions of association `assoc` on this socket.
+    pub(super) fn events_of(&self, assoc: AssocId) -> &Events {
+        self.assoc_events.get(&assoc).unwrap_or(&self.events)
+    }
+
+    /// The subscriptions as they are (to compare after a change).
+    pub(super) fn clone_events(&self) -> Subscriptions {
+        Subscriptions {
+            socket: self.events,
+            assocs: self.assoc_events.clone(),
+        }
     }
 
     /// Whether the association reached COMM_UP on this socket.
@@ -61,7 +75,59 @@ impl Sock {
     }
 }
 
+/// A socket's subscriptions at one moment.
+pub(super) struct Subscriptions {
+    socket: Events,
+    assocs: HashMap<AssocId, Events>,
+}
+
 impl State {
+    /// The associations socket `id` holds.
+    pub(super) fn assocs_of(&self, id: SockId) -> Vec<AssocId> {
+        self.socks
+            .get(&id)
+            .and_then(|s| s.port)
+            .and_then(|p| self.eps.get(&p))
+            .map(|ep| {
+                ep.socks
+                    .iter()
+                    .filter(|&(_, &x)| x == id)
+                    .map(|(&a, _)| a)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// After a subscription change: SENDER_DRY at once for each association
+    /// that just got it and has nothing queued or in flight (as Linux).
+    pub(super) fn report_dry(&mut self, id: SockId, before: &Subscriptions) {
+        let mine = self.assocs_of(id);
+        let Some(s) = self.socks.get_mut(&id) else {
+            return;
+        };
+        let Some(ep) = s.port.and_then(|p| self.eps.get(&p)) else {
+            return;
+        };
+        let mut any = false;
+        for aid in mine {
+            let was = before.assocs.get(&aid).unwrap_or(&before.socket);
+            if was.on(ev::SENDER_DRY) || !s.events_of(aid).on(ev::SENDER_DRY) {
+                continue;
+            }
+            if let Some(a) = ep.endpoint.assoc(aid)
+                && a.is_established()
+                && a.all_data_acked()
+            {
+                let peer = Some(a.peer_addr());
+                s.notify(aid, peer, ev::SENDER_DRY, notify::sender_dry(aid));
+                any = true;
+            }
+        }
+        if any {
+            s.inbox.flush(s.efd);
+        }
+    }
+
     /// One association event, for socket `sid` (None: an inbound association
     /// for a one-to-one listener).
     pub(super) fn on_event(
@@ -126,12 +192,12 @@ impl State {
                 }
                 s.notify(aid, peer, ev::REMOTE_ERROR, notify::remote_error(&b, aid));
             }
-            AssocEvent::PathChange { addr, up } => {
-                let at = SocketAddr::new(addr, peer.map_or(0, |p| p.port()));
-                let state = if up {
-                    notify::SCTP_ADDR_AVAILABLE
-                } else {
-                    notify::SCTP_ADDR_UNREACHABLE
+            AssocEvent::PathChange { addr, state } => {
+                let at = s.present(SocketAddr::new(addr, peer.map_or(0, |p| p.port())));
+                let state = match state {
+                    PathState::Available => notify::SCTP_ADDR_AVAILABLE,
+                    PathState::PotentiallyFailed => notify::SCTP_ADDR_POTENTIALLY_FAILED,
+                    PathState::Unreachable => notify::SCTP_ADDR_UNREACHABLE,
                 };
                 s.notify(
                     aid,
@@ -168,7 +234,7 @@ impl State {
                 // (the newer event form when subscribed, as Linux picks it).
                 for (i, m) in unsent.iter().enumerate() {
                     let sent = i < in_flight;
-                    if s.events.on(ev::SEND_FAILED_EVENT) {
+                    if s.events_of(aid).on(ev::SEND_FAILED_EVENT) {
                         let b = notify::send_failed_event(m, sent, err as u32, aid);
                         s.notify(aid, peer, ev::SEND_FAILED_EVENT, b);
                     } else {
@@ -181,6 +247,7 @@ impl State {
                     s.terminal = err;
                     s.eof_pending = true;
                 }
+                s.assoc_events.remove(&aid);
             }
         }
     }
@@ -200,7 +267,7 @@ impl State {
             let Some(s) = socks.get_mut(&sid) else {
                 continue;
             };
-            let peer = ep.endpoint.assoc(aid).map(|a| a.peer_addr());
+            let peer = ep.endpoint.assoc(aid).map(|a| s.present(a.peer_addr()));
             let context = ep.endpoint.assoc(aid).map_or(0, |a| a.config().rcv_context);
             // While another association's message arrives in pieces, this
             // one's wait in the association (no interleaving, as Linux).
@@ -264,7 +331,7 @@ impl State {
                     // A socket that follows association changes reads
                     // SHUTDOWN_COMP / COMM_LOST before the EOF, so the EOF
                     // waits until the association is over.
-                    let notes_done = over || !s.events.on(ev::ASSOC_CHANGE);
+                    let notes_done = over || !s.events_of(aid).on(ev::ASSOC_CHANGE);
                     if flushed && drained && s.eof_pending && !s.eof_sent && notes_done {
                         s.eof_sent = true;
                         sys::shutdown(s.efd, libc::SHUT_WR);

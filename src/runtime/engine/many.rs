@@ -327,6 +327,9 @@ impl Engine {
         if let Some(w) = s.watch.remove(&assoc) {
             n.watch.insert(assoc, w);
         }
+        if let Some(ev) = s.assoc_events.remove(&assoc) {
+            n.assoc_events.insert(assoc, ev);
+        }
         for (meta, data) in s.inbox.take_assoc(assoc) {
             n.inbox.push(meta, &data);
         }

@@ -53,6 +53,10 @@ impl SendSide {
         {
             return Err(libc::EINVAL);
         }
+        // Refused whole, as Linux's sctp_sendmsg_to_asoc does.
+        if o.whole_limit.is_some_and(|max| len > max) {
+            return Err(libc::EMSGSIZE);
+        }
         // Under this lock: the engine reads the pair only while holding it.
         let unread = sys::pending_bytes(self.efd);
         Ok(o.mark(unread, len, spec))
@@ -110,6 +114,9 @@ pub struct Outgoing {
     pub default: SendSpec,
     /// Outbound streams of the association once up (0: not known yet).
     pub streams: u16,
+    /// SCTP_DISABLE_FRAGMENTS: the largest message one send may carry (the
+    /// association's fragmentation point); None while fragmenting is allowed.
+    pub whole_limit: Option<usize>,
 }
 
 /// The message a send with `spec` makes of `data`.
@@ -260,7 +267,16 @@ impl Outgoing {
 
     /// Hands cut messages to the association while it has room; stream
     /// errors drop the message (the interposer checked the stream first).
+    /// Follows the association's SCTP_DISABLE_FRAGMENTS and MTU.
+    pub fn track_limits(&mut self, a: &Association) {
+        self.whole_limit = a
+            .config()
+            .disable_fragments
+            .then(|| a.fragmentation_point());
+    }
+
     pub fn pump(&mut self, a: &mut Association, now: std::time::Instant) {
+        self.track_limits(a);
         while let Some(r) = self.ready.front_mut() {
             if r.msg.is_some() {
                 if a.buffered_send_bytes() > 0 && a.send_space() == 0 {
