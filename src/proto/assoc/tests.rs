@@ -1436,6 +1436,56 @@ fn third_miss_indication_triggers_fast_retransmit_and_halves_cwnd() {
 }
 
 #[test]
+fn lost_fast_retransmission_is_fast_retransmitted_again() {
+    let mut ca = Config::default();
+    ca.sndbuf = 1 << 20;
+    let mut p = Pair::new(ca, Config::default());
+    let (a, z) = p.establish();
+    for _ in 0..40 {
+        p.a.send(p.now, a, msg(0, &[1; 1400])).unwrap();
+    }
+    p.run_for(Duration::from_secs(1));
+    recv_all(&mut p.z, z);
+    // The 2nd DATA packet from now on is lost, and so is its fast
+    // retransmission; data sent after that retransmission keeps arriving.
+    let (mut n, mut victim, mut drops) = (0, None, 0);
+    p.drop_filter = Some(Box::new(move |s, pk| {
+        let Some(tsn) = pk.chunks.iter().find_map(|c| match c {
+            Chunk::Data(d) => Some(d.tsn),
+            _ => None,
+        }) else {
+            return false;
+        };
+        if s != Side::A {
+            return false;
+        }
+        n += 1;
+        if n == 2 {
+            victim = Some(tsn);
+        }
+        if victim == Some(tsn) && drops < 2 {
+            drops += 1;
+            return true;
+        }
+        false
+    }));
+    for _ in 0..60 {
+        p.a.send(p.now, a, msg(0, &[2; 1400])).unwrap();
+    }
+    assert!(p.run_until(Duration::from_secs(5), |p| {
+        p.a.assoc(a).unwrap().all_data_acked()
+    }));
+    let asn = p.a.assoc(a).unwrap();
+    assert_eq!(
+        asn.stats().fast_retransmits,
+        2,
+        "the lost retransmission went again"
+    );
+    assert_eq!(asn.stats().t3_expiries, 0, "without waiting for T3");
+    assert_eq!(recv_all(&mut p.z, z).len(), 60);
+}
+
+#[test]
 fn cwnd_grows_in_slow_start_then_halves_on_loss() {
     let mut ca = Config::default();
     ca.sndbuf = 8 << 20;

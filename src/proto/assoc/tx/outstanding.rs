@@ -36,8 +36,13 @@ pub struct Sent {
     pub marked: bool,
     /// The mark comes from fast retransmit (may bypass cwnd once).
     pub fast: bool,
-    /// Fast-retransmitted already (at most once per chunk).
-    pub fast_done: bool,
+    /// Retransmitted when TSNs up to this one had been sent. Miss
+    /// indications for it count again only from SACKs that newly acknowledge
+    /// a later TSN: data sent after the retransmission arrived, so the
+    /// retransmission itself was lost and may be fast-retransmitted again
+    /// rather than wait for T3 (as FreeBSD's stack does). Under heavy loss
+    /// one lost retransmission would otherwise cost a whole RTO.
+    pub rtx_after: Option<Tsn>,
 }
 
 /// What a SACK changed.
@@ -140,7 +145,7 @@ impl Outstanding {
             misses: 0,
             marked: false,
             fast: false,
-            fast_done: false,
+            rtx_after: None,
         });
         tsn
     }
@@ -166,6 +171,7 @@ impl Outstanding {
         s.marked = false;
         s.fast = false;
         s.misses = 0;
+        s.rtx_after = Some(self.next_tsn.prev());
         s.transmissions += 1;
         s.sent_at = now;
         s.path = path_idx;
@@ -289,14 +295,18 @@ impl Outstanding {
                 if !tsn.lt(limit) {
                     break;
                 }
-                if s.gap_acked || s.marked || s.fast_done {
+                if s.gap_acked || s.marked {
+                    continue;
+                }
+                if s.rtx_after
+                    .is_some_and(|after| htna.is_none_or(|h| !h.gt(after)))
+                {
                     continue;
                 }
                 s.misses = s.misses.saturating_add(1);
                 if s.misses >= 3 {
                     s.marked = true;
                     s.fast = true;
-                    s.fast_done = true;
                     newly_fast.push(s.path);
                     Self::leave_flight(s, paths, &mut self.in_flight_bytes);
                 }
