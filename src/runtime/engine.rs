@@ -315,6 +315,15 @@ fn config_from_env() -> Config {
         c.assoc_max_retrans = n;
         c.path_max_retrans = n;
     }
+    // The most associations one endpoint (bound port) holds; INITs past it
+    // are answered with ABORT.
+    if let Some(n) = std::env::var("SCTPSHIM_MAX_ASSOCS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n: &usize| n > 0)
+    {
+        c.max_associations = n;
+    }
     c.nodelay = true;
     c
 }
@@ -1227,6 +1236,7 @@ impl State {
                 self.on_event(port, t, aid, ev, sid);
             }
             self.deliver(port, t);
+            self.share_rcvbuf(port);
             let Some(ep) = self.eps.get_mut(&port) else {
                 continue;
             };

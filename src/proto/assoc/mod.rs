@@ -143,10 +143,16 @@ struct RxState {
     sack_now: bool,
     /// Packets with DATA since the last SACK.
     unacked_packets: u32,
+    /// The TSNs received had gaps after the previous DATA packet.
+    had_gaps: bool,
     /// Delayed-SACK deadline.
     sack_timer: Option<Instant>,
     /// Window we last advertised.
     last_rwnd: u32,
+    /// Receive space shared with other associations (a one-to-many
+    /// socket's buffer, as Linux's default rcvbuf_policy): the window never
+    /// advertises more than this; None when the association has its own.
+    shared_space: Option<usize>,
     /// Path the last DATA came from: SACKs go there (§6.4).
     last_data_path: usize,
 }
@@ -275,8 +281,10 @@ impl Association {
                 sack_pending: false,
                 sack_now: false,
                 unacked_packets: 0,
+                had_gaps: false,
                 sack_timer: None,
                 last_rwnd: cfg.rcvbuf as u32,
+                shared_space: None,
                 last_data_path: 0,
             },
             control: Control::default(),
@@ -449,11 +457,39 @@ impl Association {
         self.a_rwnd()
     }
 
-    /// Our advertised receive window (§6.2): what the application has not taken.
+    /// Our advertised receive window (§6.2): what the application has not
+    /// taken, within the shared space when there is one.
     fn a_rwnd(&self) -> u32 {
-        self.cfg
+        let own = self
+            .cfg
             .rcvbuf
-            .saturating_sub(self.rx.reasm.buffered_bytes()) as u32
+            .saturating_sub(self.rx.reasm.buffered_bytes());
+        self.rx.shared_space.map_or(own, |s| own.min(s)) as u32
+    }
+
+    /// Bytes received and not yet taken by `recv`.
+    pub fn rx_buffered(&self) -> usize {
+        self.rx.reasm.buffered_bytes()
+    }
+
+    /// Sets the receive space this association shares with others (None:
+    /// only its own buffer). Once the window has opened well beyond what
+    /// was last advertised, a window update goes out.
+    pub fn set_shared_space(&mut self, space: Option<usize>) {
+        self.rx.shared_space = space;
+        self.window_update_if_opened();
+    }
+
+    /// Window update (§6.2): once the window has opened well beyond what we
+    /// last advertised, tell the sender rather than wait for its probe.
+    fn window_update_if_opened(&mut self) {
+        let after = self.a_rwnd();
+        let mtu = self.paths[self.primary].mtu as u32;
+        let step = (2 * mtu).max(self.cfg.rcvbuf as u32 / 4);
+        if self.is_established() && after >= self.rx.last_rwnd.saturating_add(step) {
+            self.rx.sack_pending = true;
+            self.rx.sack_now = true;
+        }
     }
 
     /// Queues a user message (§6.1). Messages larger than the send buffer
@@ -490,15 +526,7 @@ impl Association {
     /// Takes the next complete message, in order per stream.
     pub fn recv(&mut self) -> Option<Message> {
         let m = self.rx.reasm.pop_message()?;
-        // Window update (§6.2): once the window has opened well beyond what
-        // we last advertised, tell the sender rather than wait for its probe.
-        let after = self.a_rwnd();
-        let mtu = self.paths[self.primary].mtu as u32;
-        let step = (2 * mtu).max(self.cfg.rcvbuf as u32 / 4);
-        if self.is_established() && after >= self.rx.last_rwnd.saturating_add(step) {
-            self.rx.sack_pending = true;
-            self.rx.sack_now = true;
-        }
+        self.window_update_if_opened();
         Some(m)
     }
 

@@ -89,7 +89,13 @@ impl Association {
             return;
         }
         self.rx.unacked_packets += 1;
-        if self.rx.tracker.has_gaps()
+        // §6.7: SACK at once while there are gaps and when they are filled
+        // (the sender waits for that SACK to leave fast recovery, and
+        // after a timeout it may have nothing else in flight to clock it).
+        let gaps = self.rx.tracker.has_gaps();
+        let filled = std::mem::replace(&mut self.rx.had_gaps, gaps) && !gaps;
+        if gaps
+            || filled
             || self.rx.unacked_packets >= self.cfg.sack_freq
             || matches!(self.state, State::ShutdownSent)
         {

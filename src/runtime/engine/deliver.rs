@@ -128,6 +128,34 @@ impl State {
         }
     }
 
+    /// A socket's receive buffer (SO_RCVBUF) bounds what it holds for the
+    /// application: each association advertises at most what is left of it,
+    /// counting what waits in the associations and in the socket's inbox.
+    /// The associations of a one-to-many socket share it, as with Linux's
+    /// default net.sctp.rcvbuf_policy = 0, so a reader that never reads
+    /// holds the memory of one buffer, not one per association; the sender
+    /// sees the window close and blocks.
+    pub(super) fn share_rcvbuf(&mut self, port: u16) {
+        let State { socks, eps, .. } = self;
+        let Some(ep) = eps.get_mut(&port) else {
+            return;
+        };
+        let mut used: HashMap<SockId, usize> = HashMap::new();
+        for (&aid, &sid) in &ep.socks {
+            let held = ep.endpoint.assoc(aid).map_or(0, |a| a.rx_buffered());
+            *used.entry(sid).or_default() += held;
+        }
+        for (&aid, &sid) in &ep.socks {
+            let free = match (used.get(&sid), socks.get(&sid)) {
+                (Some(&u), Some(s)) => Some(s.cfg.rcvbuf.saturating_sub(u + s.inbox.staged())),
+                _ => None,
+            };
+            if let Some(a) = ep.endpoint.assoc_mut(aid) {
+                a.set_shared_space(free);
+            }
+        }
+    }
+
     /// One association event, for socket `sid` (None: an inbound association
     /// for a one-to-one listener).
     pub(super) fn on_event(
