@@ -3,6 +3,8 @@
 //!
 //! Layers (each calls only the one below it):
 //! - `preload` (feature `preload`): the `LD_PRELOAD` interposers.
+//! - [`sockopt`]: the SOL_SCTP option table (C buffers in and out), which
+//!   the interposers call; outside `preload` so that it can be fuzzed.
 //! - [`runtime`]: the engine thread, UDP I/O, timers, readiness.
 //! - [`proto`]: sans-IO protocol core — wire codecs, associations, endpoint.
 //! - [`sys`]: the libc boundary (real functions, safe wrappers).
@@ -14,5 +16,7 @@
 mod preload;
 pub mod proto;
 pub mod runtime;
+#[allow(unsafe_code)]
+pub mod sockopt;
 #[allow(unsafe_code)]
 pub mod sys;

@@ -6,12 +6,13 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use libc::{msghdr, sockaddr, socklen_t};
 
+use super::cmsg;
 use super::fdtable::{insert, lookup, remove};
-use super::{cmsg, options};
 use crate::proto::assoc::AssocId;
 use crate::runtime::{
     Engine, Events, SCTP_ABORT, SendSpec, SockId, current_engine, engine, engine_of, is_many_id,
 };
+use crate::sockopt as options;
 use crate::sys::{self, from_sockaddr, real, set_errno, to_sockaddr};
 
 const IPPROTO_SCTP: c_int = 132;
@@ -172,10 +173,7 @@ fn status_bytes(assoc: u32, st: &crate::proto::assoc::Status) -> [u8; SCTP_STATU
     // SAFETY: sockaddr_storage is plain bytes; we copy `len` of its 128.
     let raw = unsafe { std::slice::from_raw_parts(&ss as *const _ as *const u8, len as usize) };
     put(28, raw);
-    put(
-        156,
-        &crate::preload::options::spinfo_state(st).to_ne_bytes(),
-    );
+    put(156, &options::spinfo_state(st).to_ne_bytes());
     put(160, &st.cwnd.to_ne_bytes());
     put(164, &st.srtt_ms.to_ne_bytes());
     put(168, &st.rto_ms.to_ne_bytes());

@@ -8,4 +8,3 @@ mod capi;
 mod cmsg;
 mod fdtable;
 mod interpose;
-mod options;
