@@ -203,6 +203,12 @@ static void potentially_failed(uint16_t port) {
     CHECK(setsockopt(c, IPPROTO_SCTP, SCTP_PEER_ADDR_THLDS_V2, &th, sizeof th) == 0);
     th.spt_pathpfthld = 5;
     CHECK(setsockopt(c, IPPROTO_SCTP, SCTP_PEER_ADDR_THLDS_V2, &th, sizeof th) < 0 && errno == EINVAL);
+    /* Thresholds are per path: CURRENT and ALL are EINVAL on one-to-many. */
+    th.spt_pathpfthld = 1;
+    th.spt_assoc_id = SCTP_CURRENT_ASSOC;
+    CHECK(setsockopt(c, IPPROTO_SCTP, SCTP_PEER_ADDR_THLDS_V2, &th, sizeof th) < 0 && errno == EINVAL);
+    th.spt_assoc_id = SCTP_ALL_ASSOC;
+    CHECK(setsockopt(c, IPPROTO_SCTP, SCTP_PEER_ADDR_THLDS_V2, &th, sizeof th) < 0 && errno == EINVAL);
     struct sctp_assoc_value ex = {.assoc_id = 0, .assoc_value = 3};
     CHECK(setsockopt(c, IPPROTO_SCTP, SCTP_EXPOSE_POTENTIALLY_FAILED_STATE, &ex, sizeof ex) < 0 && errno == EINVAL);
     ex.assoc_value = SCTP_PF_EXPOSE_ENABLE;

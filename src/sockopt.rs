@@ -11,7 +11,7 @@ use std::time::Duration;
 use libc::socklen_t;
 
 use crate::proto::Config;
-use crate::runtime::{AssocView, Engine, SendSpec, SockId};
+use crate::runtime::{AssocView, Engine, SendSpec, SockId, is_many_id};
 use crate::sys::{from_sockaddr, sockaddr_bytes, unmap};
 
 pub const SCTP_RTOINFO: c_int = 0;
@@ -131,6 +131,19 @@ fn thlds_addr(b: &[u8]) -> Option<std::net::SocketAddr> {
     // SAFETY: `b` holds THLDS_LEN bytes (checked by callers): 128 from 8.
     let a = unsafe { from_sockaddr(b[8..].as_ptr() as *const libc::sockaddr, 128) }?;
     (!a.ip().is_unspecified()).then_some(a)
+}
+
+/// The association a struct sctp_paddrthlds names: the one holding its
+/// address, or its assoc id. As Linux, a one-to-many socket takes the
+/// wildcard address only with FUTURE or an association's id (CURRENT and
+/// ALL are EINVAL there: thresholds are per path).
+fn thlds_assoc(e: &Engine, id: SockId, b: &[u8]) -> Result<u32, c_int> {
+    let assoc = u32_at(b, 0);
+    match thlds_addr(b) {
+        Some(a) => assoc_by_addr(e, id, assoc, a),
+        None if is_many_id(id) && (assoc == 1 || assoc == 2) => Err(libc::EINVAL),
+        None => Ok(assoc),
+    }
 }
 
 fn u16_at(b: &[u8], o: usize) -> u16 {
@@ -265,10 +278,7 @@ pub unsafe fn get(
         | SCTP_NODELAY
         | SCTP_I_WANT_MAPPED_V4_ADDR
         | SCTP_REUSE_PORT => 0,
-        SCTP_PEER_ADDR_THLDS | SCTP_PEER_ADDR_THLDS_V2 => match thlds_addr(&b) {
-            Some(a) => assoc_by_addr(e, id, u32_at(&b, 0), a)?,
-            None => u32_at(&b, 0),
-        },
+        SCTP_PEER_ADDR_THLDS | SCTP_PEER_ADDR_THLDS_V2 => thlds_assoc(e, id, &b)?,
         SCTP_MAXSEG | SCTP_MAX_BURST if have < 8 => 0,
         _ => u32_at(&b, 0),
     };
@@ -701,10 +711,7 @@ pub unsafe fn set(
             if v2 && pf > ps {
                 return Err(libc::EINVAL);
             }
-            let assoc = match thlds_addr(&b) {
-                Some(a) => assoc_by_addr(e, id, u32_at(&b, 0), a)?,
-                None => u32_at(&b, 0),
-            };
+            let assoc = thlds_assoc(e, id, &b)?;
             e.assoc_config(id, assoc, |c: &mut Config| {
                 if maxrxt != 0 {
                     c.path_max_retrans = u32::from(maxrxt);
