@@ -6,7 +6,8 @@
  *    between the first rounds and the last, and must stay far below one
  *    buffer per association. The senders block (EAGAIN), not the server.
  *  - The server's endpoint takes at most N associations
- *    (SCTPSHIM_MAX_ASSOCS): one more is refused (SCTP_CANT_STR_ASSOC). */
+ *    (SCTPSHIM_MAX_ASSOCS): one more is refused (SCTP_CANT_STR_ASSOC).
+ * The clients run in processes of 1,000 sockets each. */
 #include "common.h"
 
 #include <fcntl.h>
@@ -44,11 +45,55 @@ static long push_round(int *c, int n, const struct sockaddr_in *to) {
     return sent;
 }
 
+/* What a client process reports. */
+struct tally {
+    long sent;
+    long assocs;
+};
+
+/* A client process: m one-to-many sockets, one association each. Rounds
+ * 0-3, then "a" up and wait for the go byte (the parent samples the
+ * server's memory), rounds 4-11, then its tally up; it keeps its
+ * associations until killed. */
+static void clients(int m, const struct sockaddr_in *to, int up, int go) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    int *c = calloc((size_t)m, sizeof *c);
+    CHECK(c != NULL);
+    for (int i = 0; i < m; i++) {
+        c[i] = socket(AF_INET, SOCK_SEQPACKET | SOCK_NONBLOCK, IPPROTO_SCTP);
+        CHECK(c[i] >= 0);
+        int sb = 8 * 1024;
+        CHECK(setsockopt(c[i], SOL_SOCKET, SO_SNDBUF, &sb, sizeof sb) == 0);
+    }
+    struct tally t = {0, 0};
+    char b;
+    for (int r = 0; r < 12; r++) {
+        if (r == 4) {
+            CHECK(write(up, "a", 1) == 1);
+            CHECK(read(go, &b, 1) == 1);
+        }
+        t.sent += push_round(c, m, to);
+        usleep(200000);
+    }
+    for (int i = 0; i < m; i++) {
+        uint32_t k = 0;
+        socklen_t l = sizeof k;
+        CHECK(getsockopt(c[i], IPPROTO_SCTP, SCTP_GET_ASSOC_NUMBER, &k, &l) == 0);
+        t.assocs += k;
+    }
+    CHECK(write(up, &t, sizeof t) == (ssize_t)sizeof t);
+    for (;;) pause();
+}
+
 int main(void) {
     int n = getenv("SCTPSHIM_SOAK") ? 10000 : 1000;
+    /* Clients are spread over processes of at most 1,000 sockets each
+     * (about four descriptors per socket), so that RLIMIT_NOFILE of each
+     * stays small. */
+    int per = 1000, k = (n + per - 1) / per;
     struct rlimit rl;
     CHECK(getrlimit(RLIMIT_NOFILE, &rl) == 0);
-    rlim_t want = (rlim_t)(4 * n + 256);
+    rlim_t want = (rlim_t)(4 * per + 256);
     if (rl.rlim_cur < want) {
         rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
         CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0);
@@ -81,35 +126,34 @@ int main(void) {
     CHECK(read(ready[0], &b, 1) == 1);
     long base = rss_kib(srv);
 
-    int *c = calloc((size_t)n, sizeof *c);
-    CHECK(c != NULL);
-    for (int i = 0; i < n; i++) {
-        c[i] = socket(AF_INET, SOCK_SEQPACKET | SOCK_NONBLOCK, IPPROTO_SCTP);
-        CHECK(c[i] >= 0);
-        int sb = 8 * 1024;
-        CHECK(setsockopt(c[i], SOL_SOCKET, SO_SNDBUF, &sb, sizeof sb) == 0);
-    }
     struct sockaddr_in to = loop4(port);
+    int up[2], go[2];
+    CHECK(pipe(up) == 0 && pipe(go) == 0);
+    pid_t *w = calloc((size_t)k, sizeof *w);
+    CHECK(w != NULL);
     double t0 = now_s();
-    long sent = 0, early = 0;
-    int rounds = 12;
-    for (int r = 0; r < rounds; r++) {
-        sent += push_round(c, n, &to);
-        usleep(200000);
-        if (r == 3) early = rss_kib(srv);
+    for (int i = 0; i < k; i++) {
+        w[i] = fork();
+        CHECK(w[i] >= 0);
+        if (w[i] == 0) clients(i < k - 1 ? per : n - per * (k - 1), &to, up[1], go[0]);
+    }
+    close(up[1]); /* a client process that fails ends the reads below */
+    close(go[0]);
+    for (int i = 0; i < k; i++) CHECK(read(up[0], &b, 1) == 1 && b == 'a');
+    long early = rss_kib(srv);
+    for (int i = 0; i < k; i++) CHECK(write(go[1], "g", 1) == 1);
+    long sent = 0, assocs = 0;
+    for (int i = 0; i < k; i++) {
+        struct tally t;
+        CHECK(read(up[0], &t, sizeof t) == (ssize_t)sizeof t);
+        sent += t.sent;
+        assocs += t.assocs;
     }
     long late = rss_kib(srv);
     /* Every association came up and was counted. */
-    uint32_t assocs = 0;
-    for (int i = 0; i < n; i++) {
-        uint32_t k = 0;
-        socklen_t l = sizeof k;
-        CHECK(getsockopt(c[i], IPPROTO_SCTP, SCTP_GET_ASSOC_NUMBER, &k, &l) == 0);
-        assocs += k;
-    }
-    printf("many_assocs: %d associations (%u up), %ld KiB sent in %.1f s; server RSS %ld -> %ld -> %ld KiB\n",
-           n, assocs, sent / 1024, now_s() - t0, base, early, late);
-    CHECK(assocs == (uint32_t)n);
+    printf("many_assocs: %d associations (%ld up) from %d processes, %ld KiB sent in %.1f s; server RSS %ld -> %ld -> %ld KiB\n",
+           n, assocs, k, sent / 1024, now_s() - t0, base, early, late);
+    CHECK(assocs == n);
     /* Bounded: one shared 256 KiB buffer, not 256 KiB per association (that
      * would be 250 MiB for 1,000), and no growth once the windows closed. */
     long per_assoc_bound = 64; /* KiB of bookkeeping per association */
@@ -131,6 +175,10 @@ int main(void) {
     if (note->sn_assoc_change.sac_state != SCTP_CANT_STR_ASSOC) fprintf(stderr, "state %d\n", note->sn_assoc_change.sac_state);
     CHECK(note->sn_assoc_change.sac_state == SCTP_CANT_STR_ASSOC);
 
+    for (int i = 0; i < k; i++) {
+        kill(w[i], SIGKILL);
+        waitpid(w[i], NULL, 0);
+    }
     kill(srv, SIGKILL);
     waitpid(srv, NULL, 0);
     printf("many_assocs: ok\n");
