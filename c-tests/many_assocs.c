@@ -170,7 +170,7 @@ int main(void) {
     CHECK(setsockopt(extra, IPPROTO_SCTP, SCTP_EVENTS, &ev, sizeof ev) == 0);
     CHECK(sendto(extra, "x", 1, 0, (struct sockaddr *)&to, sizeof to) == 1);
     char buf[512];
-    CHECK(wait_note(extra, SCTP_ASSOC_CHANGE, buf, sizeof buf, 5000) > 0);
+    CHECK(wait_note(extra, SCTP_ASSOC_CHANGE, buf, sizeof buf, 30000) > 0);
     union sctp_notification *note = (union sctp_notification *)buf;
     if (note->sn_assoc_change.sac_state != SCTP_CANT_STR_ASSOC) fprintf(stderr, "state %d\n", note->sn_assoc_change.sac_state);
     CHECK(note->sn_assoc_change.sac_state == SCTP_CANT_STR_ASSOC);

@@ -454,6 +454,37 @@ pub fn poll(fds: &mut [libc::pollfd], timeout_ms: c_int) -> io::Result<usize> {
         .map(|n| n as usize)
 }
 
+/// A new epoll instance (close-on-exec).
+pub fn epoll_create() -> io::Result<c_int> {
+    // SAFETY: plain syscall, no pointers.
+    cvt(unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) })
+}
+
+/// epoll_ctl(2): `op` (EPOLL_CTL_ADD/MOD/DEL) for `fd` with `events`,
+/// reported with `token`.
+pub fn epoll_ctl(epfd: c_int, op: c_int, fd: c_int, events: u32, token: u64) -> io::Result<()> {
+    let mut ev = libc::epoll_event { events, u64: token };
+    // SAFETY: `ev` is a valid epoll_event for the duration of the call.
+    cvt(unsafe { libc::epoll_ctl(epfd, op, fd, &mut ev) }).map(|_| ())
+}
+
+/// epoll_wait(2) into `evs` (its capacity; its length becomes the count).
+pub fn epoll_wait(
+    epfd: c_int,
+    evs: &mut Vec<libc::epoll_event>,
+    timeout_ms: c_int,
+) -> io::Result<()> {
+    evs.clear();
+    let room = evs.capacity().clamp(1, c_int::MAX as usize);
+    evs.reserve(room);
+    // SAFETY: `evs` has room for `room` events; the kernel writes at most
+    // that many and returns how many, which then become the length.
+    let n = cvt(unsafe { libc::epoll_wait(epfd, evs.as_mut_ptr(), room as c_int, timeout_ms) })?;
+    // SAFETY: the first `n` (<= room) entries were written by the kernel.
+    unsafe { evs.set_len(n as usize) };
+    Ok(())
+}
+
 /// A connected AF_UNIX socket pair of `kind` (SOCK_STREAM or SOCK_SEQPACKET)
 /// with the given flags on each end.
 pub fn socketpair(kind: c_int, flags_a: c_int, flags_b: c_int) -> io::Result<(c_int, c_int)> {

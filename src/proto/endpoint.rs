@@ -537,12 +537,19 @@ impl Endpoint {
         }
     }
 
-    /// Next datagram to send.
+    /// Next datagram to send. When the queue is empty, one pass takes
+    /// everything every association has to send: with many associations,
+    /// scanning from the first one for each datagram would cost the number
+    /// of associations per datagram.
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Transmit> {
-        if let Some(t) = self.outbox.pop_front() {
-            return Some(t);
+        if self.outbox.is_empty() {
+            for a in self.assocs.values_mut() {
+                while let Some(t) = a.poll_transmit(now) {
+                    self.outbox.push_back(t);
+                }
+            }
         }
-        self.assocs.values_mut().find_map(|a| a.poll_transmit(now))
+        self.outbox.pop_front()
     }
 
     /// Earliest deadline of any association.

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 // std's futex mutex, not parking_lot's: the lock is held across fork() and
 // released in the child, and parking_lot's eventually-fair unlock can hand it
 // to the engine thread, which does not exist in the child.
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use crate::proto::Config;
@@ -166,10 +167,11 @@ struct State {
     next: SockId,
     /// Set by the exit hook: shut every association down.
     exiting: bool,
-    /// Completed engine loop iterations (to wait until poll() let go of fds).
-    turns: u64,
     /// Sockets freed since the engine last forgot their send sides.
     reaped: Vec<SockId>,
+    /// Descriptors of freed sockets and endpoints, closed by
+    /// `Engine::forget_reaped` once unregistered from epoll.
+    closing: Vec<c_int>,
     /// SCTPSHIM_IMPAIR: loss, duplication, delay... on every datagram.
     impair: Option<super::impair::Impair>,
 }
@@ -183,6 +185,8 @@ pub struct Engine {
     cond: Condvar,
     wake_w: c_int,
     wake_r: c_int,
+    /// The engine thread's epoll instance (-1 until it runs).
+    epfd: AtomicI32,
     pid: u32,
     cfg: Config,
 }
@@ -254,6 +258,7 @@ pub fn engine() -> &'static Engine {
         cond: Condvar::new(),
         wake_w,
         wake_r,
+        epfd: AtomicI32::new(-1),
         pid: std::process::id(),
         cfg: config_from_env(),
     }));
@@ -378,6 +383,18 @@ impl Engine {
     }
 
     fn forget_reaped(&self, st: &mut State) {
+        // Unregistered from epoll first: a forked child may hold the same
+        // files, which would keep their registrations (and events) alive. Not
+        // in a child using its parent's engine: the epoll instance is the
+        // parent's (shared), and the descriptors only this process's copies.
+        let epfd = self.epfd.load(Ordering::Acquire);
+        let own = !self.is_foreign();
+        for fd in st.closing.drain(..) {
+            if own && epfd >= 0 {
+                let _ = sys::epoll_ctl(epfd, libc::EPOLL_CTL_DEL, fd, 0, 0);
+            }
+            sys::close(fd);
+        }
         if !st.reaped.is_empty() {
             let mut sends = self.sends();
             for id in st.reaped.drain(..) {
@@ -686,24 +703,11 @@ impl Engine {
                 s.app_gone = true;
             }
             if s.refs == 0 && (s.shut || s.app_gone) {
-                let ports = st.eps.len();
+                // The UDP socket of a freed port is closed here, and epoll
+                // holds no reference to it: the port is free when close()
+                // returns.
                 st.reap();
                 self.forget_reaped(&mut st);
-                if st.eps.len() < ports && !self.is_foreign() {
-                    // The engine thread may sit in poll() on the UDP socket we
-                    // just closed, which keeps its port bound: let it finish a
-                    // turn so the port is free when close() returns.
-                    let seen = st.turns;
-                    self.wake();
-                    let deadline = now() + Duration::from_millis(200);
-                    while st.turns == seen {
-                        let (g, timed_out) = self.wait(st, Some(deadline));
-                        st = g;
-                        if timed_out {
-                            break;
-                        }
-                    }
-                }
             }
         }
     }
@@ -853,43 +857,28 @@ impl Engine {
     /// The engine thread's loop.
     fn run(&self) {
         let mut buf = vec![0u8; 65536];
-        let mut fds: Vec<libc::pollfd> = Vec::new();
-        let mut keys: Vec<Key> = Vec::new();
+        let epfd = loop {
+            match sys::epoll_create() {
+                Ok(fd) => break fd,
+                // Out of descriptors or memory: try again shortly.
+                Err(_) => std::thread::sleep(Duration::from_millis(100)),
+            }
+        };
+        let _ = sys::epoll_ctl(
+            epfd,
+            libc::EPOLL_CTL_ADD,
+            self.wake_r,
+            libc::EPOLLIN as u32,
+            Key::Wake.token(),
+        );
+        self.epfd.store(epfd, Ordering::Release);
+        let mut watched = Watched::default();
+        let mut evs: Vec<libc::epoll_event> = Vec::with_capacity(1024);
         loop {
             let timeout_ms;
             {
                 let st = self.lock();
-                fds.clear();
-                keys.clear();
-                fds.push(libc::pollfd {
-                    fd: self.wake_r,
-                    events: libc::POLLIN,
-                    revents: 0,
-                });
-                keys.push(Key::Wake);
-                for (&port, ep) in &st.eps {
-                    fds.push(libc::pollfd {
-                        fd: ep.udp,
-                        events: libc::POLLIN,
-                        revents: 0,
-                    });
-                    keys.push(Key::Udp(port));
-                }
-                for (&id, s) in st.socks.iter().filter(|(_, s)| !s.shut) {
-                    let mut ev = 0;
-                    if st.wants_app_data(s) {
-                        ev |= libc::POLLIN;
-                    }
-                    if s.inbox.staged() > 0 {
-                        ev |= libc::POLLOUT;
-                    }
-                    fds.push(libc::pollfd {
-                        fd: s.efd,
-                        events: ev,
-                        revents: 0,
-                    });
-                    keys.push(Key::Sock(id));
-                }
+                watched.sync(epfd, &st);
                 let t = now();
                 timeout_ms = st
                     .eps
@@ -902,34 +891,32 @@ impl Engine {
                     .unwrap_or(60_000);
             }
             let debug = std::env::var_os("SCTPSHIM_DEBUG").is_some();
-            let ready = match sys::poll(
-                &mut fds,
-                if debug {
-                    timeout_ms.min(3000)
-                } else {
-                    timeout_ms
-                },
-            ) {
-                Ok(n) => n,
-                Err(_) => continue,
+            let limit = if debug {
+                timeout_ms.min(3000)
+            } else {
+                timeout_ms
             };
+            if sys::epoll_wait(epfd, &mut evs, limit).is_err() {
+                continue;
+            }
             let mut st = self.lock();
-            if ready == 0 && std::env::var_os("SCTPSHIM_DEBUG").is_some() {
+            if evs.is_empty() && debug {
                 st.dump();
             }
             let t = now();
-            for (pfd, key) in fds.iter().zip(&keys) {
-                if pfd.revents == 0 {
-                    continue;
-                }
-                match *key {
+            for ev in &evs {
+                let revents = ev.events as i16;
+                match Key::of(ev.u64) {
                     Key::Wake => while sys::read(self.wake_r, &mut buf).is_ok_and(|n| n > 0) {},
                     Key::Udp(port) => st.read_udp(port, t, &mut buf),
-                    Key::Sock(id) => st.read_app(id, t, &mut buf, pfd.revents),
+                    // A socket reaped since the wait was unregistered then.
+                    Key::Sock(id) if st.socks.contains_key(&id) => {
+                        st.read_app(id, t, &mut buf, revents)
+                    }
+                    Key::Sock(_) => {}
                 }
             }
             st.turn(t, self.cfg.clone());
-            st.turns += 1;
             self.forget_reaped(&mut st);
             drop(st);
             self.cond.notify_all();
@@ -937,10 +924,96 @@ impl Engine {
     }
 }
 
+/// What the engine's epoll instance watches.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 enum Key {
     Wake,
     Udp(u16),
     Sock(SockId),
+}
+
+impl Key {
+    const UDP: u64 = 1 << 62;
+    const WAKE: u64 = 1 << 63;
+
+    /// The epoll token (socket ids stay below 2^62: generation << 40).
+    fn token(self) -> u64 {
+        match self {
+            Key::Wake => Key::WAKE,
+            Key::Udp(port) => Key::UDP | u64::from(port),
+            Key::Sock(id) => id,
+        }
+    }
+
+    fn of(token: u64) -> Key {
+        if token & Key::WAKE != 0 {
+            Key::Wake
+        } else if token & Key::UDP != 0 {
+            Key::Udp(token as u16)
+        } else {
+            Key::Sock(token)
+        }
+    }
+}
+
+/// The registrations of the engine's epoll instance: descriptor and event
+/// mask per key. Level-triggered, so each turn only changes what changed
+/// (the kernel does not rescan every socket as poll() did). Descriptors are
+/// unregistered before they are closed (`Engine::forget_reaped`), since a
+/// forked child may hold the same file open and keep a stale registration
+/// alive.
+#[derive(Default)]
+struct Watched {
+    now: HashMap<Key, (c_int, u32)>,
+    seen: Vec<Key>,
+}
+
+impl Watched {
+    fn sync(&mut self, epfd: c_int, st: &State) {
+        self.seen.clear();
+        let udp = st
+            .eps
+            .iter()
+            .map(|(&port, ep)| (Key::Udp(port), ep.udp, libc::EPOLLIN as u32));
+        let socks = st.socks.iter().filter(|(_, s)| !s.shut).map(|(&id, s)| {
+            let mut ev = 0;
+            if st.wants_app_data(s) {
+                ev |= libc::EPOLLIN as u32;
+            }
+            if s.inbox.staged() > 0 {
+                ev |= libc::EPOLLOUT as u32;
+            }
+            (Key::Sock(id), s.efd, ev)
+        });
+        for (key, fd, ev) in udp.chain(socks) {
+            self.seen.push(key);
+            let op = match self.now.get(&key) {
+                Some(&(f, e)) if f == fd && e == ev => continue,
+                Some(&(f, _)) if f == fd => libc::EPOLL_CTL_MOD,
+                _ => libc::EPOLL_CTL_ADD,
+            };
+            if sys::epoll_ctl(epfd, op, fd, ev, key.token()).is_ok() {
+                self.now.insert(key, (fd, ev));
+            }
+        }
+        if self.seen.len() == self.now.len() {
+            return;
+        }
+        let seen: std::collections::HashSet<Key> = self.seen.iter().copied().collect();
+        self.now.retain(|key, &mut (fd, _)| {
+            if seen.contains(key) {
+                return true;
+            }
+            // Still open (a socket that is shut): stop watching it. Gone:
+            // forget_reaped unregistered it before closing the descriptor.
+            if let Key::Sock(id) = key
+                && st.socks.contains_key(id)
+            {
+                let _ = sys::epoll_ctl(epfd, libc::EPOLL_CTL_DEL, fd, 0, 0);
+            }
+            false
+        });
+    }
 }
 
 impl Sock {
@@ -1284,7 +1357,7 @@ impl State {
                 continue;
             };
             self.reaped.push(id);
-            sys::close(s.efd);
+            self.closing.push(s.efd);
             let Some(port) = s.port else { continue };
             let Some(ep) = self.eps.get_mut(&port) else {
                 continue;
@@ -1312,7 +1385,7 @@ impl State {
                     .all(|a| ep.endpoint.assoc(a).is_none_or(|x| x.is_closed()))
                 && let Some(ep) = self.eps.remove(&port)
             {
-                sys::close(ep.udp);
+                self.closing.push(ep.udp);
             }
         }
     }
