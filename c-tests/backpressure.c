@@ -11,13 +11,8 @@
 
 int main(void) {
     uint16_t port = (uint16_t)(30000 + getpid() % 20000);
-    int l = socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP);
-    CHECK(l >= 0);
-    int rb = 32 * 1024;
-    CHECK(setsockopt(l, SOL_SOCKET, SO_RCVBUF, &rb, sizeof rb) == 0);
+    int l = listen_on(SOCK_STREAM, port, 32 * 1024, 1);
     struct sockaddr_in a = loop4(port);
-    CHECK(bind(l, (struct sockaddr *)&a, sizeof a) == 0);
-    CHECK(listen(l, 1) == 0);
 
     int c = socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP);
     int sb = 32 * 1024;

@@ -103,6 +103,18 @@ static inline struct sockaddr_in loop4(uint16_t port) {
     return a;
 }
 
+/* A listening SCTP socket of `type` on 127.0.0.1:`port` with SO_RCVBUF
+ * `rcvbuf` (0: the default). */
+static inline int listen_on(int type, uint16_t port, int rcvbuf, int backlog) {
+    int s = socket(AF_INET, type, IPPROTO_SCTP);
+    CHECK(s >= 0);
+    if (rcvbuf > 0) CHECK(setsockopt(s, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf) == 0);
+    struct sockaddr_in a = loop4(port);
+    CHECK(bind(s, (struct sockaddr *)&a, sizeof a) == 0);
+    CHECK(listen(s, backlog) == 0);
+    return s;
+}
+
 /* Reads records until a notification of `type` arrives (data is skipped);
  * returns its length, 0 on timeout. */
 static inline ssize_t wait_note(int s, uint16_t type, void *buf, size_t len, int ms) {

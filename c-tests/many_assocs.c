@@ -112,13 +112,7 @@ int main(void) {
         char cap[16];
         snprintf(cap, sizeof cap, "%d", n);
         setenv("SCTPSHIM_MAX_ASSOCS", cap, 1);
-        int s = socket(AF_INET, SOCK_SEQPACKET, IPPROTO_SCTP);
-        CHECK(s >= 0);
-        int rb = 128 * 1024;
-        CHECK(setsockopt(s, SOL_SOCKET, SO_RCVBUF, &rb, sizeof rb) == 0);
-        struct sockaddr_in a = loop4(port);
-        CHECK(bind(s, (struct sockaddr *)&a, sizeof a) == 0);
-        CHECK(listen(s, 4096) == 0);
+        listen_on(SOCK_SEQPACKET, port, 128 * 1024, 4096);
         CHECK(write(ready[1], "r", 1) == 1);
         for (;;) pause(); /* never reads */
     }

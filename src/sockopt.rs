@@ -8,11 +8,11 @@
 use std::os::raw::{c_int, c_void};
 use std::time::Duration;
 
-use libc::socklen_t;
+use libc::{sockaddr, socklen_t};
 
 use crate::proto::Config;
-use crate::runtime::{AssocView, Engine, SendSpec, SockId, is_many_id};
-use crate::sys::{from_sockaddr, sockaddr_bytes, unmap};
+use crate::runtime::{AssocView, Engine, Events, SendSpec, SockId, is_many_id};
+use crate::sys::{from_sockaddr, sockaddr_bytes, to_sockaddr, unmap};
 
 pub const SCTP_RTOINFO: c_int = 0;
 pub const SCTP_ASSOCINFO: c_int = 1;
@@ -42,6 +42,19 @@ pub const SCTP_PEER_ADDR_THLDS: c_int = 31;
 pub const SCTP_REUSE_PORT: c_int = 36;
 pub const SCTP_PEER_ADDR_THLDS_V2: c_int = 37;
 pub const SCTP_EXPOSE_POTENTIALLY_FAILED_STATE: c_int = 131;
+pub const SCTP_INITMSG: c_int = 2;
+pub const SCTP_AUTOCLOSE: c_int = 4;
+pub const SCTP_ADAPTATION_LAYER: c_int = 7;
+pub const SCTP_EVENTS: c_int = 11;
+pub const SCTP_STATUS: c_int = 14;
+pub const SCTP_PARTIAL_DELIVERY_POINT: c_int = 19;
+pub const SCTP_RECVRCVINFO: c_int = 32;
+pub const SCTP_RECVNXTINFO: c_int = 33;
+pub const SCTP_SOCKOPT_BINDX_ADD: c_int = 100;
+pub const SCTP_SOCKOPT_BINDX_REM: c_int = 101;
+pub const SCTP_GET_PEER_ADDRS: c_int = 108;
+pub const SCTP_GET_LOCAL_ADDRS: c_int = 109;
+pub const SCTP_EVENT: c_int = 127;
 
 /// Options this module answers.
 pub fn handles(name: c_int) -> bool {
@@ -76,6 +89,19 @@ pub fn handles(name: c_int) -> bool {
                 | SCTP_REUSE_PORT
                 | SCTP_PEER_ADDR_THLDS_V2
                 | SCTP_EXPOSE_POTENTIALLY_FAILED_STATE
+                | SCTP_INITMSG
+                | SCTP_AUTOCLOSE
+                | SCTP_ADAPTATION_LAYER
+                | SCTP_EVENTS
+                | SCTP_STATUS
+                | SCTP_PARTIAL_DELIVERY_POINT
+                | SCTP_RECVRCVINFO
+                | SCTP_RECVNXTINFO
+                | SCTP_SOCKOPT_BINDX_ADD
+                | SCTP_SOCKOPT_BINDX_REM
+                | SCTP_GET_PEER_ADDRS
+                | SCTP_GET_LOCAL_ADDRS
+                | SCTP_EVENT
     )
 }
 
@@ -235,7 +261,7 @@ fn paddrinfo(v: &AssocView) -> [u8; 152] {
 ///
 /// # Safety
 /// `val`/`len` as for getsockopt(2).
-pub unsafe fn get(
+unsafe fn get_table(
     e: &Engine,
     id: SockId,
     name: c_int,
@@ -467,7 +493,7 @@ pub unsafe fn get(
 ///
 /// # Safety
 /// `val` must be readable for `len` bytes (or null).
-pub unsafe fn set(
+unsafe fn set_table(
     e: &Engine,
     id: SockId,
     name: c_int,
@@ -747,4 +773,392 @@ pub unsafe fn set(
         }
         _ => Err(libc::ENOPROTOOPT),
     }
+}
+
+/// getsockopt(SOL_SCTP, `name`) on socket `id` of engine `e`: the
+/// options with a layout of their own, then the table.
+///
+/// # Safety
+/// `val`/`len` as for getsockopt(2).
+pub unsafe fn get(
+    e: &Engine,
+    id: SockId,
+    name: c_int,
+    val: *mut c_void,
+    len: *mut socklen_t,
+) -> Result<c_int, c_int> {
+    match name {
+        SCTP_RECVRCVINFO | SCTP_RECVNXTINFO => {
+            let (rcv, nxt, _) = e.recv_options(id);
+            let on = if name == SCTP_RECVRCVINFO { rcv } else { nxt };
+            // SAFETY: caller's option buffer, checked by put_int.
+            unsafe { put_int(val, len, c_int::from(on)) }
+        }
+        SCTP_ADAPTATION_LAYER => {
+            let v = e.config(id)?.adaptation_ind;
+            // SAFETY: caller's option buffer, checked by put_int.
+            unsafe { put_int(val, len, v as c_int) }
+        }
+        SCTP_PARTIAL_DELIVERY_POINT => {
+            let v = e.pd_point(id)?;
+            // SAFETY: caller's option buffer, checked by put_int.
+            unsafe { put_int(val, len, v as c_int) }
+        }
+        SCTP_AUTOCLOSE => {
+            let secs = e.autoclose(id)?;
+            // SAFETY: caller's option buffer, checked by put_int.
+            unsafe { put_int(val, len, secs as c_int) }
+        }
+        SCTP_EVENT => {
+            // struct sctp_event { sctp_assoc_t se_assoc_id; u16 se_type; u8 se_on; }
+            if val.is_null() || len.is_null() {
+                return Err(libc::EFAULT);
+            }
+            // SAFETY: non-null caller pointers; the size is checked before use.
+            let b: [u8; 8] = unsafe {
+                if (*len as usize) < 8 {
+                    return Err(libc::EINVAL);
+                }
+                std::ptr::read_unaligned(val as *const [u8; 8])
+            };
+            let assoc = u32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
+            let ty = u16::from_ne_bytes([b[4], b[5]]);
+            let ev = Events::index_of(ty).ok_or(libc::EINVAL)?;
+            let on = u8::from(e.event_on(id, assoc, ev)?);
+            // SAFETY: the caller's buffer holds 8 bytes (checked).
+            unsafe {
+                *(val as *mut u8).add(6) = on;
+                *len = 8;
+            }
+            Ok(0)
+        }
+        SCTP_EVENTS => {
+            if val.is_null() || len.is_null() {
+                return Err(libc::EFAULT);
+            }
+            let ev = e.events(id);
+            // SAFETY: non-null caller pointers; we copy at most the caller's size.
+            unsafe {
+                let n = (*len as usize).min(ev.len());
+                std::ptr::copy_nonoverlapping(ev.as_ptr(), val as *mut u8, n);
+                *len = n as socklen_t;
+            }
+            Ok(0)
+        }
+        SCTP_INITMSG => {
+            let (o, i, a, t) = e.initmsg(id).ok_or(libc::EBADF)?;
+            let mut b = [0u8; 8];
+            for (k, v) in [o, i, a, t].into_iter().enumerate() {
+                b[2 * k..2 * k + 2].copy_from_slice(&v.to_ne_bytes());
+            }
+            // SAFETY: caller's option buffer, checked inside.
+            unsafe { put_bytes(val, len, &b) }
+        }
+        SCTP_STATUS => {
+            if val.is_null() || len.is_null() {
+                return Err(libc::EFAULT);
+            }
+            // SAFETY: non-null caller pointers; the size is checked before writing.
+            if (unsafe { *len } as usize) < SCTP_STATUS_LEN {
+                return Err(libc::EINVAL);
+            }
+            // SAFETY: the buffer holds at least SCTP_STATUS_LEN bytes (checked): sstat_assoc_id first.
+            let wanted = unsafe { std::ptr::read_unaligned(val as *const u32) };
+            let (assoc, st) = e.status(id, wanted)?;
+            let bytes = status_bytes(assoc, &st);
+            // SAFETY: the caller's buffer holds at least SCTP_STATUS_LEN bytes (checked).
+            unsafe {
+                std::ptr::copy_nonoverlapping(bytes.as_ptr(), val as *mut u8, SCTP_STATUS_LEN);
+                *len = SCTP_STATUS_LEN as socklen_t;
+            }
+            Ok(0)
+        }
+        SCTP_GET_PEER_ADDRS => {
+            if val.is_null() || len.is_null() || (unsafe { *len } as usize) < 8 {
+                return Err(libc::EINVAL);
+            }
+            // SAFETY: at least 8 readable bytes (checked): assoc_id first.
+            let wanted = unsafe { std::ptr::read_unaligned(val as *const u32) };
+            let addrs = e.peer_addrs(id, wanted)?;
+            // SAFETY: caller's option buffer, checked inside.
+            unsafe { put_addrs(val, len, &addrs) }
+        }
+        SCTP_GET_LOCAL_ADDRS => {
+            let local = e.local_addrs(id);
+            // SAFETY: caller's option buffer, checked inside.
+            unsafe { put_addrs(val, len, &local) }
+        }
+        // SAFETY: as for this function.
+        _ => unsafe { get_table(e, id, name, val, len) },
+    }
+}
+
+/// setsockopt(SOL_SCTP, `name`) on socket `id` of engine `e`.
+///
+/// # Safety
+/// `val` covers `len` bytes (or is null).
+pub unsafe fn set(
+    e: &Engine,
+    id: SockId,
+    name: c_int,
+    val: *const c_void,
+    len: socklen_t,
+) -> Result<c_int, c_int> {
+    match name {
+        SCTP_RECVRCVINFO | SCTP_RECVNXTINFO => {
+            // SAFETY: the caller's buffer, checked inside.
+            let on = unsafe { get_int(val, len) }? != 0;
+            let (rcv, nxt) = if name == SCTP_RECVRCVINFO {
+                (Some(on), None)
+            } else {
+                (None, Some(on))
+            };
+            e.set_recv_options(id, rcv, nxt).map(|_| 0)
+        }
+        SCTP_SOCKOPT_BINDX_ADD | SCTP_SOCKOPT_BINDX_REM => {
+            // SAFETY: the caller's buffer covers `len` bytes.
+            let addrs = unsafe { packed_addrs(val, len as usize) }?;
+            e.bindx(id, &addrs, name == SCTP_SOCKOPT_BINDX_ADD)
+                .map(|_| 0)
+        }
+        SCTP_ADAPTATION_LAYER => {
+            // struct sctp_setadaptation { u32 ssb_adaptation_ind; }
+            if len as usize != std::mem::size_of::<u32>() {
+                return Err(libc::EINVAL);
+            }
+            // SAFETY: the caller's buffer, checked inside.
+            let v = unsafe { get_int(val, len) }? as u32;
+            e.update_config(id, |c| c.adaptation_ind = v).map(|_| 0)
+        }
+        SCTP_PARTIAL_DELIVERY_POINT => {
+            if len as usize != std::mem::size_of::<u32>() {
+                return Err(libc::EINVAL);
+            }
+            // SAFETY: the caller's buffer, checked inside.
+            let v = unsafe { get_int(val, len) }?;
+            e.set_pd_point(id, v as u32).map(|_| 0)
+        }
+        SCTP_AUTOCLOSE => {
+            if len as usize != std::mem::size_of::<c_int>() {
+                return Err(libc::EINVAL);
+            }
+            // SAFETY: the caller's buffer, checked inside.
+            let secs = unsafe { get_int(val, len) }?;
+            e.set_autoclose(id, secs.max(0) as u32).map(|_| 0)
+        }
+        SCTP_EVENT => {
+            if val.is_null() {
+                return Err(libc::EFAULT);
+            }
+            if (len as usize) < 8 {
+                return Err(libc::EINVAL);
+            }
+            // SAFETY: the caller's buffer holds 8 bytes (checked).
+            let b: [u8; 8] = unsafe { std::ptr::read_unaligned(val as *const [u8; 8]) };
+            let assoc = u32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
+            let ty = u16::from_ne_bytes([b[4], b[5]]);
+            let ev = Events::index_of(ty).ok_or(libc::EINVAL)?;
+            e.set_event(id, assoc, ev, b[6] != 0).map(|_| 0)
+        }
+        SCTP_EVENTS => {
+            if val.is_null() {
+                return Err(libc::EFAULT);
+            }
+            if len as usize > 14 {
+                return Err(libc::EINVAL);
+            }
+            // SAFETY: the caller's buffer covers `len` bytes.
+            let b = unsafe { std::slice::from_raw_parts(val as *const u8, len as usize) };
+            e.set_events(id, |e| e.set_bytes(b)).map(|_| 0)
+        }
+        SCTP_INITMSG => {
+            if val.is_null() {
+                return Err(libc::EFAULT);
+            }
+            if (len as usize) < 8 {
+                return Err(libc::EINVAL);
+            }
+            // SAFETY: the caller's buffer holds a struct sctp_initmsg (8 bytes, checked).
+            let b: [u8; 8] = unsafe { std::ptr::read_unaligned(val as *const [u8; 8]) };
+            let f = |k: usize| u16::from_ne_bytes([b[2 * k], b[2 * k + 1]]);
+            e.set_initmsg(id, (f(0), f(1), f(2), f(3))).map(|_| 0)
+        }
+        // SAFETY: as for this function.
+        _ => unsafe { set_table(e, id, name, val, len) },
+    }
+}
+
+/// Fills `struct sctp_getaddrs { sctp_assoc_t assoc_id; u32 addr_num; u8 addrs[]; }`
+/// with packed sockaddr_in / sockaddr_in6 entries, as Linux does; ENOMEM when
+/// the caller's buffer is too small (libsctp then retries with a larger one).
+///
+/// # Safety
+/// `val`/`len` as for getsockopt(2).
+pub(crate) unsafe fn put_addrs(
+    val: *mut c_void,
+    len: *mut socklen_t,
+    addrs: &[std::net::SocketAddr],
+) -> Result<c_int, c_int> {
+    if val.is_null() || len.is_null() {
+        return Err(libc::EFAULT);
+    }
+    // SAFETY: non-null caller pointer.
+    let room = unsafe { *len } as usize;
+    if room < 8 {
+        return Err(libc::EINVAL);
+    }
+    let mut out = Vec::with_capacity(8 + 28 * addrs.len());
+    // SAFETY: at least 8 readable bytes (checked): keep the caller's assoc id.
+    out.extend_from_slice(unsafe { std::slice::from_raw_parts(val as *const u8, 4) });
+    out.extend_from_slice(&(addrs.len() as u32).to_ne_bytes());
+    for a in addrs {
+        let (ss, n) = to_sockaddr(a);
+        // SAFETY: sockaddr_storage is plain bytes; `n` is within it.
+        out.extend_from_slice(unsafe {
+            std::slice::from_raw_parts(&ss as *const _ as *const u8, n as usize)
+        });
+    }
+    if out.len() > room {
+        return Err(libc::ENOMEM);
+    }
+    // SAFETY: the caller's buffer holds `room` >= out.len() bytes.
+    unsafe {
+        std::ptr::copy_nonoverlapping(out.as_ptr(), val as *mut u8, out.len());
+        *len = out.len() as socklen_t;
+    }
+    Ok(0)
+}
+
+/// sizeof(struct sctp_status) in Linux's ABI.
+pub(crate) const SCTP_STATUS_LEN: usize = 176;
+
+/// Serializes `struct sctp_status` (with its packed `struct sctp_paddrinfo`).
+pub(crate) fn status_bytes(assoc: u32, st: &crate::proto::assoc::Status) -> [u8; SCTP_STATUS_LEN] {
+    let mut b = [0u8; SCTP_STATUS_LEN];
+    let mut put = |off: usize, v: &[u8]| b[off..off + v.len()].copy_from_slice(v);
+    put(0, &assoc.to_ne_bytes());
+    put(4, &st.state.to_ne_bytes());
+    put(8, &st.rwnd.to_ne_bytes());
+    put(12, &(st.unacked.min(0xffff) as u16).to_ne_bytes());
+    put(14, &(st.pending.min(0xffff) as u16).to_ne_bytes());
+    put(16, &st.inbound_streams.to_ne_bytes());
+    put(18, &st.outbound_streams.to_ne_bytes());
+    put(20, &st.fragmentation_point.to_ne_bytes());
+    put(24, &assoc.to_ne_bytes());
+    let (ss, len) = to_sockaddr(&st.primary);
+    // SAFETY: sockaddr_storage is plain bytes; we copy `len` of its 128.
+    let raw = unsafe { std::slice::from_raw_parts(&ss as *const _ as *const u8, len as usize) };
+    put(28, raw);
+    put(156, &spinfo_state(st).to_ne_bytes());
+    put(160, &st.cwnd.to_ne_bytes());
+    put(164, &st.srtt_ms.to_ne_bytes());
+    put(168, &st.rto_ms.to_ne_bytes());
+    put(172, &st.mtu.to_ne_bytes());
+    b
+}
+
+/// Writes an int option value.
+///
+/// # Safety
+/// `val`/`len` as for getsockopt(2).
+pub(crate) unsafe fn put_int(
+    val: *mut c_void,
+    len: *mut socklen_t,
+    v: c_int,
+) -> Result<c_int, c_int> {
+    if val.is_null() || len.is_null() {
+        return Err(libc::EFAULT);
+    }
+    // SAFETY: non-null pointers from the caller, size checked.
+    unsafe {
+        if (*len as usize) < std::mem::size_of::<c_int>() {
+            return Err(libc::EINVAL);
+        }
+        std::ptr::write_unaligned(val as *mut c_int, v);
+        *len = std::mem::size_of::<c_int>() as socklen_t;
+    }
+    Ok(0)
+}
+
+/// Writes a fixed-size option value (EINVAL if the buffer is shorter).
+///
+/// # Safety
+/// `val`/`len` as for getsockopt(2).
+pub(crate) unsafe fn put_bytes(
+    val: *mut c_void,
+    len: *mut socklen_t,
+    b: &[u8],
+) -> Result<c_int, c_int> {
+    if val.is_null() || len.is_null() {
+        return Err(libc::EFAULT);
+    }
+    // SAFETY: non-null caller pointers; the size is checked before writing.
+    unsafe {
+        if (*len as usize) < b.len() {
+            return Err(libc::EINVAL);
+        }
+        std::ptr::copy_nonoverlapping(b.as_ptr(), val as *mut u8, b.len());
+        *len = b.len() as socklen_t;
+    }
+    Ok(0)
+}
+
+/// An int option value; EINVAL when shorter than an int.
+///
+/// # Safety
+/// `val` covers `len` bytes (or is null).
+pub(crate) unsafe fn get_int(val: *const c_void, len: socklen_t) -> Result<c_int, c_int> {
+    if val.is_null() {
+        return Err(libc::EFAULT);
+    }
+    if (len as usize) < std::mem::size_of::<c_int>() {
+        return Err(libc::EINVAL);
+    }
+    // SAFETY: the caller's buffer holds an int (checked).
+    Ok(unsafe { std::ptr::read_unaligned(val as *const c_int) })
+}
+
+/// A packed array of sockaddr_in / sockaddr_in6 (sctp_bindx, sctp_connectx),
+/// `len` bytes long; EINVAL for an unknown family or a cut-off entry.
+///
+/// # Safety
+/// `buf` must be readable for `len` bytes (or null).
+pub(crate) unsafe fn packed_addrs(
+    buf: *const c_void,
+    len: usize,
+) -> Result<Vec<std::net::SocketAddr>, c_int> {
+    if buf.is_null() {
+        return Err(libc::EFAULT);
+    }
+    let mut out = Vec::new();
+    let mut off = 0usize;
+    while off < len {
+        if len - off < 2 {
+            return Err(libc::EINVAL);
+        }
+        // SAFETY: at least 2 readable bytes at `off` (checked).
+        let family = unsafe { std::ptr::read_unaligned((buf as *const u8).add(off) as *const u16) };
+        let size = match c_int::from(family) {
+            libc::AF_INET => std::mem::size_of::<libc::sockaddr_in>(),
+            libc::AF_INET6 => std::mem::size_of::<libc::sockaddr_in6>(),
+            _ => return Err(libc::EINVAL),
+        };
+        if len - off < size {
+            return Err(libc::EINVAL);
+        }
+        // SAFETY: `size` readable bytes at `off` (checked).
+        let a = unsafe {
+            from_sockaddr(
+                (buf as *const u8).add(off) as *const sockaddr,
+                size as socklen_t,
+            )
+        }
+        .ok_or(libc::EINVAL)?;
+        out.push(a);
+        off += size;
+    }
+    if out.is_empty() {
+        return Err(libc::EINVAL);
+    }
+    Ok(out)
 }

@@ -10,76 +10,18 @@ use super::cmsg;
 use super::fdtable::{insert, lookup, remove};
 use crate::proto::assoc::AssocId;
 use crate::runtime::{
-    Engine, Events, SCTP_ABORT, SendSpec, SockId, current_engine, engine, engine_of, is_many_id,
+    Engine, SCTP_ABORT, SendSpec, SockId, current_engine, engine, engine_of, is_many_id,
 };
-use crate::sockopt as options;
+use crate::sockopt::{self as options, SCTP_STATUS, get_int, packed_addrs, put_int};
 use crate::sys::{self, from_sockaddr, real, set_errno, to_sockaddr};
 
 const IPPROTO_SCTP: c_int = 132;
 const SOL_SCTP: c_int = 132;
-const SCTP_INITMSG: c_int = 2;
-const SCTP_STATUS: c_int = 14;
-const SCTP_EVENTS: c_int = 11;
-const SCTP_RECVRCVINFO: c_int = 32;
-const SCTP_RECVNXTINFO: c_int = 33;
-const SCTP_AUTOCLOSE: c_int = 4;
-const SCTP_PARTIAL_DELIVERY_POINT: c_int = 19;
-const SCTP_ADAPTATION_LAYER: c_int = 7;
-const SCTP_EVENT: c_int = 127;
 const SCTP_SOCKOPT_PEELOFF: c_int = 102;
 const SCTP_SOCKOPT_PEELOFF_FLAGS: c_int = 122;
-const SCTP_GET_PEER_ADDRS: c_int = 108;
-const SCTP_GET_LOCAL_ADDRS: c_int = 109;
-const SCTP_SOCKOPT_BINDX_ADD: c_int = 100;
-const SCTP_SOCKOPT_BINDX_REM: c_int = 101;
 const SCTP_SOCKOPT_CONNECTX_OLD: c_int = 107;
 const SCTP_SOCKOPT_CONNECTX: c_int = 110;
 const SCTP_SOCKOPT_CONNECTX3: c_int = 111;
-
-/// A packed array of sockaddr_in / sockaddr_in6 (sctp_bindx, sctp_connectx),
-/// `len` bytes long; EINVAL for an unknown family or a cut-off entry.
-///
-/// # Safety
-/// `buf` must be readable for `len` bytes (or null).
-pub(super) unsafe fn packed_addrs(
-    buf: *const c_void,
-    len: usize,
-) -> Result<Vec<std::net::SocketAddr>, c_int> {
-    if buf.is_null() {
-        return Err(libc::EFAULT);
-    }
-    let mut out = Vec::new();
-    let mut off = 0usize;
-    while off < len {
-        if len - off < 2 {
-            return Err(libc::EINVAL);
-        }
-        // SAFETY: at least 2 readable bytes at `off` (checked).
-        let family = unsafe { std::ptr::read_unaligned((buf as *const u8).add(off) as *const u16) };
-        let size = match c_int::from(family) {
-            libc::AF_INET => std::mem::size_of::<libc::sockaddr_in>(),
-            libc::AF_INET6 => std::mem::size_of::<libc::sockaddr_in6>(),
-            _ => return Err(libc::EINVAL),
-        };
-        if len - off < size {
-            return Err(libc::EINVAL);
-        }
-        // SAFETY: `size` readable bytes at `off` (checked).
-        let a = unsafe {
-            from_sockaddr(
-                (buf as *const u8).add(off) as *const sockaddr,
-                size as socklen_t,
-            )
-        }
-        .ok_or(libc::EINVAL)?;
-        out.push(a);
-        off += size;
-    }
-    if out.is_empty() {
-        return Err(libc::EINVAL);
-    }
-    Ok(out)
-}
 
 /// sctp_connectx: sets up an association with the first address (the
 /// others would be extra paths: single-homed for now) and returns its id,
@@ -111,74 +53,6 @@ fn connectx(
         (Ok(()), None) => Err((libc::ECONNREFUSED, None)),
         (Err(err), aid) => Err((err, aid)),
     }
-}
-
-/// Fills `struct sctp_getaddrs { sctp_assoc_t assoc_id; u32 addr_num; u8 addrs[]; }`
-/// with packed sockaddr_in / sockaddr_in6 entries, as Linux does; ENOMEM when
-/// the caller's buffer is too small (libsctp then retries with a larger one).
-///
-/// # Safety
-/// `val`/`len` as for getsockopt(2).
-unsafe fn put_addrs(
-    val: *mut c_void,
-    len: *mut socklen_t,
-    addrs: &[std::net::SocketAddr],
-) -> Result<c_int, c_int> {
-    if val.is_null() || len.is_null() {
-        return Err(libc::EFAULT);
-    }
-    // SAFETY: non-null caller pointer.
-    let room = unsafe { *len } as usize;
-    if room < 8 {
-        return Err(libc::EINVAL);
-    }
-    let mut out = Vec::with_capacity(8 + 28 * addrs.len());
-    // SAFETY: at least 8 readable bytes (checked): keep the caller's assoc id.
-    out.extend_from_slice(unsafe { std::slice::from_raw_parts(val as *const u8, 4) });
-    out.extend_from_slice(&(addrs.len() as u32).to_ne_bytes());
-    for a in addrs {
-        let (ss, n) = to_sockaddr(a);
-        // SAFETY: sockaddr_storage is plain bytes; `n` is within it.
-        out.extend_from_slice(unsafe {
-            std::slice::from_raw_parts(&ss as *const _ as *const u8, n as usize)
-        });
-    }
-    if out.len() > room {
-        return Err(libc::ENOMEM);
-    }
-    // SAFETY: the caller's buffer holds `room` >= out.len() bytes.
-    unsafe {
-        std::ptr::copy_nonoverlapping(out.as_ptr(), val as *mut u8, out.len());
-        *len = out.len() as socklen_t;
-    }
-    Ok(0)
-}
-/// sizeof(struct sctp_status) in Linux's ABI.
-const SCTP_STATUS_LEN: usize = 176;
-
-/// Serializes `struct sctp_status` (with its packed `struct sctp_paddrinfo`).
-fn status_bytes(assoc: u32, st: &crate::proto::assoc::Status) -> [u8; SCTP_STATUS_LEN] {
-    let mut b = [0u8; SCTP_STATUS_LEN];
-    let mut put = |off: usize, v: &[u8]| b[off..off + v.len()].copy_from_slice(v);
-    put(0, &assoc.to_ne_bytes());
-    put(4, &st.state.to_ne_bytes());
-    put(8, &st.rwnd.to_ne_bytes());
-    put(12, &(st.unacked.min(0xffff) as u16).to_ne_bytes());
-    put(14, &(st.pending.min(0xffff) as u16).to_ne_bytes());
-    put(16, &st.inbound_streams.to_ne_bytes());
-    put(18, &st.outbound_streams.to_ne_bytes());
-    put(20, &st.fragmentation_point.to_ne_bytes());
-    put(24, &assoc.to_ne_bytes());
-    let (ss, len) = to_sockaddr(&st.primary);
-    // SAFETY: sockaddr_storage is plain bytes; we copy `len` of its 128.
-    let raw = unsafe { std::slice::from_raw_parts(&ss as *const _ as *const u8, len as usize) };
-    put(28, raw);
-    put(156, &options::spinfo_state(st).to_ne_bytes());
-    put(160, &st.cwnd.to_ne_bytes());
-    put(164, &st.srtt_ms.to_ne_bytes());
-    put(168, &st.rto_ms.to_ne_bytes());
-    put(172, &st.mtu.to_ne_bytes());
-    b
 }
 
 /// The engine that owns socket `id` (after fork, inherited sockets belong to
@@ -575,44 +449,6 @@ pub unsafe extern "C" fn getpeername(fd: c_int, addr: *mut sockaddr, len: *mut s
     })
 }
 
-/// Writes an int option value.
-///
-/// # Safety
-/// `val`/`len` as for getsockopt(2).
-unsafe fn put_int(val: *mut c_void, len: *mut socklen_t, v: c_int) -> Result<c_int, c_int> {
-    if val.is_null() || len.is_null() {
-        return Err(libc::EFAULT);
-    }
-    // SAFETY: non-null pointers from the caller, size checked.
-    unsafe {
-        if (*len as usize) < std::mem::size_of::<c_int>() {
-            return Err(libc::EINVAL);
-        }
-        std::ptr::write_unaligned(val as *mut c_int, v);
-        *len = std::mem::size_of::<c_int>() as socklen_t;
-    }
-    Ok(0)
-}
-
-/// Writes a fixed-size option value (EINVAL if the buffer is shorter).
-///
-/// # Safety
-/// `val`/`len` as for getsockopt(2).
-unsafe fn put_bytes(val: *mut c_void, len: *mut socklen_t, b: &[u8]) -> Result<c_int, c_int> {
-    if val.is_null() || len.is_null() {
-        return Err(libc::EFAULT);
-    }
-    // SAFETY: non-null caller pointers; the size is checked before writing.
-    unsafe {
-        if (*len as usize) < b.len() {
-            return Err(libc::EINVAL);
-        }
-        std::ptr::copy_nonoverlapping(b.as_ptr(), val as *mut u8, b.len());
-        *len = b.len() as socklen_t;
-    }
-    Ok(0)
-}
-
 /// getsockopt(2).
 ///
 /// # Safety
@@ -650,50 +486,6 @@ pub unsafe extern "C" fn getsockopt(
                 .and_then(|(l, _)| l)
                 .is_some_and(|a| a.is_ipv6());
             unsafe { put_int(val, len, if v6 { libc::AF_INET6 } else { libc::AF_INET }) }
-        }
-        (SOL_SCTP, SCTP_RECVRCVINFO | SCTP_RECVNXTINFO) => {
-            let (rcv, nxt, _) = of(id).recv_options(id);
-            let on = if name == SCTP_RECVRCVINFO { rcv } else { nxt };
-            // SAFETY: caller's option buffer, checked by put_int.
-            unsafe { put_int(val, len, c_int::from(on)) }
-        }
-        (SOL_SCTP, SCTP_ADAPTATION_LAYER) => {
-            let v = of(id).config(id)?.adaptation_ind;
-            // SAFETY: caller's option buffer, checked by put_int.
-            unsafe { put_int(val, len, v as c_int) }
-        }
-        (SOL_SCTP, SCTP_PARTIAL_DELIVERY_POINT) => {
-            let v = of(id).pd_point(id)?;
-            // SAFETY: caller's option buffer, checked by put_int.
-            unsafe { put_int(val, len, v as c_int) }
-        }
-        (SOL_SCTP, SCTP_AUTOCLOSE) => {
-            let secs = of(id).autoclose(id)?;
-            // SAFETY: caller's option buffer, checked by put_int.
-            unsafe { put_int(val, len, secs as c_int) }
-        }
-        (SOL_SCTP, SCTP_EVENT) => {
-            // struct sctp_event { sctp_assoc_t se_assoc_id; u16 se_type; u8 se_on; }
-            if val.is_null() || len.is_null() {
-                return Err(libc::EFAULT);
-            }
-            // SAFETY: non-null caller pointers; the size is checked before use.
-            let b: [u8; 8] = unsafe {
-                if (*len as usize) < 8 {
-                    return Err(libc::EINVAL);
-                }
-                std::ptr::read_unaligned(val as *const [u8; 8])
-            };
-            let assoc = u32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
-            let ty = u16::from_ne_bytes([b[4], b[5]]);
-            let ev = Events::index_of(ty).ok_or(libc::EINVAL)?;
-            let on = u8::from(of(id).event_on(id, assoc, ev)?);
-            // SAFETY: the caller's buffer holds 8 bytes (checked).
-            unsafe {
-                *(val as *mut u8).add(6) = on;
-                *len = 8;
-            }
-            Ok(0)
         }
         (SOL_SCTP, SCTP_SOCKOPT_PEELOFF | SCTP_SOCKOPT_PEELOFF_FLAGS) => {
             // struct sctp_peeloff_arg_t { sctp_assoc_t associd; int sd; } (+ unsigned flags).
@@ -733,67 +525,6 @@ pub unsafe extern "C" fn getsockopt(
             }
             Ok(0)
         }
-        (SOL_SCTP, SCTP_EVENTS) => {
-            if val.is_null() || len.is_null() {
-                return Err(libc::EFAULT);
-            }
-            let ev = of(id).events(id);
-            // SAFETY: non-null caller pointers; we copy at most the caller's size.
-            unsafe {
-                let n = (*len as usize).min(ev.len());
-                std::ptr::copy_nonoverlapping(ev.as_ptr(), val as *mut u8, n);
-                *len = n as socklen_t;
-            }
-            Ok(0)
-        }
-        (SOL_SCTP, SCTP_INITMSG) => {
-            let (o, i, a, t) = of(id).initmsg(id).ok_or(libc::EBADF)?;
-            let mut b = [0u8; 8];
-            for (k, v) in [o, i, a, t].into_iter().enumerate() {
-                b[2 * k..2 * k + 2].copy_from_slice(&v.to_ne_bytes());
-            }
-            // SAFETY: caller's option buffer, checked inside.
-            unsafe { put_bytes(val, len, &b) }
-        }
-        (SOL_SCTP, SCTP_STATUS) => {
-            if val.is_null() || len.is_null() {
-                return Err(libc::EFAULT);
-            }
-            // SAFETY: non-null caller pointers; the size is checked before writing.
-            if (unsafe { *len } as usize) < SCTP_STATUS_LEN {
-                return Err(libc::EINVAL);
-            }
-            // A forked child sees the parent's engine state as it was at
-            // fork; the pair tells whether the association has ended since.
-            if of(id).is_foreign() && !is_many_id(id) && sys::is_hung_up(fd) {
-                return Err(libc::EINVAL);
-            }
-            // SAFETY: the buffer holds at least SCTP_STATUS_LEN bytes (checked): sstat_assoc_id first.
-            let wanted = unsafe { std::ptr::read_unaligned(val as *const u32) };
-            let (assoc, st) = of(id).status(id, wanted)?;
-            let bytes = status_bytes(assoc, &st);
-            // SAFETY: the caller's buffer holds at least SCTP_STATUS_LEN bytes (checked).
-            unsafe {
-                std::ptr::copy_nonoverlapping(bytes.as_ptr(), val as *mut u8, SCTP_STATUS_LEN);
-                *len = SCTP_STATUS_LEN as socklen_t;
-            }
-            Ok(0)
-        }
-        (SOL_SCTP, SCTP_GET_PEER_ADDRS) => {
-            if val.is_null() || len.is_null() || (unsafe { *len } as usize) < 8 {
-                return Err(libc::EINVAL);
-            }
-            // SAFETY: at least 8 readable bytes (checked): assoc_id first.
-            let wanted = unsafe { std::ptr::read_unaligned(val as *const u32) };
-            let addrs = of(id).peer_addrs(id, wanted)?;
-            // SAFETY: caller's option buffer, checked inside.
-            unsafe { put_addrs(val, len, &addrs) }
-        }
-        (SOL_SCTP, SCTP_GET_LOCAL_ADDRS) => {
-            let local = of(id).local_addrs(id);
-            // SAFETY: caller's option buffer, checked inside.
-            unsafe { put_addrs(val, len, &local) }
-        }
         (SOL_SCTP, SCTP_SOCKOPT_CONNECTX3) => {
             // struct sctp_getaddrs_old { sctp_assoc_t assoc_id; int addr_num
             // (bytes, as libsctp passes it); struct sockaddr *addrs; }
@@ -823,27 +554,19 @@ pub unsafe extern "C" fn getsockopt(
             }
             r
         }
+        // A forked child sees the parent's engine state as it was at fork;
+        // the pair tells whether the association has ended since.
+        (SOL_SCTP, SCTP_STATUS)
+            if of(id).is_foreign() && !is_many_id(id) && sys::is_hung_up(fd) =>
+        {
+            Err(libc::EINVAL)
+        }
         // SAFETY: caller's option buffer, checked inside.
         (SOL_SCTP, n) if options::handles(n) => unsafe { options::get(of(id), id, n, val, len) },
         (SOL_SCTP, _) => Err(libc::ENOPROTOOPT),
         // SAFETY: other socket-level options answer from our pair (buffers, timeouts).
         _ => os_result(unsafe { (real().getsockopt)(fd, level, name, val, len) }),
     })
-}
-
-/// An int option value; EINVAL when shorter than an int.
-///
-/// # Safety
-/// `val` covers `len` bytes (or is null).
-unsafe fn get_int(val: *const c_void, len: socklen_t) -> Result<c_int, c_int> {
-    if val.is_null() {
-        return Err(libc::EFAULT);
-    }
-    if (len as usize) < std::mem::size_of::<c_int>() {
-        return Err(libc::EINVAL);
-    }
-    // SAFETY: the caller's buffer holds an int (checked).
-    Ok(unsafe { std::ptr::read_unaligned(val as *const c_int) })
 }
 
 /// setsockopt(2).
@@ -863,23 +586,6 @@ pub unsafe extern "C" fn setsockopt(
         return unsafe { (real().setsockopt)(fd, level, name, val, len) };
     };
     guard(|| match (level, name) {
-        (SOL_SCTP, SCTP_RECVRCVINFO | SCTP_RECVNXTINFO) => {
-            // SAFETY: the caller's buffer, checked inside.
-            let on = unsafe { get_int(val, len) }? != 0;
-            let (rcv, nxt) = if name == SCTP_RECVRCVINFO {
-                (Some(on), None)
-            } else {
-                (None, Some(on))
-            };
-            of(id).set_recv_options(id, rcv, nxt).map(|_| 0)
-        }
-        (SOL_SCTP, SCTP_SOCKOPT_BINDX_ADD | SCTP_SOCKOPT_BINDX_REM) => {
-            // SAFETY: the caller's buffer covers `len` bytes.
-            let addrs = unsafe { packed_addrs(val, len as usize) }?;
-            of(id)
-                .bindx(id, &addrs, name == SCTP_SOCKOPT_BINDX_ADD)
-                .map(|_| 0)
-        }
         (SOL_SCTP, SCTP_SOCKOPT_CONNECTX_OLD | SCTP_SOCKOPT_CONNECTX) => {
             // SAFETY: the caller's buffer covers `len` bytes.
             let addrs = unsafe { packed_addrs(val, len as usize) }?;
@@ -889,70 +595,6 @@ pub unsafe extern "C" fn setsockopt(
                 Ok(_) => Ok(0),
                 Err((e, _)) => Err(e),
             }
-        }
-        (SOL_SCTP, SCTP_ADAPTATION_LAYER) => {
-            // struct sctp_setadaptation { u32 ssb_adaptation_ind; }
-            if len as usize != std::mem::size_of::<u32>() {
-                return Err(libc::EINVAL);
-            }
-            // SAFETY: the caller's buffer, checked inside.
-            let v = unsafe { get_int(val, len) }? as u32;
-            of(id)
-                .update_config(id, |c| c.adaptation_ind = v)
-                .map(|_| 0)
-        }
-        (SOL_SCTP, SCTP_PARTIAL_DELIVERY_POINT) => {
-            if len as usize != std::mem::size_of::<u32>() {
-                return Err(libc::EINVAL);
-            }
-            // SAFETY: the caller's buffer, checked inside.
-            let v = unsafe { get_int(val, len) }?;
-            of(id).set_pd_point(id, v as u32).map(|_| 0)
-        }
-        (SOL_SCTP, SCTP_AUTOCLOSE) => {
-            if len as usize != std::mem::size_of::<c_int>() {
-                return Err(libc::EINVAL);
-            }
-            // SAFETY: the caller's buffer, checked inside.
-            let secs = unsafe { get_int(val, len) }?;
-            of(id).set_autoclose(id, secs.max(0) as u32).map(|_| 0)
-        }
-        (SOL_SCTP, SCTP_EVENT) => {
-            if val.is_null() {
-                return Err(libc::EFAULT);
-            }
-            if (len as usize) < 8 {
-                return Err(libc::EINVAL);
-            }
-            // SAFETY: the caller's buffer holds 8 bytes (checked).
-            let b: [u8; 8] = unsafe { std::ptr::read_unaligned(val as *const [u8; 8]) };
-            let assoc = u32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
-            let ty = u16::from_ne_bytes([b[4], b[5]]);
-            let ev = Events::index_of(ty).ok_or(libc::EINVAL)?;
-            of(id).set_event(id, assoc, ev, b[6] != 0).map(|_| 0)
-        }
-        (SOL_SCTP, SCTP_EVENTS) => {
-            if val.is_null() {
-                return Err(libc::EFAULT);
-            }
-            if len as usize > 14 {
-                return Err(libc::EINVAL);
-            }
-            // SAFETY: the caller's buffer covers `len` bytes.
-            let b = unsafe { std::slice::from_raw_parts(val as *const u8, len as usize) };
-            of(id).set_events(id, |e| e.set_bytes(b)).map(|_| 0)
-        }
-        (SOL_SCTP, SCTP_INITMSG) => {
-            if val.is_null() {
-                return Err(libc::EFAULT);
-            }
-            if (len as usize) < 8 {
-                return Err(libc::EINVAL);
-            }
-            // SAFETY: the caller's buffer holds a struct sctp_initmsg (8 bytes, checked).
-            let b: [u8; 8] = unsafe { std::ptr::read_unaligned(val as *const [u8; 8]) };
-            let f = |k: usize| u16::from_ne_bytes([b[2 * k], b[2 * k + 1]]);
-            of(id).set_initmsg(id, (f(0), f(1), f(2), f(3))).map(|_| 0)
         }
         // SAFETY: caller's option buffer, checked inside.
         (SOL_SCTP, n) if options::handles(n) => unsafe { options::set(of(id), id, n, val, len) },

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use super::tx::OutMessage;
-use super::{AssocEvent, CloseReason, State};
+use super::{AssocEvent, AssocId, CloseReason, State};
 use crate::proto::config::Config;
 use crate::proto::endpoint::Endpoint;
 use crate::proto::harness::{Pair, Side};
@@ -1397,18 +1397,24 @@ fn lost_chunk_is_retransmitted_after_t3_and_cwnd_collapses() {
     );
 }
 
-#[test]
-fn third_miss_indication_triggers_fast_retransmit_and_halves_cwnd() {
+/// An established pair whose sender's congestion window has grown: 40
+/// full-size messages sent and read (1 MiB send buffer).
+fn pair_with_grown_window() -> (Pair, AssocId, AssocId) {
     let mut ca = Config::default();
     ca.sndbuf = 1 << 20;
     let mut p = Pair::new(ca, Config::default());
     let (a, z) = p.establish();
-    // Grow the window first.
     for _ in 0..40 {
         p.a.send(p.now, a, msg(0, &[1; 1400])).unwrap();
     }
     p.run_for(Duration::from_secs(1));
     recv_all(&mut p.z, z);
+    (p, a, z)
+}
+
+#[test]
+fn third_miss_indication_triggers_fast_retransmit_and_halves_cwnd() {
+    let (mut p, a, z) = pair_with_grown_window();
     let cwnd_before = p.a.assoc(a).unwrap().paths()[0].cc.cwnd;
     assert!(cwnd_before > 4404, "slow start grew cwnd: {cwnd_before}");
     let mut n = 0;
@@ -1475,15 +1481,7 @@ fn filling_the_last_gap_is_acknowledged_at_once() {
 
 #[test]
 fn lost_fast_retransmission_is_fast_retransmitted_again() {
-    let mut ca = Config::default();
-    ca.sndbuf = 1 << 20;
-    let mut p = Pair::new(ca, Config::default());
-    let (a, z) = p.establish();
-    for _ in 0..40 {
-        p.a.send(p.now, a, msg(0, &[1; 1400])).unwrap();
-    }
-    p.run_for(Duration::from_secs(1));
-    recv_all(&mut p.z, z);
+    let (mut p, a, z) = pair_with_grown_window();
     // The 2nd DATA packet from now on is lost, and so is its fast
     // retransmission; data sent after that retransmission keeps arriving.
     let (mut n, mut victim, mut drops) = (0, None, 0);
