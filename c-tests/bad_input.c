@@ -38,6 +38,12 @@ int main(void) {
     EXPECT(getsockopt(s, IPPROTO_SCTP, SCTP_NODELAY, NULL, &l), EFAULT);
     EXPECT(setsockopt(s, IPPROTO_SCTP, SCTP_NODELAY, &v, 1), EINVAL);
     EXPECT(setsockopt(s, IPPROTO_SCTP, 4242, &v, sizeof v), ENOPROTOOPT);
+    /* Set-only options are not read back (as Linux). */
+    char big[256] = {0};
+    l = sizeof big;
+    EXPECT(getsockopt(s, IPPROTO_SCTP, SCTP_SOCKOPT_BINDX_ADD, big, &l), ENOPROTOOPT);
+    l = sizeof big;
+    EXPECT(getsockopt(s, IPPROTO_SCTP, SCTP_SET_PEER_PRIMARY_ADDR, big, &l), ENOPROTOOPT);
     struct sctp_initmsg im = {0};
     EXPECT(setsockopt(s, IPPROTO_SCTP, SCTP_INITMSG, &im, 3), EINVAL);
     EXPECT(setsockopt(s, IPPROTO_SCTP, SCTP_EVENTS, &v, 200), EINVAL);

@@ -46,8 +46,39 @@ static void expect_data(int s, const char *txt, uint16_t stream, uint32_t ppid) 
     CHECK(g.has_sndrcv && g.sndrcv.sinfo_stream == stream && g.sndrcv.sinfo_ppid == htonl(ppid));
 }
 
+/* A listener closed and another bound on its port at once (the closed
+ * one's descriptors are often reused by the new one): the new listener
+ * must answer. SIGALRM ends the test if an association never comes up. */
+static void relisten(uint16_t base) {
+    alarm(30);
+    for (int i = 0; i < 20; i++) {
+        struct sockaddr_in a = loop4((uint16_t)(base + i));
+        int l = socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP);
+        CHECK(l >= 0);
+        CHECK(bind(l, (struct sockaddr *)&a, sizeof a) == 0);
+        CHECK(listen(l, 1) == 0);
+        close(l);
+        l = socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP);
+        CHECK(l >= 0);
+        CHECK(bind(l, (struct sockaddr *)&a, sizeof a) == 0);
+        CHECK(listen(l, 1) == 0);
+        int c = socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP);
+        CHECK(connect(c, (struct sockaddr *)&a, sizeof a) == 0);
+        int s = accept(l, NULL, NULL);
+        CHECK(s >= 0);
+        CHECK(write(c, "x", 1) == 1);
+        char b;
+        CHECK(read(s, &b, 1) == 1 && b == 'x');
+        close(s);
+        close(c);
+        close(l);
+    }
+    alarm(0);
+}
+
 int main(void) {
     uint16_t port = 26000 + getpid() % 4000;
+    relisten((uint16_t)(port + 4000));
     struct sockaddr_in a = loop4(port);
     int l = socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP);
     CHECK(l >= 0);

@@ -788,6 +788,10 @@ pub unsafe fn get(
     len: *mut socklen_t,
 ) -> Result<c_int, c_int> {
     match name {
+        // Set-only options, as Linux.
+        SCTP_SOCKOPT_BINDX_ADD | SCTP_SOCKOPT_BINDX_REM | SCTP_SET_PEER_PRIMARY_ADDR => {
+            Err(libc::ENOPROTOOPT)
+        }
         SCTP_RECVRCVINFO | SCTP_RECVNXTINFO => {
             let (rcv, nxt, _) = e.recv_options(id);
             let on = if name == SCTP_RECVRCVINFO { rcv } else { nxt };

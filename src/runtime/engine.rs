@@ -104,6 +104,8 @@ struct Sock {
     terminal: c_int,
     /// The application has read EOF (or the terminal error) once already.
     eof_seen: bool,
+    /// The application's end hung up (or errored), as epoll last said.
+    hup: bool,
     /// SO_LINGER on with a zero timeout: close aborts instead of shutting down.
     linger_abort: bool,
     /// Addresses added with sctp_bindx beyond the bound one (listed by
@@ -172,6 +174,8 @@ struct State {
     /// Descriptors of freed sockets and endpoints, closed by
     /// `Engine::forget_reaped` once unregistered from epoll.
     closing: Vec<c_int>,
+    /// Descriptors unregistered and closed since the engine's last sync.
+    unwatched: Vec<c_int>,
     /// SCTPSHIM_IMPAIR: loss, duplication, delay... on every datagram.
     impair: Option<super::impair::Impair>,
 }
@@ -389,9 +393,10 @@ impl Engine {
         // parent's (shared), and the descriptors only this process's copies.
         let epfd = self.epfd.load(Ordering::Acquire);
         let own = !self.is_foreign();
-        for fd in st.closing.drain(..) {
+        for fd in std::mem::take(&mut st.closing) {
             if own && epfd >= 0 {
                 let _ = sys::epoll_ctl(epfd, libc::EPOLL_CTL_DEL, fd, 0, 0);
+                st.unwatched.push(fd);
             }
             sys::close(fd);
         }
@@ -877,8 +882,8 @@ impl Engine {
         loop {
             let timeout_ms;
             {
-                let st = self.lock();
-                watched.sync(epfd, &st);
+                let mut st = self.lock();
+                watched.sync(epfd, &mut st);
                 let t = now();
                 timeout_ms = st
                     .eps
@@ -969,22 +974,42 @@ struct Watched {
 }
 
 impl Watched {
-    fn sync(&mut self, epfd: c_int, st: &State) {
+    fn sync(&mut self, epfd: c_int, st: &mut State) {
+        // Descriptors closed since the last turn were unregistered then;
+        // their numbers may be back already (a new endpoint's UDP socket on
+        // the same port), so their entries must not look current.
+        if !st.unwatched.is_empty() {
+            let gone: std::collections::HashSet<c_int> = st.unwatched.drain(..).collect();
+            self.now.retain(|_, &mut (fd, _)| !gone.contains(&fd));
+        }
+        let st = &*st;
         self.seen.clear();
         let udp = st
             .eps
             .iter()
             .map(|(&port, ep)| (Key::Udp(port), ep.udp, libc::EPOLLIN as u32));
-        let socks = st.socks.iter().filter(|(_, s)| !s.shut).map(|(&id, s)| {
-            let mut ev = 0;
-            if st.wants_app_data(s) {
-                ev |= libc::EPOLLIN as u32;
-            }
-            if s.inbox.staged() > 0 {
-                ev |= libc::EPOLLOUT as u32;
-            }
-            (Key::Sock(id), s.efd, ev)
-        });
+        // Hang-ups are reported whatever the mask: a socket whose
+        // application end is gone, or that hung up while the engine has
+        // nothing to read from it (no send space), is not watched (it would
+        // make every wait return at once) until it wants to be read again.
+        let socks = st
+            .socks
+            .iter()
+            .filter(|(_, s)| !s.shut && !s.app_gone)
+            .filter_map(|(&id, s)| {
+                let mut ev = 0;
+                if st.wants_app_data(s) {
+                    ev |= libc::EPOLLIN as u32;
+                }
+                if s.hup && ev == 0 {
+                    return None;
+                }
+                if s.inbox.staged() > 0 {
+                    ev |= libc::EPOLLOUT as u32;
+                }
+                Some((Key::Sock(id), s.efd, ev))
+            });
+        let mut failed = 0;
         for (key, fd, ev) in udp.chain(socks) {
             self.seen.push(key);
             let op = match self.now.get(&key) {
@@ -994,9 +1019,13 @@ impl Watched {
             };
             if sys::epoll_ctl(epfd, op, fd, ev, key.token()).is_ok() {
                 self.now.insert(key, (fd, ev));
+            } else {
+                failed += 1;
             }
         }
-        if self.seen.len() == self.now.len() {
+        // Every key seen is in `now` unless its registration failed: any
+        // other entry is one no longer wanted.
+        if self.now.len() == self.seen.len() - failed {
             return;
         }
         let seen: std::collections::HashSet<Key> = self.seen.iter().copied().collect();
@@ -1044,6 +1073,7 @@ impl Sock {
             refs: 1,
             terminal: 0,
             eof_seen: false,
+            hup: false,
             linger_abort: false,
             extra_local: Vec::new(),
             junk: 0,
@@ -1151,6 +1181,9 @@ impl State {
         };
         if revents & libc::POLLOUT != 0 {
             s.inbox.flush(s.efd);
+        }
+        if revents & (libc::POLLHUP | libc::POLLERR) != 0 {
+            s.hup = true;
         }
         if revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) == 0 || s.app_gone {
             return;
