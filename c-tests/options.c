@@ -231,6 +231,8 @@ static void potentially_failed(uint16_t port) {
     struct sockaddr_in *sa = (struct sockaddr_in *)&th.spt_address;
     *sa = loop4((uint16_t)(port + 100));
     CHECK(getsockopt(c, IPPROTO_SCTP, SCTP_PEER_ADDR_THLDS_V2, &th, &l) < 0 && errno == ENOENT);
+    sa->sin_family = AF_UNIX; /* no path of another family either */
+    CHECK(getsockopt(c, IPPROTO_SCTP, SCTP_PEER_ADDR_THLDS_V2, &th, &l) < 0 && errno == ENOENT);
     ex.assoc_id = id;
     ex.assoc_value = 0;
     l = sizeof ex;

@@ -152,11 +152,16 @@ fn assoc_by_addr(
 }
 
 /// The address of a struct sctp_paddrthlds, None for the wildcard
-/// (AF_UNSPEC or an unspecified address: "every path").
-fn thlds_addr(b: &[u8]) -> Option<std::net::SocketAddr> {
+/// (AF_UNSPEC or an unspecified address: "every path"); an address of
+/// another family names no path (ENOENT, as Linux).
+fn thlds_addr(b: &[u8]) -> Result<Option<std::net::SocketAddr>, c_int> {
+    if u16_at(b, 8) == libc::AF_UNSPEC as u16 {
+        return Ok(None);
+    }
     // SAFETY: `b` holds THLDS_LEN bytes (checked by callers): 128 from 8.
-    let a = unsafe { from_sockaddr(b[8..].as_ptr() as *const libc::sockaddr, 128) }?;
-    (!a.ip().is_unspecified()).then_some(a)
+    let a = unsafe { from_sockaddr(b[8..].as_ptr() as *const libc::sockaddr, 128) }
+        .ok_or(libc::ENOENT)?;
+    Ok((!a.ip().is_unspecified()).then_some(a))
 }
 
 /// The association a struct sctp_paddrthlds names: the one holding its
@@ -165,7 +170,7 @@ fn thlds_addr(b: &[u8]) -> Option<std::net::SocketAddr> {
 /// ALL are EINVAL there: thresholds are per path).
 fn thlds_assoc(e: &Engine, id: SockId, b: &[u8]) -> Result<u32, c_int> {
     let assoc = u32_at(b, 0);
-    match thlds_addr(b) {
+    match thlds_addr(b)? {
         Some(a) => assoc_by_addr(e, id, assoc, a),
         None if is_many_id(id) && (assoc == 1 || assoc == 2) => Err(libc::EINVAL),
         None => Ok(assoc),
