@@ -4,7 +4,8 @@
 //! packets (§8.4) and keeps the accept queue. It holds any number of
 //! associations, so one-to-one and one-to-many sockets both sit on it.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
@@ -70,6 +71,18 @@ pub struct Endpoint {
     outbox: VecDeque<Transmit>,
     events: VecDeque<(AssocId, AssocEvent)>,
     stats: EndpointStats,
+    /// Associations changed since `poll_transmit` last drained them.
+    to_transmit: BTreeSet<AssocId>,
+    /// Associations changed since `poll_event` last drained them.
+    to_report: BTreeSet<AssocId>,
+    /// Associations changed since their deadline went into `timers`.
+    to_rearm: BTreeSet<AssocId>,
+    /// Associations changed since the caller last took them (`take_changed`).
+    changed: BTreeSet<AssocId>,
+    /// Deadlines, earliest first; an entry is current only while it equals
+    /// `armed[id]` (later changes push new entries, old ones are skipped).
+    timers: BinaryHeap<Reverse<(Instant, AssocId)>>,
+    armed: HashMap<AssocId, Instant>,
 }
 
 impl std::fmt::Debug for Rng {
@@ -95,6 +108,12 @@ impl Endpoint {
             outbox: VecDeque::new(),
             events: VecDeque::new(),
             stats: EndpointStats::default(),
+            to_transmit: BTreeSet::new(),
+            to_report: BTreeSet::new(),
+            to_rearm: BTreeSet::new(),
+            changed: BTreeSet::new(),
+            timers: BinaryHeap::new(),
+            armed: HashMap::new(),
         }
     }
 
@@ -132,9 +151,40 @@ impl Endpoint {
         self.assocs.get(&id)
     }
 
-    /// An association by id, mutably.
+    /// An association by id, mutably: it counts as changed (its datagrams,
+    /// events and timers are looked at again).
     pub fn assoc_mut(&mut self, id: AssocId) -> Option<&mut Association> {
-        self.assocs.get_mut(&id)
+        let a = self.assocs.get_mut(&id)?;
+        for set in [
+            &mut self.to_transmit,
+            &mut self.to_report,
+            &mut self.to_rearm,
+            &mut self.changed,
+        ] {
+            set.insert(id);
+        }
+        Some(a)
+    }
+
+    /// Marks an association changed (see `assoc_mut`).
+    fn touch(&mut self, id: AssocId) {
+        self.assoc_mut(id);
+    }
+
+    /// The associations changed (by packets, timers or calls) since the
+    /// last call: all a caller has to look at again.
+    pub fn take_changed(&mut self) -> BTreeSet<AssocId> {
+        std::mem::take(&mut self.changed)
+    }
+
+    /// True if the endpoint has work before its next deadline: datagrams
+    /// or events waiting, or associations changed since they were drained.
+    pub fn is_busy(&self) -> bool {
+        !self.outbox.is_empty()
+            || !self.events.is_empty()
+            || !self.to_transmit.is_empty()
+            || !self.to_report.is_empty()
+            || !self.changed.is_empty()
     }
 
     /// Ids of every association held.
@@ -164,6 +214,15 @@ impl Endpoint {
             self.unmap(&a, id);
         }
         self.accept_queue.retain(|&x| x != id);
+        self.armed.remove(&id);
+        for set in [
+            &mut self.to_transmit,
+            &mut self.to_report,
+            &mut self.to_rearm,
+            &mut self.changed,
+        ] {
+            set.remove(&id);
+        }
     }
 
     fn unmap(&mut self, a: &Association, id: AssocId) {
@@ -217,20 +276,22 @@ impl Endpoint {
         let a = Association::connect(id, cfg, rng, now, self.local_port, peer, udp_port);
         self.by_peer.insert((peer.ip(), peer.port()), id);
         self.assocs.insert(id, a);
+        self.touch(id);
         Ok(id)
     }
 
     /// Queues a message on an association.
     pub fn send(&mut self, now: Instant, id: AssocId, msg: OutMessage) -> Result<(), SendError> {
-        self.assocs
-            .get_mut(&id)
+        self.assoc_mut(id)
             .ok_or(SendError::Shutdown)?
             .send(now, msg)
     }
 
     /// Takes the next received message of an association.
     pub fn recv(&mut self, id: AssocId) -> Option<Message> {
-        self.assocs.get_mut(&id)?.recv()
+        let m = self.assocs.get_mut(&id)?.recv()?;
+        self.touch(id);
+        Some(m)
     }
 
     /// Processes one UDP datagram from `from` carrying an SCTP packet.
@@ -265,7 +326,7 @@ impl Endpoint {
             }
             _ => match existing {
                 Some(id) => {
-                    if let Some(a) = self.assocs.get_mut(&id) {
+                    if let Some(a) = self.assoc_mut(id) {
                         a.handle_packet(now, from, &packet);
                     }
                 }
@@ -349,6 +410,9 @@ impl Endpoint {
             };
             self.reply(from, peer_port, init.initiate_tag, Chunk::Abort(abort));
             return;
+        }
+        if let Some(id) = existing {
+            self.touch(id);
         }
         let answer = match existing.and_then(|id| self.assocs.get_mut(&id)) {
             Some(a) => a.init_answer(),
@@ -468,7 +532,7 @@ impl Endpoint {
         }
         let id = match existing {
             Some(id) => {
-                let Some(a) = self.assocs.get_mut(&id) else {
+                let Some(a) = self.assoc_mut(id) else {
                     return;
                 };
                 if a.on_cookie_echo(now, &c) == CookieOutcome::Discarded {
@@ -497,13 +561,14 @@ impl Endpoint {
                 }
                 self.assocs.insert(id, a);
                 self.accept_queue.push_back(id);
+                self.touch(id);
                 id
             }
         };
         // Chunks bundled after the COOKIE ECHO (DATA, typically).
         packet.chunks.remove(0);
         if !packet.chunks.is_empty()
-            && let Some(a) = self.assocs.get_mut(&id)
+            && let Some(a) = self.assoc_mut(id)
         {
             packet.verification_tag = a.vtags().0;
             a.handle_packet(now, from, &packet);
@@ -532,38 +597,80 @@ impl Endpoint {
                 .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]])),
             _ => None,
         };
-        if let Some(a) = self.assocs.get_mut(&id) {
+        if let Some(a) = self.assoc_mut(id) {
             a.on_port_unreachable(to, vtag, init_tag);
         }
     }
 
     /// Next datagram to send. When the queue is empty, one pass takes
-    /// everything every association has to send: with many associations,
-    /// scanning from the first one for each datagram would cost the number
-    /// of associations per datagram.
+    /// everything the associations changed since the last pass have to
+    /// send (an association's datagrams change only with its state): with
+    /// many associations, looking at every one would cost them all per turn.
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Transmit> {
         if self.outbox.is_empty() {
-            for a in self.assocs.values_mut() {
-                while let Some(t) = a.poll_transmit(now) {
-                    self.outbox.push_back(t);
+            for id in std::mem::take(&mut self.to_transmit) {
+                if let Some(a) = self.assocs.get_mut(&id) {
+                    while let Some(t) = a.poll_transmit(now) {
+                        self.outbox.push_back(t);
+                    }
+                    // Sending starts timers (T3-rtx, T1, heartbeats).
+                    self.to_rearm.insert(id);
                 }
             }
         }
         self.outbox.pop_front()
     }
 
+    /// Puts the deadlines of the associations changed since the last call
+    /// into the heap; rebuilds it once stale entries outnumber live ones.
+    fn rearm(&mut self) {
+        for id in std::mem::take(&mut self.to_rearm) {
+            let due = self.assocs.get(&id).and_then(Association::poll_timeout);
+            match due {
+                Some(t) if self.armed.get(&id) != Some(&t) => {
+                    self.armed.insert(id, t);
+                    self.timers.push(Reverse((t, id)));
+                }
+                Some(_) => {}
+                None => {
+                    self.armed.remove(&id);
+                }
+            }
+        }
+        if self.timers.len() > 2 * self.armed.len() + 64 {
+            self.timers = self
+                .armed
+                .iter()
+                .map(|(&id, &t)| Reverse((t, id)))
+                .collect();
+        }
+    }
+
+    /// The earliest current heap entry (stale ones are dropped).
+    fn next_timer(&mut self) -> Option<(Instant, AssocId)> {
+        self.rearm();
+        while let Some(&Reverse((t, id))) = self.timers.peek() {
+            if self.armed.get(&id) == Some(&t) {
+                return Some((t, id));
+            }
+            self.timers.pop();
+        }
+        None
+    }
+
     /// Earliest deadline of any association.
-    pub fn poll_timeout(&self) -> Option<Instant> {
-        self.assocs
-            .values()
-            .filter_map(Association::poll_timeout)
-            .min()
+    pub fn poll_timeout(&mut self) -> Option<Instant> {
+        self.next_timer().map(|(t, _)| t)
     }
 
     /// Fires due timers.
     pub fn handle_timeout(&mut self, now: Instant) {
-        for a in self.assocs.values_mut() {
-            if a.poll_timeout().is_some_and(|t| t <= now) {
+        while let Some((_, id)) = self.next_timer().filter(|&(t, _)| t <= now) {
+            self.timers.pop();
+            self.armed.remove(&id);
+            if let Some(a) = self.assoc_mut(id)
+                && a.poll_timeout().is_some_and(|d| d <= now)
+            {
                 a.handle_timeout(now);
             }
         }
@@ -576,7 +683,10 @@ impl Endpoint {
             return Some(e);
         }
         let mut closed = Vec::new();
-        for (&id, a) in self.assocs.iter_mut() {
+        for id in std::mem::take(&mut self.to_report) {
+            let Some(a) = self.assocs.get_mut(&id) else {
+                continue;
+            };
             while let Some(ev) = a.poll_event() {
                 if matches!(ev, AssocEvent::Closed { .. }) {
                     closed.push(id);
@@ -596,5 +706,71 @@ impl Endpoint {
     /// Time since the endpoint started (for cookie ages).
     pub fn age(&self, now: Instant) -> Duration {
         now.saturating_duration_since(self.epoch)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::assoc::CloseReason;
+    use crate::proto::harness::epoch;
+
+    fn peer(i: u16) -> SocketAddr {
+        SocketAddr::new(IpAddr::from([10, 0, (i >> 8) as u8, i as u8]), 9)
+    }
+
+    fn drain(ep: &mut Endpoint, now: Instant) -> usize {
+        std::iter::from_fn(|| ep.poll_transmit(now)).count()
+    }
+
+    /// Many associations whose peers never answer: each one's T1 fires on
+    /// time from the heap, only the changed ones are polled, and all time
+    /// out together (no timer lost to stale heap entries or rebuilds).
+    #[test]
+    fn timers_of_many_associations_fire_from_the_heap() {
+        let cfg = Config {
+            max_init_retransmits: 3,
+            ..Config::default()
+        };
+        let mut t = epoch();
+        let mut ep = Endpoint::new(cfg, 5000, [7; 32], t);
+        let n = 300;
+        for i in 0..n {
+            ep.connect(t, peer(i), 9899).expect("connect");
+        }
+        assert_eq!(ep.take_changed().len(), usize::from(n));
+        assert_eq!(drain(&mut ep, t), usize::from(n), "one INIT each");
+        assert_eq!(drain(&mut ep, t), 0, "nothing changed since");
+        // One association changes: only it is looked at again.
+        let first = ep.assoc_ids().next().expect("held");
+        ep.assoc_mut(first).expect("held").abort(t, b"test");
+        assert_eq!(ep.take_changed().into_iter().collect::<Vec<_>>(), [first]);
+        assert_eq!(
+            drain(&mut ep, t),
+            0,
+            "an ABORT is not sent before the INIT ACK"
+        );
+        let mut rounds = 0;
+        let mut closed = 0;
+        while let Some(due) = ep.poll_timeout() {
+            assert!(due >= t, "deadlines never go back in time");
+            t = due;
+            ep.handle_timeout(t);
+            let sent = drain(&mut ep, t);
+            assert!(sent == 0 || sent == usize::from(n) - 1, "{sent} INITs");
+            while let Some((_, ev)) = ep.poll_event() {
+                if let AssocEvent::Closed {
+                    reason: CloseReason::TimedOut,
+                    ..
+                } = ev
+                {
+                    closed += 1;
+                }
+            }
+            rounds += 1;
+            assert!(rounds < 100, "timers keep firing");
+        }
+        assert_eq!(closed, n - 1, "every unanswered association timed out");
+        assert!(ep.timers.len() <= 2 * ep.armed.len() + 64);
     }
 }

@@ -265,7 +265,7 @@ impl Pair {
     }
 
     /// The next moment something happens, if anything will.
-    fn next_deadline(&self) -> Option<Instant> {
+    fn next_deadline(&mut self) -> Option<Instant> {
         [
             self.queue.peek().map(|Reverse((t, ..))| *t),
             self.a.poll_timeout(),

@@ -1,6 +1,6 @@
 //! Engine state and thread. See the module documentation in `mod.rs`.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::os::raw::c_int;
 use std::time::{Duration, Instant};
@@ -120,6 +120,14 @@ struct Sock {
     connected: bool,
     /// errno for SO_ERROR / connect.
     error: c_int,
+    /// Received bytes each association holds for this socket (as last
+    /// looked at), and their sum: the socket's share of SO_RCVBUF in use.
+    held: HashMap<AssocId, usize>,
+    held_total: usize,
+    /// The free receive space last given to all the socket's associations.
+    shared_free: Option<usize>,
+    /// Associations with messages that wait for room in the inbox.
+    stalled: BTreeSet<AssocId>,
 }
 
 /// Per-association notes of a socket.
@@ -178,6 +186,19 @@ struct State {
     unwatched: Vec<c_int>,
     /// SCTPSHIM_IMPAIR: loss, duplication, delay... on every datagram.
     impair: Option<super::impair::Impair>,
+    /// The next turn looks at every endpoint, association and socket: set
+    /// by application calls (which may change anything), at exit and for
+    /// SCTP_AUTOCLOSE. Other turns look only at what changed: associations
+    /// the endpoints report (packets, timers, calls) and `dirty` sockets.
+    sweep: bool,
+    /// Sockets the application read from or wrote to since the last turn.
+    dirty: HashSet<SockId>,
+    /// Sockets the last turn looked at (their epoll interest may differ);
+    /// `sync_all`: every socket's may.
+    visited: HashSet<SockId>,
+    sync_all: bool,
+    /// When the last sweep was.
+    swept: Option<Instant>,
 }
 
 /// The per-process engine.
@@ -408,7 +429,18 @@ impl Engine {
         }
     }
 
+    /// The state, for an application call: it may change anything, so the
+    /// engine's next turn sweeps everything.
     fn lock(&self) -> MutexGuard<'_, State> {
+        let mut st = self.lock_quiet();
+        st.sweep = true;
+        st.sync_all = true;
+        st
+    }
+
+    /// The state, for the engine thread and for application calls that
+    /// change nothing the engine must look at again (reading records).
+    fn lock_quiet(&self) -> MutexGuard<'_, State> {
         // A panic elsewhere while holding the lock leaves the state usable.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -420,7 +452,7 @@ impl Engine {
         st: MutexGuard<'a, State>,
         deadline: Option<Instant>,
     ) -> (MutexGuard<'a, State>, bool) {
-        match deadline {
+        let (mut g, timed_out) = match deadline {
             None => (self.cond.wait(st).unwrap_or_else(|e| e.into_inner()), false),
             Some(d) => {
                 let left = d.saturating_duration_since(now());
@@ -433,7 +465,11 @@ impl Engine {
                     .unwrap_or_else(|e| e.into_inner());
                 (g, r.timed_out())
             }
-        }
+        };
+        // Taken again for the application call (see `lock`).
+        g.sweep = true;
+        g.sync_all = true;
+        (g, timed_out)
     }
 
     /// True in a forked child, where the engine thread does not exist.
@@ -711,7 +747,7 @@ impl Engine {
                 // The UDP socket of a freed port is closed here, and epoll
                 // holds no reference to it: the port is free when close()
                 // returns.
-                st.reap();
+                st.reap(Some(&HashSet::from([id])));
                 self.forget_reaped(&mut st);
             }
         }
@@ -882,15 +918,18 @@ impl Engine {
         loop {
             let timeout_ms;
             {
-                let mut st = self.lock();
+                let mut st = self.lock_quiet();
                 watched.sync(epfd, &mut st);
                 let t = now();
+                let others = [
+                    st.autoclose_deadline(),
+                    st.impair.as_ref().and_then(|i| i.next_due()),
+                ];
                 timeout_ms = st
                     .eps
-                    .values()
+                    .values_mut()
                     .filter_map(|ep| ep.endpoint.poll_timeout())
-                    .chain(st.autoclose_deadline())
-                    .chain(st.impair.as_ref().and_then(|i| i.next_due()))
+                    .chain(others.into_iter().flatten())
                     .min()
                     .map(|d| d.saturating_duration_since(t).as_millis().min(60_000) as c_int + 1)
                     .unwrap_or(60_000);
@@ -904,7 +943,7 @@ impl Engine {
             if sys::epoll_wait(epfd, &mut evs, limit).is_err() {
                 continue;
             }
-            let mut st = self.lock();
+            let mut st = self.lock_quiet();
             if evs.is_empty() && debug {
                 st.dump();
             }
@@ -916,10 +955,20 @@ impl Engine {
                     Key::Udp(port) => st.read_udp(port, t, &mut buf),
                     // A socket reaped since the wait was unregistered then.
                     Key::Sock(id) if st.socks.contains_key(&id) => {
+                        st.dirty.insert(id);
                         st.read_app(id, t, &mut buf, revents)
                     }
                     Key::Sock(_) => {}
                 }
+            }
+            // A wait that times out sweeps at most once a second: what no
+            // change reported (SCTP_AUTOCLOSE's idle time, ...) is seen then.
+            if evs.is_empty()
+                && st
+                    .swept
+                    .is_none_or(|w| t.saturating_duration_since(w) >= SWEEP_EVERY)
+            {
+                st.sweep = true;
             }
             st.turn(t, self.cfg.clone());
             self.forget_reaped(&mut st);
@@ -928,6 +977,9 @@ impl Engine {
         }
     }
 }
+
+/// Longest time between two turns that look at everything (State::sweep).
+const SWEEP_EVERY: Duration = Duration::from_secs(1);
 
 /// What the engine's epoll instance watches.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -982,33 +1034,42 @@ impl Watched {
             let gone: std::collections::HashSet<c_int> = st.unwatched.drain(..).collect();
             self.now.retain(|_, &mut (fd, _)| !gone.contains(&fd));
         }
+        let visited = std::mem::take(&mut st.visited);
+        if !std::mem::take(&mut st.sync_all) && !self.now.is_empty() {
+            // Only sockets a turn looked at can want something else (new
+            // sockets and endpoints come from application calls, which
+            // sync everything; freed ones were unregistered when closed).
+            for id in visited {
+                let key = Key::Sock(id);
+                match st.socks.get(&id).and_then(|s| st.interest(id, s)) {
+                    Some((_, fd, ev)) => {
+                        let op = match self.now.get(&key) {
+                            Some(&(f, e)) if f == fd && e == ev => continue,
+                            Some(&(f, _)) if f == fd => libc::EPOLL_CTL_MOD,
+                            _ => libc::EPOLL_CTL_ADD,
+                        };
+                        if sys::epoll_ctl(epfd, op, fd, ev, key.token()).is_ok() {
+                            self.now.insert(key, (fd, ev));
+                        }
+                    }
+                    None => {
+                        if let Some((fd, _)) = self.now.remove(&key)
+                            && st.socks.contains_key(&id)
+                        {
+                            let _ = sys::epoll_ctl(epfd, libc::EPOLL_CTL_DEL, fd, 0, 0);
+                        }
+                    }
+                }
+            }
+            return;
+        }
         let st = &*st;
         self.seen.clear();
         let udp = st
             .eps
             .iter()
             .map(|(&port, ep)| (Key::Udp(port), ep.udp, libc::EPOLLIN as u32));
-        // Hang-ups are reported whatever the mask: a socket whose
-        // application end is gone, or that hung up while the engine has
-        // nothing to read from it (no send space), is not watched (it would
-        // make every wait return at once) until it wants to be read again.
-        let socks = st
-            .socks
-            .iter()
-            .filter(|(_, s)| !s.shut && !s.app_gone)
-            .filter_map(|(&id, s)| {
-                let mut ev = 0;
-                if st.wants_app_data(s) {
-                    ev |= libc::EPOLLIN as u32;
-                }
-                if s.hup && ev == 0 {
-                    return None;
-                }
-                if s.inbox.staged() > 0 {
-                    ev |= libc::EPOLLOUT as u32;
-                }
-                Some((Key::Sock(id), s.efd, ev))
-            });
+        let socks = st.socks.iter().filter_map(|(&id, s)| st.interest(id, s));
         let mut failed = 0;
         for (key, fd, ev) in udp.chain(socks) {
             self.seen.push(key);
@@ -1079,6 +1140,10 @@ impl Sock {
             junk: 0,
             connected: false,
             error: 0,
+            held: HashMap::new(),
+            held_total: 0,
+            shared_free: None,
+            stalled: BTreeSet::new(),
         }
     }
 }
@@ -1128,6 +1193,28 @@ impl Sock {
 
 impl State {
     /// Read the app's bytes only when the association can take them.
+    /// What the engine's epoll instance should watch socket `id` for, if
+    /// anything. Hang-ups are reported whatever the mask: a socket whose
+    /// application end is gone, or that hung up while the engine has
+    /// nothing to read from it (no send space), is not watched (it would
+    /// make every wait return at once) until it wants to be read again.
+    fn interest(&self, id: SockId, s: &Sock) -> Option<(Key, c_int, u32)> {
+        if s.shut || s.app_gone {
+            return None;
+        }
+        let mut ev = 0;
+        if self.wants_app_data(s) {
+            ev |= libc::EPOLLIN as u32;
+        }
+        if s.hup && ev == 0 {
+            return None;
+        }
+        if s.inbox.staged() > 0 {
+            ev |= libc::EPOLLOUT as u32;
+        }
+        Some((Key::Sock(id), s.efd, ev))
+    }
+
     fn wants_app_data(&self, s: &Sock) -> bool {
         if s.app_gone {
             return false;
@@ -1290,7 +1377,32 @@ impl State {
             }
         }
         let exiting = self.exiting;
-        let ports: Vec<u16> = self.eps.keys().copied().collect();
+        let sweep = std::mem::take(&mut self.sweep)
+            || exiting
+            || self.autoclose_deadline().is_some_and(|d| d <= t);
+        let dirty = std::mem::take(&mut self.dirty);
+        let autoclose: HashSet<u16> = self
+            .socks
+            .values()
+            .filter(|s| s.autoclose > 0)
+            .filter_map(|s| s.port)
+            .collect();
+        let mut visited: HashSet<SockId> = dirty.clone();
+        let ports: Vec<u16> = if sweep {
+            self.swept = Some(t);
+            self.eps.keys().copied().collect()
+        } else {
+            let mut ports: BTreeSet<u16> = dirty
+                .iter()
+                .filter_map(|id| self.socks.get(id)?.port)
+                .collect();
+            for (&port, ep) in self.eps.iter_mut() {
+                if ep.endpoint.is_busy() || ep.endpoint.poll_timeout().is_some_and(|d| d <= t) {
+                    ports.insert(port);
+                }
+            }
+            ports.into_iter().collect()
+        };
         for port in ports {
             let Some(ep) = self.eps.get_mut(&port) else {
                 continue;
@@ -1339,10 +1451,15 @@ impl State {
                 evs.push((aid, ev, sid));
             }
             for (aid, ev, sid) in evs {
+                if let Some(l) = self.eps.get(&port).and_then(|ep| ep.listener) {
+                    visited.insert(l);
+                }
                 self.on_event(port, t, aid, ev, sid);
             }
-            self.deliver(port, t);
-            self.share_rcvbuf(port);
+            let pairs = self.pairs_to_visit(port, sweep, &dirty, &autoclose);
+            visited.extend(pairs.iter().map(|&(_, sid)| sid));
+            self.deliver(port, t, &pairs);
+            self.share_rcvbuf(port, &pairs, sweep);
             let Some(ep) = self.eps.get_mut(&port) else {
                 continue;
             };
@@ -1359,14 +1476,73 @@ impl State {
                 }
             }
         }
-        self.reap();
+        self.reap((!sweep).then_some(&visited));
+        self.sync_all |= sweep;
+        self.visited.extend(visited);
+    }
+
+    /// The (association, socket) pairs of endpoint `port` a turn looks at:
+    /// all of them in a sweep, else those whose association changed, and
+    /// of the sockets the application used, a one-to-one socket's own and
+    /// those a one-to-many socket has messages waiting in (`stalled`).
+    /// Sockets with SCTP_AUTOCLOSE on have all theirs looked at.
+    fn pairs_to_visit(
+        &mut self,
+        port: u16,
+        sweep: bool,
+        dirty: &HashSet<SockId>,
+        autoclose: &HashSet<u16>,
+    ) -> Vec<(AssocId, SockId)> {
+        let Some(ep) = self.eps.get_mut(&port) else {
+            return Vec::new();
+        };
+        let changed = ep.endpoint.take_changed();
+        if sweep {
+            return ep.socks.iter().map(|(&a, &s)| (a, s)).collect();
+        }
+        let mut wanted: BTreeSet<AssocId> = changed
+            .into_iter()
+            .filter(|a| ep.socks.contains_key(a))
+            .collect();
+        for id in dirty {
+            let Some(s) = self.socks.get(id).filter(|s| s.port == Some(port)) else {
+                continue;
+            };
+            match s.kind {
+                Kind::Stream { assoc } => {
+                    wanted.insert(assoc);
+                }
+                Kind::Many => wanted.extend(s.stalled.iter().copied()),
+                _ => {}
+            }
+        }
+        let mut pairs: Vec<(AssocId, SockId)> = wanted
+            .into_iter()
+            .filter_map(|a| Some((a, *ep.socks.get(&a)?)))
+            .collect();
+        if autoclose.contains(&port) {
+            let listed: HashSet<AssocId> = pairs.iter().map(|p| p.0).collect();
+            pairs.extend(ep.socks.iter().filter_map(|(&a, &sid)| {
+                let s = self.socks.get(&sid)?;
+                (s.autoclose > 0 && !listed.contains(&a)).then_some((a, sid))
+            }));
+        }
+        pairs
     }
 
     /// Frees sockets whose application end is closed and whose association
     /// is over, and endpoints nobody uses.
-    fn reap(&mut self) {
+    /// Only `among` these sockets unless None (all).
+    fn reap(&mut self, among: Option<&HashSet<SockId>>) {
         let mut gone = Vec::new();
-        for (&id, s) in &self.socks {
+        let ids: Vec<SockId> = match among {
+            Some(m) => m.iter().copied().collect(),
+            None => self.socks.keys().copied().collect(),
+        };
+        for id in ids {
+            let Some(s) = self.socks.get(&id) else {
+                continue;
+            };
             let done = (s.shut && s.refs == 0)
                 || s.app_gone
                     && match s.kind {

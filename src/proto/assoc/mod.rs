@@ -472,6 +472,11 @@ impl Association {
         self.rx.reasm.buffered_bytes()
     }
 
+    /// The shared receive space last set (`set_shared_space`).
+    pub fn shared_space(&self) -> Option<usize> {
+        self.rx.shared_space
+    }
+
     /// Sets the receive space this association shares with others (None:
     /// only its own buffer). Once the window has opened well beyond what
     /// was last advertised, a window update goes out.

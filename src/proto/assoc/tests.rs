@@ -1671,6 +1671,35 @@ fn zero_window_stops_sender_until_reader_drains() {
     );
 }
 
+/// T3-rtx is started when DATA goes out (poll_transmit), with nothing
+/// else happening: the endpoint must still see the new deadline (a timer
+/// heap that only learns of deadlines from packets would retransmit at
+/// the next heartbeat instead).
+#[test]
+fn first_retransmission_comes_one_rto_after_the_data() {
+    let mut p = Pair::default_pair();
+    let (a, _) = p.establish();
+    p.run_for(Duration::from_millis(10));
+    p.link.down = true;
+    let rto = Duration::from_millis(p.a.assoc(a).unwrap().status().rto_ms.into());
+    p.trace.clear();
+    p.a.send(p.now, a, msg(0, b"x")).unwrap();
+    // Deadlines looked at between the send and the transmission.
+    assert!(p.a.poll_timeout().is_some());
+    let is_data = |c: &Chunk| matches!(c, Chunk::Data(_));
+    assert!(
+        p.run_until(Duration::from_secs(60), |p| p.count_sent(Side::A, is_data)
+            >= 2)
+    );
+    let at: Vec<_> = p
+        .trace
+        .iter()
+        .filter(|t| t.from == Side::A && t.packet.chunks.iter().any(is_data))
+        .map(|t| t.at)
+        .collect();
+    assert_eq!(at[1] - at[0], rto);
+}
+
 #[test]
 fn association_fails_after_max_retrans_when_peer_vanishes() {
     let mut p = Pair::default_pair();

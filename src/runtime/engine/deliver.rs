@@ -32,6 +32,12 @@ impl Sock {
         self.inbox.push(meta, &body);
     }
 
+    /// Association `assoc` no longer belongs to this socket.
+    pub(super) fn forget_assoc(&mut self, assoc: AssocId) {
+        self.held_total -= self.held.remove(&assoc).unwrap_or(0);
+        self.stalled.remove(&assoc);
+    }
+
     /// The subscriptions of association `assoc` on this socket.
     pub(super) fn events_of(&self, assoc: AssocId) -> &Events {
         self.assoc_events.get(&assoc).unwrap_or(&self.events)
@@ -135,23 +141,63 @@ impl State {
     /// default net.sctp.rcvbuf_policy = 0, so a reader that never reads
     /// holds the memory of one buffer, not one per association; the sender
     /// sees the window close and blocks.
-    pub(super) fn share_rcvbuf(&mut self, port: u16) {
+    ///
+    /// Only the associations in `pairs` are looked at (all in a sweep):
+    /// the others' holdings have not changed. They are told the socket's
+    /// free space when it moved far from what they were last told (by a
+    /// window update's step), so the walk over all of a socket's
+    /// associations is amortised over that much received or read data.
+    pub(super) fn share_rcvbuf(&mut self, port: u16, pairs: &[(AssocId, SockId)], sweep: bool) {
         let State { socks, eps, .. } = self;
         let Some(ep) = eps.get_mut(&port) else {
             return;
         };
-        let mut used: HashMap<SockId, usize> = HashMap::new();
-        for (&aid, &sid) in &ep.socks {
-            let held = ep.endpoint.assoc(aid).map_or(0, |a| a.rx_buffered());
-            *used.entry(sid).or_default() += held;
+        if sweep {
+            for &(_, sid) in pairs {
+                if let Some(s) = socks.get_mut(&sid) {
+                    s.held.clear();
+                    s.held_total = 0;
+                    s.shared_free = None;
+                }
+            }
         }
-        for (&aid, &sid) in &ep.socks {
-            let free = match (used.get(&sid), socks.get(&sid)) {
-                (Some(&u), Some(s)) => Some(s.cfg.rcvbuf.saturating_sub(u + s.inbox.staged())),
-                _ => None,
+        let mut touched: HashMap<SockId, usize> = HashMap::new();
+        for &(aid, sid) in pairs {
+            let Some(s) = socks.get_mut(&sid) else {
+                continue;
             };
-            if let Some(a) = ep.endpoint.assoc_mut(aid) {
-                a.set_shared_space(free);
+            let now_held = ep.endpoint.assoc(aid).map_or(0, |a| a.rx_buffered());
+            let before = s.held.insert(aid, now_held).unwrap_or(0);
+            s.held_total = s.held_total + now_held - before;
+            *touched.entry(sid).or_default() += 1;
+        }
+        for (sid, n) in touched {
+            let Some(s) = socks.get_mut(&sid) else {
+                continue;
+            };
+            let free = s.cfg.rcvbuf.saturating_sub(s.held_total + s.inbox.staged());
+            let step = (s.cfg.rcvbuf / 8).max(2 * 1500);
+            let moved = s
+                .shared_free
+                .is_none_or(|f| f.abs_diff(free) >= step || (free == 0) != (f == 0));
+            let everyone = moved && n < s.held.len();
+            let ids: Vec<AssocId> = if everyone {
+                s.held.keys().copied().collect()
+            } else {
+                pairs.iter().filter(|p| p.1 == sid).map(|p| p.0).collect()
+            };
+            if everyone || s.shared_free.is_none() {
+                s.shared_free = Some(free);
+            }
+            for aid in ids {
+                if ep
+                    .endpoint
+                    .assoc(aid)
+                    .is_some_and(|a| a.shared_space() != Some(free))
+                    && let Some(a) = ep.endpoint.assoc_mut(aid)
+                {
+                    a.set_shared_space(Some(free));
+                }
             }
         }
     }
@@ -284,14 +330,13 @@ impl State {
     /// sockets' inboxes and on into the pairs; reports SENDER_DRY, applies
     /// SCTP_AUTOCLOSE, ends one-to-one sockets whose association is over
     /// and forgets one-to-many associations once they are done.
-    pub(super) fn deliver(&mut self, port: u16, t: Instant) {
+    pub(super) fn deliver(&mut self, port: u16, t: Instant, pairs: &[(AssocId, SockId)]) {
         let State { socks, eps, .. } = self;
         let Some(ep) = eps.get_mut(&port) else {
             return;
         };
-        let pairs: Vec<(AssocId, SockId)> = ep.socks.iter().map(|(&a, &s)| (a, s)).collect();
         let mut done = Vec::new();
-        for (aid, sid) in pairs {
+        for &(aid, sid) in pairs {
             let Some(s) = socks.get_mut(&sid) else {
                 continue;
             };
@@ -322,14 +367,28 @@ impl State {
                     s.inbox.push(meta, &m.data);
                 }
             }
-            if let Some(a) = ep.endpoint.assoc_mut(aid) {
+            // Looked at again when the application makes room (`stalled`).
+            if ep.endpoint.assoc(aid).is_some_and(|a| a.has_message()) {
+                s.stalled.insert(aid);
+            } else {
+                s.stalled.remove(&aid);
+            }
+            if ep.endpoint.assoc(aid).is_some() {
                 let mut blocked = false;
                 if let Kind::Stream { .. } = s.kind {
                     let mut tx = s.tx.lock();
                     tx.carve(&[]);
-                    tx.pump(a, t);
+                    // Only an association given messages counts as changed.
+                    if tx.is_blocked()
+                        && let Some(a) = ep.endpoint.assoc_mut(aid)
+                    {
+                        tx.pump(a, t);
+                    }
                     blocked = tx.is_blocked();
                 }
+                let Some(a) = ep.endpoint.assoc(aid) else {
+                    continue;
+                };
                 let dry = a.all_data_acked() && !blocked;
                 let established = a.is_established();
                 let w = s.watch.entry(aid).or_insert_with(Watch::new);
@@ -347,7 +406,10 @@ impl State {
                 if became_dry {
                     s.notify(aid, peer, ev::SENDER_DRY, notify::sender_dry(aid));
                 }
-                if idle && s.kind == Kind::Many {
+                if idle
+                    && s.kind == Kind::Many
+                    && let Some(a) = ep.endpoint.assoc_mut(aid)
+                {
                     a.shutdown(t);
                 }
             }
@@ -378,6 +440,7 @@ impl State {
                     }
                 }
                 Kind::Many if over && !ep.endpoint.assoc(aid).is_some_and(|a| a.has_message()) => {
+                    s.forget_assoc(aid);
                     done.push(aid);
                 }
                 _ => {}

@@ -330,6 +330,7 @@ impl Engine {
         if let Some(ev) = s.assoc_events.remove(&assoc) {
             n.assoc_events.insert(assoc, ev);
         }
+        s.forget_assoc(assoc);
         for (meta, data) in s.inbox.take_assoc(assoc) {
             n.inbox.push(meta, &data);
         }
