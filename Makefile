@@ -92,7 +92,7 @@ check: lint test ctests e2e fuzz
 # impairment proxy, 5,000 associations, and five minutes per fuzz target.
 soak: lib $(CTESTS)
 	IMPAIR_MB=64 IMPAIR_PROXY_MB=1024 IMPAIR_TIMEOUT=3600 bash scripts/e2e-impair.sh $(LIB)
-	MANY_ASSOCS=5000 CTEST_TIMEOUT=1800 bash scripts/run-ctests.sh $(LIB) c-tests/bin/many_assocs
+	MANY_ASSOCS=10000 CTEST_TIMEOUT=1800 bash scripts/run-ctests.sh $(LIB) c-tests/bin/many_assocs
 	FUZZ_DECODER_SECONDS=300 bash scripts/fuzz.sh 300
 
 clean:

@@ -7,6 +7,11 @@
  *    buffer per association. The senders block (EAGAIN), not the server.
  *  - The server's endpoint takes at most N associations
  *    (SCTPSHIM_MAX_ASSOCS): one more is refused (SCTP_CANT_STR_ASSOC).
+ *  - Then the server reads: the closed windows open again and every
+ *    byte the clients' sends took arrives. Up to 1,000 associations
+ *    only: past that, the senders all refused at once back off their
+ *    retransmission timers so far that the backlog stalls (known limit,
+ *    docs/NOTES.md).
  * The clients run in processes of 1,000 sockets each. */
 #include "common.h"
 
@@ -116,9 +121,29 @@ int main(void) {
         setenv("SCTPSHIM_MAX_ASSOCS", cap, 1);
         int s = listen_on(SOCK_SEQPACKET, port, 128 * 1024, 4096);
         CHECK(write(ready[1], "r", 1) == 1);
-        /* Never reads the socket; answers how many associations it has. */
+        /* Does not read the socket until told to ("d" and a byte count);
+         * answers how many associations it has ("?"). */
         char q;
         while (read(ask[0], &q, 1) == 1) {
+            if (q == 'd') {
+                long want, got = 0;
+                CHECK(read(ask[0], &want, sizeof want) == (ssize_t)sizeof want);
+                static char data[65536];
+                double quiet = now_s();
+                while (got < want && now_s() - quiet < 30) {
+                    struct pollfd pf = {.fd = s, .events = POLLIN};
+                    if (poll(&pf, 1, 1000) <= 0) continue;
+                    struct iovec iov = {.iov_base = data, .iov_len = sizeof data};
+                    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+                    ssize_t r = recvmsg(s, &mh, MSG_DONTWAIT);
+                    if (r > 0 && !(mh.msg_flags & MSG_NOTIFICATION)) {
+                        got += r;
+                        quiet = now_s();
+                    }
+                }
+                CHECK(write(ready[1], &got, sizeof got) == (ssize_t)sizeof got);
+                continue;
+            }
             uint32_t k = 0;
             socklen_t l = sizeof k;
             CHECK(getsockopt(s, IPPROTO_SCTP, SCTP_GET_ASSOC_NUMBER, &k, &l) == 0);
@@ -184,6 +209,16 @@ int main(void) {
     union sctp_notification *note = (union sctp_notification *)buf;
     if (note->sn_assoc_change.sac_state != SCTP_CANT_STR_ASSOC) fprintf(stderr, "state %d\n", note->sn_assoc_change.sac_state);
     CHECK(note->sn_assoc_change.sac_state == SCTP_CANT_STR_ASSOC);
+
+    /* The server reads: everything the clients' sends took arrives. */
+    if (n <= 1000) {
+        double t1 = now_s();
+        long got = 0;
+        CHECK(write(ask[1], "d", 1) == 1 && write(ask[1], &sent, sizeof sent) == (ssize_t)sizeof sent);
+        CHECK(read(ready[0], &got, sizeof got) == (ssize_t)sizeof got);
+        printf("many_assocs: the server read %ld of %ld KiB in %.1f s\n", got / 1024, sent / 1024, now_s() - t1);
+        CHECK(got == sent);
+    }
 
     for (int i = 0; i < k; i++) {
         kill(w[i], SIGKILL);

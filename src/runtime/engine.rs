@@ -1456,10 +1456,17 @@ impl State {
                 }
                 self.on_event(port, t, aid, ev, sid);
             }
-            let pairs = self.pairs_to_visit(port, sweep, &dirty, &autoclose);
+            let mut pairs = self.pairs_to_visit(port, sweep, &dirty, &autoclose);
             visited.extend(pairs.iter().map(|&(_, sid)| sid));
             self.deliver(port, t, &pairs);
-            self.share_rcvbuf(port, &pairs, sweep);
+            // Messages that waited for room (or for another association's
+            // message to be complete) go now if there is room.
+            let more = self.unstalled(&pairs);
+            if !more.is_empty() {
+                self.deliver(port, t, &more);
+                pairs.extend(more);
+            }
+            self.share_rcvbuf(port, &pairs, &dirty, sweep);
             let Some(ep) = self.eps.get_mut(&port) else {
                 continue;
             };
@@ -1528,6 +1535,31 @@ impl State {
             }));
         }
         pairs
+    }
+
+    /// The stalled associations (not in `pairs`) of the one-to-many sockets
+    /// in `pairs` whose inbox has room and no message half delivered.
+    fn unstalled(&self, pairs: &[(AssocId, SockId)]) -> Vec<(AssocId, SockId)> {
+        let listed: HashSet<AssocId> = pairs.iter().map(|p| p.0).collect();
+        let socks: BTreeSet<SockId> = pairs.iter().map(|p| p.1).collect();
+        let mut more = Vec::new();
+        for sid in socks {
+            let Some(s) = self.socks.get(&sid) else {
+                continue;
+            };
+            if s.kind == Kind::Many
+                && s.inbox.staged() < TO_APP_MAX
+                && s.inbox.open_assoc().is_none()
+            {
+                more.extend(
+                    s.stalled
+                        .iter()
+                        .filter(|a| !listed.contains(a))
+                        .map(|&a| (a, sid)),
+                );
+            }
+        }
+        more
     }
 
     /// Frees sockets whose application end is closed and whose association

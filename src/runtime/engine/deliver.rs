@@ -2,7 +2,7 @@
 //! state, received messages become records in the socket's inbox, and the
 //! per-association bookkeeping behind SENDER_DRY and SCTP_AUTOCLOSE.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -147,7 +147,14 @@ impl State {
     /// free space when it moved far from what they were last told (by a
     /// window update's step), so the walk over all of a socket's
     /// associations is amortised over that much received or read data.
-    pub(super) fn share_rcvbuf(&mut self, port: u16, pairs: &[(AssocId, SockId)], sweep: bool) {
+    /// The space of the `dirty` sockets moved too (the application read).
+    pub(super) fn share_rcvbuf(
+        &mut self,
+        port: u16,
+        pairs: &[(AssocId, SockId)],
+        dirty: &HashSet<SockId>,
+        sweep: bool,
+    ) {
         let State { socks, eps, .. } = self;
         let Some(ep) = eps.get_mut(&port) else {
             return;
@@ -161,7 +168,11 @@ impl State {
                 }
             }
         }
-        let mut touched: HashMap<SockId, usize> = HashMap::new();
+        let mut touched: HashMap<SockId, usize> = dirty
+            .iter()
+            .filter(|&id| socks.get(id).is_some_and(|s| s.port == Some(port)))
+            .map(|&id| (id, 0))
+            .collect();
         for &(aid, sid) in pairs {
             let Some(s) = socks.get_mut(&sid) else {
                 continue;
@@ -180,15 +191,16 @@ impl State {
             let moved = s
                 .shared_free
                 .is_none_or(|f| f.abs_diff(free) >= step || (free == 0) != (f == 0));
-            let everyone = moved && n < s.held.len();
-            let ids: Vec<AssocId> = if everyone {
+            // Everyone's space moved: tell everyone (all of them are in
+            // `pairs` already when `n` counts all the socket holds).
+            if moved {
+                s.shared_free = Some(free);
+            }
+            let ids: Vec<AssocId> = if moved && n < s.held.len() {
                 s.held.keys().copied().collect()
             } else {
                 pairs.iter().filter(|p| p.1 == sid).map(|p| p.0).collect()
             };
-            if everyone || s.shared_free.is_none() {
-                s.shared_free = Some(free);
-            }
             for aid in ids {
                 if ep
                     .endpoint
