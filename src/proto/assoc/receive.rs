@@ -47,10 +47,22 @@ impl Association {
             return;
         }
         // Receive buffer full: drop what would extend past the highest TSN
-        // seen; fill gaps still (§6.2).
+        // seen; fill gaps still (§6.2). The rest of a message whose first
+        // fragments are here is taken too, up to the partial delivery
+        // point: dropping it could hold the space those fragments use
+        // forever (a window shared by many associations, each holding a
+        // piece of a message, never reopens; nothing of it can be read).
+        let pd_threshold = match self.cfg.pd_point {
+            0 => self.cfg.rcvbuf / 4 * 3,
+            p => p,
+        };
+        let continues = !d.beginning
+            && self.rx.tracker.is_received(tsn.prev())
+            && self.rx.reasm.buffered_bytes() + d.payload.len() <= pd_threshold;
         if self.a_rwnd() == 0
             && tsn.gt(self.rx.tracker.highest_received())
             && !self.rx.tracker.is_received(tsn)
+            && !continues
         {
             self.rx.sack_now = true;
             return;
@@ -73,11 +85,7 @@ impl Association {
                 } else {
                     self.rx.reasm.insert(d.clone());
                     // §6.9: a message too large to wait for goes up in pieces.
-                    let threshold = match self.cfg.pd_point {
-                        0 => self.cfg.rcvbuf / 4 * 3,
-                        p => p,
-                    };
-                    self.rx.reasm.start_partial(threshold);
+                    self.rx.reasm.start_partial(pd_threshold);
                 }
             }
         }

@@ -1671,6 +1671,46 @@ fn zero_window_stops_sender_until_reader_drains() {
     );
 }
 
+/// A window shared with other associations closes while a message is
+/// half here: the rest of it is still taken (else the space its first
+/// fragment holds would never be freed), a new message is not.
+#[test]
+fn rest_of_a_message_is_taken_when_a_shared_window_closes() {
+    let mut p = Pair::default_pair();
+    let (a, z) = p.establish();
+    let mut dropped = 0;
+    p.drop_filter = Some(Box::new(move |s, pk| {
+        let later_fragment = pk
+            .chunks
+            .iter()
+            .any(|c| matches!(c, Chunk::Data(d) if !d.beginning));
+        if s == Side::A && later_fragment && dropped < 2 {
+            dropped += 1;
+            return true;
+        }
+        false
+    }));
+    let big = vec![7u8; 4000];
+    p.a.send(p.now, a, msg(0, &big)).unwrap();
+    assert!(p.run_until(Duration::from_secs(1), |p| {
+        p.z.assoc(z).unwrap().rx_buffered() > 0
+    }));
+    p.z.assoc_mut(z).unwrap().set_shared_space(Some(0));
+    assert_eq!(p.z.assoc(z).unwrap().local_rwnd(), 0);
+    let mut got = None;
+    assert!(p.run_until(Duration::from_secs(10), |p| {
+        got = p.z.recv(z);
+        got.is_some()
+    }));
+    assert_eq!(got.unwrap().data, big);
+    // A new message waits for the window.
+    p.a.send(p.now, a, msg(0, b"later")).unwrap();
+    p.run_for(Duration::from_secs(5));
+    assert!(p.z.recv(z).is_none());
+    p.z.assoc_mut(z).unwrap().set_shared_space(None);
+    assert!(p.run_until(Duration::from_secs(60), |p| p.z.recv(z).is_some()));
+}
+
 /// T3-rtx is started when DATA goes out (poll_transmit), with nothing
 /// else happening: the endpoint must still see the new deadline (a timer
 /// heap that only learns of deadlines from packets would retransmit at
