@@ -177,6 +177,15 @@ impl Endpoint {
         std::mem::take(&mut self.changed)
     }
 
+    /// True if datagrams or events wait to be taken (by `poll_transmit` and
+    /// `poll_event`), now or once changed associations are looked at.
+    pub fn has_output(&self) -> bool {
+        !self.outbox.is_empty()
+            || !self.events.is_empty()
+            || !self.to_transmit.is_empty()
+            || !self.to_report.is_empty()
+    }
+
     /// True if the endpoint has work before its next deadline: datagrams
     /// or events waiting, or associations changed since they were drained.
     pub fn is_busy(&self) -> bool {

@@ -452,7 +452,7 @@ impl Engine {
         st: MutexGuard<'a, State>,
         deadline: Option<Instant>,
     ) -> (MutexGuard<'a, State>, bool) {
-        let (mut g, timed_out) = match deadline {
+        let (g, timed_out) = match deadline {
             None => (self.cond.wait(st).unwrap_or_else(|e| e.into_inner()), false),
             Some(d) => {
                 let left = d.saturating_duration_since(now());
@@ -466,9 +466,8 @@ impl Engine {
                 (g, r.timed_out())
             }
         };
-        // Taken again for the application call (see `lock`).
-        g.sweep = true;
-        g.sync_all = true;
+        // Callers only look after waiting, or change associations (which
+        // the endpoints track): no sweep needed.
         (g, timed_out)
     }
 
@@ -703,7 +702,7 @@ impl Engine {
 
     /// (local, peer) addresses.
     pub fn names(&self, id: SockId) -> Option<(Option<SocketAddr>, Option<SocketAddr>)> {
-        let st = self.lock();
+        let st = self.lock_quiet();
         let s = st.socks.get(&id)?;
         let any: IpAddr = if s.v6 {
             std::net::Ipv6Addr::UNSPECIFIED.into()
@@ -791,7 +790,7 @@ impl Engine {
     /// Linux answers reads on a TCP-style socket whose association has
     /// ended that way (lksctp's test_1_to_1_recvmsg checks it), after one EOF.
     pub fn take_terminal_error(&self, id: SockId) -> Option<c_int> {
-        let mut st = self.lock();
+        let mut st = self.lock_quiet();
         let s = st.socks.get_mut(&id)?;
         if !matches!(s.kind, Kind::Stream { .. }) {
             return None;
@@ -809,7 +808,7 @@ impl Engine {
 
     /// SO_ERROR: takes the pending error.
     pub fn take_error(&self, id: SockId) -> c_int {
-        let mut st = self.lock();
+        let mut st = self.lock_quiet();
         st.socks
             .get_mut(&id)
             .map(|s| std::mem::take(&mut s.error))
@@ -861,7 +860,7 @@ impl Engine {
 
     /// True while the socket is neither connecting, connected nor listening.
     pub fn is_fresh(&self, id: SockId) -> bool {
-        self.lock()
+        self.lock_quiet()
             .socks
             .get(&id)
             .is_some_and(|s| s.kind == Kind::Fresh)
@@ -869,7 +868,10 @@ impl Engine {
 
     /// True once a stream socket's association is up (or it failed).
     pub fn is_connected(&self, id: SockId) -> bool {
-        self.lock().socks.get(&id).is_some_and(|s| s.connected)
+        self.lock_quiet()
+            .socks
+            .get(&id)
+            .is_some_and(|s| s.connected)
     }
 
     /// Called at process exit: deliver what is queued, shut associations down,
@@ -921,9 +923,17 @@ impl Engine {
                 let mut st = self.lock_quiet();
                 watched.sync(epfd, &mut st);
                 let t = now();
+                // Associations changed after the turn sent (aborts when a
+                // listener is reaped) have datagrams or events waiting.
+                let pending = st
+                    .eps
+                    .values()
+                    .any(|ep| ep.endpoint.has_output())
+                    .then_some(t);
                 let others = [
                     st.autoclose_deadline(),
                     st.impair.as_ref().and_then(|i| i.next_due()),
+                    pending,
                 ];
                 timeout_ms = st
                     .eps
@@ -1460,12 +1470,20 @@ impl State {
             visited.extend(pairs.iter().map(|&(_, sid)| sid));
             self.deliver(port, t, &pairs);
             // Messages that waited for room (or for another association's
-            // message to be complete) go now if there is room.
-            let more = self.unstalled(&pairs);
-            if !more.is_empty() {
+            // message to be complete) go now if there is room: a flush that
+            // emptied the inbox leaves nothing for epoll to report later.
+            let mut more = self.unstalled(&pairs);
+            for _ in 0..4 {
+                if more.is_empty() {
+                    break;
+                }
                 self.deliver(port, t, &more);
+                let next = self.unstalled(&more);
                 pairs.extend(more);
+                more = next;
             }
+            pairs.sort_unstable();
+            pairs.dedup();
             self.share_rcvbuf(port, &pairs, &dirty, sweep);
             let Some(ep) = self.eps.get_mut(&port) else {
                 continue;
@@ -1537,26 +1555,17 @@ impl State {
         pairs
     }
 
-    /// The stalled associations (not in `pairs`) of the one-to-many sockets
-    /// in `pairs` whose inbox has room and no message half delivered.
+    /// The stalled associations of the sockets in `pairs` whose inbox has
+    /// room and no message half delivered.
     fn unstalled(&self, pairs: &[(AssocId, SockId)]) -> Vec<(AssocId, SockId)> {
-        let listed: HashSet<AssocId> = pairs.iter().map(|p| p.0).collect();
         let socks: BTreeSet<SockId> = pairs.iter().map(|p| p.1).collect();
         let mut more = Vec::new();
         for sid in socks {
             let Some(s) = self.socks.get(&sid) else {
                 continue;
             };
-            if s.kind == Kind::Many
-                && s.inbox.staged() < TO_APP_MAX
-                && s.inbox.open_assoc().is_none()
-            {
-                more.extend(
-                    s.stalled
-                        .iter()
-                        .filter(|a| !listed.contains(a))
-                        .map(|&a| (a, sid)),
-                );
+            if s.inbox.staged() < TO_APP_MAX && s.inbox.open_assoc().is_none() {
+                more.extend(s.stalled.iter().map(|&a| (a, sid)));
             }
         }
         more

@@ -31,7 +31,7 @@ impl Engine {
     /// The record the reader of `afd` (the application's end of socket `id`)
     /// stands in; None when nothing is known yet (the pair holds no record).
     pub fn next_record(&self, id: SockId, afd: c_int) -> Option<Slice> {
-        let mut st = self.lock();
+        let mut st = self.lock_quiet();
         let s = st.socks.get_mut(&id)?;
         // Under the lock: the engine writes into the pair only while holding it.
         let unread = sys::pending_bytes(afd);
@@ -41,7 +41,7 @@ impl Engine {
     /// Whether SCTP_RCVINFO / SCTP_NXTINFO / SCTP_SNDRCV (data_io) go with
     /// received data.
     pub fn recv_options(&self, id: SockId) -> (bool, bool, bool) {
-        self.lock()
+        self.lock_quiet()
             .socks
             .get(&id)
             .map_or((false, false, false), |s| {

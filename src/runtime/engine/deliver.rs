@@ -174,6 +174,10 @@ impl State {
             .map(|&id| (id, 0))
             .collect();
         for &(aid, sid) in pairs {
+            // Released or moved to another socket during the turn.
+            if ep.socks.get(&aid) != Some(&sid) {
+                continue;
+            }
             let Some(s) = socks.get_mut(&sid) else {
                 continue;
             };
@@ -390,6 +394,9 @@ impl State {
                 if let Kind::Stream { .. } = s.kind {
                     let mut tx = s.tx.lock();
                     tx.carve(&[]);
+                    if let Some(a) = ep.endpoint.assoc(aid) {
+                        tx.track_limits(a);
+                    }
                     // Only an association given messages counts as changed.
                     if tx.is_blocked()
                         && let Some(a) = ep.endpoint.assoc_mut(aid)
@@ -466,12 +473,22 @@ impl State {
 
     /// The next SCTP_AUTOCLOSE deadline of any socket.
     pub(super) fn autoclose_deadline(&self) -> Option<Instant> {
+        // Only established associations: one shutting down already would
+        // keep the deadline in the past (every turn a sweep) until closed.
         self.socks
             .values()
             .filter(|s| s.autoclose > 0)
             .flat_map(|s| {
                 let d = Duration::from_secs(u64::from(s.autoclose));
-                s.watch.values().filter(|w| w.up).map(move |w| w.active + d)
+                let ep = s.port.and_then(|p| self.eps.get(&p));
+                s.watch
+                    .iter()
+                    .filter(move |&(&aid, w)| {
+                        w.up && ep.is_some_and(|ep| {
+                            ep.endpoint.assoc(aid).is_some_and(|a| a.is_established())
+                        })
+                    })
+                    .map(move |(_, w)| w.active + d)
             })
             .min()
     }
