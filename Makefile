@@ -81,6 +81,7 @@ e2e: lib
 	bash scripts/e2e-impair.sh $(LIB)
 	bash scripts/e2e-netns.sh $(LIB)
 	bash scripts/e2e-security.sh $(LIB)
+	bash scripts/e2e-usrsctp.sh $(LIB)
 
 fuzz:
 	FUZZ_DECODER_SECONDS=$(FUZZ_DECODER_SECONDS) bash scripts/fuzz.sh $(FUZZ_SECONDS)
