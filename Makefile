@@ -10,7 +10,7 @@ CFLAGS ?= -O1 -g -Wall -Wextra -Werror -Iinclude
 CTESTS := $(patsubst c-tests/%.c,c-tests/bin/%,$(wildcard c-tests/*.c))
 LIB := target/release/libsctpshim.so
 
-.PHONY: all lib check lint test ctests e2e fuzz soak clean
+.PHONY: all lib check lint test ctests e2e fuzz soak bench clean
 
 all: lib
 
@@ -95,6 +95,10 @@ soak: lib $(CTESTS)
 	IMPAIR_MB=64 IMPAIR_PROXY_MB=1024 IMPAIR_TIMEOUT=3600 bash scripts/e2e-impair.sh $(LIB)
 	MANY_ASSOCS=10000 CTEST_TIMEOUT=1800 bash scripts/run-ctests.sh $(LIB) c-tests/bin/many_assocs
 	FUZZ_DECODER_SECONDS=300 bash scripts/fuzz.sh 300
+
+# Throughput against kernel TCP and usrsctp, from one run (not a test).
+bench: lib
+	bash scripts/bench.sh $(LIB)
 
 clean:
 	$(CARGO) clean
