@@ -1036,6 +1036,21 @@ struct Watched {
 }
 
 impl Watched {
+    /// Registers `fd` for `ev` under `key` unless it is already; false if
+    /// epoll refused.
+    fn register(&mut self, epfd: c_int, key: Key, fd: c_int, ev: u32) -> bool {
+        let op = match self.now.get(&key) {
+            Some(&(f, e)) if f == fd && e == ev => return true,
+            Some(&(f, _)) if f == fd => libc::EPOLL_CTL_MOD,
+            _ => libc::EPOLL_CTL_ADD,
+        };
+        let ok = sys::epoll_ctl(epfd, op, fd, ev, key.token()).is_ok();
+        if ok {
+            self.now.insert(key, (fd, ev));
+        }
+        ok
+    }
+
     fn sync(&mut self, epfd: c_int, st: &mut State) {
         // Descriptors closed since the last turn were unregistered then;
         // their numbers may be back already (a new endpoint's UDP socket on
@@ -1053,14 +1068,7 @@ impl Watched {
                 let key = Key::Sock(id);
                 match st.socks.get(&id).and_then(|s| st.interest(id, s)) {
                     Some((_, fd, ev)) => {
-                        let op = match self.now.get(&key) {
-                            Some(&(f, e)) if f == fd && e == ev => continue,
-                            Some(&(f, _)) if f == fd => libc::EPOLL_CTL_MOD,
-                            _ => libc::EPOLL_CTL_ADD,
-                        };
-                        if sys::epoll_ctl(epfd, op, fd, ev, key.token()).is_ok() {
-                            self.now.insert(key, (fd, ev));
-                        }
+                        self.register(epfd, key, fd, ev);
                     }
                     None => {
                         if let Some((fd, _)) = self.now.remove(&key)
@@ -1083,14 +1091,7 @@ impl Watched {
         let mut failed = 0;
         for (key, fd, ev) in udp.chain(socks) {
             self.seen.push(key);
-            let op = match self.now.get(&key) {
-                Some(&(f, e)) if f == fd && e == ev => continue,
-                Some(&(f, _)) if f == fd => libc::EPOLL_CTL_MOD,
-                _ => libc::EPOLL_CTL_ADD,
-            };
-            if sys::epoll_ctl(epfd, op, fd, ev, key.token()).is_ok() {
-                self.now.insert(key, (fd, ev));
-            } else {
+            if !self.register(epfd, key, fd, ev) {
                 failed += 1;
             }
         }
