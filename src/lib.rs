@@ -7,10 +7,12 @@
 //!   the interposers call; outside `preload` so that it can be fuzzed.
 //! - [`runtime`]: the engine thread, UDP I/O, timers, readiness.
 //! - [`proto`]: sans-IO protocol core — wire codecs, associations, endpoint.
-//! - [`sys`]: the libc boundary (real functions, safe wrappers).
+//! - [`sys`]: the libc boundary (real functions, safe wrappers);
+//!   [`ownfds`]: which descriptors are the engine's own.
 
 #![deny(unsafe_code)]
 
+pub mod ownfds;
 #[cfg(feature = "preload")]
 #[allow(unsafe_code)]
 mod preload;

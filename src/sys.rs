@@ -248,6 +248,7 @@ pub fn udp_bind(addr: SocketAddr) -> io::Result<c_int> {
             0,
         )
     })?;
+    crate::ownfds::claim(fd);
     let (ss, len) = to_sockaddr(&addr);
     // SAFETY: `ss` holds a valid sockaddr of `len` bytes.
     if let Err(e) = cvt(unsafe { (r.bind)(fd, &ss as *const _ as *const sockaddr, len) }) {
@@ -435,8 +436,10 @@ pub fn pending_bytes(fd: c_int) -> usize {
     if r < 0 { 0 } else { n.max(0) as usize }
 }
 
-/// close(2) through the real libc.
+/// close(2) through the real libc (the engine's own descriptors are
+/// unmarked first: see [`crate::ownfds`]).
 pub fn close(fd: c_int) {
+    crate::ownfds::release(fd);
     // SAFETY: closing an fd we own.
     unsafe { (real().close)(fd) };
 }
@@ -457,7 +460,9 @@ pub fn poll(fds: &mut [libc::pollfd], timeout_ms: c_int) -> io::Result<usize> {
 /// A new epoll instance (close-on-exec).
 pub fn epoll_create() -> io::Result<c_int> {
     // SAFETY: plain syscall, no pointers.
-    cvt(unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) })
+    let fd = cvt(unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) })?;
+    crate::ownfds::claim(fd);
+    Ok(fd)
 }
 
 /// epoll_ctl(2): `op` (EPOLL_CTL_ADD/MOD/DEL) for `fd` with `events`,
@@ -486,7 +491,8 @@ pub fn epoll_wait(
 }
 
 /// A connected AF_UNIX socket pair of `kind` (SOCK_STREAM or SOCK_SEQPACKET)
-/// with the given flags on each end.
+/// with the given flags on each end: the first for the application, the
+/// second the engine's own (marked in [`crate::ownfds`]).
 pub fn socketpair(kind: c_int, flags_a: c_int, flags_b: c_int) -> io::Result<(c_int, c_int)> {
     let mut fds = [0 as c_int; 2];
     // SAFETY: `fds` has room for two descriptors.
@@ -507,6 +513,7 @@ pub fn socketpair(kind: c_int, flags_a: c_int, flags_b: c_int) -> io::Result<(c_
             unsafe { (real().fcntl)(fd, libc::F_SETFD, 0) };
         }
     }
+    crate::ownfds::claim(fds[1]);
     Ok((fds[0], fds[1]))
 }
 
@@ -545,6 +552,8 @@ pub fn wake_pipe() -> io::Result<(c_int, c_int)> {
     let mut fds = [0 as c_int; 2];
     // SAFETY: `fds` has room for two descriptors.
     cvt(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) })?;
+    crate::ownfds::claim(fds[0]);
+    crate::ownfds::claim(fds[1]);
     Ok((fds[0], fds[1]))
 }
 

@@ -12,7 +12,9 @@ use super::cmsg::{
     SCTP_AUTHINFO, SCTP_DSTADDRV4, SCTP_DSTADDRV6, SCTP_NXTINFO, SCTP_PRINFO, SCTP_RCVINFO,
     SCTP_SNDINFO, SCTP_SNDRCV, SOL_SCTP,
 };
-use super::interpose::{getsockopt, recvmsg, sendmsg, setsockopt};
+use super::interpose::{getsockopt, setsockopt};
+use super::recv::recvmsg;
+use super::send::sendmsg;
 use crate::sys::set_errno;
 
 // libsctp's symbol versions (build/libsctp.map defines the nodes): binaries

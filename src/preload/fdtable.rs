@@ -41,3 +41,12 @@ pub fn remove(fd: c_int) -> Option<SockId> {
         id => Some(id),
     }
 }
+
+/// The SCTP sockets among descriptors `first..=last`.
+pub fn in_range(first: u32, last: u32) -> Vec<c_int> {
+    let end = (last as usize).min(SIZE - 1);
+    (first as usize..=end)
+        .filter(|&i| TABLE[i].load(Ordering::Relaxed) != 0)
+        .map(|i| i as c_int)
+        .collect()
+}

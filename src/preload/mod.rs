@@ -6,5 +6,9 @@
 
 mod capi;
 mod cmsg;
+mod fds;
 mod fdtable;
 mod interpose;
+mod process;
+mod recv;
+mod send;

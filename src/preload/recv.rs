@@ -1,0 +1,296 @@
+//! The receive side of the interposers: read, recv, recvfrom, recvmsg on
+//! SCTP sockets (one record each, see the engine's `inbox.rs`).
+
+use std::os::raw::{c_int, c_void};
+
+use libc::{msghdr, sockaddr, socklen_t};
+
+use super::cmsg;
+use super::fdtable::lookup;
+use super::interpose::*;
+use super::send::{iov_window, iovecs};
+use crate::runtime::SockId;
+use crate::sys::{self, real, set_errno};
+
+/// SCTP is message-based: MSG_WAITALL does not wait for more messages, so it
+/// must not make our byte-stream pair wait for a full buffer.
+pub(super) const fn recv_flags(flags: c_int) -> c_int {
+    flags & !(libc::MSG_WAITALL | libc::MSG_TRUNC)
+}
+
+/// A read that returned `r` on `fd`: at EOF, an association that ended in
+/// error reports it once (ECONNRESET, ETIMEDOUT), as a kernel socket does.
+pub(super) fn at_eof(fd: c_int, r: isize, wanted: usize) -> isize {
+    if r == 0
+        && wanted > 0
+        && let Some(id) = lookup(fd)
+        && let Some(e) = of(id).take_terminal_error(id)
+    {
+        set_errno(e);
+        return -1;
+    }
+    r
+}
+
+/// What one receive got: the byte count (or -1 with errno set), the pair's
+/// msg_flags, and the record it read from with whether it reached its end.
+pub(super) struct Received {
+    r: isize,
+    flags: c_int,
+    record: Option<(crate::runtime::Slice, bool)>,
+}
+
+/// One receive on an SCTP socket: at most the rest of the current record
+/// (message or notification), so message boundaries hold; see the engine's
+/// `inbox.rs`. `m` carries the caller's iovecs; its name and control
+/// fields are ignored.
+///
+/// # Safety
+/// `m` must describe valid, writable iovecs.
+pub(super) unsafe fn recv_record(fd: c_int, id: SockId, m: &msghdr, flags: c_int) -> Received {
+    let e = of(id);
+    let mut plain = *m;
+    plain.msg_name = std::ptr::null_mut();
+    plain.msg_namelen = 0;
+    plain.msg_control = std::ptr::null_mut();
+    plain.msg_controllen = 0;
+    // SAFETY: valid iovecs per the caller.
+    let iov = unsafe { iovecs(m) };
+    let total: usize = iov.iter().map(|v| v.iov_len).sum();
+    let raw = |pm: &mut msghdr| -> Received {
+        // SAFETY: `pm` points at the caller's (possibly shortened) iovecs.
+        let r = unsafe { (real().recvmsg)(fd, pm, recv_flags(flags)) };
+        Received {
+            r,
+            flags: pm.msg_flags,
+            record: None,
+        }
+    };
+    if total == 0 || e.is_foreign() {
+        return raw(&mut plain);
+    }
+    let mut waited = false;
+    loop {
+        match e.next_record(id, fd) {
+            // All of an open (partially delivered) message was read: wait
+            // for its next piece like for any data.
+            Some(slice) if slice.left == 0 && !waited => {
+                if let Some(r) = wait_readable(fd, flags) {
+                    return r;
+                }
+                waited = true;
+            }
+            Some(slice) if slice.left == 0 => return raw(&mut plain),
+            Some(slice) => {
+                // At most the record's remaining bytes.
+                let want = total.min(slice.left);
+                let mut cut = iov_window(iov, 0, want);
+                plain.msg_iov = cut.as_mut_ptr();
+                plain.msg_iovlen = cut.len();
+                let mut got = raw(&mut plain);
+                // A message the engine holds whole but had not all written
+                // into the pair yet (the pair was full): keep reading, so the
+                // caller gets it in one piece as from a kernel socket.
+                let mut waits = 0;
+                while slice.complete
+                    && got.r > 0
+                    && (got.r as usize) < want
+                    && flags & libc::MSG_PEEK == 0
+                    && waits < 10
+                {
+                    let mut pfd = [libc::pollfd {
+                        fd,
+                        events: libc::POLLIN,
+                        revents: 0,
+                    }];
+                    if !matches!(sys::poll(&mut pfd, 100), Ok(n) if n > 0) {
+                        waits += 1;
+                        continue;
+                    }
+                    let mut more = iov_window(iov, got.r as usize, want - got.r as usize);
+                    plain.msg_iov = more.as_mut_ptr();
+                    plain.msg_iovlen = more.len();
+                    // SAFETY: `plain` points at the caller's iovecs, past what was read.
+                    let r = unsafe {
+                        (real().recvmsg)(fd, &mut plain, recv_flags(flags) | libc::MSG_DONTWAIT)
+                    };
+                    if r <= 0 {
+                        break;
+                    }
+                    got.r += r;
+                }
+                if got.r > 0 {
+                    let eor = slice.eor_at_end && got.r as usize == slice.left;
+                    got.record = Some((slice, eor));
+                }
+                return got;
+            }
+            // Bytes without a record (only if the index lost track): plain read.
+            None if waited => return raw(&mut plain),
+            None => {
+                if let Some(r) = wait_readable(fd, flags) {
+                    return r;
+                }
+                waited = true;
+            }
+        }
+    }
+}
+
+/// Waits for data as the caller's read would (blocking mode, MSG_DONTWAIT,
+/// SO_RCVTIMEO, signals, EOF) without taking it; Some(result) when the
+/// read must end there (EOF or error).
+pub(super) fn wait_readable(fd: c_int, flags: c_int) -> Option<Received> {
+    let mut b = 0u8;
+    let peek = libc::MSG_PEEK | (flags & libc::MSG_DONTWAIT);
+    // SAFETY: one byte of our own.
+    let r = unsafe {
+        (real().recvfrom)(
+            fd,
+            &mut b as *mut u8 as *mut c_void,
+            1,
+            peek,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        )
+    };
+    (r <= 0).then_some(Received {
+        r,
+        flags: 0,
+        record: None,
+    })
+}
+
+/// A receive into one buffer (read, recv, recvfrom).
+///
+/// # Safety
+/// `buf` covers `n` writable bytes.
+pub(super) unsafe fn recv_one(
+    fd: c_int,
+    id: SockId,
+    buf: *mut c_void,
+    n: usize,
+    flags: c_int,
+) -> Received {
+    let mut iov = libc::iovec {
+        iov_base: buf,
+        iov_len: n,
+    };
+    // SAFETY: an all-zero msghdr is valid; it points at one iovec.
+    let mut m: msghdr = unsafe { std::mem::zeroed() };
+    m.msg_iov = &mut iov;
+    m.msg_iovlen = 1;
+    // SAFETY: `m` describes the caller's buffer.
+    unsafe { recv_record(fd, id, &m, flags) }
+}
+
+/// read(2).
+///
+/// # Safety
+/// As for read(2).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn read(fd: c_int, buf: *mut c_void, n: usize) -> isize {
+    let Some(id) = lookup(fd) else {
+        // SAFETY: forwarding unchanged.
+        return unsafe { (real().read)(fd, buf, n) };
+    };
+    // SAFETY: the caller's buffer.
+    let got = unsafe { recv_one(fd, id, buf, n, 0) };
+    at_eof(fd, got.r, n)
+}
+
+/// recv(2).
+///
+/// # Safety
+/// As for recv(2).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn recv(fd: c_int, buf: *mut c_void, n: usize, flags: c_int) -> isize {
+    let Some(id) = lookup(fd) else {
+        // SAFETY: forwarding unchanged.
+        return unsafe {
+            (real().recvfrom)(
+                fd,
+                buf,
+                n,
+                flags,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+            )
+        };
+    };
+    // SAFETY: the caller's buffer.
+    let got = unsafe { recv_one(fd, id, buf, n, flags) };
+    at_eof(fd, got.r, n)
+}
+
+/// recvfrom(2): the source is the message's peer.
+///
+/// # Safety
+/// As for recvfrom(2).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn recvfrom(
+    fd: c_int,
+    buf: *mut c_void,
+    n: usize,
+    flags: c_int,
+    addr: *mut sockaddr,
+    alen: *mut socklen_t,
+) -> isize {
+    let Some(id) = lookup(fd) else {
+        // SAFETY: forwarding unchanged.
+        return unsafe { (real().recvfrom)(fd, buf, n, flags, addr, alen) };
+    };
+    // SAFETY: the caller's buffer.
+    let got = unsafe { recv_one(fd, id, buf, n, flags) };
+    if got.r >= 0 {
+        let peer = match &got.record {
+            Some((slice, _)) => slice.meta.peer,
+            None => of(id).names(id).and_then(|(_, p)| p),
+        };
+        // SAFETY: caller's address buffer.
+        unsafe { write_addr(peer, addr, alen) };
+    }
+    at_eof(fd, got.r, n)
+}
+
+/// recvmsg(2): one message (or the next piece of one), with the peer in
+/// msg_name, MSG_EOR / MSG_NOTIFICATION and SCTP ancillary data.
+///
+/// # Safety
+/// As for recvmsg(2).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn recvmsg(fd: c_int, msg: *mut msghdr, flags: c_int) -> isize {
+    let Some(id) = lookup(fd).filter(|_| !msg.is_null()) else {
+        // SAFETY: forwarding unchanged.
+        return unsafe { (real().recvmsg)(fd, msg, flags) };
+    };
+    // SAFETY: `msg` non-null and valid per the caller.
+    let m: msghdr = unsafe { std::ptr::read(msg) };
+    // SAFETY: the caller's iovecs.
+    let got = unsafe { recv_record(fd, id, &m, flags) };
+    if let Some((slice, eor)) = &got.record {
+        let (rcvinfo, nxtinfo, data_io) = of(id).recv_options(id);
+        let wants = cmsg::RecvWants {
+            rcvinfo,
+            nxtinfo,
+            data_io,
+        };
+        // SAFETY: `msg` is the caller's valid header.
+        unsafe { cmsg::fill_recv(&mut *msg, slice, *eor, wants, got.flags) };
+        return got.r;
+    }
+    if got.r >= 0 {
+        let peer = of(id).names(id).and_then(|(_, p)| p);
+        // SAFETY: writing back into the caller's header and buffers.
+        unsafe {
+            let out = &mut *msg;
+            let mut nl = out.msg_namelen;
+            write_addr(peer, out.msg_name as *mut sockaddr, &mut nl);
+            out.msg_namelen = nl;
+            out.msg_controllen = 0;
+            out.msg_flags = got.flags;
+        }
+    }
+    let total: usize = unsafe { iovecs(&m) }.iter().map(|v| v.iov_len).sum();
+    at_eof(fd, got.r, total)
+}

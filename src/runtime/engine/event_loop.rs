@@ -1,0 +1,241 @@
+//! The engine thread: one epoll wait per turn over the wake pipe, the UDP
+//! sockets and the engine's ends of the socket pairs.
+
+use super::*;
+
+impl Engine {
+    /// A new epoll instance watching the wake pipe (retried until the
+    /// process has a descriptor to spare).
+    pub(super) fn new_epoll(&self) -> c_int {
+        let epfd = loop {
+            match sys::epoll_create() {
+                Ok(fd) => break fd,
+                // Out of descriptors or memory: try again shortly.
+                Err(_) => std::thread::sleep(Duration::from_millis(100)),
+            }
+        };
+        let _ = sys::epoll_ctl(
+            epfd,
+            libc::EPOLL_CTL_ADD,
+            self.wake_r,
+            libc::EPOLLIN as u32,
+            Key::Wake.token(),
+        );
+        self.epfd.store(epfd, Ordering::Release);
+        epfd
+    }
+
+    /// The engine thread's loop.
+    pub(super) fn run(&self) {
+        let mut buf = vec![0u8; 65536];
+        let mut epfd = self.new_epoll();
+        let mut watched = Watched::default();
+        let mut evs: Vec<libc::epoll_event> = Vec::with_capacity(1024);
+        loop {
+            let timeout_ms;
+            {
+                let mut st = self.lock_quiet();
+                watched.sync(epfd, &mut st);
+                let t = now();
+                // Associations changed after the turn sent (aborts when a
+                // listener is reaped) have datagrams or events waiting.
+                let pending = st
+                    .eps
+                    .values()
+                    .any(|ep| ep.endpoint.has_output())
+                    .then_some(t);
+                let others = [
+                    st.autoclose_deadline(),
+                    st.impair.as_ref().and_then(|i| i.next_due()),
+                    pending,
+                ];
+                timeout_ms = st
+                    .eps
+                    .values_mut()
+                    .filter_map(|ep| ep.endpoint.poll_timeout())
+                    .chain(others.into_iter().flatten())
+                    .min()
+                    .map(|d| d.saturating_duration_since(t).as_millis().min(60_000) as c_int + 1)
+                    .unwrap_or(60_000);
+            }
+            let debug = std::env::var_os("SCTPSHIM_DEBUG").is_some();
+            let limit = if debug {
+                timeout_ms.min(3000)
+            } else {
+                timeout_ms
+            };
+            if let Err(e) = sys::epoll_wait(epfd, &mut evs, limit) {
+                if e.raw_os_error() != Some(libc::EINTR) {
+                    // The instance is gone (closed by a raw system call the
+                    // interposers never saw): a new one, everything
+                    // registered again, rather than failing in a loop.
+                    sys::close(epfd);
+                    epfd = self.new_epoll();
+                    watched = Watched::default();
+                    self.lock_quiet().sync_all = true;
+                }
+                continue;
+            }
+            let mut st = self.lock_quiet();
+            if evs.is_empty() && debug {
+                st.dump();
+            }
+            let t = now();
+            for ev in &evs {
+                let revents = ev.events as i16;
+                match Key::of(ev.u64) {
+                    Key::Wake => while sys::read(self.wake_r, &mut buf).is_ok_and(|n| n > 0) {},
+                    Key::Udp(port) => st.read_udp(port, t, &mut buf),
+                    // A socket reaped since the wait was unregistered then.
+                    Key::Sock(id) if st.socks.contains_key(&id) => {
+                        st.dirty.insert(id);
+                        st.read_app(id, t, &mut buf, revents)
+                    }
+                    Key::Sock(_) => {}
+                }
+            }
+            // A wait that times out sweeps at most once a second: what no
+            // change reported (SCTP_AUTOCLOSE's idle time, ...) is seen then.
+            if evs.is_empty()
+                && st
+                    .swept
+                    .is_none_or(|w| t.saturating_duration_since(w) >= SWEEP_EVERY)
+            {
+                st.sweep = true;
+            }
+            st.turn(t, self.cfg.clone());
+            self.forget_reaped(&mut st);
+            drop(st);
+            self.cond.notify_all();
+        }
+    }
+}
+
+/// Longest time between two turns that look at everything (State::sweep).
+pub(super) const SWEEP_EVERY: Duration = Duration::from_secs(1);
+
+/// What the engine's epoll instance watches.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) enum Key {
+    Wake,
+    Udp(u16),
+    Sock(SockId),
+}
+
+impl Key {
+    const UDP: u64 = 1 << 62;
+    const WAKE: u64 = 1 << 63;
+
+    /// The epoll token (socket ids stay below 2^62: generation << 40).
+    pub(super) fn token(self) -> u64 {
+        match self {
+            Key::Wake => Key::WAKE,
+            Key::Udp(port) => Key::UDP | u64::from(port),
+            Key::Sock(id) => id,
+        }
+    }
+
+    pub(super) fn of(token: u64) -> Key {
+        if token & Key::WAKE != 0 {
+            Key::Wake
+        } else if token & Key::UDP != 0 {
+            Key::Udp(token as u16)
+        } else {
+            Key::Sock(token)
+        }
+    }
+}
+
+/// The registrations of the engine's epoll instance: descriptor and event
+/// mask per key. Level-triggered, so each turn only changes what changed
+/// (the kernel does not rescan every socket as poll() did). Descriptors are
+/// unregistered before they are closed (`Engine::forget_reaped`), since a
+/// forked child may hold the same file open and keep a stale registration
+/// alive.
+#[derive(Default)]
+pub(super) struct Watched {
+    now: HashMap<Key, (c_int, u32)>,
+    seen: Vec<Key>,
+}
+
+impl Watched {
+    /// Registers `fd` for `ev` under `key` unless it is already; false if
+    /// epoll refused.
+    pub(super) fn register(&mut self, epfd: c_int, key: Key, fd: c_int, ev: u32) -> bool {
+        let op = match self.now.get(&key) {
+            Some(&(f, e)) if f == fd && e == ev => return true,
+            Some(&(f, _)) if f == fd => libc::EPOLL_CTL_MOD,
+            _ => libc::EPOLL_CTL_ADD,
+        };
+        let ok = sys::epoll_ctl(epfd, op, fd, ev, key.token()).is_ok();
+        if ok {
+            self.now.insert(key, (fd, ev));
+        }
+        ok
+    }
+
+    pub(super) fn sync(&mut self, epfd: c_int, st: &mut State) {
+        // Descriptors closed since the last turn were unregistered then;
+        // their numbers may be back already (a new endpoint's UDP socket on
+        // the same port), so their entries must not look current.
+        if !st.unwatched.is_empty() {
+            let gone: std::collections::HashSet<c_int> = st.unwatched.drain(..).collect();
+            self.now.retain(|_, &mut (fd, _)| !gone.contains(&fd));
+        }
+        let visited = std::mem::take(&mut st.visited);
+        if !std::mem::take(&mut st.sync_all) && !self.now.is_empty() {
+            // Only sockets a turn looked at can want something else (new
+            // sockets and endpoints come from application calls, which
+            // sync everything; freed ones were unregistered when closed).
+            for id in visited {
+                let key = Key::Sock(id);
+                match st.socks.get(&id).and_then(|s| st.interest(id, s)) {
+                    Some((_, fd, ev)) => {
+                        self.register(epfd, key, fd, ev);
+                    }
+                    None => {
+                        if let Some((fd, _)) = self.now.remove(&key)
+                            && st.socks.contains_key(&id)
+                        {
+                            let _ = sys::epoll_ctl(epfd, libc::EPOLL_CTL_DEL, fd, 0, 0);
+                        }
+                    }
+                }
+            }
+            return;
+        }
+        let st = &*st;
+        self.seen.clear();
+        let udp = st
+            .eps
+            .iter()
+            .map(|(&port, ep)| (Key::Udp(port), ep.udp, libc::EPOLLIN as u32));
+        let socks = st.socks.iter().filter_map(|(&id, s)| st.interest(id, s));
+        let mut failed = 0;
+        for (key, fd, ev) in udp.chain(socks) {
+            self.seen.push(key);
+            if !self.register(epfd, key, fd, ev) {
+                failed += 1;
+            }
+        }
+        // Every key seen is in `now` unless its registration failed: any
+        // other entry is one no longer wanted.
+        if self.now.len() == self.seen.len() - failed {
+            return;
+        }
+        let seen: std::collections::HashSet<Key> = self.seen.iter().copied().collect();
+        self.now.retain(|key, &mut (fd, _)| {
+            if seen.contains(key) {
+                return true;
+            }
+            // Still open (a socket that is shut): stop watching it. Gone:
+            // forget_reaped unregistered it before closing the descriptor.
+            if let Key::Sock(id) = key
+                && st.socks.contains_key(id)
+            {
+                let _ = sys::epoll_ctl(epfd, libc::EPOLL_CTL_DEL, fd, 0, 0);
+            }
+            false
+        });
+    }
+}

@@ -1,0 +1,445 @@
+//! One engine turn over the state: packets in, application bytes in,
+//! timers, deliveries, and what the epoll instance should watch.
+
+use super::event_loop::Key;
+use super::*;
+
+impl State {
+    /// Read the app's bytes only when the association can take them.
+    /// What the engine's epoll instance should watch socket `id` for, if
+    /// anything. Hang-ups are reported whatever the mask: a socket whose
+    /// application end is gone, or that hung up while the engine has
+    /// nothing to read from it (no send space), is not watched (it would
+    /// make every wait return at once) until it wants to be read again.
+    pub(super) fn interest(&self, id: SockId, s: &Sock) -> Option<(Key, c_int, u32)> {
+        if s.shut || s.app_gone {
+            return None;
+        }
+        let mut ev = 0;
+        if self.wants_app_data(s) {
+            ev |= libc::EPOLLIN as u32;
+        }
+        if s.hup && ev == 0 {
+            return None;
+        }
+        if s.inbox.staged() > 0 {
+            ev |= libc::EPOLLOUT as u32;
+        }
+        Some((Key::Sock(id), s.efd, ev))
+    }
+
+    pub(super) fn wants_app_data(&self, s: &Sock) -> bool {
+        if s.app_gone {
+            return false;
+        }
+        match s.kind {
+            // Only the close of the application's end matters on these, and
+            // POLLHUP reports it without asking; never read their bytes (a
+            // non-blocking connect parks filler in a fresh socket's pair).
+            Kind::Fresh | Kind::Listener { .. } | Kind::Many => false,
+            Kind::Stream { assoc } => {
+                let Some(ep) = s.port.and_then(|p| self.eps.get(&p)) else {
+                    return false;
+                };
+                ep.endpoint.assoc(assoc).is_some_and(|a| {
+                    (a.is_established()
+                        && !s.tx.lock().is_blocked()
+                        && (a.send_space() > 0 || s.junk > 0))
+                        || a.is_closed()
+                })
+            }
+        }
+    }
+
+    pub(super) fn read_udp(&mut self, port: u16, t: Instant, buf: &mut [u8]) {
+        let Some(ep) = self.eps.get_mut(&port) else {
+            return;
+        };
+        while let Some(err) = sys::recv_error(ep.udp) {
+            if err.port_unreachable {
+                ep.endpoint.handle_port_unreachable(err.to, &err.payload);
+            }
+        }
+        for _ in 0..256 {
+            match sys::recv_from(ep.udp, buf) {
+                Ok((n, from)) => match self.impair.as_mut() {
+                    Some(im) => {
+                        for d in im.apply(t, true, port, from, &buf[..n]) {
+                            ep.endpoint.handle(t, from, &d);
+                        }
+                    }
+                    None => ep.endpoint.handle(t, from, &buf[..n]),
+                },
+                Err(_) => break,
+            }
+        }
+    }
+
+    pub(super) fn read_app(&mut self, id: SockId, t: Instant, buf: &mut [u8], revents: i16) {
+        let Some(s) = self.socks.get_mut(&id) else {
+            return;
+        };
+        if revents & libc::POLLOUT != 0 {
+            s.inbox.flush(s.efd);
+        }
+        if revents & (libc::POLLHUP | libc::POLLERR) != 0 {
+            s.hup = true;
+        }
+        if revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) == 0 || s.app_gone {
+            return;
+        }
+        let port = s.port;
+        match s.kind {
+            Kind::Fresh | Kind::Listener { .. } => {
+                if revents & libc::POLLHUP != 0 {
+                    s.app_gone = true;
+                }
+            }
+            Kind::Many => {
+                if revents & libc::POLLHUP != 0 {
+                    // Closed: every association shuts down gracefully.
+                    s.app_gone = true;
+                    if let Some(ep) = port.and_then(|p| self.eps.get_mut(&p)) {
+                        ep.endpoint.listen(false);
+                        for a in ep.assocs_of(id) {
+                            if let Some(x) = ep.endpoint.assoc_mut(a) {
+                                x.shutdown(t);
+                            }
+                        }
+                    }
+                }
+            }
+            Kind::Stream { assoc } => {
+                let Some(ep) = port.and_then(|p| self.eps.get_mut(&p)) else {
+                    return;
+                };
+                let Some(a) = ep.endpoint.assoc(assoc) else {
+                    return;
+                };
+                // The pair is read under the send side's lock (see send.rs).
+                let side = s.tx.clone();
+                let mut tx = side.lock();
+                if s.junk > 0 {
+                    if a.is_established() || a.is_closed() {
+                        let n = s.junk.min(buf.len());
+                        if let Ok(k) = sys::read(s.efd, &mut buf[..n]) {
+                            s.junk -= k;
+                            tx.skip(k);
+                        }
+                    }
+                    return;
+                }
+                if tx.is_blocked() && !a.is_closed() {
+                    return;
+                }
+                // Take only what the association can queue: the rest waits in
+                // the pair, which is how a slow peer blocks the writer.
+                let space = if a.is_established() {
+                    a.send_space()
+                } else {
+                    0
+                };
+                if space == 0 && !a.is_closed() {
+                    return;
+                }
+                // Take only what the association has room for, but all of a
+                // message being gathered: it is queued only once complete
+                // (the send buffer is a soft limit), and gathering it in small
+                // steps would leave the association idle meanwhile.
+                let want = space.max(tx.gathering()).clamp(1, APP_READ).min(buf.len());
+                match sys::read(s.efd, &mut buf[..want]) {
+                    Ok(0) => {
+                        s.app_gone = true;
+                        if let Some(a) = ep.endpoint.assoc_mut(assoc) {
+                            if s.linger_abort {
+                                a.abort(t, b"SO_LINGER 0");
+                            } else {
+                                // What was written goes out, then SHUTDOWN.
+                                tx.finish();
+                                tx.pump(a, t);
+                            }
+                        }
+                    }
+                    Ok(n) => {
+                        tx.carve(&buf[..n]);
+                        if let Some(a) = ep.endpoint.assoc_mut(assoc) {
+                            // A closed association drops the bytes as the kernel would.
+                            tx.pump(a, t);
+                            s.watch.entry(assoc).or_insert_with(Watch::new).active = t;
+                        }
+                    }
+                    Err(_) => {}
+                }
+            }
+        }
+    }
+
+    /// After input: timers, events, delivery to the app, transmission, cleanup.
+    pub(super) fn turn(&mut self, t: Instant, _cfg: Config) {
+        // Impaired datagrams whose delay is over.
+        if let Some(im) = self.impair.as_mut() {
+            for (port, from, d) in im.due(t, true) {
+                if let Some(ep) = self.eps.get_mut(&port) {
+                    ep.endpoint.handle(t, from, &d);
+                }
+            }
+            for (port, to, d) in im.due(t, false) {
+                if let Some(ep) = self.eps.get(&port) {
+                    sys::send_to(ep.udp, &d, &to).ok();
+                }
+            }
+        }
+        let exiting = self.exiting;
+        let sweep = std::mem::take(&mut self.sweep)
+            || exiting
+            || self.autoclose_deadline().is_some_and(|d| d <= t);
+        let dirty = std::mem::take(&mut self.dirty);
+        let autoclose: HashSet<u16> = self
+            .socks
+            .values()
+            .filter(|s| s.autoclose > 0)
+            .filter_map(|s| s.port)
+            .collect();
+        let mut visited: HashSet<SockId> = dirty.clone();
+        let ports: Vec<u16> = if sweep {
+            self.swept = Some(t);
+            self.eps.keys().copied().collect()
+        } else {
+            let mut ports: BTreeSet<u16> = dirty
+                .iter()
+                .filter_map(|id| self.socks.get(id)?.port)
+                .collect();
+            for (&port, ep) in self.eps.iter_mut() {
+                if ep.endpoint.is_busy() || ep.endpoint.poll_timeout().is_some_and(|d| d <= t) {
+                    ports.insert(port);
+                }
+            }
+            ports.into_iter().collect()
+        };
+        for port in ports {
+            let Some(ep) = self.eps.get_mut(&port) else {
+                continue;
+            };
+            if ep.endpoint.poll_timeout().is_some_and(|d| d <= t) {
+                ep.endpoint.handle_timeout(t);
+            }
+            if exiting {
+                // Shut each association down once the application's last
+                // bytes have been taken from its socket; never drop them.
+                let ids: Vec<AssocId> = ep.endpoint.assoc_ids().collect();
+                for id in ids {
+                    let unread = ep
+                        .socks
+                        .get(&id)
+                        .and_then(|sid| self.socks.get(sid))
+                        .is_some_and(|s| {
+                            s.tx.lock().is_blocked()
+                                || (!s.app_gone && sys::pending_bytes(s.efd) > 0)
+                        });
+                    if !unread && let Some(a) = ep.endpoint.assoc_mut(id) {
+                        a.shutdown(t);
+                    }
+                }
+            }
+            // Events.
+            let mut evs = Vec::new();
+            while let Some((aid, ev)) = ep.endpoint.poll_event() {
+                if ev == AssocEvent::Connected {
+                    // Inbound associations go straight to a socket (below):
+                    // the endpoint's accept queue must not fill up with them.
+                    ep.endpoint.claim(aid);
+                }
+                let mut sid = ep.socks.get(&aid).copied();
+                if sid.is_none()
+                    && ev == AssocEvent::Connected
+                    && let Some(l) = ep.listener.filter(|l| {
+                        self.socks
+                            .get(l)
+                            .is_some_and(|s| s.kind == Kind::Many && !s.app_gone)
+                    })
+                {
+                    ep.socks.insert(aid, l);
+                    sid = Some(l);
+                }
+                evs.push((aid, ev, sid));
+            }
+            for (aid, ev, sid) in evs {
+                if let Some(l) = self.eps.get(&port).and_then(|ep| ep.listener) {
+                    visited.insert(l);
+                }
+                self.on_event(port, t, aid, ev, sid);
+            }
+            let mut pairs = self.pairs_to_visit(port, sweep, &dirty, &autoclose);
+            visited.extend(pairs.iter().map(|&(_, sid)| sid));
+            self.deliver(port, t, &pairs);
+            // Messages that waited for room (or for another association's
+            // message to be complete) go now if there is room: a flush that
+            // emptied the inbox leaves nothing for epoll to report later.
+            let mut more = self.unstalled(&pairs);
+            for _ in 0..4 {
+                if more.is_empty() {
+                    break;
+                }
+                self.deliver(port, t, &more);
+                let next = self.unstalled(&more);
+                pairs.extend(more);
+                more = next;
+            }
+            pairs.sort_unstable();
+            pairs.dedup();
+            self.share_rcvbuf(port, &pairs, &dirty, sweep);
+            let Some(ep) = self.eps.get_mut(&port) else {
+                continue;
+            };
+            while let Some(tx) = ep.endpoint.poll_transmit(t) {
+                match self.impair.as_mut() {
+                    Some(im) => {
+                        for d in im.apply(t, false, port, tx.dst, &tx.payload) {
+                            sys::send_to(ep.udp, &d, &tx.dst).ok();
+                        }
+                    }
+                    None => {
+                        sys::send_to(ep.udp, &tx.payload, &tx.dst).ok();
+                    }
+                }
+            }
+        }
+        self.reap((!sweep).then_some(&visited));
+        self.sync_all |= sweep;
+        self.visited.extend(visited);
+    }
+
+    /// The (association, socket) pairs of endpoint `port` a turn looks at:
+    /// all of them in a sweep, else those whose association changed, and
+    /// of the sockets the application used, a one-to-one socket's own and
+    /// those a one-to-many socket has messages waiting in (`stalled`).
+    /// Sockets with SCTP_AUTOCLOSE on have all theirs looked at.
+    pub(super) fn pairs_to_visit(
+        &mut self,
+        port: u16,
+        sweep: bool,
+        dirty: &HashSet<SockId>,
+        autoclose: &HashSet<u16>,
+    ) -> Vec<(AssocId, SockId)> {
+        let Some(ep) = self.eps.get_mut(&port) else {
+            return Vec::new();
+        };
+        let changed = ep.endpoint.take_changed();
+        if sweep {
+            return ep.socks.iter().map(|(&a, &s)| (a, s)).collect();
+        }
+        let mut wanted: BTreeSet<AssocId> = changed
+            .into_iter()
+            .filter(|a| ep.socks.contains_key(a))
+            .collect();
+        for id in dirty {
+            let Some(s) = self.socks.get(id).filter(|s| s.port == Some(port)) else {
+                continue;
+            };
+            match s.kind {
+                Kind::Stream { assoc } => {
+                    wanted.insert(assoc);
+                }
+                Kind::Many => wanted.extend(s.stalled.iter().copied()),
+                _ => {}
+            }
+        }
+        let mut pairs: Vec<(AssocId, SockId)> = wanted
+            .into_iter()
+            .filter_map(|a| Some((a, *ep.socks.get(&a)?)))
+            .collect();
+        if autoclose.contains(&port) {
+            let listed: HashSet<AssocId> = pairs.iter().map(|p| p.0).collect();
+            pairs.extend(ep.socks.iter().filter_map(|(&a, &sid)| {
+                let s = self.socks.get(&sid)?;
+                (s.autoclose > 0 && !listed.contains(&a)).then_some((a, sid))
+            }));
+        }
+        pairs
+    }
+
+    /// The stalled associations of the sockets in `pairs` whose inbox has
+    /// room and no message half delivered.
+    pub(super) fn unstalled(&self, pairs: &[(AssocId, SockId)]) -> Vec<(AssocId, SockId)> {
+        let socks: BTreeSet<SockId> = pairs.iter().map(|p| p.1).collect();
+        let mut more = Vec::new();
+        for sid in socks {
+            let Some(s) = self.socks.get(&sid) else {
+                continue;
+            };
+            if s.inbox.staged() < TO_APP_MAX && s.inbox.open_assoc().is_none() {
+                more.extend(s.stalled.iter().map(|&a| (a, sid)));
+            }
+        }
+        more
+    }
+
+    /// Frees sockets whose application end is closed and whose association
+    /// is over, and endpoints nobody uses.
+    /// Only `among` these sockets unless None (all).
+    pub(super) fn reap(&mut self, among: Option<&HashSet<SockId>>) {
+        let mut gone = Vec::new();
+        let ids: Vec<SockId> = match among {
+            Some(m) => m.iter().copied().collect(),
+            None => self.socks.keys().copied().collect(),
+        };
+        for id in ids {
+            let Some(s) = self.socks.get(&id) else {
+                continue;
+            };
+            let done = (s.shut && s.refs == 0)
+                || s.app_gone
+                    && match s.kind {
+                        Kind::Fresh | Kind::Listener { .. } => true,
+                        Kind::Many => s
+                            .port
+                            .and_then(|p| self.eps.get(&p))
+                            .is_none_or(|ep| !ep.socks.values().any(|&x| x == id)),
+                        Kind::Stream { assoc } => {
+                            s.port.and_then(|p| self.eps.get(&p)).is_none_or(|ep| {
+                                ep.endpoint.assoc(assoc).is_none_or(|a| a.is_closed())
+                            })
+                        }
+                    };
+            if done {
+                gone.push(id);
+            }
+        }
+        for id in gone {
+            let Some(s) = self.socks.remove(&id) else {
+                continue;
+            };
+            self.reaped.push(id);
+            self.closing.push(s.efd);
+            let Some(port) = s.port else { continue };
+            let Some(ep) = self.eps.get_mut(&port) else {
+                continue;
+            };
+            if let Kind::Stream { assoc } = s.kind {
+                ep.socks.remove(&assoc);
+                ep.endpoint.release(assoc);
+            }
+            if ep.listener == Some(id) {
+                ep.listener = None;
+                ep.endpoint.listen(false);
+                if let Kind::Listener { pending } = s.kind {
+                    for a in pending {
+                        if let Some(x) = ep.endpoint.assoc_mut(a) {
+                            x.abort(now(), b"listener closed");
+                        }
+                    }
+                }
+            }
+            let in_use = self.socks.values().any(|o| o.port == Some(port));
+            if !in_use
+                && ep
+                    .endpoint
+                    .assoc_ids()
+                    .all(|a| ep.endpoint.assoc(a).is_none_or(|x| x.is_closed()))
+                && let Some(ep) = self.eps.remove(&port)
+            {
+                self.closing.push(ep.udp);
+            }
+        }
+    }
+}
