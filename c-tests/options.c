@@ -182,15 +182,27 @@ static void reuse_port(uint16_t port, uint16_t shared) {
  * with the peer stopped, the path turns potentially failed after
  * pathpfthld timeouts (reported as ADDR_POTENTIALLY_FAILED when exposed,
  * EACCES for its info when disabled), and available again once the peer
- * answers. The peer is a child process, stopped with SIGSTOP. */
+ * answers. The peer is a child process, stopped with SIGSTOP. A stopped
+ * process stops its associations only when its engine is its own: the
+ * child re-executes this program with the in-process engine (under the
+ * shared engine, as on a kernel, stopping a process leaves its sockets
+ * answering). */
+static void stopped_peer(uint16_t port) {
+    int srv = one_to_many(port, 1);
+    char buf[4096];
+    for (;;)
+        if (recv(srv, buf, sizeof buf, 0) < 0 && errno != EINTR) _exit(0);
+}
+
 static void potentially_failed(uint16_t port) {
     pid_t child = fork();
     CHECK(child >= 0);
     if (child == 0) {
-        int srv = one_to_many(port, 1);
-        char buf[4096];
-        for (;;)
-            if (recv(srv, buf, sizeof buf, 0) < 0 && errno != EINTR) _exit(0);
+        char arg[16];
+        snprintf(arg, sizeof arg, "%u", port);
+        setenv("SCTPSHIM_ENGINE", "thread", 1);
+        execl("/proc/self/exe", "options", "--stopped-peer", arg, (char *)NULL);
+        _exit(127);
     }
     int c = one_to_many(0, 0);
     struct sctp_rtoinfo rto = {.srto_initial = 200, .srto_max = 400, .srto_min = 100};
@@ -269,7 +281,8 @@ static void potentially_failed(uint16_t port) {
     close(c);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    if (argc == 3 && strcmp(argv[1], "--stopped-peer") == 0) stopped_peer((uint16_t)atoi(argv[2]));
     port_base = 36000 + (getpid() % 2000) * 8;
     uint16_t p = (uint16_t)port_base;
     int srv = one_to_many(p, 1);

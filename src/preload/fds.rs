@@ -5,6 +5,7 @@
 
 use std::os::raw::c_int;
 
+use super::client;
 use super::fdtable::{insert, lookup, remove};
 use super::interpose::of;
 use crate::ownfds;
@@ -37,7 +38,11 @@ fn forget(fd: c_int) {
         return;
     }
     if let Some(id) = remove(fd) {
-        of(id).drop_ref(id);
+        if client::remote() {
+            client::closed(id);
+        } else {
+            of(id).drop_ref(id);
+        }
     }
 }
 
@@ -48,6 +53,7 @@ fn copied(fd: c_int, copy: c_int) {
     }
     if let Some(id) = lookup(fd)
         && insert(copy, id)
+        && !client::remote()
     {
         of(id).add_ref(id);
     }

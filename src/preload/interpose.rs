@@ -6,6 +6,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use libc::{sockaddr, socklen_t};
 
+use super::client;
 use super::fdtable::{insert, lookup};
 use crate::proto::assoc::AssocId;
 use crate::runtime::{Engine, SockId, engine, engine_of, is_many_id};
@@ -122,6 +123,9 @@ pub unsafe extern "C" fn socket(domain: c_int, ty: c_int, protocol: c_int) -> c_
         // SAFETY: forwarding the caller's arguments unchanged.
         return unsafe { (real().socket)(domain, ty, protocol) };
     }
+    if client::remote() {
+        return client::socket(domain, ty, protocol);
+    }
     guard(|| {
         let v6 = domain == libc::AF_INET6;
         let made = match base {
@@ -148,6 +152,10 @@ pub unsafe extern "C" fn bind(fd: c_int, addr: *const sockaddr, len: socklen_t) 
         // SAFETY: forwarding unchanged.
         return unsafe { (real().bind)(fd, addr, len) };
     };
+    if client::remote() {
+        // SAFETY: as for bind(2).
+        return unsafe { client::bind(fd, addr, len) };
+    }
     if addr.is_null() {
         set_errno(libc::EFAULT);
         return -1;
@@ -167,6 +175,9 @@ pub unsafe extern "C" fn listen(fd: c_int, backlog: c_int) -> c_int {
         // SAFETY: forwarding unchanged.
         return unsafe { (real().listen)(fd, backlog) };
     };
+    if client::remote() {
+        return client::listen(fd, backlog);
+    }
     guard(|| of(id).listen(id).map(|_| 0))
 }
 
@@ -187,56 +198,80 @@ pub unsafe extern "C" fn connect(fd: c_int, addr: *const sockaddr, len: socklen_
         // SAFETY: forwarding unchanged.
         return unsafe { (real().connect)(fd, addr, len) };
     };
+    if client::remote() {
+        // SAFETY: as for connect(2).
+        return unsafe { client::connect_socket(fd, id, addr, len) };
+    }
     if addr.is_null() {
         set_errno(libc::EFAULT);
         return -1;
     }
     // SAFETY: the caller guarantees `addr` covers `len` bytes.
     let a = unsafe { from_sockaddr(addr, len) };
-    guard(|| {
-        let e = of(id);
-        let a = e.peer_arg(id, a.ok_or(libc::EINVAL)?)?;
-        let nonblocking = is_nonblocking(fd);
-        if is_many_id(id) {
-            return e.connect_many(id, a, nonblocking).map(|_| 0);
+    guard(|| connect_start(fd, id, a, false))
+}
+
+/// connect(2) on socket `id` (its application end `fd`). `handshake_async`
+/// (the shared engine, whose callers wait themselves) never waits for a
+/// one-to-one handshake: EINPROGRESS then, as for a non-blocking socket.
+pub(super) fn connect_start(
+    fd: c_int,
+    id: SockId,
+    a: Option<std::net::SocketAddr>,
+    handshake_async: bool,
+) -> Result<c_int, c_int> {
+    let e = of(id);
+    let a = e.peer_arg(id, a.ok_or(libc::EINVAL)?)?;
+    let nonblocking = is_nonblocking(fd);
+    if is_many_id(id) {
+        return e.connect_many(id, a, nonblocking).map(|_| 0);
+    }
+    if !e.is_fresh(id) {
+        // Already connecting or connected: EALREADY / EISCONN / the error.
+        return e.connect_holding(id, a, true, 0).map(|_| 0);
+    }
+    let junk = hold_writability(fd);
+    match e.connect_holding(id, a, true, junk) {
+        Err(libc::EINPROGRESS) if !nonblocking && !handshake_async => {}
+        r => return r.map(|_| 0),
+    }
+    wait_connected(fd)?;
+    connect_outcome(id)
+}
+
+/// Blocking connect: waits for the pair to turn writable (the engine drops
+/// the filler when the handshake ends either way) in poll(), so that a
+/// signal interrupts it with EINTR as it does a kernel connect; the
+/// association goes on being set up in the background.
+pub(super) fn wait_connected(fd: c_int) -> Result<(), c_int> {
+    let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLOUT,
+        revents: 0,
+    };
+    loop {
+        // SAFETY: one valid pollfd.
+        let r = unsafe { (real().poll)(&mut p, 1, -1) };
+        if r > 0 {
+            return Ok(());
         }
-        if !e.is_fresh(id) {
-            // Already connecting or connected: EALREADY / EISCONN / the error.
-            return e.connect_holding(id, a, true, 0).map(|_| 0);
+        let err = std::io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::EINTR);
+        if r < 0 {
+            return Err(err);
         }
-        let junk = hold_writability(fd);
-        match e.connect_holding(id, a, true, junk) {
-            Err(libc::EINPROGRESS) if !nonblocking => {}
-            r => return r.map(|_| 0),
-        }
-        // Blocking connect: wait for the pair to turn writable (the engine
-        // drops the filler when the handshake ends either way) in poll(), so
-        // that a signal interrupts it with EINTR as it does a kernel connect;
-        // the association goes on being set up in the background.
-        let mut p = libc::pollfd {
-            fd,
-            events: libc::POLLOUT,
-            revents: 0,
-        };
-        loop {
-            // SAFETY: one valid pollfd.
-            let r = unsafe { (real().poll)(&mut p, 1, -1) };
-            if r > 0 {
-                break;
-            }
-            let err = std::io::Error::last_os_error()
-                .raw_os_error()
-                .unwrap_or(libc::EINTR);
-            if r < 0 {
-                return Err(err);
-            }
-        }
-        match e.take_error(id) {
-            0 if e.is_connected(id) => Ok(0),
-            0 => Err(libc::ECONNREFUSED),
-            err => Err(err),
-        }
-    })
+    }
+}
+
+/// How a one-to-one connect ended, once its pair turned writable.
+pub(super) fn connect_outcome(id: SockId) -> Result<c_int, c_int> {
+    let e = of(id);
+    match e.take_error(id) {
+        0 if e.is_connected(id) => Ok(0),
+        0 => Err(libc::ECONNREFUSED),
+        err => Err(err),
+    }
 }
 
 /// A kernel socket is not writable until its non-blocking connect finishes.
@@ -264,12 +299,16 @@ pub(super) fn hold_writability(fd: c_int) -> usize {
     }
 }
 
+/// accept4 on listener `id` (application end `fd`); `dontwait` takes only
+/// an association that is already there (the shared engine's callers wait
+/// on their own descriptor first).
 pub(super) fn accept_impl(
     fd: c_int,
     id: SockId,
     addr: *mut sockaddr,
     len: *mut socklen_t,
     flags: c_int,
+    dontwait: bool,
 ) -> c_int {
     guard(|| {
         // accept on a socket that is not listening: EINVAL, as Linux (and
@@ -283,8 +322,18 @@ pub(super) fn accept_impl(
         // One token byte per accepted association: blocking, non-blocking and
         // EINTR behaviour all come from the kernel's read on our pair.
         let mut b = [0u8; 1];
+        let wait = if dontwait { libc::MSG_DONTWAIT } else { 0 };
         // SAFETY: one-byte buffer.
-        let n = unsafe { (real().read)(fd, b.as_mut_ptr() as *mut c_void, 1) };
+        let n = unsafe {
+            (real().recvfrom)(
+                fd,
+                b.as_mut_ptr() as *mut c_void,
+                1,
+                wait,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+            )
+        };
         if n < 0 {
             return Err(std::io::Error::last_os_error()
                 .raw_os_error()
@@ -311,7 +360,9 @@ pub(super) fn accept_impl(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn accept(fd: c_int, addr: *mut sockaddr, len: *mut socklen_t) -> c_int {
     match lookup(fd) {
-        Some(id) => accept_impl(fd, id, addr, len, 0),
+        // SAFETY: as for accept(2).
+        Some(_) if client::remote() => unsafe { client::accept(fd, addr, len, 0) },
+        Some(id) => accept_impl(fd, id, addr, len, 0, false),
         // SAFETY: forwarding unchanged.
         None => unsafe { (real().accept4)(fd, addr, len, 0) },
     }
@@ -329,7 +380,9 @@ pub unsafe extern "C" fn accept4(
     flags: c_int,
 ) -> c_int {
     match lookup(fd) {
-        Some(id) => accept_impl(fd, id, addr, len, flags),
+        // SAFETY: as for accept4(2).
+        Some(_) if client::remote() => unsafe { client::accept(fd, addr, len, flags) },
+        Some(id) => accept_impl(fd, id, addr, len, flags, false),
         // SAFETY: forwarding unchanged.
         None => unsafe { (real().accept4)(fd, addr, len, flags) },
     }
@@ -345,6 +398,10 @@ pub unsafe extern "C" fn getsockname(fd: c_int, addr: *mut sockaddr, len: *mut s
         // SAFETY: forwarding unchanged.
         return unsafe { (real().getsockname)(fd, addr, len) };
     };
+    if client::remote() {
+        // SAFETY: as for getsockname(2).
+        return unsafe { client::name(fd, false, addr, len) };
+    }
     guard(|| {
         let (local, _) = of(id).names(id).ok_or(libc::EBADF)?;
         // Unbound: the wildcard address and port 0, as for a kernel socket.
@@ -367,6 +424,10 @@ pub unsafe extern "C" fn getpeername(fd: c_int, addr: *mut sockaddr, len: *mut s
         // SAFETY: forwarding unchanged.
         return unsafe { (real().getpeername)(fd, addr, len) };
     };
+    if client::remote() {
+        // SAFETY: as for getpeername(2).
+        return unsafe { client::name(fd, true, addr, len) };
+    }
     guard(|| {
         let (_, peer) = of(id).names(id).ok_or(libc::EBADF)?;
         let peer = peer.ok_or(libc::ENOTCONN)?;
@@ -392,6 +453,10 @@ pub unsafe extern "C" fn getsockopt(
         // SAFETY: forwarding unchanged.
         return unsafe { (real().getsockopt)(fd, level, name, val, len) };
     };
+    if client::remote() {
+        // SAFETY: as for getsockopt(2).
+        return unsafe { client::getsockopt(fd, level, name, val, len) };
+    }
     guard(|| match (level, name) {
         // SAFETY (all arms): caller's option buffer, checked by put_int.
         (libc::SOL_SOCKET, libc::SO_ERROR) => unsafe { put_int(val, len, of(id).take_error(id)) },
@@ -512,6 +577,10 @@ pub unsafe extern "C" fn setsockopt(
         // SAFETY: forwarding unchanged.
         return unsafe { (real().setsockopt)(fd, level, name, val, len) };
     };
+    if client::remote() {
+        // SAFETY: as for setsockopt(2).
+        return unsafe { client::setsockopt(fd, level, name, val, len) };
+    }
     guard(|| match (level, name) {
         (SOL_SCTP, SCTP_SOCKOPT_CONNECTX_OLD | SCTP_SOCKOPT_CONNECTX) => {
             // SAFETY: the caller's buffer covers `len` bytes.

@@ -5,6 +5,7 @@
 //! The fast path for descriptors that are not ours is one relaxed atomic load.
 
 mod capi;
+pub(crate) mod client;
 mod cmsg;
 mod fds;
 mod fdtable;
@@ -12,3 +13,4 @@ mod interpose;
 mod process;
 mod recv;
 mod send;
+pub(crate) mod server;

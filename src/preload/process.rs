@@ -69,6 +69,9 @@ extern "C" fn fork_child() {
 fn init() {
     let _ = real();
     crate::ownfds::adopt();
+    if super::client::remote() {
+        super::client::adopt_inherited();
+    }
     // SAFETY: registering plain extern "C" fns with atexit / pthread_atfork.
     unsafe {
         libc::atexit(at_exit);

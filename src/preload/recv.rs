@@ -5,6 +5,7 @@ use std::os::raw::{c_int, c_void};
 
 use libc::{msghdr, sockaddr, socklen_t};
 
+use super::client;
 use super::cmsg;
 use super::fdtable::lookup;
 use super::interpose::*;
@@ -35,7 +36,7 @@ pub(super) fn at_eof(fd: c_int, r: isize, wanted: usize) -> isize {
 /// What one receive got: the byte count (or -1 with errno set), the pair's
 /// msg_flags, and the record it read from with whether it reached its end.
 pub(super) struct Received {
-    r: isize,
+    pub(super) r: isize,
     flags: c_int,
     record: Option<(crate::runtime::Slice, bool)>,
 }
@@ -161,6 +162,44 @@ pub(super) fn wait_readable(fd: c_int, flags: c_int) -> Option<Received> {
     })
 }
 
+/// read, recv and recvfrom forwarded to the shared engine as one recvmsg.
+///
+/// # Safety
+/// `buf` covers `n` writable bytes; `addr`/`alen` as for recvfrom(2).
+unsafe fn remote_recv(
+    fd: c_int,
+    buf: *mut c_void,
+    n: usize,
+    flags: c_int,
+    addr: *mut sockaddr,
+    alen: *mut socklen_t,
+) -> isize {
+    let mut iov = libc::iovec {
+        iov_base: buf,
+        iov_len: n,
+    };
+    // SAFETY: an all-zero msghdr is valid; it points at the caller's buffers.
+    let mut m: msghdr = unsafe { std::mem::zeroed() };
+    m.msg_iov = &mut iov;
+    m.msg_iovlen = 1;
+    if !addr.is_null() && !alen.is_null() {
+        m.msg_name = addr as *mut c_void;
+        match crate::usermem::get(alen) {
+            Ok(n) => m.msg_namelen = n,
+            Err(e) => {
+                set_errno(e);
+                return -1;
+            }
+        }
+    }
+    let r = client::recvmsg(fd, &mut m, flags);
+    if r >= 0 && !m.msg_name.is_null() && crate::usermem::put(alen, m.msg_namelen).is_err() {
+        set_errno(libc::EFAULT);
+        return -1;
+    }
+    r
+}
+
 /// A receive into one buffer (read, recv, recvfrom).
 ///
 /// # Safety
@@ -194,6 +233,10 @@ pub unsafe extern "C" fn read(fd: c_int, buf: *mut c_void, n: usize) -> isize {
         // SAFETY: forwarding unchanged.
         return unsafe { (real().read)(fd, buf, n) };
     };
+    if client::remote() {
+        // SAFETY: as for read(2).
+        return unsafe { remote_recv(fd, buf, n, 0, std::ptr::null_mut(), std::ptr::null_mut()) };
+    }
     // SAFETY: the caller's buffer.
     let got = unsafe { recv_one(fd, id, buf, n, 0) };
     at_eof(fd, got.r, n)
@@ -218,6 +261,19 @@ pub unsafe extern "C" fn recv(fd: c_int, buf: *mut c_void, n: usize, flags: c_in
             )
         };
     };
+    if client::remote() {
+        // SAFETY: as for recv(2).
+        return unsafe {
+            remote_recv(
+                fd,
+                buf,
+                n,
+                flags,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+            )
+        };
+    }
     // SAFETY: the caller's buffer.
     let got = unsafe { recv_one(fd, id, buf, n, flags) };
     at_eof(fd, got.r, n)
@@ -240,6 +296,10 @@ pub unsafe extern "C" fn recvfrom(
         // SAFETY: forwarding unchanged.
         return unsafe { (real().recvfrom)(fd, buf, n, flags, addr, alen) };
     };
+    if client::remote() {
+        // SAFETY: as for recvfrom(2).
+        return unsafe { remote_recv(fd, buf, n, flags, addr, alen) };
+    }
     // SAFETY: the caller's buffer.
     let got = unsafe { recv_one(fd, id, buf, n, flags) };
     if got.r >= 0 {
@@ -264,6 +324,9 @@ pub unsafe extern "C" fn recvmsg(fd: c_int, msg: *mut msghdr, flags: c_int) -> i
         // SAFETY: forwarding unchanged.
         return unsafe { (real().recvmsg)(fd, msg, flags) };
     };
+    if client::remote() {
+        return client::recvmsg(fd, msg, flags);
+    }
     // SAFETY: `msg` non-null and valid per the caller.
     let m: msghdr = unsafe { std::ptr::read(msg) };
     // SAFETY: the caller's iovecs.

@@ -6,6 +6,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use libc::{msghdr, sockaddr, socklen_t};
 
+use super::client;
 use super::cmsg;
 use super::fdtable::lookup;
 use super::interpose::*;
@@ -31,6 +32,10 @@ pub unsafe extern "C" fn sendto(
         // SAFETY: forwarding unchanged.
         return unsafe { (real().sendto)(fd, buf, n, flags, addr, alen) };
     };
+    if client::remote() {
+        // SAFETY: as for sendto(2).
+        return unsafe { remote_send(fd, buf, n, flags, addr, alen) };
+    }
     // SAFETY: the caller's address covers `alen` bytes.
     let dest = unsafe { from_sockaddr(addr, alen) };
     // SAFETY: the caller's buffer covers `n` bytes.
@@ -47,6 +52,10 @@ pub unsafe extern "C" fn send(fd: c_int, buf: *const c_void, n: usize, flags: c_
         // SAFETY: forwarding unchanged.
         return unsafe { (real().sendto)(fd, buf, n, flags, std::ptr::null(), 0) };
     };
+    if client::remote() {
+        // SAFETY: as for send(2).
+        return unsafe { remote_send(fd, buf, n, flags, std::ptr::null(), 0) };
+    }
     // SAFETY: the caller's buffer covers `n` bytes.
     unsafe { send_one(fd, id, None, None, buf, n, flags) }
 }
@@ -61,8 +70,37 @@ pub unsafe extern "C" fn write(fd: c_int, buf: *const c_void, n: usize) -> isize
         // SAFETY: forwarding unchanged.
         return unsafe { (real().write)(fd, buf, n) };
     };
+    if client::remote() {
+        // SAFETY: as for write(2).
+        return unsafe { remote_send(fd, buf, n, 0, std::ptr::null(), 0) };
+    }
     // SAFETY: the caller's buffer covers `n` bytes.
     unsafe { send_one(fd, id, None, None, buf, n, 0) }
+}
+
+/// send, sendto and write forwarded to the shared engine as one sendmsg.
+///
+/// # Safety
+/// `buf` covers `n` bytes; `addr` covers `alen` bytes or is null.
+unsafe fn remote_send(
+    fd: c_int,
+    buf: *const c_void,
+    n: usize,
+    flags: c_int,
+    addr: *const sockaddr,
+    alen: socklen_t,
+) -> isize {
+    let mut iov = libc::iovec {
+        iov_base: buf as *mut c_void,
+        iov_len: n,
+    };
+    // SAFETY: an all-zero msghdr is valid; it points at the caller's buffers.
+    let mut m: msghdr = unsafe { std::mem::zeroed() };
+    m.msg_iov = &mut iov;
+    m.msg_iovlen = 1;
+    m.msg_name = addr as *mut c_void;
+    m.msg_namelen = if addr.is_null() { 0 } else { alen };
+    client::sendmsg(fd, &m, flags)
 }
 
 /// A send of one contiguous buffer (sendto, send, write).
@@ -101,6 +139,9 @@ pub unsafe extern "C" fn sendmsg(fd: c_int, msg: *const msghdr, flags: c_int) ->
         // SAFETY: forwarding unchanged.
         return unsafe { (real().sendmsg)(fd, msg, flags) };
     };
+    if client::remote() {
+        return client::sendmsg(fd, msg, flags);
+    }
     // SAFETY: `msg` is non-null and valid per the caller; we copy it.
     let m: msghdr = unsafe { std::ptr::read(msg) };
     // SAFETY: the caller's control buffer and name.

@@ -24,6 +24,7 @@ mod many;
 mod notify;
 mod registry;
 mod send;
+mod shared;
 mod turn;
 
 pub use calls::AssocView;

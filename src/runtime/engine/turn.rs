@@ -150,9 +150,15 @@ impl State {
                 match sys::read(s.efd, &mut buf[..want]) {
                     Ok(0) => {
                         s.app_gone = true;
+                        // Linux's sctp_close: data received and never read
+                        // (here: what the engine still holds for the
+                        // application) turns the close into an ABORT.
+                        let unread = s.inbox.staged() > 0 || s.held_total > 0;
                         if let Some(a) = ep.endpoint.assoc_mut(assoc) {
                             if s.linger_abort {
                                 a.abort(t, b"SO_LINGER 0");
+                            } else if unread {
+                                a.abort(t, b"data unread at close");
                             } else {
                                 // What was written goes out, then SHUTDOWN.
                                 tx.finish();
