@@ -64,6 +64,9 @@ c-tests/bin/%: c-tests/%.c c-tests/common.h include/netinet/sctp.h
 ctests: lib $(CTESTS)
 	bash scripts/check-header-abi.sh
 	@bash scripts/run-ctests.sh $(LIB) $(CTESTS)
+	@# The same programs with the engine in a thread of each process (the
+	@# in-process placement, SCTPSHIM_ENGINE=thread).
+	@SCTPSHIM_ENGINE=thread bash scripts/run-ctests.sh $(LIB) $(CTESTS)
 	@# The wrong-call table again under valgrind and AddressSanitizer (the
 	@# ASan runtime must come first in LD_PRELOAD): no invalid accesses.
 	@if command -v valgrind >/dev/null; then \
@@ -82,6 +85,7 @@ e2e: lib
 	bash scripts/e2e-netns.sh $(LIB)
 	bash scripts/e2e-security.sh $(LIB)
 	bash scripts/e2e-usrsctp.sh $(LIB)
+	bash scripts/e2e-process.sh $(LIB)
 
 fuzz:
 	FUZZ_DECODER_SECONDS=$(FUZZ_DECODER_SECONDS) bash scripts/fuzz.sh $(FUZZ_SECONDS)

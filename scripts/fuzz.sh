@@ -26,7 +26,7 @@ cd "$(dirname "$0")/.."
 secs=${1:-20}
 decoder_secs=${FUZZ_DECODER_SECONDS:-$secs}
 sanitizer=${FUZZ_SANITIZER:-address}
-targets=${FUZZ_TARGETS:-decode_packet decode_chunk association sockopt}
+targets=${FUZZ_TARGETS:-decode_packet decode_chunk association sockopt ipc_request}
 for n in "$secs" "$decoder_secs"; do
   if ! [[ $n =~ ^[0-9]+$ ]] || [ "$n" -lt 1 ]; then
     echo "fuzz.sh: seconds must be a positive integer, got '$n'" >&2

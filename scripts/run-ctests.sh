@@ -13,5 +13,5 @@ for t in "$@"; do
     fail=$((fail + 1)); echo "FAIL $(basename "$t")"; sed 's/^/    /' "$t.log" | tail -20
   fi
 done
-echo "c-tests: $pass passed, $fail failed"
+echo "c-tests (engine: ${SCTPSHIM_ENGINE:-daemon}): $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -33,7 +33,7 @@ pub fn remote() -> bool {
 }
 
 /// The placement when SCTPSHIM_ENGINE is not set.
-const DEFAULT_REMOTE: bool = false;
+const DEFAULT_REMOTE: bool = true;
 
 /// The daemon's abstract socket name: per user (abstract names are already
 /// per network namespace) and per engine configuration, so that processes
@@ -187,7 +187,7 @@ pub fn call(req: &Request, fd: Option<c_int>) -> Result<(Response, Option<c_int>
     let start = matches!(req, Request::Socket { .. });
     if ownfds::in_vfork_child() {
         // This memory is the parent's: a connection of its own, not kept.
-        let c = connect_daemon(start)?;
+        let c = connect_daemon(start).map_err(|e| if start { e } else { libc::ECONNRESET })?;
         let r = exchange(c, req, fd);
         sys::close(c);
         return r;
@@ -200,7 +200,10 @@ pub fn call(req: &Request, fd: Option<c_int>) -> Result<(Response, Option<c_int>
                 if conn.fd >= 0 && conn.pid == me {
                     sys::close(conn.fd);
                 }
-                let c = connect_daemon(start)?;
+                // No daemon for a socket it made: it is gone, and so are
+                // the socket's associations.
+                let c =
+                    connect_daemon(start).map_err(|e| if start { e } else { libc::ECONNRESET })?;
                 ownfds::claim(c);
                 *conn = Conn { fd: c, pid: me };
             }
@@ -274,6 +277,7 @@ fn take_new(got: Option<c_int>, id: SockId, cloexec: bool) -> Result<c_int, c_in
 
 /// socket(2) for SCTP.
 pub fn socket(domain: c_int, ty: c_int, protocol: c_int) -> c_int {
+    warn_config_once();
     match call(
         &Request::Socket {
             domain,
@@ -288,6 +292,19 @@ pub fn socket(domain: c_int, ty: c_int, protocol: c_int) -> c_int {
         Ok((r, _)) => ret(&r),
         Err(e) => fail(e),
     }
+}
+
+/// Settings the daemon reads are checked here too, so that a mistake is
+/// reported to the program that made it and not only in the daemon's log.
+fn warn_config_once() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if let Ok(v) = std::env::var("SCTPSHIM_IMPAIR")
+            && let Err(e) = crate::runtime::impair::Spec::parse(&v)
+        {
+            eprintln!("sctpshim: SCTPSHIM_IMPAIR ignored: {e}");
+        }
+    });
 }
 
 /// A request about socket `fd`, the answer as a C return value.

@@ -200,7 +200,12 @@ fn execute(req: Request, fd: Option<c_int>, pid: u32) -> (Response, Option<c_int
             }
             Request::Stat => {
                 let owners = |id: SockId| with_known(|k| k.by_id.get(&id).map(|&(_, p)| p));
-                let text = engine().stat_text(&owners);
+                let text = format!(
+                    "sctpshimd pid {} @{}\n{}",
+                    std::process::id(),
+                    super::client::daemon_name(),
+                    engine().stat_text(&owners)
+                );
                 let mut r = Response::ok(0);
                 r.data = text.into_bytes();
                 (r, None)
