@@ -39,11 +39,9 @@ impl Engine {
                 let t = now();
                 // Associations changed after the turn sent (aborts when a
                 // listener is reaped) have datagrams or events waiting.
-                let pending = st
-                    .eps
-                    .values()
-                    .any(|ep| ep.endpoint.has_output())
-                    .then_some(t);
+                let pending = (!st.loopback.is_empty()
+                    || st.eps.values().any(|ep| ep.endpoint.has_output()))
+                .then_some(t);
                 let others = [
                     st.autoclose_deadline(),
                     st.impair.as_ref().and_then(|i| i.next_due()),

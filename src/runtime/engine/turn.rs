@@ -2,6 +2,10 @@
 //! timers, deliveries, and what the epoll instance should watch.
 
 use super::event_loop::Key;
+
+/// Rounds of datagrams exchanged within the engine in one turn: a loopback
+/// handshake (INIT, INIT ACK, COOKIE ECHO, COOKIE ACK) takes four.
+const LOOPBACK_ROUNDS: usize = 8;
 use super::*;
 
 impl State {
@@ -116,19 +120,15 @@ impl State {
                 let Some(a) = ep.endpoint.assoc(assoc) else {
                     return;
                 };
-                // The pair is read under the send side's lock (see send.rs).
-                let side = s.tx.clone();
-                let mut tx = side.lock();
                 if s.junk > 0 {
                     if a.is_established() || a.is_closed() {
-                        let n = s.junk.min(buf.len());
-                        if let Ok(k) = sys::read(s.efd, &mut buf[..n]) {
-                            s.junk -= k;
-                            tx.skip(k);
-                        }
+                        s.drop_junk();
                     }
                     return;
                 }
+                // The pair is read under the send side's lock (see send.rs).
+                let side = s.tx.clone();
+                let mut tx = side.lock();
                 if tx.is_blocked() && !a.is_closed() {
                     return;
                 }
@@ -222,97 +222,164 @@ impl State {
             }
             ports.into_iter().collect()
         };
-        for port in ports {
-            let Some(ep) = self.eps.get_mut(&port) else {
-                continue;
-            };
-            if ep.endpoint.poll_timeout().is_some_and(|d| d <= t) {
-                ep.endpoint.handle_timeout(t);
+        let mut ports = ports;
+        let mut sweep_now = sweep;
+        for round in 0..LOOPBACK_ROUNDS {
+            for port in ports {
+                self.turn_port(
+                    port,
+                    t,
+                    sweep_now,
+                    exiting,
+                    &dirty,
+                    &autoclose,
+                    &mut visited,
+                );
             }
-            if exiting {
-                // Shut each association down once the application's last
-                // bytes have been taken from its socket; never drop them.
-                let ids: Vec<AssocId> = ep.endpoint.assoc_ids().collect();
-                for id in ids {
-                    let unread = ep
-                        .socks
-                        .get(&id)
-                        .and_then(|sid| self.socks.get(sid))
-                        .is_some_and(|s| {
-                            s.tx.lock().is_blocked()
-                                || (!s.app_gone && sys::pending_bytes(s.efd) > 0)
-                        });
-                    if !unread && let Some(a) = ep.endpoint.assoc_mut(id) {
-                        a.shutdown(t);
-                    }
-                }
+            if self.loopback.is_empty() || round + 1 == LOOPBACK_ROUNDS {
+                break;
             }
-            // Events.
-            let mut evs = Vec::new();
-            while let Some((aid, ev)) = ep.endpoint.poll_event() {
-                if ev == AssocEvent::Connected {
-                    // Inbound associations go straight to a socket (below):
-                    // the endpoint's accept queue must not fill up with them.
-                    ep.endpoint.claim(aid);
-                }
-                let mut sid = ep.socks.get(&aid).copied();
-                if sid.is_none()
-                    && ev == AssocEvent::Connected
-                    && let Some(l) = ep.listener.filter(|l| {
-                        self.socks
-                            .get(l)
-                            .is_some_and(|s| s.kind == Kind::Many && !s.app_gone)
-                    })
-                {
-                    ep.socks.insert(aid, l);
-                    sid = Some(l);
-                }
-                evs.push((aid, ev, sid));
-            }
-            for (aid, ev, sid) in evs {
-                if let Some(l) = self.eps.get(&port).and_then(|ep| ep.listener) {
-                    visited.insert(l);
-                }
-                self.on_event(port, t, aid, ev, sid);
-            }
-            let mut pairs = self.pairs_to_visit(port, sweep, &dirty, &autoclose);
-            visited.extend(pairs.iter().map(|&(_, sid)| sid));
-            self.deliver(port, t, &pairs);
-            // Messages that waited for room (or for another association's
-            // message to be complete) go now if there is room: a flush that
-            // emptied the inbox leaves nothing for epoll to report later.
-            let mut more = self.unstalled(&pairs);
-            for _ in 0..4 {
-                if more.is_empty() {
-                    break;
-                }
-                self.deliver(port, t, &more);
-                let next = self.unstalled(&more);
-                pairs.extend(more);
-                more = next;
-            }
-            pairs.sort_unstable();
-            pairs.dedup();
-            self.share_rcvbuf(port, &pairs, &dirty, sweep);
-            let Some(ep) = self.eps.get_mut(&port) else {
-                continue;
-            };
-            while let Some(tx) = ep.endpoint.poll_transmit(t) {
-                match self.impair.as_mut() {
-                    Some(im) => {
-                        for d in im.apply(t, false, port, tx.dst, &tx.payload) {
-                            sys::send_to(ep.udp, &d, &tx.dst).ok();
-                        }
-                    }
-                    None => {
-                        sys::send_to(ep.udp, &tx.payload, &tx.dst).ok();
-                    }
-                }
-            }
+            // Datagrams one endpoint of this engine sent another: their
+            // receivers take their turn now (what is left after the last
+            // round waits for the next turn).
+            ports = self.take_loopback(t);
+            sweep_now = false;
         }
         self.reap((!sweep).then_some(&visited));
         self.sync_all |= sweep;
         self.visited.extend(visited);
+    }
+
+    /// One endpoint's part of a turn: its timers and events, delivery to
+    /// its sockets, and what it sends.
+    #[allow(clippy::too_many_arguments)]
+    fn turn_port(
+        &mut self,
+        port: u16,
+        t: Instant,
+        sweep: bool,
+        exiting: bool,
+        dirty: &HashSet<SockId>,
+        autoclose: &HashSet<u16>,
+        visited: &mut HashSet<SockId>,
+    ) {
+        let Some(ep) = self.eps.get_mut(&port) else {
+            return;
+        };
+        if ep.endpoint.poll_timeout().is_some_and(|d| d <= t) {
+            ep.endpoint.handle_timeout(t);
+        }
+        if exiting {
+            // Shut each association down once the application's last
+            // bytes have been taken from its socket; never drop them.
+            let ids: Vec<AssocId> = ep.endpoint.assoc_ids().collect();
+            for id in ids {
+                let unread = ep
+                    .socks
+                    .get(&id)
+                    .and_then(|sid| self.socks.get(sid))
+                    .is_some_and(|s| {
+                        s.tx.lock().is_blocked() || (!s.app_gone && sys::pending_bytes(s.efd) > 0)
+                    });
+                if !unread && let Some(a) = ep.endpoint.assoc_mut(id) {
+                    a.shutdown(t);
+                }
+            }
+        }
+        // Events.
+        let mut evs = Vec::new();
+        while let Some((aid, ev)) = ep.endpoint.poll_event() {
+            if ev == AssocEvent::Connected {
+                // Inbound associations go straight to a socket (below):
+                // the endpoint's accept queue must not fill up with them.
+                ep.endpoint.claim(aid);
+            }
+            let mut sid = ep.socks.get(&aid).copied();
+            if sid.is_none()
+                && ev == AssocEvent::Connected
+                && let Some(l) = ep.listener.filter(|l| {
+                    self.socks
+                        .get(l)
+                        .is_some_and(|s| s.kind == Kind::Many && !s.app_gone)
+                })
+            {
+                ep.socks.insert(aid, l);
+                sid = Some(l);
+            }
+            evs.push((aid, ev, sid));
+        }
+        for (aid, ev, sid) in evs {
+            if let Some(l) = self.eps.get(&port).and_then(|ep| ep.listener) {
+                visited.insert(l);
+            }
+            self.on_event(port, t, aid, ev, sid);
+        }
+        let mut pairs = self.pairs_to_visit(port, sweep, dirty, autoclose);
+        visited.extend(pairs.iter().map(|&(_, sid)| sid));
+        self.deliver(port, t, &pairs);
+        // Messages that waited for room (or for another association's
+        // message to be complete) go now if there is room: a flush that
+        // emptied the inbox leaves nothing for epoll to report later.
+        let mut more = self.unstalled(&pairs);
+        for _ in 0..4 {
+            if more.is_empty() {
+                break;
+            }
+            self.deliver(port, t, &more);
+            let next = self.unstalled(&more);
+            pairs.extend(more);
+            more = next;
+        }
+        pairs.sort_unstable();
+        pairs.dedup();
+        self.share_rcvbuf(port, &pairs, dirty, sweep);
+        let Some(ep) = self.eps.get_mut(&port) else {
+            return;
+        };
+        let udp = ep.udp;
+        let out: Vec<_> = std::iter::from_fn(|| ep.endpoint.poll_transmit(t)).collect();
+        for tx in out {
+            let ours = self.impair.is_none() && self.is_ours(tx.dst);
+            match self.impair.as_mut() {
+                Some(im) => {
+                    for d in im.apply(t, false, port, tx.dst, &tx.payload) {
+                        sys::send_to(udp, &d, &tx.dst).ok();
+                    }
+                }
+                None if ours => {
+                    let from = SocketAddr::new(tx.dst.ip(), port);
+                    self.loopback.push_back((tx.dst.port(), from, tx.payload));
+                }
+                None => {
+                    sys::send_to(udp, &tx.payload, &tx.dst).ok();
+                }
+            }
+        }
+    }
+
+    /// Whether a datagram for `dst` (UDP address) goes to an endpoint of
+    /// this engine: a loopback address and a port one of ours listens on
+    /// (bound to that address or to the wildcard of its family).
+    fn is_ours(&self, dst: SocketAddr) -> bool {
+        self.shortcut
+            && dst.ip().is_loopback()
+            && self.eps.get(&dst.port()).is_some_and(|ep| match ep.ip {
+                ip if ip.is_unspecified() => ip.is_ipv6() || dst.is_ipv4(),
+                ip => ip == dst.ip(),
+            })
+    }
+
+    /// Hands the datagrams exchanged within the engine to their endpoints;
+    /// returns the ports that received some.
+    fn take_loopback(&mut self, t: Instant) -> Vec<u16> {
+        let mut ports = BTreeSet::new();
+        while let Some((port, from, d)) = self.loopback.pop_front() {
+            if let Some(ep) = self.eps.get_mut(&port) {
+                ep.endpoint.handle(t, from, &d);
+                ports.insert(port);
+            }
+        }
+        ports.into_iter().collect()
     }
 
     /// The (association, socket) pairs of endpoint `port` a turn looks at:
