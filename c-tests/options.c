@@ -3,6 +3,9 @@
  * point, the RTO, the defaults a plain send() uses, EMSGSIZE...), then
  * Linux's answers to bad calls. Built against our header (options) and,
  * when installed, against lksctp's header and libsctp (options_lksctp). */
+#include <signal.h>
+#include <sys/prctl.h>
+
 #include "common.h"
 
 #include <fcntl.h>
@@ -200,6 +203,7 @@ static void potentially_failed(uint16_t port) {
     if (child == 0) {
         char arg[16];
         snprintf(arg, sizeof arg, "%u", port);
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a failed test */
         setenv("SCTPSHIM_ENGINE", "thread", 1);
         execl("/proc/self/exe", "options", "--stopped-peer", arg, (char *)NULL);
         _exit(127);

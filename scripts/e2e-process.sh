@@ -80,5 +80,32 @@ echo "$out" | grep -q "^ok daemon killed"
 result "sctpshimd killed: existing sockets reset, the next socket() starts a new daemon" $?
 [ $? -eq 0 ] || echo "$out" | tail -5
 
+# 5. One UDP port for the whole engine (SCTPSHIM_UDP_PORT): two processes
+#    each hold an association through it at the same time, next to a
+#    program's own UDP socket on the SCTP listener's port number.
+port=$((port + 10))
+udp=$(( 10000 + RANDOM % 5000 ))
+(
+  export SCTPSHIM_UDP_PORT=$udp SCTPSHIM_LOOPBACK=udp
+  python3 -c "import socket,time; u=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(('127.0.0.1', $port)); time.sleep(8)" &
+  holder=$!
+  sleep 0.3
+  LD_PRELOAD=$lib timeout 20 socat -u "SCTP-LISTEN:$port,bind=127.0.0.1,fork" "OPEN:$work/both,creat,append" 2>"$work/l.err" &
+  l=$!
+  sleep 0.5
+  (echo one; sleep 2) | LD_PRELOAD=$lib timeout 10 socat -u - "SCTP-CONNECT:127.0.0.1:$port" &
+  a=$!
+  (echo two; sleep 2) | LD_PRELOAD=$lib timeout 10 socat -u - "SCTP-CONNECT:127.0.0.1:$port" &
+  b=$!
+  sleep 1
+  n=$("$bin/sctpshim" stat | grep -c ESTABLISHED)
+  ss -ulpn | grep -q ":$udp .*sctpshimd" || n=0
+  wait $a $b
+  sleep 0.5
+  kill $l $holder 2>/dev/null
+  [ "$n" -ge 4 ] && grep -qx one "$work/both" && grep -qx two "$work/both"
+)
+result "SCTPSHIM_UDP_PORT: two processes' associations through one UDP port, beside a UDP socket on the SCTP port" $?
+
 echo "e2e-process: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

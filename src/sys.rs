@@ -234,6 +234,16 @@ pub unsafe fn from_sockaddr(sa: *const sockaddr, len: socklen_t) -> Option<Socke
 
 /// A non-blocking UDP socket bound to `addr` (port 0 picks an ephemeral one).
 pub fn udp_bind(addr: SocketAddr) -> io::Result<c_int> {
+    udp_bind_as(addr, false)
+}
+
+/// As [`udp_bind`] for an IPv6 address, taking IPv6 only (IPV6_V6ONLY), so
+/// that an IPv4 socket can have the same port.
+pub fn udp_bind_v6only(addr: SocketAddr) -> io::Result<c_int> {
+    udp_bind_as(addr, true)
+}
+
+fn udp_bind_as(addr: SocketAddr, v6only: bool) -> io::Result<c_int> {
     let r = real();
     let domain = if addr.is_ipv4() {
         libc::AF_INET
@@ -249,6 +259,19 @@ pub fn udp_bind(addr: SocketAddr) -> io::Result<c_int> {
         )
     })?;
     crate::ownfds::claim(fd);
+    if v6only && addr.is_ipv6() {
+        let one: c_int = 1;
+        // SAFETY: `one` is a c_int option value of the size given.
+        unsafe {
+            (r.setsockopt)(
+                fd,
+                libc::IPPROTO_IPV6,
+                libc::IPV6_V6ONLY,
+                &one as *const _ as *const c_void,
+                4,
+            )
+        };
+    }
     let (ss, len) = to_sockaddr(&addr);
     // SAFETY: `ss` holds a valid sockaddr of `len` bytes.
     if let Err(e) = cvt(unsafe { (r.bind)(fd, &ss as *const _ as *const sockaddr, len) }) {

@@ -26,6 +26,10 @@ const SCTP_SOCKOPT_PEELOFF: c_int = 102;
 const SCTP_SOCKOPT_PEELOFF_FLAGS: c_int = 122;
 const SCTP_SOCKOPT_CONNECTX3: c_int = 111;
 
+/// The shared engine's UDP port when SCTPSHIM_UDP_PORT is not set (0: one
+/// UDP port per SCTP port).
+const DAEMON_UDP_PORT: u16 = 0;
+
 /// Set first thing in the daemon: its interposers run the calls here.
 static DAEMON: AtomicBool = AtomicBool::new(false);
 
@@ -89,6 +93,7 @@ pub fn run(foreground: bool) -> i32 {
         }
     }
     eprintln!("sctpshimd: pid {} serving @{name}", std::process::id());
+    crate::runtime::set_default_udp_port(DAEMON_UDP_PORT);
     let _ = engine();
     std::thread::Builder::new()
         .name("sctpshimd-gc".into())

@@ -26,12 +26,15 @@ mod registry;
 mod send;
 mod shared;
 mod turn;
+mod udp;
 
 pub use calls::AssocView;
 pub use inbox::Slice;
 pub use many::{RecordMeta, SCTP_ABORT, SCTP_EOF, SCTP_UNORDERED, SendSpec, is_many_id};
 pub use notify::Events;
-pub use registry::{after_fork, before_fork, current_engine, engine, engine_of};
+pub use registry::{
+    after_fork, before_fork, current_engine, engine, engine_of, set_default_udp_port,
+};
 pub use send::Ticket;
 
 use inbox::Inbox;
@@ -212,6 +215,8 @@ struct State {
     /// Whether such datagrams skip UDP (off with SCTPSHIM_LOOPBACK=udp and
     /// under SCTPSHIM_IMPAIR, which works on real datagrams).
     shortcut: bool,
+    /// The engine-wide UDP port, when one carries every endpoint (udp.rs).
+    shared: Option<udp::SharedUdp>,
 }
 
 /// The per-process engine.
@@ -391,10 +396,22 @@ impl Engine {
             s.local = Some(addr);
             return Ok(());
         }
-        let udp = sys::udp_bind(addr).map_err(|e| e.raw_os_error().unwrap_or(libc::EINVAL))?;
-        let port = sys::local_addr(udp)
-            .map_err(|e| e.raw_os_error().unwrap_or(libc::EINVAL))?
-            .port();
+        let (udp, port) = if st.shared.is_some() {
+            // One UDP port carries every endpoint: the SCTP port is ours to
+            // give (EADDRINUSE above when taken).
+            let port = match addr.port() {
+                0 => st.ephemeral_port().ok_or(libc::EADDRINUSE)?,
+                p => p,
+            };
+            (-1, port)
+        } else {
+            let udp = sys::udp_bind(addr).map_err(|e| e.raw_os_error().unwrap_or(libc::EINVAL))?;
+            let port = sys::local_addr(udp)
+                .map_err(|e| e.raw_os_error().unwrap_or(libc::EINVAL))?
+                .port();
+            (udp, port)
+        };
+        let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
         s.port = Some(port);
         s.local = Some(SocketAddr::new(addr.ip(), port));
         // The endpoint's accept queue is claimed by sockets as soon as each

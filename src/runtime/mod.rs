@@ -14,4 +14,5 @@ pub mod impair;
 pub use engine::{
     AssocView, Engine, Events, RecordMeta, SCTP_ABORT, SCTP_EOF, SCTP_UNORDERED, SendSpec, Slice,
     SockId, Ticket, after_fork, before_fork, current_engine, engine, engine_of, is_many_id,
+    set_default_udp_port,
 };

@@ -84,6 +84,7 @@ impl Engine {
                 match Key::of(ev.u64) {
                     Key::Wake => while sys::read(self.wake_r, &mut buf).is_ok_and(|n| n > 0) {},
                     Key::Udp(port) => st.read_udp(port, t, &mut buf),
+                    Key::Shared(v6) => st.read_shared(v6, t, &mut buf),
                     // A socket reaped since the wait was unregistered then.
                     Key::Sock(id) if st.socks.contains_key(&id) => {
                         st.dirty.insert(id);
@@ -117,11 +118,14 @@ pub(super) const SWEEP_EVERY: Duration = Duration::from_secs(1);
 pub(super) enum Key {
     Wake,
     Udp(u16),
+    /// The engine-wide UDP socket, IPv6 (true) or IPv4.
+    Shared(bool),
     Sock(SockId),
 }
 
 impl Key {
     const UDP: u64 = 1 << 62;
+    const SHARED: u64 = 1 << 20;
     const WAKE: u64 = 1 << 63;
 
     /// The epoll token (socket ids stay below 2^62: generation << 40).
@@ -129,6 +133,7 @@ impl Key {
         match self {
             Key::Wake => Key::WAKE,
             Key::Udp(port) => Key::UDP | u64::from(port),
+            Key::Shared(v6) => Key::UDP | Key::SHARED | u64::from(v6),
             Key::Sock(id) => id,
         }
     }
@@ -136,6 +141,8 @@ impl Key {
     pub(super) fn of(token: u64) -> Key {
         if token & Key::WAKE != 0 {
             Key::Wake
+        } else if token & Key::UDP != 0 && token & Key::SHARED != 0 {
+            Key::Shared(token & 1 != 0)
         } else if token & Key::UDP != 0 {
             Key::Udp(token as u16)
         } else {
@@ -207,7 +214,14 @@ impl Watched {
         let udp = st
             .eps
             .iter()
-            .map(|(&port, ep)| (Key::Udp(port), ep.udp, libc::EPOLLIN as u32));
+            .filter(|(_, ep)| ep.udp >= 0)
+            .map(|(&port, ep)| (Key::Udp(port), ep.udp, libc::EPOLLIN as u32))
+            .chain(st.shared.iter().flat_map(|sh| {
+                [(Key::Shared(false), sh.v4), (Key::Shared(true), sh.v6)]
+                    .into_iter()
+                    .filter(|&(_, fd)| fd >= 0)
+                    .map(|(k, fd)| (k, fd, libc::EPOLLIN as u32))
+            }));
         let socks = st.socks.iter().filter_map(|(&id, s)| st.interest(id, s));
         let mut failed = 0;
         for (key, fd, ev) in udp.chain(socks) {

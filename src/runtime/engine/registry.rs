@@ -61,11 +61,22 @@ pub fn engine() -> &'static Engine {
     }
     let generation = r.all.len() as u64;
     let (wake_r, wake_w) = sys::wake_pipe().unwrap_or((-1, -1));
+    let shared = match super::udp::port_from_env(DEFAULT_UDP_PORT.load(Ordering::Relaxed)) {
+        0 => None,
+        port => super::udp::SharedUdp::open(port),
+    };
+    let mut cfg = config_from_env();
+    if let Some(sh) = &shared {
+        // Peers are reached on the same port unless a path learns another
+        // from the packets it receives (or SCTP_REMOTE_UDP_ENCAPS_PORT says).
+        cfg.remote_udp_port = sh.port;
+    }
     let e: &'static Engine = Box::leak(Box::new(Engine {
         state: Mutex::new(State {
             next: (generation << GEN_SHIFT) | 1,
             impair: impair_from_env(),
             shortcut: std::env::var("SCTPSHIM_LOOPBACK").as_deref() != Ok("udp"),
+            shared,
             ..Default::default()
         }),
         sends: Mutex::new(HashMap::new()),
@@ -74,7 +85,7 @@ pub fn engine() -> &'static Engine {
         wake_r,
         epfd: AtomicI32::new(-1),
         pid: std::process::id(),
-        cfg: config_from_env(),
+        cfg,
     }));
     std::thread::Builder::new()
         .name("sctpshim".into())
@@ -83,6 +94,15 @@ pub fn engine() -> &'static Engine {
     r.all.push(e);
     r.current = Some(e);
     e
+}
+
+/// SCTPSHIM_UDP_PORT when it is not set: 0 (one UDP port per SCTP port) for
+/// an engine inside the application, 9899 for the shared daemon.
+static DEFAULT_UDP_PORT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
+
+/// The daemon's default: one engine-wide UDP port (before the engine starts).
+pub fn set_default_udp_port(port: u16) {
+    DEFAULT_UDP_PORT.store(port, Ordering::Relaxed);
 }
 
 /// The engine that created socket `id`.

@@ -68,7 +68,10 @@ impl Engine {
         ports.sort_unstable();
         for port in &ports {
             let ep = &st.eps[port];
-            let udp = sys::local_addr(ep.udp).map_or(0, |a| a.port());
+            let udp = match &st.shared {
+                Some(sh) => sh.port,
+                None => sys::local_addr(ep.udp).map_or(0, |a| a.port()),
+            };
             let _ = writeln!(
                 out,
                 "{port:>6} {udp:>5} {:>8} {:>7}",

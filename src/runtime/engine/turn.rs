@@ -191,7 +191,7 @@ impl State {
             }
             for (port, to, d) in im.due(t, false) {
                 if let Some(ep) = self.eps.get(&port) {
-                    sys::send_to(ep.udp, &d, &to).ok();
+                    sys::send_to(self.udp_out(ep.udp, &to), &d, &to).ok();
                 }
             }
         }
@@ -339,34 +339,26 @@ impl State {
         let udp = ep.udp;
         let out: Vec<_> = std::iter::from_fn(|| ep.endpoint.poll_transmit(t)).collect();
         for tx in out {
-            let ours = self.impair.is_none() && self.is_ours(tx.dst);
-            match self.impair.as_mut() {
-                Some(im) => {
+            let fd = self.udp_out(udp, &tx.dst);
+            let target = match self.impair {
+                None => self.local_target(tx.dst, &tx.payload),
+                Some(_) => None,
+            };
+            match (self.impair.as_mut(), target) {
+                (Some(im), _) => {
                     for d in im.apply(t, false, port, tx.dst, &tx.payload) {
-                        sys::send_to(udp, &d, &tx.dst).ok();
+                        sys::send_to(fd, &d, &tx.dst).ok();
                     }
                 }
-                None if ours => {
-                    let from = SocketAddr::new(tx.dst.ip(), port);
-                    self.loopback.push_back((tx.dst.port(), from, tx.payload));
+                (None, Some(to)) => {
+                    let from = SocketAddr::new(tx.dst.ip(), self.udp_source_port(port));
+                    self.loopback.push_back((to, from, tx.payload));
                 }
-                None => {
-                    sys::send_to(udp, &tx.payload, &tx.dst).ok();
+                (None, None) => {
+                    sys::send_to(fd, &tx.payload, &tx.dst).ok();
                 }
             }
         }
-    }
-
-    /// Whether a datagram for `dst` (UDP address) goes to an endpoint of
-    /// this engine: a loopback address and a port one of ours listens on
-    /// (bound to that address or to the wildcard of its family).
-    fn is_ours(&self, dst: SocketAddr) -> bool {
-        self.shortcut
-            && dst.ip().is_loopback()
-            && self.eps.get(&dst.port()).is_some_and(|ep| match ep.ip {
-                ip if ip.is_unspecified() => ip.is_ipv6() || dst.is_ipv4(),
-                ip => ip == dst.ip(),
-            })
     }
 
     /// Hands the datagrams exchanged within the engine to their endpoints;
@@ -511,7 +503,9 @@ impl State {
                     .all(|a| ep.endpoint.assoc(a).is_none_or(|x| x.is_closed()))
                 && let Some(ep) = self.eps.remove(&port)
             {
-                self.closing.push(ep.udp);
+                if ep.udp >= 0 {
+                    self.closing.push(ep.udp);
+                }
             }
         }
     }

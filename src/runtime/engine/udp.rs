@@ -1,0 +1,173 @@
+//! Which UDP socket carries an endpoint's packets (RFC 6951).
+//!
+//! - Port-mapped (the in-process default): each endpoint has a UDP socket
+//!   bound to its own SCTP port number; SCTP port P travels in UDP port P.
+//! - One port for the whole engine (SCTPSHIM_UDP_PORT, 9899 by default for
+//!   the shared daemon: the port Linux, FreeBSD and usrsctp use): two
+//!   sockets (IPv4 and IPv6) on that port carry every endpoint's packets,
+//!   demultiplexed by the SCTP destination port, then by the endpoint (peer
+//!   port, verification tag, addresses). SCTP ports no longer take UDP
+//!   ports, so an application's own UDP port 5060 and SCTP port 5060 live
+//!   side by side, as on a host with kernel SCTP.
+
+use std::net::SocketAddr;
+use std::os::raw::c_int;
+use std::time::Instant;
+
+use super::State;
+use crate::proto::Config;
+use crate::proto::endpoint::Endpoint;
+use crate::sys;
+
+/// The engine-wide UDP sockets of the one-port mode.
+#[derive(Debug)]
+pub(super) struct SharedUdp {
+    pub(super) port: u16,
+    pub(super) v4: c_int,
+    pub(super) v6: c_int,
+}
+
+impl SharedUdp {
+    /// Binds `port` on every IPv4 and IPv6 address; None (with the reason
+    /// on stderr) when it is taken, then the engine maps ports instead.
+    pub(super) fn open(port: u16) -> Option<SharedUdp> {
+        let v4 = match sys::udp_bind(SocketAddr::from(([0u8; 4], port))) {
+            Ok(fd) => fd,
+            Err(e) => {
+                eprintln!(
+                    "sctpshim: UDP port {port} unavailable ({e}): one UDP port per SCTP port instead"
+                );
+                return None;
+            }
+        };
+        let v6 = sys::udp_bind_v6only(SocketAddr::from(([0u16; 8], port))).unwrap_or(-1);
+        Some(SharedUdp { port, v4, v6 })
+    }
+
+    fn fd_for(&self, dst: &SocketAddr) -> c_int {
+        if dst.is_ipv4() { self.v4 } else { self.v6 }
+    }
+}
+
+/// The one-port mode's port from SCTPSHIM_UDP_PORT (0: port-mapped), or
+/// `default` when unset.
+pub(super) fn port_from_env(default: u16) -> u16 {
+    std::env::var("SCTPSHIM_UDP_PORT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The SCTP destination port of a packet (common header bytes 2..4).
+fn sctp_dst_port(packet: &[u8]) -> Option<u16> {
+    Some(u16::from_be_bytes([*packet.get(2)?, *packet.get(3)?]))
+}
+
+impl State {
+    /// The socket an endpoint's datagram to `dst` leaves from.
+    pub(super) fn udp_out(&self, own: c_int, dst: &SocketAddr) -> c_int {
+        match &self.shared {
+            Some(sh) => sh.fd_for(dst),
+            None => own,
+        }
+    }
+
+    /// The endpoint port a datagram from one of our endpoints to `dst`
+    /// reaches inside this engine, if it does (loopback address, an endpoint
+    /// of ours bound there or to its family's wildcard).
+    pub(super) fn local_target(&self, dst: SocketAddr, packet: &[u8]) -> Option<u16> {
+        if !self.shortcut || !dst.ip().is_loopback() {
+            return None;
+        }
+        let port = match &self.shared {
+            Some(sh) if dst.port() == sh.port => sctp_dst_port(packet)?,
+            Some(_) => return None,
+            None => dst.port(),
+        };
+        let ep = self.eps.get(&port)?;
+        let fits = match ep.ip {
+            ip if ip.is_unspecified() => ip.is_ipv6() || dst.is_ipv4(),
+            ip => ip == dst.ip(),
+        };
+        fits.then_some(port)
+    }
+
+    /// The UDP port a packet from endpoint `port` carries as its source.
+    pub(super) fn udp_source_port(&self, port: u16) -> u16 {
+        self.shared.as_ref().map_or(port, |sh| sh.port)
+    }
+
+    /// Datagrams on the engine-wide socket (`v6` or IPv4): each goes to the
+    /// endpoint of its SCTP destination port; packets for ports nobody has
+    /// are answered as out of the blue (RFC 9260 §8.4), as a kernel does.
+    pub(super) fn read_shared(&mut self, v6: bool, t: Instant, buf: &mut [u8]) {
+        let Some(fd) = self
+            .shared
+            .as_ref()
+            .map(|sh| if v6 { sh.v6 } else { sh.v4 })
+        else {
+            return;
+        };
+        while let Some(err) = sys::recv_error(fd) {
+            // The quoted packet is one of ours: its source port is the endpoint's.
+            if let (true, Some(src)) = (err.port_unreachable, err.payload.get(..2)) {
+                let port = u16::from_be_bytes([src[0], src[1]]);
+                if let Some(ep) = self.eps.get_mut(&port) {
+                    ep.endpoint.handle_port_unreachable(err.to, &err.payload);
+                }
+            }
+        }
+        for _ in 0..256 {
+            let Ok((n, from)) = sys::recv_from(fd, buf) else {
+                break;
+            };
+            let Some(port) = sctp_dst_port(&buf[..n]) else {
+                continue;
+            };
+            let Some(ep) = self.eps.get_mut(&port) else {
+                self.answer_unknown_port(t, port, from, &buf[..n]);
+                continue;
+            };
+            match self.impair.as_mut() {
+                Some(im) => {
+                    for d in im.apply(t, true, port, from, &buf[..n]) {
+                        ep.endpoint.handle(t, from, &d);
+                    }
+                }
+                None => ep.endpoint.handle(t, from, &buf[..n]),
+            }
+        }
+    }
+
+    /// A packet for an SCTP port with no endpoint: a closed endpoint of that
+    /// port answers it (ABORT or SHUTDOWN COMPLETE with the T bit, nothing
+    /// for the chunks that must not be answered).
+    fn answer_unknown_port(&mut self, t: Instant, port: u16, from: SocketAddr, packet: &[u8]) {
+        let mut closed = Endpoint::new(Config::default(), port, sys::random_seed(), t);
+        closed.listen(false);
+        closed.handle(t, from, packet);
+        while let Some(tx) = closed.poll_transmit(t) {
+            let fd = self.udp_out(-1, &tx.dst);
+            sys::send_to(fd, &tx.payload, &tx.dst).ok();
+        }
+    }
+
+    /// A free SCTP port for bind(port 0) in the one-port mode: from the
+    /// kernel's ephemeral range, starting at a random place.
+    pub(super) fn ephemeral_port(&self) -> Option<u16> {
+        let (lo, hi) = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+            .ok()
+            .and_then(|s| {
+                let mut it = s.split_whitespace().filter_map(|v| v.parse::<u16>().ok());
+                Some((it.next()?, it.next()?))
+            })
+            .filter(|(lo, hi)| lo <= hi && *lo > 0)
+            .unwrap_or((32768, 60999));
+        let span = u32::from(hi - lo) + 1;
+        let seed = sys::random_seed();
+        let start = u32::from_ne_bytes([seed[0], seed[1], seed[2], seed[3]]) % span;
+        (0..span)
+            .map(|i| lo + ((start + i) % span) as u16)
+            .find(|p| !self.eps.contains_key(p))
+    }
+}
