@@ -502,10 +502,9 @@ impl State {
                     .assoc_ids()
                     .all(|a| ep.endpoint.assoc(a).is_none_or(|x| x.is_closed()))
                 && let Some(ep) = self.eps.remove(&port)
+                && ep.udp >= 0
             {
-                if ep.udp >= 0 {
-                    self.closing.push(ep.udp);
-                }
+                self.closing.push(ep.udp);
             }
         }
     }
