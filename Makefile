@@ -86,6 +86,7 @@ e2e: lib
 	bash scripts/e2e-security.sh $(LIB)
 	bash scripts/e2e-usrsctp.sh $(LIB)
 	bash scripts/e2e-process.sh $(LIB)
+	bash scripts/e2e-kamailio.sh $(LIB)
 
 fuzz:
 	FUZZ_DECODER_SECONDS=$(FUZZ_DECODER_SECONDS) bash scripts/fuzz.sh $(FUZZ_SECONDS)
