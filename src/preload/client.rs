@@ -36,8 +36,9 @@ pub fn remote() -> bool {
 const DEFAULT_REMOTE: bool = true;
 
 /// The daemon's abstract socket name: per user (abstract names are already
-/// per network namespace) and per engine configuration, so that processes
-/// started with different SCTPSHIM_* settings never share an engine.
+/// per network namespace), per installation and per engine configuration,
+/// so that processes started with different SCTPSHIM_* settings never share
+/// an engine.
 pub fn daemon_name() -> String {
     let mut vars: Vec<(String, String)> = std::env::vars()
         .filter(|(k, _)| {
@@ -53,6 +54,10 @@ pub fn daemon_name() -> String {
         })
         .collect();
     vars.sort();
+    // The daemon of this installation: another build's daemon (another
+    // directory) may speak another version of the protocol.
+    let exe = daemon_path().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
+    vars.push(("sctpshimd".into(), exe));
     // FNV-1a: stable across builds and processes.
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for (k, v) in &vars {
