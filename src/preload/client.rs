@@ -56,7 +56,9 @@ pub fn daemon_name() -> String {
     vars.sort();
     // The daemon of this installation: another build's daemon (another
     // directory) may speak another version of the protocol.
-    let exe = daemon_path().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
+    let exe = daemon_path()
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_default();
     vars.push(("sctpshimd".into(), exe));
     // FNV-1a: stable across builds and processes.
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -106,7 +108,13 @@ fn daemon_path() -> Option<std::ffi::CString> {
     let lib = unsafe { std::ffi::CStr::from_ptr(info.dli_fname) }
         .to_str()
         .ok()?;
-    let dir = std::path::Path::new(lib).parent()?;
+    // Linked into a program (sctpshimd, sctpshim) dladdr may give the name it
+    // was started by: the canonical path is the same whoever asks.
+    let lib = match std::fs::canonicalize(lib) {
+        Ok(p) => p,
+        Err(_) => std::env::current_exe().ok()?,
+    };
+    let dir = lib.parent()?;
     std::ffi::CString::new(dir.join("sctpshimd").to_str()?).ok()
 }
 
