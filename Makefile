@@ -10,7 +10,7 @@ CFLAGS ?= -O1 -g -Wall -Wextra -Werror -Iinclude
 CTESTS := $(patsubst c-tests/%.c,c-tests/bin/%,$(wildcard c-tests/*.c))
 LIB := target/release/libsctpshim.so
 
-.PHONY: all lib check lint test ctests e2e fuzz soak bench clean
+.PHONY: all lib check lint test ctests e2e fuzz soak bench clean linux-check
 
 all: lib
 
@@ -100,6 +100,11 @@ soak: lib $(CTESTS)
 	IMPAIR_MB=64 IMPAIR_PROXY_MB=1024 IMPAIR_TIMEOUT=3600 bash scripts/e2e-impair.sh $(LIB)
 	MANY_ASSOCS=10000 CTEST_TIMEOUT=1800 bash scripts/run-ctests.sh $(LIB) c-tests/bin/many_assocs
 	FUZZ_DECODER_SECONDS=300 bash scripts/fuzz.sh 300
+
+# C tests on the Linux kernel's own SCTP in a qemu guest (not part of make
+# check: needs qemu and a kernel image, see the script).
+linux-check:
+	bash scripts/linux-check.sh
 
 # Throughput against kernel TCP and usrsctp, from one run (not a test).
 bench: lib

@@ -416,6 +416,9 @@ pub unsafe fn accept(fd: c_int, addr: *mut sockaddr, len: *mut socklen_t, flags:
                 Err(e) => return fail(e),
             };
             if put_name(&r, addr, len).is_err() {
+                // As Linux: the new socket is released, the caller gets EFAULT.
+                // SAFETY: our own close interposer on the descriptor just made.
+                unsafe { super::fds::close(nfd) };
                 return fail(libc::EFAULT);
             }
             return nfd;

@@ -9,7 +9,7 @@ use super::client;
 use super::cmsg;
 use super::fdtable::lookup;
 use super::interpose::*;
-use super::send::{iov_window, iovecs};
+use super::send::{iov_window, iovecs, one_iov};
 use crate::runtime::SockId;
 use crate::sys::{self, real, set_errno};
 
@@ -178,10 +178,7 @@ unsafe fn remote_recv(
         iov_base: buf,
         iov_len: n,
     };
-    // SAFETY: an all-zero msghdr is valid; it points at the caller's buffers.
-    let mut m: msghdr = unsafe { std::mem::zeroed() };
-    m.msg_iov = &mut iov;
-    m.msg_iovlen = 1;
+    let mut m = one_iov(&mut iov);
     if !addr.is_null() && !alen.is_null() {
         m.msg_name = addr as *mut c_void;
         match crate::usermem::get(alen) {
@@ -215,10 +212,7 @@ pub(super) unsafe fn recv_one(
         iov_base: buf,
         iov_len: n,
     };
-    // SAFETY: an all-zero msghdr is valid; it points at one iovec.
-    let mut m: msghdr = unsafe { std::mem::zeroed() };
-    m.msg_iov = &mut iov;
-    m.msg_iovlen = 1;
+    let m = one_iov(&mut iov);
     // SAFETY: `m` describes the caller's buffer.
     unsafe { recv_record(fd, id, &m, flags) }
 }

@@ -78,6 +78,16 @@ pub unsafe extern "C" fn write(fd: c_int, buf: *const c_void, n: usize) -> isize
     unsafe { send_one(fd, id, None, None, buf, n, 0) }
 }
 
+/// A message header over the one buffer `iov` describes (no name, no
+/// ancillary data); it points at `iov`, which must outlive its use.
+pub(super) fn one_iov(iov: &mut libc::iovec) -> msghdr {
+    // SAFETY: an all-zero msghdr is valid.
+    let mut m: msghdr = unsafe { std::mem::zeroed() };
+    m.msg_iov = iov;
+    m.msg_iovlen = 1;
+    m
+}
+
 /// send, sendto and write forwarded to the shared engine as one sendmsg.
 ///
 /// # Safety
@@ -94,10 +104,7 @@ unsafe fn remote_send(
         iov_base: buf as *mut c_void,
         iov_len: n,
     };
-    // SAFETY: an all-zero msghdr is valid; it points at the caller's buffers.
-    let mut m: msghdr = unsafe { std::mem::zeroed() };
-    m.msg_iov = &mut iov;
-    m.msg_iovlen = 1;
+    let mut m = one_iov(&mut iov);
     m.msg_name = addr as *mut c_void;
     m.msg_namelen = if addr.is_null() { 0 } else { alen };
     client::sendmsg(fd, &m, flags)
@@ -120,10 +127,7 @@ pub(super) unsafe fn send_one(
         iov_base: buf as *mut c_void,
         iov_len: n,
     };
-    // SAFETY: an all-zero msghdr is valid; it points at one iovec.
-    let mut m: msghdr = unsafe { std::mem::zeroed() };
-    m.msg_iov = &mut iov;
-    m.msg_iovlen = 1;
+    let m = one_iov(&mut iov);
     // SAFETY: `m` describes the caller's buffer.
     unsafe { send_msg(fd, id, dest, spec, &m, flags) }
 }

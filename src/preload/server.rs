@@ -370,18 +370,7 @@ fn on_socket(req: Request, fd: c_int, id: SockId, pid: u32) -> (Response, Option
                 iov_base: data.as_mut_ptr() as *mut c_void,
                 iov_len: data.len(),
             };
-            // SAFETY: a zeroed msghdr is valid; every pointer set outlives the call.
-            let mut m: msghdr = unsafe { std::mem::zeroed() };
-            if !name.is_empty() {
-                m.msg_name = name.as_mut_ptr() as *mut c_void;
-                m.msg_namelen = name.len() as _;
-            }
-            if !control.is_empty() {
-                m.msg_control = control.as_mut_ptr() as *mut c_void;
-                m.msg_controllen = control.len();
-            }
-            m.msg_iov = &mut iov;
-            m.msg_iovlen = 1;
+            let m = message(&mut iov, &mut name, &mut control);
             // SAFETY: our interposer with our own message.
             let n = unsafe { super::send::sendmsg(fd, &m, flags | libc::MSG_NOSIGNAL) };
             if n < 0 {
@@ -403,6 +392,21 @@ fn on_socket(req: Request, fd: c_int, id: SockId, pid: u32) -> (Response, Option
     (r, None)
 }
 
+/// A message header over `iov` with `name` and `control` (each left null
+/// when empty); it points at all three, which must outlive its use.
+fn message(iov: &mut libc::iovec, name: &mut [u8], control: &mut [u8]) -> msghdr {
+    let mut m = super::send::one_iov(iov);
+    if !name.is_empty() {
+        m.msg_name = name.as_mut_ptr() as *mut c_void;
+        m.msg_namelen = name.len() as _;
+    }
+    if !control.is_empty() {
+        m.msg_control = control.as_mut_ptr() as *mut c_void;
+        m.msg_controllen = control.len();
+    }
+    m
+}
+
 /// recvmsg without waiting (the program waited on its own descriptor),
 /// one receiver of the socket at a time so each message goes whole to one.
 fn receive(
@@ -422,16 +426,7 @@ fn receive(
         iov_base: data.as_mut_ptr() as *mut c_void,
         iov_len: data.len(),
     };
-    // SAFETY: a zeroed msghdr is valid; every pointer set outlives the call.
-    let mut m: msghdr = unsafe { std::mem::zeroed() };
-    m.msg_name = name.as_mut_ptr() as *mut c_void;
-    m.msg_namelen = name.len() as _;
-    if !control.is_empty() {
-        m.msg_control = control.as_mut_ptr() as *mut c_void;
-        m.msg_controllen = control.len();
-    }
-    m.msg_iov = &mut iov;
-    m.msg_iovlen = 1;
+    let mut m = message(&mut iov, &mut name, &mut control);
     // SAFETY: our interposer with our own buffers.
     let n = unsafe { super::recv::recvmsg(fd, &mut m, flags | libc::MSG_DONTWAIT) };
     if n < 0 {
