@@ -209,6 +209,12 @@ static void potentially_failed(uint16_t port) {
         _exit(127);
     }
     int c = one_to_many(0, 0);
+    /* The in-process peer's SCTP port P travels in UDP port P: say so,
+     * whatever UDP port this side's engine sends to by default. */
+    struct sctp_udpencaps enc;
+    memset(&enc, 0, sizeof enc);
+    enc.sue_port = htons(port);
+    CHECK(setsockopt(c, IPPROTO_SCTP, SCTP_REMOTE_UDP_ENCAPS_PORT, &enc, sizeof enc) == 0);
     struct sctp_rtoinfo rto = {.srto_initial = 200, .srto_max = 400, .srto_min = 100};
     CHECK(setsockopt(c, IPPROTO_SCTP, SCTP_RTOINFO, &rto, sizeof rto) == 0);
     struct sctp_paddrthlds_v2 th;

@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #define IPPROTO_SCTP_ 132
+#define SOL_SCTP_ 132
+#define SCTP_REMOTE_UDP_ENCAPS_PORT_ 132 /* linux/sctp.h */
 #define CHECK(c) do { if (!(c)) { fprintf(stderr, "%s:%d: %s failed: %s\n", __FILE__, __LINE__, #c, strerror(errno)); exit(1); } } while (0)
 
 static int listener(struct sockaddr_in *a) {
@@ -226,6 +228,12 @@ static void connect_eintr(void) {
     sa.sa_handler = on_alarm;
     CHECK(sigaction(SIGALRM, &sa, NULL) == 0);
     int s = socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP_);
+    /* The INITs go to that UDP socket, whatever UDP port the engine sends
+     * to by default (struct sctp_udpencaps: assoc id, address, port). */
+    struct { int32_t id; struct sockaddr_storage addr; uint16_t port; } enc;
+    memset(&enc, 0, sizeof enc);
+    enc.port = a.sin_port;
+    CHECK(setsockopt(s, SOL_SCTP_, SCTP_REMOTE_UDP_ENCAPS_PORT_, &enc, sizeof enc) == 0);
     alarm(1);
     CHECK(connect(s, (struct sockaddr *)&a, sizeof a) == -1 && errno == EINTR);
     /* The association goes on in the background, as in the kernel. */

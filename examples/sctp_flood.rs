@@ -17,9 +17,15 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.len() < 4 {
         eprintln!("usage: sctp_flood init ADDR:PORT COUNT | abort ADDR:PORT SRC_PORT COUNT");
+        eprintln!("  FLOOD_UDP_PORT: the UDP port to send to (default: PORT, the SCTP port)");
         std::process::exit(2);
     }
-    let to: SocketAddr = args[2].parse().expect("ADDR:PORT");
+    let sctp: SocketAddr = args[2].parse().expect("ADDR:PORT");
+    let udp_port = std::env::var("FLOOD_UDP_PORT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(sctp.port());
+    let to = SocketAddr::new(sctp.ip(), udp_port);
     assert!(to.ip().is_loopback(), "loopback destinations only");
     let sock = UdpSocket::bind(if to.is_ipv6() {
         "[::1]:0"
@@ -42,7 +48,7 @@ fn main() {
                 let r = rnd();
                 let p = Packet {
                     src_port: 1024 + (r % 60000) as u16,
-                    dst_port: to.port(),
+                    dst_port: sctp.port(),
                     verification_tag: 0,
                     chunks: vec![Chunk::Init(Init {
                         initiate_tag: (r >> 16) as u32 | 1,
@@ -76,7 +82,7 @@ fn main() {
                 };
                 let p = Packet {
                     src_port: src,
-                    dst_port: to.port(),
+                    dst_port: sctp.port(),
                     verification_tag: tag,
                     chunks: vec![chunk],
                 };

@@ -32,11 +32,18 @@ transfer() {
   env $senv LD_PRELOAD="$lib" timeout "$limit" \
     socat -u "SCTP-LISTEN:$port,reuseaddr,bind=127.0.0.1" "OPEN:$work/out.bin,creat,trunc" 2>"$work/srv.err" &
   local srv=$!
-  if [ -n "$pspec" ]; then
-    timeout "$limit" "$proxy" --listen "127.0.0.1:$to" --to "127.0.0.1:$port" --impair "$pspec" 2>"$work/proxy.err" &
-    px=$!
-  fi
   sleep 0.5
+  if [ -n "$pspec" ]; then
+    # The server's UDP port: the shared engine's (sctpshim stat), or with
+    # SCTPSHIM_ENGINE=thread its SCTP port. The client sends to the proxy.
+    local udp
+    udp=$(bash "$(dirname "$0")/udp-port-of.sh" "$lib" "$port")
+    timeout "$limit" "$proxy" --listen "127.0.0.1:$to" --to "127.0.0.1:$udp" --sctp-to "$port" \
+      --impair "$pspec" 2>"$work/proxy.err" &
+    px=$!
+    cenv="$cenv SCTPSHIM_REMOTE_UDP_PORT=$to"
+    sleep 0.3
+  fi
   local start end rc
   start=$(date +%s%N)
   env $cenv LD_PRELOAD="$lib" timeout "$limit" \

@@ -22,7 +22,7 @@ work=$(mktemp -d)
 port=5060
 # A SIP server of the machine's own on 5060: take another port.
 if ss -Hlun "sport = :$port" | grep -q . ; then port=$(( 15060 + RANDOM % 1000 )); fi
-export SCTPSHIM_UDP_PORT=$(( 30000 + RANDOM % 5000 )) SCTPSHIM_TEST_TAG="e2e-kamailio-$$"
+export SCTPSHIM_UDP_PORT=$(( 30000 + RANDOM % 5000 )) SCTPSHIM_INSTANCE="e2e-kamailio-$$"
 trap 'kill $(cat "$work/pid" 2>/dev/null) 2>/dev/null; sleep 0.5; rm -rf "$work"' EXIT
 cat >"$work/kamailio.cfg" <<CFG
 #!KAMAILIO

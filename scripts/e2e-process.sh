@@ -20,7 +20,7 @@ result() { if [ "$2" -eq 0 ]; then pass=$((pass + 1)); echo "ok   $1"; else fail
 if [ "${SCTPSHIM_ENGINE:-daemon}" != daemon ]; then
   echo "e2e-process: skipped (SCTPSHIM_ENGINE=${SCTPSHIM_ENGINE}: no shared engine)"; exit 0
 fi
-export SCTPSHIM_TEST_TAG="e2e-process-$$"
+export SCTPSHIM_INSTANCE="e2e-process-$$"
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 port=$(( 20000 + RANDOM % 20000 ))
@@ -86,7 +86,8 @@ result "sctpshimd killed: existing sockets reset, the next socket() starts a new
 port=$((port + 10))
 udp=$(( 10000 + RANDOM % 5000 ))
 (
-  export SCTPSHIM_UDP_PORT=$udp SCTPSHIM_LOOPBACK=udp
+  # An engine of its own, started with this UDP port.
+  export SCTPSHIM_UDP_PORT=$udp SCTPSHIM_LOOPBACK=udp SCTPSHIM_INSTANCE="e2e-process-udp-$$"
   python3 -c "import socket,time; u=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(('127.0.0.1', $port)); time.sleep(8)" &
   holder=$!
   sleep 0.3

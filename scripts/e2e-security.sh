@@ -31,7 +31,7 @@ sleep 0.3
 sp=$("$(dirname "$lib")/sctpshim" stat | awk '/^sctpshimd pid/ {print $3}')
 [ -n "$sp" ] || sp=$(pgrep -P $srv socat | head -1)
 before=$(rss $sp)
-"$flood" init "127.0.0.1:$port" 100000
+FLOOD_UDP_PORT=$(bash "$(dirname "$0")/udp-port-of.sh" "$lib" "$port") "$flood" init "127.0.0.1:$port" 100000
 sleep 1
 after=$(rss $sp)
 echo hello | LD_PRELOAD=$lib timeout 10 socat -u - "SCTP-CONNECT:127.0.0.1:$port" 2>/dev/null
@@ -50,8 +50,9 @@ sleep 0.5
   LD_PRELOAD=$lib timeout 30 socat -u - "SCTP-CONNECT:127.0.0.1:$port,bind=127.0.0.1:$cport" 2>/dev/null &
 cli=$!
 sleep 0.5
-"$flood" abort "127.0.0.1:$port" "$cport" 20000   # at the server, as if from the client
-"$flood" abort "127.0.0.1:$cport" "$port" 20000   # at the client, as if from the server
+udp() { bash "$(dirname "$0")/udp-port-of.sh" "$lib" "$1"; }
+FLOOD_UDP_PORT=$(udp $port) "$flood" abort "127.0.0.1:$port" "$cport" 20000   # at the server, as if from the client
+FLOOD_UDP_PORT=$(udp $cport) "$flood" abort "127.0.0.1:$cport" "$port" 20000  # at the client, as if from the server
 wait $cli; rc=$?
 wait $srv
 [ $rc -eq 0 ] && [ "$(wc -l < "$work/got")" -eq 40 ] && [ "$(tail -1 "$work/got")" = "line 40" ]

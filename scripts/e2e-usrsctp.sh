@@ -3,7 +3,8 @@
 # usrsctp's own throughput tool, tsctp (Debian's libusrsctp-examples),
 # against unmodified socat under the shim, each way. usrsctp listens and
 # sends on the UDP port given with -E and sends to the one given with -U;
-# the shim carries SCTP port P in UDP port P, so P is used for both.
+# the shim sends to the port SCTPSHIM_REMOTE_UDP_PORT says, and receives on
+# its engine's port (scripts/udp-port-of.sh).
 # Prints "N passed, N failed".
 set -u
 lib=$(realpath "${1:-target/release/libsctpshim.so}")
@@ -22,7 +23,7 @@ port=$(( 20000 + RANDOM % 20000 ))
 head -c 4000000 /dev/urandom > "$work/in.bin"
 timeout 60 "$tsctp" -E "$port" -p "$port" > "$work/srv.log" 2>&1 &
 sleep 0.5
-LD_PRELOAD=$lib timeout 30 socat -u "OPEN:$work/in.bin" "SCTP-CONNECT:127.0.0.1:$port" 2>"$work/cli.err"
+SCTPSHIM_REMOTE_UDP_PORT=$port LD_PRELOAD=$lib timeout 30 socat -u "OPEN:$work/in.bin" "SCTP-CONNECT:127.0.0.1:$port" 2>"$work/cli.err"
 rc=$?
 got=""
 for _ in $(seq 50); do
@@ -46,7 +47,8 @@ for mode in ordered unordered; do
   LD_PRELOAD=$lib timeout 60 socat -u "SCTP-LISTEN:$port,reuseaddr,bind=127.0.0.1" "OPEN:$work/out.bin,creat,trunc" 2>"$work/srv.err" &
   srv=$!
   sleep 0.5
-  timeout 30 "$tsctp" -E $((port + 20000)) -U "$port" -p "$port" -l 1000 -n 2000 $flag 127.0.0.1 > "$work/cli.log" 2>&1
+  udp=$(bash "$(dirname "$0")/udp-port-of.sh" "$lib" "$port")
+  timeout 30 "$tsctp" -E $((port + 20000)) -U "$udp" -p "$port" -l 1000 -n 2000 $flag 127.0.0.1 > "$work/cli.log" 2>&1
   rc=$?
   wait $srv
   src=$?

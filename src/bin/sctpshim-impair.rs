@@ -11,7 +11,10 @@
 //! (SCTP port 9000 here); the proxy rewrites the SCTP port in the common
 //! header (9000 ↔ 5000), recomputes the CRC32c and forwards. The first peer
 //! that sends to `--listen` is the client; the server sees the proxy's own
-//! UDP port as the client's.
+//! UDP port as the client's. When the server's engine carries every SCTP
+//! port in one UDP port (the shared engine's 9899), `--to` is that UDP
+//! address and `--sctp-to` the server's SCTP port; the client then sends to
+//! the proxy's UDP port (SCTPSHIM_REMOTE_UDP_PORT=9000 for it).
 
 use std::net::{SocketAddr, UdpSocket};
 use std::os::fd::AsRawFd;
@@ -21,7 +24,9 @@ use sctpshim::proto::wire::checksum;
 use sctpshim::runtime::impair::{Impair, Spec};
 
 fn usage() -> ! {
-    eprintln!("usage: sctpshim-impair --listen ADDR:PORT --to ADDR:PORT [--impair SPEC]");
+    eprintln!(
+        "usage: sctpshim-impair --listen ADDR:PORT --to ADDR:PORT [--sctp-to PORT] [--impair SPEC]"
+    );
     eprintln!("  SPEC: loss=5%,dup=1%,reorder=2%,delay=20ms,jitter=5ms,corrupt=0.1%,seed=1");
     std::process::exit(2)
 }
@@ -45,6 +50,7 @@ fn now() -> Instant {
 fn main() {
     let mut listen: Option<SocketAddr> = None;
     let mut to: Option<SocketAddr> = None;
+    let mut sctp_to: Option<u16> = None;
     let mut spec = Spec::parse("").expect("empty spec");
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -52,6 +58,7 @@ fn main() {
         match a.as_str() {
             "--listen" => listen = v.parse().ok(),
             "--to" => to = v.parse().ok(),
+            "--sctp-to" => sctp_to = Some(v.parse().unwrap_or_else(|_| usage())),
             "--impair" => {
                 spec = Spec::parse(&v).unwrap_or_else(|e| {
                     eprintln!("sctpshim-impair: {e}");
@@ -64,6 +71,7 @@ fn main() {
     let (Some(listen), Some(to)) = (listen, to) else {
         usage()
     };
+    let sctp_to = sctp_to.unwrap_or(to.port());
     let front = UdpSocket::bind(listen).unwrap_or_else(|e| {
         eprintln!("sctpshim-impair: bind {listen}: {e}");
         std::process::exit(1)
@@ -90,7 +98,7 @@ fn main() {
         while let Ok((n, from)) = front.recv_from(&mut buf) {
             client = Some(from);
             let d = &mut buf[..n];
-            rewrite(d, false, to.port());
+            rewrite(d, false, sctp_to);
             for c in impair.apply(t, true, 0, to, d) {
                 back.send_to(&c, to).ok();
             }

@@ -20,8 +20,14 @@ pub const MAX_FRAME: usize = (64 << 20) + 4096;
 /// A socket call, as the library forwards it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Request {
-    /// socket(domain, type, protocol); the new socket comes back.
-    Socket { domain: i32, ty: i32, protocol: i32 },
+    /// socket(domain, type, protocol); the new socket comes back. `settings`:
+    /// the caller's SCTPSHIM_* settings for it, as `NAME=value` lines.
+    Socket {
+        domain: i32,
+        ty: i32,
+        protocol: i32,
+        settings: Vec<u8>,
+    },
     /// Which socket the attached descriptor is (after exec or SCM_RIGHTS).
     Identify,
     /// bind(2) with the caller's sockaddr bytes.
@@ -167,7 +173,8 @@ impl Request {
                 domain,
                 ty,
                 protocol,
-            } => w.u8(1).i32(*domain).i32(*ty).i32(*protocol),
+                settings,
+            } => w.u8(1).i32(*domain).i32(*ty).i32(*protocol).bytes(settings),
             Request::Identify => w.u8(2),
             Request::Bind { addr } => w.u8(3).bytes(addr),
             Request::Listen { backlog } => w.u8(4).i32(*backlog),
@@ -208,6 +215,7 @@ impl Request {
                 domain: r.i32()?,
                 ty: r.i32()?,
                 protocol: r.i32()?,
+                settings: r.bytes()?,
             },
             2 => Request::Identify,
             3 => Request::Bind { addr: r.bytes()? },
@@ -315,6 +323,7 @@ mod tests {
                 domain: 2,
                 ty: 1 | 0x800,
                 protocol: 132,
+                settings: b"SCTPSHIM_RTO_MIN_MS=20\n".to_vec(),
             },
             Request::Identify,
             Request::Bind {

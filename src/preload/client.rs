@@ -36,36 +36,19 @@ pub fn remote() -> bool {
 const DEFAULT_REMOTE: bool = true;
 
 /// The daemon's abstract socket name: per user (abstract names are already
-/// per network namespace), per installation and per engine configuration,
-/// so that processes started with different SCTPSHIM_* settings never share
-/// an engine.
+/// per network namespace) and per installation. Processes with different
+/// SCTPSHIM_* settings share it: their settings travel with their sockets.
 pub fn daemon_name() -> String {
-    let mut vars: Vec<(String, String)> = std::env::vars()
-        .filter(|(k, _)| {
-            k.starts_with("SCTPSHIM_")
-                && !matches!(
-                    k.as_str(),
-                    "SCTPSHIM_ENGINE"
-                        | "SCTPSHIM_LINGER_SECS"
-                        | "SCTPSHIM_DAEMON_LOG"
-                        | "SCTPSHIM_DAEMON_IDLE_SECS"
-                        | "SCTPSHIM_DAEMON"
-                )
-        })
-        .collect();
-    vars.sort();
-    // The daemon of this installation: another build's daemon (another
-    // directory) may speak another version of the protocol.
+    // The daemon of this installation (another build's may speak another
+    // version of the protocol), and SCTPSHIM_INSTANCE for a separate one.
     let exe = daemon_path()
         .map(|p| p.to_string_lossy().into_owned())
         .unwrap_or_default();
-    vars.push(("sctpshimd".into(), exe));
+    let instance = std::env::var("SCTPSHIM_INSTANCE").unwrap_or_default();
     // FNV-1a: stable across builds and processes.
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for (k, v) in &vars {
-        for b in k.bytes().chain([b'=']).chain(v.bytes()).chain([0]) {
-            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
+    for b in exe.bytes().chain([0]).chain(instance.bytes()) {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
     }
     // SAFETY: plain syscall.
     let uid = unsafe { libc::getuid() };
@@ -291,14 +274,14 @@ fn take_new(got: Option<c_int>, id: SockId, cloexec: bool) -> Result<c_int, c_in
 /// socket(2) for SCTP.
 pub fn socket(domain: c_int, ty: c_int, protocol: c_int) -> c_int {
     warn_config_once();
-    match call(
-        &Request::Socket {
-            domain,
-            ty,
-            protocol,
-        },
-        None,
-    ) {
+    let settings = crate::runtime::settings_text().into_bytes();
+    let req = Request::Socket {
+        domain,
+        ty,
+        protocol,
+        settings,
+    };
+    match call(&req, None) {
         Ok((r, got)) if r.ret >= 0 => {
             take_new(got, r.id, ty & libc::SOCK_CLOEXEC != 0).unwrap_or_else(fail)
         }

@@ -28,7 +28,7 @@ const SCTP_SOCKOPT_CONNECTX3: c_int = 111;
 
 /// The shared engine's UDP port when SCTPSHIM_UDP_PORT is not set (0: one
 /// UDP port per SCTP port).
-const DAEMON_UDP_PORT: u16 = 0;
+const DAEMON_UDP_PORT: u16 = 9899;
 
 /// Set first thing in the daemon: its interposers run the calls here.
 static DAEMON: AtomicBool = AtomicBool::new(false);
@@ -93,7 +93,7 @@ pub fn run(foreground: bool) -> i32 {
         }
     }
     eprintln!("sctpshimd: pid {} serving @{name}", std::process::id());
-    crate::runtime::set_default_udp_port(DAEMON_UDP_PORT);
+    crate::runtime::configure_daemon(DAEMON_UDP_PORT);
     let _ = engine();
     std::thread::Builder::new()
         .name("sctpshimd-gc".into())
@@ -194,9 +194,13 @@ fn execute(req: Request, fd: Option<c_int>, pid: u32) -> (Response, Option<c_int
                 domain,
                 ty,
                 protocol,
+                settings,
             } => {
                 // SAFETY: our own interposer, plain integers.
                 let nfd = unsafe { super::interpose::socket(domain, ty, protocol) };
+                if let Some(id) = (nfd >= 0).then(|| lookup(nfd)).flatten() {
+                    engine().apply_settings(id, &String::from_utf8_lossy(&settings));
+                }
                 adopt(nfd, pid)
             }
             Request::Closed { id } => {

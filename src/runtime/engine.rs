@@ -24,6 +24,7 @@ mod many;
 mod notify;
 mod registry;
 mod send;
+mod settings;
 mod shared;
 mod turn;
 mod udp;
@@ -32,10 +33,9 @@ pub use calls::AssocView;
 pub use inbox::Slice;
 pub use many::{RecordMeta, SCTP_ABORT, SCTP_EOF, SCTP_UNORDERED, SendSpec, is_many_id};
 pub use notify::Events;
-pub use registry::{
-    after_fork, before_fork, current_engine, engine, engine_of, set_default_udp_port,
-};
+pub use registry::{after_fork, before_fork, configure_daemon, current_engine, engine, engine_of};
 pub use send::Ticket;
+pub use settings::{Settings, from_env_text as settings_text};
 
 use inbox::Inbox;
 use send::SendSide;
@@ -122,6 +122,10 @@ struct Sock {
     /// Per-socket protocol settings (SCTP_INITMSG, ...), given to the
     /// endpoint when the socket is bound.
     cfg: Config,
+    /// SCTPSHIM_IMPAIR and SCTPSHIM_LOOPBACK=udp of the process that made
+    /// the socket, for the endpoint it binds (see `settings.rs`).
+    impair: Option<super::impair::Spec>,
+    loopback_udp: bool,
     /// Bytes written into the pair to hold off POLLOUT during a non-blocking
     /// connect; dropped once the handshake ends.
     junk: usize,
@@ -165,11 +169,31 @@ struct Ep {
     udp: c_int,
     /// The address the UDP socket is bound to (unspecified: any).
     ip: IpAddr,
+    /// SCTPSHIM_IMPAIR of the process that bound it: loss, duplication,
+    /// delay... on every datagram of this endpoint.
+    impair: Option<super::impair::Impair>,
+    /// Its datagrams to other endpoints of this engine skip UDP (off with
+    /// SCTPSHIM_LOOPBACK=udp and under SCTPSHIM_IMPAIR, which works on real
+    /// datagrams).
+    shortcut: bool,
     listener: Option<SockId>,
     socks: HashMap<AssocId, SockId>,
 }
 
 impl Ep {
+    /// A datagram for this endpoint (endpoint `port`), through its
+    /// impairment if it has one.
+    fn take_in(&mut self, t: Instant, port: u16, from: SocketAddr, d: &[u8]) {
+        match self.impair.as_mut() {
+            Some(im) => {
+                for d in im.apply(t, true, port, from, d) {
+                    self.endpoint.handle(t, from, &d);
+                }
+            }
+            None => self.endpoint.handle(t, from, d),
+        }
+    }
+
     /// The associations of socket `sid` on this endpoint.
     fn assocs_of(&self, sid: SockId) -> Vec<AssocId> {
         self.socks
@@ -194,8 +218,6 @@ struct State {
     closing: Vec<c_int>,
     /// Descriptors unregistered and closed since the engine's last sync.
     unwatched: Vec<c_int>,
-    /// SCTPSHIM_IMPAIR: loss, duplication, delay... on every datagram.
-    impair: Option<super::impair::Impair>,
     /// The next turn looks at every endpoint, association and socket: set
     /// by application calls (which may change anything), at exit and for
     /// SCTP_AUTOCLOSE. Other turns look only at what changed: associations
@@ -212,9 +234,6 @@ struct State {
     /// Datagrams between two endpoints of this engine, handed over within
     /// the turn instead of through UDP: (destination port, source, bytes).
     loopback: VecDeque<(u16, SocketAddr, Vec<u8>)>,
-    /// Whether such datagrams skip UDP (off with SCTPSHIM_LOOPBACK=udp and
-    /// under SCTPSHIM_IMPAIR, which works on real datagrams).
-    shortcut: bool,
     /// The engine-wide UDP port, when one carries every endpoint (udp.rs).
     shared: Option<udp::SharedUdp>,
 }
@@ -231,7 +250,9 @@ pub struct Engine {
     /// The engine thread's epoll instance (-1 until it runs).
     epfd: AtomicI32,
     pid: u32,
-    cfg: Config,
+    /// What new sockets start with: this process's settings, or in the
+    /// shared daemon the defaults until a client's arrive with its socket.
+    defaults: Settings,
 }
 
 /// `struct sctp_initmsg` values into a config; zero fields keep theirs
@@ -362,7 +383,7 @@ impl Engine {
         let mut st = self.lock();
         let id = st.next;
         st.next += 1;
-        st.socks.insert(id, Sock::new(v6, efd, self.cfg.clone()));
+        st.socks.insert(id, Sock::new(v6, efd, &self.defaults));
         drop(st);
         self.wake();
         Ok((id, afd))
@@ -426,6 +447,8 @@ impl Engine {
                 endpoint,
                 udp,
                 ip: addr.ip(),
+                impair: s.impair.clone().map(super::impair::Impair::new),
+                shortcut: !s.loopback_udp && s.impair.is_none(),
                 listener: None,
                 socks: HashMap::new(),
             },
@@ -526,8 +549,13 @@ impl Engine {
         // A peer in this engine: the handshake completes now, inside
         // connect(), as on a kernel's loopback (the listener can accept as
         // soon as connect returns).
-        if st.shortcut && peer.ip().is_loopback() {
-            st.turn(now(), self.cfg.clone());
+        let shortcut = st
+            .socks
+            .get(&id)
+            .and_then(|s| st.eps.get(&s.port?))
+            .is_some_and(|ep| ep.shortcut);
+        if shortcut && peer.ip().is_loopback() {
+            st.turn(now());
             self.forget_reaped(&mut st);
             if let Some(s) = st.socks.get_mut(&id).filter(|s| s.connected) {
                 s.drop_junk();
@@ -576,7 +604,7 @@ impl Engine {
             .ok_or(libc::ECONNABORTED)?;
         let nid = st.next;
         st.next += 1;
-        let mut s = Sock::new(v6, efd, self.cfg.clone());
+        let mut s = Sock::new(v6, efd, &self.defaults);
         s.kind = Kind::Stream { assoc };
         s.port = Some(port);
         s.local = local;
@@ -817,9 +845,11 @@ impl Sock {
         }
     }
 
-    fn new(v6: bool, efd: c_int, cfg: Config) -> Sock {
+    fn new(v6: bool, efd: c_int, settings: &Settings) -> Sock {
         Sock {
-            cfg,
+            cfg: settings.cfg.clone(),
+            impair: settings.impair.clone(),
+            loopback_udp: settings.loopback_udp,
             v6,
             v4mapped: true,
             reuse: false,

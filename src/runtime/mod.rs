@@ -12,7 +12,7 @@ mod engine;
 pub mod impair;
 
 pub use engine::{
-    AssocView, Engine, Events, RecordMeta, SCTP_ABORT, SCTP_EOF, SCTP_UNORDERED, SendSpec, Slice,
-    SockId, Ticket, after_fork, before_fork, current_engine, engine, engine_of, is_many_id,
-    set_default_udp_port,
+    AssocView, Engine, Events, RecordMeta, SCTP_ABORT, SCTP_EOF, SCTP_UNORDERED, SendSpec,
+    Settings, Slice, SockId, Ticket, after_fork, before_fork, configure_daemon, current_engine,
+    engine, engine_of, is_many_id, settings_text,
 };

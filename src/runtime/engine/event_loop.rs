@@ -44,7 +44,10 @@ impl Engine {
                 .then_some(t);
                 let others = [
                     st.autoclose_deadline(),
-                    st.impair.as_ref().and_then(|i| i.next_due()),
+                    st.eps
+                        .values()
+                        .filter_map(|ep| ep.impair.as_ref()?.next_due())
+                        .min(),
                     pending,
                 ];
                 timeout_ms = st
@@ -102,7 +105,7 @@ impl Engine {
             {
                 st.sweep = true;
             }
-            st.turn(t, self.cfg.clone());
+            st.turn(t);
             self.forget_reaped(&mut st);
             drop(st);
             self.cond.notify_all();

@@ -73,7 +73,7 @@ impl Engine {
         let mut st = self.lock();
         let id = st.next | MANY_BIT;
         st.next += 1;
-        let mut s = Sock::new(v6, efd, self.cfg.clone());
+        let mut s = Sock::new(v6, efd, &self.defaults);
         s.kind = Kind::Many;
         st.socks.insert(id, s);
         drop(st);
@@ -317,7 +317,8 @@ impl Engine {
         };
         let peer = a.peer_addr();
         let up = a.is_established();
-        let mut n = Sock::new(s.v6, efd, s.cfg.clone());
+        let mut n = Sock::new(s.v6, efd, &self.defaults);
+        n.cfg = s.cfg.clone();
         n.kind = Kind::Stream { assoc };
         n.port = s.port;
         n.local = s.local;

@@ -61,21 +61,31 @@ pub fn engine() -> &'static Engine {
     }
     let generation = r.all.len() as u64;
     let (wake_r, wake_w) = sys::wake_pipe().unwrap_or((-1, -1));
+    let daemon = DAEMON.load(Ordering::Relaxed);
     let shared = match super::udp::port_from_env(DEFAULT_UDP_PORT.load(Ordering::Relaxed)) {
         0 => None,
-        port => super::udp::SharedUdp::open(port),
+        // The daemon's sockets all go through one port: another if that is
+        // taken, never a mix of conventions within one engine.
+        port => super::udp::SharedUdp::open(port, daemon),
     };
-    let mut cfg = config_from_env();
-    if let Some(sh) = &shared {
+    // The daemon's own environment is its first client's: each client's
+    // settings come with its sockets instead.
+    let mut defaults = if daemon {
+        Settings::parse("")
+    } else {
+        warn_bad_impair();
+        Settings::from_env()
+    };
+    if let Some(sh) = &shared
+        && defaults.cfg.remote_udp_port == 0
+    {
         // Peers are reached on the same port unless a path learns another
         // from the packets it receives (or SCTP_REMOTE_UDP_ENCAPS_PORT says).
-        cfg.remote_udp_port = sh.port;
+        defaults.cfg.remote_udp_port = sh.port;
     }
     let e: &'static Engine = Box::leak(Box::new(Engine {
         state: Mutex::new(State {
             next: (generation << GEN_SHIFT) | 1,
-            impair: impair_from_env(),
-            shortcut: std::env::var("SCTPSHIM_LOOPBACK").as_deref() != Ok("udp"),
             shared,
             ..Default::default()
         }),
@@ -85,7 +95,7 @@ pub fn engine() -> &'static Engine {
         wake_r,
         epfd: AtomicI32::new(-1),
         pid: std::process::id(),
-        cfg,
+        defaults,
     }));
     std::thread::Builder::new()
         .name("sctpshim".into())
@@ -100,9 +110,24 @@ pub fn engine() -> &'static Engine {
 /// an engine inside the application, 9899 for the shared daemon.
 static DEFAULT_UDP_PORT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
 
-/// The daemon's default: one engine-wide UDP port (before the engine starts).
-pub fn set_default_udp_port(port: u16) {
-    DEFAULT_UDP_PORT.store(port, Ordering::Relaxed);
+/// Set in sctpshimd before its engine starts.
+static DAEMON: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The engine of this process is the shared daemon's: one engine-wide UDP
+/// port by default (`udp_port`, unless SCTPSHIM_UDP_PORT says otherwise),
+/// and settings per client, not from this process's environment.
+pub fn configure_daemon(udp_port: u16) {
+    DEFAULT_UDP_PORT.store(udp_port, Ordering::Relaxed);
+    DAEMON.store(true, Ordering::Relaxed);
+}
+
+/// A malformed SCTPSHIM_IMPAIR is reported and ignored, never fatal.
+fn warn_bad_impair() {
+    if let Ok(v) = std::env::var("SCTPSHIM_IMPAIR")
+        && let Err(e) = crate::runtime::impair::Spec::parse(&v)
+    {
+        eprintln!("sctpshim: SCTPSHIM_IMPAIR ignored: {e}");
+    }
 }
 
 /// The engine that created socket `id`.
@@ -113,56 +138,4 @@ pub fn engine_of(id: SockId) -> Option<&'static Engine> {
 /// This process's own engine, if it has started one (never starts one).
 pub fn current_engine() -> Option<&'static Engine> {
     registry().current.filter(|e| !e.is_foreign())
-}
-
-/// SCTPSHIM_IMPAIR, if set and valid (an invalid one is reported and ignored).
-pub(super) fn impair_from_env() -> Option<crate::runtime::impair::Impair> {
-    let v = std::env::var("SCTPSHIM_IMPAIR").ok()?;
-    match crate::runtime::impair::Spec::parse(&v) {
-        Ok(spec) => Some(crate::runtime::impair::Impair::new(spec)),
-        Err(e) => {
-            eprintln!("sctpshim: SCTPSHIM_IMPAIR ignored: {e}");
-            None
-        }
-    }
-}
-
-pub(super) fn config_from_env() -> Config {
-    let mut c = Config::default();
-    // Loopback and container networks: no need to wait 1 s for a first retransmission.
-    if let Some(ms) = std::env::var("SCTPSHIM_RTO_MIN_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
-        c.rto_min = Duration::from_millis(ms);
-    }
-    if let Some(ms) = std::env::var("SCTPSHIM_RTO_MAX_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
-        c.rto_max = Duration::from_millis(ms);
-        c.rto_min = c.rto_min.min(c.rto_max);
-        c.rto_initial = c.rto_initial.min(c.rto_max);
-    }
-    // Association.Max.Retrans and Path.Max.Retrans: how many timeouts in a
-    // row end an association (with SCTPSHIM_RTO_MAX_MS, how soon a dead
-    // peer is noticed).
-    if let Some(n) = std::env::var("SCTPSHIM_MAX_RETRANS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
-        c.assoc_max_retrans = n;
-        c.path_max_retrans = n;
-    }
-    // The most associations one endpoint (bound port) holds; INITs past it
-    // are answered with ABORT.
-    if let Some(n) = std::env::var("SCTPSHIM_MAX_ASSOCS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|&n: &usize| n > 0)
-    {
-        c.max_associations = n;
-    }
-    c.nodelay = true;
-    c
 }

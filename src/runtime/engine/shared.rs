@@ -39,6 +39,22 @@ impl Engine {
             .collect()
     }
 
+    /// The SCTPSHIM_* settings of the process that made socket `id` (as
+    /// `NAME=value` lines): its protocol parameters, and for the endpoint it
+    /// binds, impairment and the loopback shortcut.
+    pub fn apply_settings(&self, id: SockId, text: &str) {
+        let set = super::Settings::parse(text);
+        let remote = self.defaults.cfg.remote_udp_port;
+        if let Some(s) = self.lock().socks.get_mut(&id) {
+            s.cfg = set.cfg;
+            if s.cfg.remote_udp_port == 0 {
+                s.cfg.remote_udp_port = remote;
+            }
+            s.impair = set.impair;
+            s.loopback_udp = set.loopback_udp;
+        }
+    }
+
     /// Whether the engine holds a socket with this id.
     pub fn knows(&self, id: SockId) -> bool {
         self.lock_quiet().socks.contains_key(&id)

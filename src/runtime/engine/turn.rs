@@ -66,14 +66,7 @@ impl State {
         }
         for _ in 0..256 {
             match sys::recv_from(ep.udp, buf) {
-                Ok((n, from)) => match self.impair.as_mut() {
-                    Some(im) => {
-                        for d in im.apply(t, true, port, from, &buf[..n]) {
-                            ep.endpoint.handle(t, from, &d);
-                        }
-                    }
-                    None => ep.endpoint.handle(t, from, &buf[..n]),
-                },
+                Ok((n, from)) => ep.take_in(t, port, from, &buf[..n]),
                 Err(_) => break,
             }
         }
@@ -181,19 +174,24 @@ impl State {
     }
 
     /// After input: timers, events, delivery to the app, transmission, cleanup.
-    pub(super) fn turn(&mut self, t: Instant, _cfg: Config) {
+    pub(super) fn turn(&mut self, t: Instant) {
         // Impaired datagrams whose delay is over.
-        if let Some(im) = self.impair.as_mut() {
-            for (port, from, d) in im.due(t, true) {
-                if let Some(ep) = self.eps.get_mut(&port) {
-                    ep.endpoint.handle(t, from, &d);
-                }
+        let mut late = Vec::new();
+        for ep in self.eps.values_mut() {
+            let Some(im) = ep.impair.as_mut() else {
+                continue;
+            };
+            for (_, from, d) in im.due(t, true) {
+                ep.endpoint.handle(t, from, &d);
             }
-            for (port, to, d) in im.due(t, false) {
-                if let Some(ep) = self.eps.get(&port) {
-                    sys::send_to(self.udp_out(ep.udp, &to), &d, &to).ok();
-                }
-            }
+            late.extend(
+                im.due(t, false)
+                    .into_iter()
+                    .map(|(_, to, d)| (ep.udp, to, d)),
+            );
+        }
+        for (udp, to, d) in late {
+            sys::send_to(self.udp_out(udp, &to), &d, &to).ok();
         }
         let exiting = self.exiting;
         let sweep = std::mem::take(&mut self.sweep)
@@ -340,21 +338,18 @@ impl State {
         let out: Vec<_> = std::iter::from_fn(|| ep.endpoint.poll_transmit(t)).collect();
         for tx in out {
             let fd = self.udp_out(udp, &tx.dst);
-            let target = match self.impair {
-                None => self.local_target(tx.dst, &tx.payload),
-                Some(_) => None,
-            };
-            match (self.impair.as_mut(), target) {
-                (Some(im), _) => {
+            if let Some(to) = self.local_target(port, tx.dst, &tx.payload) {
+                let from = SocketAddr::new(tx.dst.ip(), self.udp_source_port(port));
+                self.loopback.push_back((to, from, tx.payload));
+                continue;
+            }
+            match self.eps.get_mut(&port).and_then(|ep| ep.impair.as_mut()) {
+                Some(im) => {
                     for d in im.apply(t, false, port, tx.dst, &tx.payload) {
                         sys::send_to(fd, &d, &tx.dst).ok();
                     }
                 }
-                (None, Some(to)) => {
-                    let from = SocketAddr::new(tx.dst.ip(), self.udp_source_port(port));
-                    self.loopback.push_back((to, from, tx.payload));
-                }
-                (None, None) => {
+                None => {
                     sys::send_to(fd, &tx.payload, &tx.dst).ok();
                 }
             }

@@ -28,11 +28,18 @@ pub(super) struct SharedUdp {
 }
 
 impl SharedUdp {
-    /// Binds `port` on every IPv4 and IPv6 address; None (with the reason
-    /// on stderr) when it is taken, then the engine maps ports instead.
-    pub(super) fn open(port: u16) -> Option<SharedUdp> {
-        let v4 = match sys::udp_bind(SocketAddr::from(([0u8; 4], port))) {
-            Ok(fd) => fd,
+    /// Binds `port` on every IPv4 and IPv6 address. When it is taken (the
+    /// reason goes to stderr): with `or_any`, a port the kernel picks,
+    /// otherwise None, and the engine maps ports instead.
+    pub(super) fn open(port: u16, or_any: bool) -> Option<SharedUdp> {
+        let (v4, port) = match sys::udp_bind(SocketAddr::from(([0u8; 4], port))) {
+            Ok(fd) => (fd, port),
+            Err(e) if or_any => {
+                let fd = sys::udp_bind(SocketAddr::from(([0u8; 4], 0))).ok()?;
+                let any = sys::local_addr(fd).ok()?.port();
+                eprintln!("sctpshim: UDP port {port} unavailable ({e}): UDP port {any} instead");
+                (fd, any)
+            }
             Err(e) => {
                 eprintln!(
                     "sctpshim: UDP port {port} unavailable ({e}): one UDP port per SCTP port instead"
@@ -75,8 +82,9 @@ impl State {
     /// The endpoint port a datagram from one of our endpoints to `dst`
     /// reaches inside this engine, if it does (loopback address, an endpoint
     /// of ours bound there or to its family's wildcard).
-    pub(super) fn local_target(&self, dst: SocketAddr, packet: &[u8]) -> Option<u16> {
-        if !self.shortcut || !dst.ip().is_loopback() {
+    pub(super) fn local_target(&self, from: u16, dst: SocketAddr, packet: &[u8]) -> Option<u16> {
+        let open = |p: &u16| self.eps.get(p).is_some_and(|ep| ep.shortcut);
+        if !open(&from) || !dst.ip().is_loopback() {
             return None;
         }
         let port = match &self.shared {
@@ -84,7 +92,7 @@ impl State {
             Some(_) => return None,
             None => dst.port(),
         };
-        let ep = self.eps.get(&port)?;
+        let ep = self.eps.get(&port).filter(|ep| ep.shortcut)?;
         let fits = match ep.ip {
             ip if ip.is_unspecified() => ip.is_ipv6() || dst.is_ipv4(),
             ip => ip == dst.ip(),
@@ -128,14 +136,7 @@ impl State {
                 self.answer_unknown_port(t, port, from, &buf[..n]);
                 continue;
             };
-            match self.impair.as_mut() {
-                Some(im) => {
-                    for d in im.apply(t, true, port, from, &buf[..n]) {
-                        ep.endpoint.handle(t, from, &d);
-                    }
-                }
-                None => ep.endpoint.handle(t, from, &buf[..n]),
-            }
+            ep.take_in(t, port, from, &buf[..n]);
         }
     }
 
