@@ -80,14 +80,21 @@ echo "$out" | grep -q "^ok daemon killed"
 result "sctpshimd killed: existing sockets reset, the next socket() starts a new daemon" $?
 [ $? -eq 0 ] || echo "$out" | tail -5
 
-# 5. One UDP port for the whole engine (SCTPSHIM_UDP_PORT): two processes
-#    each hold an association through it at the same time, next to a
-#    program's own UDP socket on the SCTP listener's port number.
+# 5. One UDP port for the whole engine, 9899 by default: two processes each
+#    hold an association through it at the same time (real UDP, not the
+#    loopback shortcut), next to a program's own UDP socket on the SCTP
+#    listener's port number. The default daemon, unless 9899 is not free.
 port=$((port + 10))
-udp=$(( 10000 + RANDOM % 5000 ))
+udp=9899
+inst=
+if ss -Hlunp "sport = :9899" | grep -v sctpshimd | grep -q .; then
+  udp=$(( 10000 + RANDOM % 5000 )); inst="e2e-process-udp-$$"
+  echo "     (UDP 9899 is taken on this machine: an engine of its own on $udp)"
+fi
 (
-  # An engine of its own, started with this UDP port.
-  export SCTPSHIM_UDP_PORT=$udp SCTPSHIM_LOOPBACK=udp SCTPSHIM_INSTANCE="e2e-process-udp-$$"
+  unset SCTPSHIM_INSTANCE
+  [ -n "$inst" ] && export SCTPSHIM_INSTANCE=$inst SCTPSHIM_UDP_PORT=$udp
+  export SCTPSHIM_LOOPBACK=udp
   python3 -c "import socket,time; u=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(('127.0.0.1', $port)); time.sleep(8)" &
   holder=$!
   sleep 0.3
@@ -106,7 +113,7 @@ udp=$(( 10000 + RANDOM % 5000 ))
   kill $l $holder 2>/dev/null
   [ "$n" -ge 4 ] && grep -qx one "$work/both" && grep -qx two "$work/both"
 )
-result "SCTPSHIM_UDP_PORT: two processes' associations through one UDP port, beside a UDP socket on the SCTP port" $?
+result "two processes' associations through UDP $udp at once, beside a UDP socket on the SCTP port" $?
 
 echo "e2e-process: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
