@@ -83,17 +83,11 @@ result "sctpshimd killed: existing sockets reset, the next socket() starts a new
 # 5. One UDP port for the whole engine, 9899 by default: two processes each
 #    hold an association through it at the same time (real UDP, not the
 #    loopback shortcut), next to a program's own UDP socket on the SCTP
-#    listener's port number. The default daemon, unless 9899 is not free.
+#    listener's port number. The default daemon; if it found 9899 taken (by
+#    another process), whatever port it took instead.
 port=$((port + 10))
-udp=9899
-inst=
-if ss -Hlunp "sport = :9899" | grep -v sctpshimd | grep -q .; then
-  udp=$(( 10000 + RANDOM % 5000 )); inst="e2e-process-udp-$$"
-  echo "     (UDP 9899 is taken on this machine: an engine of its own on $udp)"
-fi
 (
   unset SCTPSHIM_INSTANCE
-  [ -n "$inst" ] && export SCTPSHIM_INSTANCE=$inst SCTPSHIM_UDP_PORT=$udp
   export SCTPSHIM_LOOPBACK=udp
   python3 -c "import socket,time; u=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(('127.0.0.1', $port)); time.sleep(8)" &
   holder=$!
@@ -106,14 +100,19 @@ fi
   (echo two; sleep 2) | LD_PRELOAD=$lib timeout 10 socat -u - "SCTP-CONNECT:127.0.0.1:$port" &
   b=$!
   sleep 1
+  udp=$(bash "$here/udp-port-of.sh" "$lib" "$port")
+  dpid=$("$bin/sctpshim" stat | awk '/^sctpshimd pid/ {print $3}')
   n=$("$bin/sctpshim" stat | grep -c ESTABLISHED)
-  ss -ulpn | grep -q ":$udp .*sctpshimd" || n=0
+  # The daemon holds the port, and it is 9899 unless another process has 9899.
+  ss -Hulpn "sport = :$udp" | grep -q "pid=$dpid," || n=0
+  [ "$udp" = 9899 ] || ss -Hulpn "sport = :9899" | grep -q . || n=0
+  echo "$udp" > "$work/udp"
   wait $a $b
   sleep 0.5
   kill $l $holder 2>/dev/null
   [ "$n" -ge 4 ] && grep -qx one "$work/both" && grep -qx two "$work/both"
 )
-result "two processes' associations through UDP $udp at once, beside a UDP socket on the SCTP port" $?
+result "two processes' associations through UDP $(cat "$work/udp" 2>/dev/null) at once, beside a UDP socket on the SCTP port" $?
 
 echo "e2e-process: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

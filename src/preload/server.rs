@@ -26,8 +26,7 @@ const SCTP_SOCKOPT_PEELOFF: c_int = 102;
 const SCTP_SOCKOPT_PEELOFF_FLAGS: c_int = 122;
 const SCTP_SOCKOPT_CONNECTX3: c_int = 111;
 
-/// The shared engine's UDP port when SCTPSHIM_UDP_PORT is not set (0: one
-/// UDP port per SCTP port).
+/// The shared engine's UDP port when SCTPSHIM_UDP_PORT is not set.
 const DAEMON_UDP_PORT: u16 = 9899;
 
 /// Set first thing in the daemon: its interposers run the calls here.
@@ -93,7 +92,9 @@ pub fn run(foreground: bool) -> i32 {
         }
     }
     eprintln!("sctpshimd: pid {} serving @{name}", std::process::id());
-    crate::runtime::configure_daemon(DAEMON_UDP_PORT);
+    // A separate instance (tests) leaves 9899 to the default daemon.
+    let instance = std::env::var_os("SCTPSHIM_INSTANCE").is_some_and(|v| !v.is_empty());
+    crate::runtime::configure_daemon(if instance { 0 } else { DAEMON_UDP_PORT });
     let _ = engine();
     std::thread::Builder::new()
         .name("sctpshimd-gc".into())

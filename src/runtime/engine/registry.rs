@@ -62,11 +62,15 @@ pub fn engine() -> &'static Engine {
     let generation = r.all.len() as u64;
     let (wake_r, wake_w) = sys::wake_pipe().unwrap_or((-1, -1));
     let daemon = DAEMON.load(Ordering::Relaxed);
-    let shared = match super::udp::port_from_env(DEFAULT_UDP_PORT.load(Ordering::Relaxed)) {
-        0 => None,
-        // The daemon's sockets all go through one port: another if that is
-        // taken, never a mix of conventions within one engine.
-        port => super::udp::SharedUdp::open(port, daemon),
+    let port = super::udp::port_from_env(DEFAULT_UDP_PORT.load(Ordering::Relaxed));
+    let shared = if daemon {
+        // The daemon's sockets all go through one port: another if that one
+        // is taken (0: any), never a mix of conventions within one engine.
+        super::udp::SharedUdp::open(port, true)
+    } else if port != 0 {
+        super::udp::SharedUdp::open(port, false)
+    } else {
+        None
     };
     // The daemon's own environment is its first client's: each client's
     // settings come with its sockets instead.

@@ -33,7 +33,8 @@ impl SharedUdp {
     /// otherwise None, and the engine maps ports instead.
     pub(super) fn open(port: u16, or_any: bool) -> Option<SharedUdp> {
         let (v4, port) = match sys::udp_bind(SocketAddr::from(([0u8; 4], port))) {
-            Ok(fd) => (fd, port),
+            // (Port 0: the kernel's choice, the same for IPv6 below.)
+            Ok(fd) => (fd, sys::local_addr(fd).ok()?.port()),
             Err(e) if or_any => {
                 let fd = sys::udp_bind(SocketAddr::from(([0u8; 4], 0))).ok()?;
                 let any = sys::local_addr(fd).ok()?.port();
