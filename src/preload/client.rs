@@ -294,13 +294,7 @@ pub fn socket(domain: c_int, ty: c_int, protocol: c_int) -> c_int {
 /// reported to the program that made it and not only in the daemon's log.
 fn warn_config_once() {
     static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        if let Ok(v) = std::env::var("SCTPSHIM_IMPAIR")
-            && let Err(e) = crate::runtime::impair::Spec::parse(&v)
-        {
-            eprintln!("sctpshim: SCTPSHIM_IMPAIR ignored: {e}");
-        }
-    });
+    ONCE.call_once(crate::runtime::report_bad_settings);
 }
 
 /// A request about socket `fd`, the answer as a C return value.

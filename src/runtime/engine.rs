@@ -35,7 +35,7 @@ pub use many::{RecordMeta, SCTP_ABORT, SCTP_EOF, SCTP_UNORDERED, SendSpec, is_ma
 pub use notify::Events;
 pub use registry::{after_fork, before_fork, configure_daemon, current_engine, engine, engine_of};
 pub use send::Ticket;
-pub use settings::{Settings, from_env_text as settings_text};
+pub use settings::{Settings, from_env_text as settings_text, report_bad as report_bad_settings};
 
 use inbox::Inbox;
 use send::SendSide;

@@ -77,7 +77,7 @@ pub fn engine() -> &'static Engine {
     let mut defaults = if daemon {
         Settings::parse("")
     } else {
-        warn_bad_impair();
+        super::settings::report_bad();
         Settings::from_env()
     };
     if let Some(sh) = &shared
@@ -123,15 +123,6 @@ static DAEMON: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::ne
 pub fn configure_daemon(udp_port: u16) {
     DEFAULT_UDP_PORT.store(udp_port, Ordering::Relaxed);
     DAEMON.store(true, Ordering::Relaxed);
-}
-
-/// A malformed SCTPSHIM_IMPAIR is reported and ignored, never fatal.
-fn warn_bad_impair() {
-    if let Ok(v) = std::env::var("SCTPSHIM_IMPAIR")
-        && let Err(e) = crate::runtime::impair::Spec::parse(&v)
-    {
-        eprintln!("sctpshim: SCTPSHIM_IMPAIR ignored: {e}");
-    }
 }
 
 /// The engine that created socket `id`.

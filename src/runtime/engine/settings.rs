@@ -45,6 +45,16 @@ pub fn from_env_text() -> String {
     vars.iter().map(|(k, v)| format!("{k}={v}\n")).collect()
 }
 
+/// A malformed SCTPSHIM_IMPAIR is reported on this process's stderr and
+/// ignored, never fatal.
+pub fn report_bad() {
+    if let Ok(v) = std::env::var("SCTPSHIM_IMPAIR")
+        && let Err(e) = Spec::parse(&v)
+    {
+        eprintln!("sctpshim: SCTPSHIM_IMPAIR ignored: {e}");
+    }
+}
+
 impl Settings {
     /// This process's settings.
     pub fn from_env() -> Settings {
