@@ -1,0 +1,245 @@
+//! Socket set-up: bind (the endpoint and its UDP side), listen, connect
+//! (with the loopback handshake inside the call) and accept.
+
+use super::*;
+
+impl Engine {
+    /// bind(): takes the UDP port of the same number.
+    pub fn bind(&self, id: SockId, addr: SocketAddr) -> Result<(), c_int> {
+        let mut st = self.lock();
+        let st = &mut *st;
+        let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
+        if s.port.is_some() {
+            return Err(libc::EINVAL);
+        }
+        // An AF_INET socket takes only IPv4 addresses (AF_INET6 ones take both).
+        if !s.v6 && addr.is_ipv6() {
+            return Err(libc::EINVAL);
+        }
+        if addr.port() != 0 && st.eps.contains_key(&addr.port()) {
+            let port = addr.port();
+            let reuse = s.reuse;
+            let shareable = st
+                .socks
+                .values()
+                .filter(|o| o.port == Some(port) && !o.app_gone)
+                .all(|o| o.reuse && !matches!(o.kind, Kind::Listener { .. }));
+            if !(reuse && shareable) || st.eps[&port].listener.is_some() {
+                return Err(libc::EADDRINUSE);
+            }
+            let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
+            s.port = Some(port);
+            s.local = Some(addr);
+            return Ok(());
+        }
+        let (udp, port) = if st.shared.is_some() {
+            // One UDP port carries every endpoint: the SCTP port is ours to
+            // give (EADDRINUSE above when taken).
+            let port = match addr.port() {
+                0 => st.ephemeral_port().ok_or(libc::EADDRINUSE)?,
+                p => p,
+            };
+            (-1, port)
+        } else {
+            let udp = sys::udp_bind(addr).map_err(|e| e.raw_os_error().unwrap_or(libc::EINVAL))?;
+            let port = sys::local_addr(udp)
+                .map_err(|e| e.raw_os_error().unwrap_or(libc::EINVAL))?
+                .port();
+            (udp, port)
+        };
+        let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
+        s.port = Some(port);
+        s.local = Some(SocketAddr::new(addr.ip(), port));
+        // The endpoint's accept queue is claimed by sockets as soon as each
+        // association is up, but a burst of COOKIE ECHOs read in one turn
+        // would hit its limit first: the socket layer does the limiting.
+        let mut cfg = s.cfg.clone();
+        cfg.backlog = usize::MAX;
+        let endpoint = Endpoint::new(cfg, port, sys::random_seed(), now());
+        st.eps.insert(
+            port,
+            Ep {
+                endpoint,
+                udp,
+                ip: addr.ip(),
+                impair: s.impair.clone().map(crate::runtime::impair::Impair::new),
+                shortcut: !s.loopback_udp && s.impair.is_none(),
+                listener: None,
+                socks: HashMap::new(),
+            },
+        );
+        self.wake();
+        Ok(())
+    }
+
+    pub(super) fn ensure_bound(&self, id: SockId) -> Result<(), c_int> {
+        let (bound, v6) = {
+            let st = self.lock();
+            let s = st.socks.get(&id).ok_or(libc::EBADF)?;
+            (s.port.is_some(), s.v6)
+        };
+        if bound {
+            return Ok(());
+        }
+        let any: IpAddr = if v6 {
+            std::net::Ipv6Addr::UNSPECIFIED.into()
+        } else {
+            std::net::Ipv4Addr::UNSPECIFIED.into()
+        };
+        self.bind(id, SocketAddr::new(any, 0))
+    }
+
+    /// listen().
+    pub fn listen(&self, id: SockId) -> Result<(), c_int> {
+        self.ensure_bound(id)?;
+        let mut st = self.lock();
+        let st = &mut *st;
+        let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
+        let port = s.port.ok_or(libc::EINVAL)?;
+        let ep = st.eps.get_mut(&port).ok_or(libc::EINVAL)?;
+        match s.kind {
+            Kind::Listener { .. } => return Ok(()),
+            Kind::Stream { .. } => return Err(libc::EINVAL),
+            // One listener per port, also among sockets sharing it.
+            _ if ep.listener.is_some_and(|l| l != id) => return Err(libc::EADDRINUSE),
+            Kind::Fresh => {
+                s.kind = Kind::Listener {
+                    pending: VecDeque::new(),
+                }
+            }
+            // One-to-many: accepted associations join the socket itself.
+            Kind::Many => {}
+        }
+        ep.listener = Some(id);
+        ep.endpoint.listen(true);
+        Ok(())
+    }
+
+    /// connect(); waits for the handshake unless `nonblocking`.
+    pub fn connect(&self, id: SockId, peer: SocketAddr, nonblocking: bool) -> Result<(), c_int> {
+        self.connect_holding(id, peer, nonblocking, 0)
+    }
+
+    /// connect() where the caller filled the pair with `junk` bytes so the
+    /// socket does not poll writable before the association is up.
+    pub fn connect_holding(
+        &self,
+        id: SockId,
+        peer: SocketAddr,
+        nonblocking: bool,
+        junk: usize,
+    ) -> Result<(), c_int> {
+        self.ensure_bound(id)?;
+        let mut st = self.lock();
+        {
+            let st = &mut *st;
+            let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
+            match s.kind {
+                Kind::Fresh => {}
+                Kind::Listener { .. } | Kind::Many => return Err(libc::EINVAL),
+                Kind::Stream { .. } if s.connected => return Err(libc::EISCONN),
+                Kind::Stream { .. } if s.error != 0 => return Err(std::mem::take(&mut s.error)),
+                Kind::Stream { .. } => return Err(libc::EALREADY),
+            }
+            let port = s.port.ok_or(libc::EINVAL)?;
+            let ep = st.eps.get_mut(&port).ok_or(libc::EINVAL)?;
+            // The socket's own settings: sockets sharing a port (reuse)
+            // share the endpoint, not their options.
+            let assoc = ep
+                .endpoint
+                .connect_as(now(), peer, udp_port_for(&s.cfg, peer), s.cfg.clone())
+                .map_err(|e| match e {
+                    crate::proto::endpoint::ConnectError::AlreadyConnected => libc::EISCONN,
+                    crate::proto::endpoint::ConnectError::TooMany => libc::EAGAIN,
+                    crate::proto::endpoint::ConnectError::InvalidAddress => libc::EINVAL,
+                })?;
+            ep.socks.insert(assoc, id);
+            if let Some(a) = ep.endpoint.assoc(assoc) {
+                s.tx.lock().track_limits(a);
+            }
+            s.kind = Kind::Stream { assoc };
+            s.peer = Some(peer);
+            s.junk = junk;
+        }
+        // A peer in this engine: the handshake completes now, inside
+        // connect(), as on a kernel's loopback (the listener can accept as
+        // soon as connect returns).
+        let shortcut = st
+            .socks
+            .get(&id)
+            .and_then(|s| st.eps.get(&s.port?))
+            .is_some_and(|ep| ep.shortcut);
+        if shortcut && peer.ip().is_loopback() {
+            st.turn(now());
+            self.forget_reaped(&mut st);
+            if let Some(s) = st.socks.get_mut(&id).filter(|s| s.connected) {
+                s.drop_junk();
+            }
+            self.cond.notify_all();
+        }
+        self.wake();
+        if nonblocking {
+            return Err(libc::EINPROGRESS);
+        }
+        loop {
+            let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
+            if s.connected {
+                return Ok(());
+            }
+            if s.error != 0 {
+                return Err(std::mem::take(&mut s.error));
+            }
+            st = self.wait(st, None).0;
+        }
+    }
+
+    /// Takes the next accepted association of a listener (the caller has
+    /// consumed its token byte); returns the new socket and app descriptor.
+    pub fn accept(&self, id: SockId, flags: c_int) -> Result<(SockId, c_int, SocketAddr), c_int> {
+        let (afd, efd) = stream_pair(flags)?;
+        let mut st = self.lock();
+        let st = &mut *st;
+        let l = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
+        let (v6, port, local) = (l.v6, l.port, l.local);
+        let inherited = l.inherited();
+        let Kind::Listener { pending } = &mut l.kind else {
+            return Err(libc::EINVAL);
+        };
+        let Some(assoc) = pending.pop_front() else {
+            sys::close(afd);
+            sys::close(efd);
+            return Err(libc::EAGAIN);
+        };
+        let port = port.ok_or(libc::EINVAL)?;
+        let ep = st.eps.get_mut(&port).ok_or(libc::EINVAL)?;
+        let peer = ep
+            .endpoint
+            .assoc(assoc)
+            .map(|a| a.peer_addr())
+            .ok_or(libc::ECONNABORTED)?;
+        let nid = st.next;
+        st.next += 1;
+        let mut s = Sock::new(v6, efd, &self.defaults);
+        s.kind = Kind::Stream { assoc };
+        s.port = Some(port);
+        s.local = local;
+        s.peer = Some(peer);
+        s.connected = true;
+        s.inherit(&inherited);
+        let streams = ep.endpoint.assoc(assoc).map_or((0, 0), |a| a.streams());
+        s.came_up(assoc, Some(peer), streams, false);
+        if let Some(ind) = ep.endpoint.assoc(assoc).and_then(|a| a.peer_adaptation()) {
+            let note = notify::adaptation(ind, assoc);
+            s.notify(assoc, Some(peer), notify::ev::ADAPTATION, note);
+        }
+        s.tx.lock().streams = streams.0;
+        if let Some(a) = ep.endpoint.assoc(assoc) {
+            s.tx.lock().track_limits(a);
+        }
+        ep.socks.insert(assoc, nid);
+        let peer = s.present(peer);
+        st.socks.insert(nid, s);
+        self.wake();
+        Ok((nid, afd, peer))
+    }
+}
