@@ -42,6 +42,7 @@ fn forget(fd: c_int) {
             client::closed(id);
         } else {
             of(id).drop_ref(id);
+            of(id).linger_close(id);
         }
     }
 }

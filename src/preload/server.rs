@@ -206,6 +206,8 @@ fn execute(req: Request, fd: Option<c_int>, pid: u32) -> (Response, Option<c_int
             }
             Request::Closed { id } => {
                 engine().released(id);
+                // SO_LINGER with a timeout: the caller's close() waits here.
+                engine().linger_close(id);
                 (Response::ok(0), None)
             }
             Request::Stat => {

@@ -117,6 +117,8 @@ struct Sock {
     hup: bool,
     /// SO_LINGER on with a zero timeout: close aborts instead of shutting down.
     linger_abort: bool,
+    /// SO_LINGER's timeout in seconds (0: close returns at once).
+    linger_wait: u32,
     /// Addresses added with sctp_bindx beyond the bound one (listed by
     /// sctp_getladdrs; not used as paths yet: associations are single-homed).
     extra_local: Vec<IpAddr>,
@@ -468,10 +470,46 @@ impl Engine {
         Ok(())
     }
 
-    /// SO_LINGER: `Some(0)` makes close abort the association.
+    /// SO_LINGER: `Some(0)` makes close abort the association, `Some(t)`
+    /// makes the last close of a one-to-one socket wait up to `t` seconds.
     pub fn set_linger(&self, id: SockId, linger: Option<u32>) {
         if let Some(s) = self.lock().socks.get_mut(&id) {
             s.linger_abort = linger == Some(0);
+            s.linger_wait = linger.unwrap_or(0);
+        }
+    }
+
+    /// After the last descriptor of socket `id` was closed: with SO_LINGER's
+    /// timeout set on a one-to-one socket, waits (at most that long) until
+    /// its association is over, as Linux's close() does (sctp_wait_for_close).
+    pub fn linger_close(&self, id: SockId) {
+        let mut st = self.lock_quiet();
+        let deadline = match st.socks.get(&id) {
+            Some(s)
+                if s.linger_wait > 0
+                    && matches!(s.kind, Kind::Stream { .. })
+                    && sys::is_hung_up(s.efd) =>
+            {
+                now() + Duration::from_secs(u64::from(s.linger_wait))
+            }
+            _ => return,
+        };
+        loop {
+            let over = st.socks.get(&id).is_none_or(|s| match s.kind {
+                Kind::Stream { assoc } => s
+                    .port
+                    .and_then(|p| st.eps.get(&p))
+                    .is_none_or(|ep| ep.endpoint.assoc(assoc).is_none_or(|a| a.is_closed())),
+                _ => true,
+            });
+            if over {
+                return;
+            }
+            let (g, timed_out) = self.wait(st, Some(deadline));
+            st = g;
+            if timed_out {
+                return;
+            }
         }
     }
 
@@ -638,6 +676,7 @@ impl Sock {
             eof_seen: false,
             hup: false,
             linger_abort: false,
+            linger_wait: 0,
             extra_local: Vec::new(),
             junk: 0,
             connected: false,
@@ -661,6 +700,8 @@ struct Inherited {
     default_spec: SendSpec,
     cfg: Config,
     linger_abort: bool,
+    /// SO_LINGER's timeout in seconds (0: close returns at once).
+    linger_wait: u32,
 }
 
 impl Sock {
@@ -678,6 +719,7 @@ impl Sock {
             default_spec: self.default_spec,
             cfg: self.cfg.clone(),
             linger_abort: self.linger_abort,
+            linger_wait: self.linger_wait,
         }
     }
 
@@ -690,6 +732,7 @@ impl Sock {
         self.tx.lock().default = i.default_spec;
         self.cfg = i.cfg.clone();
         self.linger_abort = i.linger_abort;
+        self.linger_wait = i.linger_wait;
     }
 }
 
