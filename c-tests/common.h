@@ -129,4 +129,24 @@ static inline ssize_t wait_note(int s, uint16_t type, void *buf, size_t len, int
     return 0;
 }
 
+/* Writes pattern(offset) bytes into non-blocking `fd` until it takes no
+ * more, `rounds` times with 20 ms between (so the engine has moved what it
+ * can towards the association); returns the bytes written, -1 on an error
+ * other than EAGAIN. */
+static inline long fill_until_full(int fd, int rounds, char (*pattern)(size_t)) {
+    size_t total = 0;
+    char buf[16384];
+    for (int round = 0; round < rounds; round++) {
+        for (;;) {
+            for (size_t i = 0; i < sizeof buf; i++) buf[i] = pattern(total + i);
+            ssize_t w = write(fd, buf, sizeof buf);
+            if (w < 0 && errno == EAGAIN) break;
+            if (w <= 0) return -1;
+            total += (size_t)w;
+        }
+        usleep(20 * 1000);
+    }
+    return (long)total;
+}
+
 #endif

@@ -53,21 +53,11 @@ static double send_and_close(uint16_t port, int linger, size_t *queued) {
         struct linger lg = {1, linger};
         CHECK(setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof lg) == 0);
     }
-    size_t total = 0;
-    char buf[16384];
-    for (int round = 0; round < 3; round++) {
-        for (;;) {
-            for (size_t i = 0; i < sizeof buf; i++) buf[i] = pattern(total + i);
-            ssize_t w = write(c, buf, sizeof buf);
-            if (w < 0 && errno == EAGAIN) break;
-            CHECK(w > 0);
-            total += (size_t)w;
-        }
-        usleep(10 * 1000);
-    }
+    long total = fill_until_full(c, 3, pattern);
+    CHECK(total > 0);
     /* close() blocks (with SO_LINGER) in blocking mode, as on Linux. */
     CHECK(fcntl(c, F_SETFL, fcntl(c, F_GETFL) & ~O_NONBLOCK) == 0);
-    *queued = total;
+    *queued = (size_t)total;
     double t0 = now_s();
     CHECK(close(c) == 0);
     return now_s() - t0;

@@ -235,20 +235,9 @@ static void exit_returns_at_once(void) {
         if (connect(c, (struct sockaddr *)&a, sizeof a) != 0 && errno != EINPROGRESS) _exit(2);
         struct pollfd pf = {c, POLLOUT, 0};
         if (poll(&pf, 1, 5000) != 1) _exit(2);
-        /* Queue until the socket takes no more (a few rounds, so the
-         * engine has moved what it can towards the association). */
-        size_t total = 0;
-        char buf[16384];
-        for (int round = 0; round < 5; round++) {
-            for (;;) {
-                for (size_t i = 0; i < sizeof buf; i++) buf[i] = pattern(total + i);
-                ssize_t w = write(c, buf, sizeof buf);
-                if (w < 0 && errno == EAGAIN) break;
-                if (w <= 0) _exit(3);
-                total += (size_t)w;
-            }
-            usleep(20 * 1000);
-        }
+        long filled = fill_until_full(c, 5, pattern);
+        if (filled < 0) _exit(3);
+        size_t total = (size_t)filled;
         double t0 = now_s();
         if (write(timing[1], &total, sizeof total) != sizeof total) _exit(4);
         if (write(timing[1], &t0, sizeof t0) != sizeof t0) _exit(4);
