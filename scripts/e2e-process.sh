@@ -114,5 +114,30 @@ port=$((port + 10))
 )
 result "two processes' associations through UDP $(cat "$work/udp" 2>/dev/null) at once, beside a UDP socket on the SCTP port" $?
 
+# 6. Another user holding the daemon's abstract name (names have no
+#    permissions): the library refuses to talk to it (SO_PEERCRED), and
+#    socket() fails instead of handing that user our traffic. Root only.
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+  (
+    export SCTPSHIM_INSTANCE="e2e-process-squat-$$"
+    echo x | LD_PRELOAD=$lib timeout 10 socat -u - "SCTP-CONNECT:127.0.0.1:9" 2>/dev/null
+    name=$("$bin/sctpshim" stat | awk '/^sctpshimd pid/ {print substr($4, 2); kill=$3} END {if (kill) system("kill " kill)}')
+    sleep 0.5
+    setpriv --reuid=nobody --regid=nogroup --clear-groups \
+      timeout 5 socat "ABSTRACT-LISTEN:$name,fork" /dev/null 2>/dev/null &
+    squat=$!
+    sleep 0.5
+    out=$(LD_PRELOAD=$lib timeout 10 python3 -c "
+import socket
+try:
+    socket.socket(socket.AF_INET, socket.SOCK_STREAM, 132); print('made')
+except OSError as e:
+    print('refused', e.errno)" 2>&1)
+    kill $squat 2>/dev/null
+    echo "$out" | grep -q "^refused" && echo "$out" | grep -q "held by another user"
+  )
+  result "a daemon name held by another user is refused (SO_PEERCRED)" $?
+fi
+
 echo "e2e-process: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -7,6 +7,7 @@
 
 use std::cell::RefCell;
 use std::os::raw::{c_int, c_void};
+use std::os::unix::ffi::OsStrExt;
 
 use libc::{msghdr, sockaddr, socklen_t};
 use once_cell::sync::OnceCell;
@@ -105,6 +106,13 @@ fn daemon_path() -> Option<std::ffi::CString> {
 /// the starter process, which exits once the daemon listens.
 fn spawn_daemon() {
     let Some(path) = daemon_path() else { return };
+    if std::fs::metadata(std::ffi::OsStr::from_bytes(path.as_bytes())).is_err() {
+        eprintln!(
+            "sctpshim: {} not found: install it beside the library, or set SCTPSHIM_ENGINE=thread",
+            path.to_string_lossy()
+        );
+        return;
+    }
     let env: Vec<std::ffi::CString> = std::env::vars_os()
         .filter(|(k, _)| k != "LD_PRELOAD")
         .filter_map(|(k, v)| {
@@ -160,7 +168,7 @@ fn connect_daemon(start: bool) -> Result<c_int, c_int> {
     let refused =
         |e: &std::io::Error| matches!(e.raw_os_error(), Some(libc::ECONNREFUSED | libc::ENOENT));
     match connect_abstract(&name) {
-        Ok(fd) => return Ok(fd),
+        Ok(fd) => return ours(fd),
         Err(e) if !start || !refused(&e) => return Err(libc::ECONNREFUSED),
         Err(_) => {}
     }
@@ -169,10 +177,26 @@ fn connect_daemon(start: bool) -> Result<c_int, c_int> {
     // daemon got the name serves both.
     for _ in 0..200 {
         if let Ok(fd) = connect_abstract(&name) {
-            return Ok(fd);
+            return ours(fd);
         }
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
+    Err(libc::ECONNREFUSED)
+}
+
+/// A connection whose other end runs as this user: abstract names have no
+/// permissions, so another user could hold ours and would see our data.
+fn ours(fd: c_int) -> Result<c_int, c_int> {
+    // SAFETY: plain syscall.
+    let me = unsafe { libc::getuid() };
+    if peer_cred(fd).is_some_and(|(_, uid)| uid == me) {
+        return Ok(fd);
+    }
+    sys::close(fd);
+    eprintln!(
+        "sctpshim: @{} is held by another user's process: refused",
+        daemon_name()
+    );
     Err(libc::ECONNREFUSED)
 }
 
@@ -717,7 +741,10 @@ pub fn adopt_inherited() {
     if candidates.is_empty() {
         return;
     }
-    let Ok(c) = connect_abstract(&daemon_name()) else {
+    let Some(c) = connect_abstract(&daemon_name())
+        .ok()
+        .and_then(|c| ours(c).ok())
+    else {
         return;
     };
     if let Some((daemon, _)) = peer_cred(c) {
@@ -735,7 +762,7 @@ pub fn adopt_inherited() {
 
 /// `sctpshim stat`: the daemon's listing, or None when none runs.
 pub fn stat() -> Option<String> {
-    let c = connect_abstract(&daemon_name()).ok()?;
+    let c = ours(connect_abstract(&daemon_name()).ok()?).ok()?;
     let r = exchange(c, &Request::Stat, None).ok();
     sys::close(c);
     r.map(|(r, _)| String::from_utf8_lossy(&r.data).into_owned())
