@@ -16,8 +16,10 @@ int main(void) {
         printf("loopback: skipped (SCTPSHIM_LOOPBACK=udp)\n");
         return 0;
     }
-    /* One-to-one. */
+    /* One-to-one. A listener is never writable (Linux's sctp_poll). */
     int l = listen_on(SOCK_STREAM, PORT, 0, 8);
+    struct pollfd lp = {l, POLLIN | POLLOUT, 0};
+    CHECK(poll(&lp, 1, 0) == 0);
     int c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, IPPROTO_SCTP);
     CHECK(c >= 0);
     struct sockaddr_in to = loop4(PORT);
@@ -25,6 +27,8 @@ int main(void) {
     CHECK(r == 0 || errno == EINPROGRESS);
     int a = accept4(l, NULL, NULL, SOCK_NONBLOCK);
     CHECK(a >= 0);
+    lp.revents = 0;
+    CHECK(poll(&lp, 1, 0) == 0);
     CHECK(readable(c, 0) == 0); /* nothing to read, but connected: */
     struct sctp_status st;
     socklen_t sl = sizeof st;

@@ -178,7 +178,16 @@ pub unsafe extern "C" fn listen(fd: c_int, backlog: c_int) -> c_int {
     if client::remote() {
         return client::listen(fd, backlog);
     }
-    guard(|| of(id).listen(id).map(|_| 0))
+    guard(|| {
+        of(id).listen(id)?;
+        // A listening socket is never writable (Linux's sctp_poll answers
+        // only POLLIN, when an association waits): its pair's send buffer
+        // is filled once, and the engine never reads a listener's pair.
+        if !is_many_id(id) {
+            hold_writability(fd);
+        }
+        Ok(0)
+    })
 }
 
 pub(super) fn is_nonblocking(fd: c_int) -> bool {
