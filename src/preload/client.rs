@@ -13,6 +13,9 @@ use libc::{msghdr, sockaddr, socklen_t};
 use once_cell::sync::OnceCell;
 
 use super::fdtable::insert;
+use super::interpose::{
+    SCTP_SOCKOPT_CONNECTX3, SCTP_SOCKOPT_PEELOFF, SCTP_SOCKOPT_PEELOFF_FLAGS, SOL_SCTP,
+};
 use crate::ipc::transport::{connect_abstract, peer_cred, recv_frame, send_frame, socket_inode};
 use crate::ipc::{Request, Response};
 use crate::ownfds;
@@ -329,11 +332,6 @@ fn simple(fd: c_int, req: Request) -> c_int {
     }
 }
 
-/// The caller's bytes at `p` (see [`usermem::read`]).
-fn bytes_at(p: *const c_void, len: usize) -> Result<Vec<u8>, c_int> {
-    usermem::read(p, len)
-}
-
 /// bind(2).
 ///
 /// # Safety
@@ -342,7 +340,7 @@ pub unsafe fn bind(fd: c_int, addr: *const sockaddr, len: socklen_t) -> c_int {
     if addr.is_null() {
         return fail(libc::EFAULT);
     }
-    match bytes_at(addr as *const c_void, (len as usize).min(128)) {
+    match usermem::read(addr as *const c_void, (len as usize).min(128)) {
         Ok(addr) => simple(fd, Request::Bind { addr }),
         Err(e) => fail(e),
     }
@@ -366,7 +364,7 @@ pub unsafe fn connect_socket(
     if addr.is_null() {
         return fail(libc::EFAULT);
     }
-    let addr = match bytes_at(addr as *const c_void, (len as usize).min(128)) {
+    let addr = match usermem::read(addr as *const c_void, (len as usize).min(128)) {
         Ok(a) => a,
         Err(e) => return fail(e),
     };
@@ -475,11 +473,6 @@ pub unsafe fn name(fd: c_int, peer: bool, addr: *mut sockaddr, len: *mut socklen
     }
 }
 
-const SOL_SCTP: c_int = 132;
-const SCTP_SOCKOPT_PEELOFF: c_int = 102;
-const SCTP_SOCKOPT_PEELOFF_FLAGS: c_int = 122;
-const SCTP_SOCKOPT_CONNECTX3: c_int = 111;
-
 /// getsockopt(2).
 ///
 /// # Safety
@@ -495,7 +488,7 @@ pub unsafe fn getsockopt(
         Ok(n) => (n as usize).min(1 << 20),
         Err(e) => return fail(e),
     };
-    let mut sent = match bytes_at(val, room) {
+    let mut sent = match usermem::read(val, room) {
         Ok(b) => b,
         Err(e) => return fail(e),
     };
@@ -507,7 +500,7 @@ pub unsafe fn getsockopt(
         let mut p = [0u8; 8];
         p.copy_from_slice(&sent[8..16]);
         let ptr = usize::from_ne_bytes(p) as *const c_void;
-        let addrs = match bytes_at(ptr, bytes.min(1 << 16)) {
+        let addrs = match usermem::read(ptr, bytes.min(1 << 16)) {
             Ok(a) => a,
             Err(e) => return fail(e),
         };
@@ -559,7 +552,7 @@ pub unsafe fn setsockopt(
     val: *const c_void,
     len: socklen_t,
 ) -> c_int {
-    match bytes_at(val, (len as usize).min(1 << 20)) {
+    match usermem::read(val, (len as usize).min(1 << 20)) {
         Ok(val) => simple(fd, Request::SetOpt { level, name, val }),
         Err(e) => fail(e),
     }
@@ -593,12 +586,12 @@ pub fn sendmsg(fd: c_int, msg: *const msghdr, flags: c_int) -> isize {
         let name = if m.msg_name.is_null() {
             Vec::new()
         } else {
-            bytes_at(m.msg_name, (m.msg_namelen as usize).min(128))?
+            usermem::read(m.msg_name, (m.msg_namelen as usize).min(128))?
         };
         let control = if m.msg_control.is_null() {
             Vec::new()
         } else {
-            bytes_at(m.msg_control, m.msg_controllen.min(1 << 16))?
+            usermem::read(m.msg_control, m.msg_controllen.min(1 << 16))?
         };
         Ok((data, name, control))
     })();

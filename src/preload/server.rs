@@ -15,16 +15,14 @@ use std::time::{Duration, Instant};
 use libc::{msghdr, sockaddr, socklen_t};
 
 use super::fdtable::{insert, lookup, remove};
-use super::interpose::{accept_impl, connect_outcome, connect_start, getsockopt, setsockopt};
+use super::interpose::{
+    SCTP_SOCKOPT_CONNECTX3, SCTP_SOCKOPT_PEELOFF, SCTP_SOCKOPT_PEELOFF_FLAGS, SOL_SCTP,
+    accept_impl, connect_outcome, connect_start, getsockopt, setsockopt,
+};
 use crate::ipc::transport::{listen_abstract, peer_cred, recv_frame, send_frame, socket_inode};
 use crate::ipc::{Request, Response};
 use crate::runtime::{SockId, engine};
 use crate::sys::{self, from_sockaddr, real};
-
-const SOL_SCTP: c_int = 132;
-const SCTP_SOCKOPT_PEELOFF: c_int = 102;
-const SCTP_SOCKOPT_PEELOFF_FLAGS: c_int = 122;
-const SCTP_SOCKOPT_CONNECTX3: c_int = 111;
 
 /// The shared engine's UDP port when SCTPSHIM_UDP_PORT is not set.
 const DAEMON_UDP_PORT: u16 = 9899;
