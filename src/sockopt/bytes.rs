@@ -1,0 +1,346 @@
+//! Byte layouts of the option structures, and copying them in and out
+//! of the caller's buffers.
+
+use super::*;
+use std::time::Duration;
+
+use libc::sockaddr;
+
+use crate::runtime::{AssocView, SendSpec, is_many_id};
+use crate::sys::{from_sockaddr, sockaddr_bytes, to_sockaddr, unmap};
+
+/// SPP_* flags of struct sctp_paddrparams.
+pub(super) const SPP_HB_ENABLE: u32 = 1;
+pub(super) const SPP_HB_DISABLE: u32 = 2;
+pub(super) const SPP_SACKDELAY_ENABLE: u32 = 32;
+pub(super) const SPP_SACKDELAY_DISABLE: u32 = 64;
+/// `spinfo_state` (enum sctp_spinfo_state): SCTP_INACTIVE, SCTP_PF, SCTP_ACTIVE.
+pub(super) const SCTP_INACTIVE: i32 = 0;
+pub(super) const SCTP_PF: i32 = 1;
+pub(super) const SCTP_ACTIVE: i32 = 2;
+/// SCTP_PF_EXPOSE_DISABLE: a PF path's info is not given out (EACCES).
+pub(super) const SCTP_PF_EXPOSE_DISABLE: u8 = 1;
+/// struct sctp_paddrthlds(_v2): the address (a sockaddr_storage, 8-aligned)
+/// after the association id, then the u16 thresholds; 144 bytes both.
+pub(super) const THLDS_LEN: usize = 144;
+
+/// The primary path's `spinfo_state`.
+pub fn spinfo_state(st: &crate::proto::assoc::Status) -> i32 {
+    match (st.primary_active, st.primary_pf) {
+        (false, _) => SCTP_INACTIVE,
+        (true, true) => SCTP_PF,
+        (true, false) => SCTP_ACTIVE,
+    }
+}
+
+/// The association an (association id, peer address) pair names, as
+/// Linux's sctp_addr_id2transport: ENOENT when no association of the
+/// socket has that peer address, or the id names another.
+pub(super) fn assoc_by_addr(
+    e: &Engine,
+    id: SockId,
+    assoc: u32,
+    addr: std::net::SocketAddr,
+) -> Result<u32, c_int> {
+    let addr = unmap(addr);
+    let a = e.assoc_for(id, Some(addr)).ok_or(libc::ENOENT)?;
+    // Ids up to SCTP_ALL_ASSOC (2) name no association.
+    if assoc > 2 && assoc != a {
+        return Err(libc::ENOENT);
+    }
+    let (_, view) = e.assoc_view(id, a)?;
+    match view {
+        Some(v) if unmap(v.status.primary).ip() == addr.ip() => Ok(v.id),
+        _ => Err(libc::ENOENT),
+    }
+}
+
+/// The address of a struct sctp_paddrthlds, None for the wildcard
+/// (AF_UNSPEC or an unspecified address: "every path"); an address of
+/// another family names no path (ENOENT, as Linux).
+pub(super) fn thlds_addr(b: &[u8]) -> Result<Option<std::net::SocketAddr>, c_int> {
+    if u16_at(b, 8) == libc::AF_UNSPEC as u16 {
+        return Ok(None);
+    }
+    // SAFETY: `b` holds THLDS_LEN bytes (checked by callers): 128 from 8.
+    let a = unsafe { from_sockaddr(b[8..].as_ptr() as *const libc::sockaddr, 128) }
+        .ok_or(libc::ENOENT)?;
+    Ok((!a.ip().is_unspecified()).then_some(a))
+}
+
+/// The association a struct sctp_paddrthlds names: the one holding its
+/// address, or its assoc id. As Linux, a one-to-many socket takes the
+/// wildcard address only with FUTURE or an association's id (CURRENT and
+/// ALL are EINVAL there: thresholds are per path).
+pub(super) fn thlds_assoc(e: &Engine, id: SockId, b: &[u8]) -> Result<u32, c_int> {
+    let assoc = u32_at(b, 0);
+    match thlds_addr(b)? {
+        Some(a) => assoc_by_addr(e, id, assoc, a),
+        None if is_many_id(id) && (assoc == 1 || assoc == 2) => Err(libc::EINVAL),
+        None => Ok(assoc),
+    }
+}
+
+pub(super) fn u16_at(b: &[u8], o: usize) -> u16 {
+    u16::from_ne_bytes([b[o], b[o + 1]])
+}
+
+pub(super) fn u32_at(b: &[u8], o: usize) -> u32 {
+    u32::from_ne_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]])
+}
+
+pub(super) fn put16(b: &mut [u8], o: usize, v: u16) {
+    b[o..o + 2].copy_from_slice(&v.to_ne_bytes());
+}
+
+pub(super) fn put32(b: &mut [u8], o: usize, v: u32) {
+    b[o..o + 4].copy_from_slice(&v.to_ne_bytes());
+}
+
+pub(super) fn ms(d: Duration) -> u32 {
+    d.as_millis().min(u128::from(u32::MAX)) as u32
+}
+
+/// The caller's option buffer (its first `need` bytes at least).
+///
+/// # Safety
+/// `val` must be readable for `len` bytes (or null).
+pub(super) unsafe fn input(val: *const c_void, len: usize, need: usize) -> Result<Vec<u8>, c_int> {
+    if val.is_null() {
+        return Err(libc::EFAULT);
+    }
+    if len < need {
+        return Err(libc::EINVAL);
+    }
+    // SAFETY: per the caller.
+    Ok(unsafe { std::slice::from_raw_parts(val as *const u8, len) }.to_vec())
+}
+
+/// Writes `out` back (at most what the caller's buffer holds; `*len` set).
+///
+/// # Safety
+/// `val`/`len` as for getsockopt(2), `*len >= out.len()` checked by callers
+/// through `input`.
+pub(super) unsafe fn output(
+    val: *mut c_void,
+    len: *mut socklen_t,
+    out: &[u8],
+) -> Result<c_int, c_int> {
+    // SAFETY: per the caller.
+    unsafe {
+        let n = (*len as usize).min(out.len());
+        std::ptr::copy_nonoverlapping(out.as_ptr(), val as *mut u8, n);
+        *len = n as socklen_t;
+    }
+    Ok(0)
+}
+
+/// `struct sctp_sndrcvinfo` (send fields) from a SendSpec and back.
+pub(super) fn sndrcv_bytes(s: &SendSpec) -> [u8; 32] {
+    let mut b = [0u8; 32];
+    put16(&mut b, 0, s.stream);
+    put16(&mut b, 4, s.flags);
+    put32(&mut b, 8, s.ppid);
+    put32(&mut b, 12, s.context);
+    put32(&mut b, 28, s.assoc);
+    b
+}
+
+pub(super) fn sndinfo_bytes(s: &SendSpec) -> [u8; 16] {
+    let mut b = [0u8; 16];
+    put16(&mut b, 0, s.stream);
+    put16(&mut b, 2, s.flags);
+    put32(&mut b, 4, s.ppid);
+    put32(&mut b, 8, s.context);
+    put32(&mut b, 12, s.assoc);
+    b
+}
+
+/// `struct sctp_paddrinfo` (152 bytes) of the association's primary path.
+pub(super) fn paddrinfo(v: &AssocView) -> [u8; 152] {
+    let mut b = [0u8; 152];
+    put32(&mut b, 0, v.id);
+    let a = sockaddr_bytes(&v.status.primary);
+    b[4..4 + a.len()].copy_from_slice(&a);
+    put32(&mut b, 132, spinfo_state(&v.status) as u32);
+    put32(&mut b, 136, v.status.cwnd);
+    put32(&mut b, 140, v.status.srtt_ms);
+    put32(&mut b, 144, v.status.rto_ms);
+    put32(&mut b, 148, v.status.mtu);
+    b
+}
+
+/// Fills `struct sctp_getaddrs { sctp_assoc_t assoc_id; u32 addr_num; u8 addrs[]; }`
+/// with packed sockaddr_in / sockaddr_in6 entries, as Linux does; ENOMEM when
+/// the caller's buffer is too small (libsctp then retries with a larger one).
+///
+/// # Safety
+/// `val`/`len` as for getsockopt(2).
+pub(crate) unsafe fn put_addrs(
+    val: *mut c_void,
+    len: *mut socklen_t,
+    addrs: &[std::net::SocketAddr],
+) -> Result<c_int, c_int> {
+    if val.is_null() || len.is_null() {
+        return Err(libc::EFAULT);
+    }
+    // SAFETY: non-null caller pointer.
+    let room = unsafe { *len } as usize;
+    if room < 8 {
+        return Err(libc::EINVAL);
+    }
+    let mut out = Vec::with_capacity(8 + 28 * addrs.len());
+    // SAFETY: at least 8 readable bytes (checked): keep the caller's assoc id.
+    out.extend_from_slice(unsafe { std::slice::from_raw_parts(val as *const u8, 4) });
+    out.extend_from_slice(&(addrs.len() as u32).to_ne_bytes());
+    for a in addrs {
+        let (ss, n) = to_sockaddr(a);
+        // SAFETY: sockaddr_storage is plain bytes; `n` is within it.
+        out.extend_from_slice(unsafe {
+            std::slice::from_raw_parts(&ss as *const _ as *const u8, n as usize)
+        });
+    }
+    if out.len() > room {
+        return Err(libc::ENOMEM);
+    }
+    // SAFETY: the caller's buffer holds `room` >= out.len() bytes.
+    unsafe {
+        std::ptr::copy_nonoverlapping(out.as_ptr(), val as *mut u8, out.len());
+        *len = out.len() as socklen_t;
+    }
+    Ok(0)
+}
+
+/// sizeof(struct sctp_status) in Linux's ABI.
+pub(crate) const SCTP_STATUS_LEN: usize = 176;
+
+/// Serializes `struct sctp_status` (with its packed `struct sctp_paddrinfo`).
+pub(crate) fn status_bytes(assoc: u32, st: &crate::proto::assoc::Status) -> [u8; SCTP_STATUS_LEN] {
+    let mut b = [0u8; SCTP_STATUS_LEN];
+    let mut put = |off: usize, v: &[u8]| b[off..off + v.len()].copy_from_slice(v);
+    put(0, &assoc.to_ne_bytes());
+    put(4, &st.state.to_ne_bytes());
+    put(8, &st.rwnd.to_ne_bytes());
+    put(12, &(st.unacked.min(0xffff) as u16).to_ne_bytes());
+    put(14, &(st.pending.min(0xffff) as u16).to_ne_bytes());
+    put(16, &st.inbound_streams.to_ne_bytes());
+    put(18, &st.outbound_streams.to_ne_bytes());
+    put(20, &st.fragmentation_point.to_ne_bytes());
+    put(24, &assoc.to_ne_bytes());
+    let (ss, len) = to_sockaddr(&st.primary);
+    // SAFETY: sockaddr_storage is plain bytes; we copy `len` of its 128.
+    let raw = unsafe { std::slice::from_raw_parts(&ss as *const _ as *const u8, len as usize) };
+    put(28, raw);
+    put(156, &spinfo_state(st).to_ne_bytes());
+    put(160, &st.cwnd.to_ne_bytes());
+    put(164, &st.srtt_ms.to_ne_bytes());
+    put(168, &st.rto_ms.to_ne_bytes());
+    put(172, &st.mtu.to_ne_bytes());
+    b
+}
+
+/// Writes an int option value.
+///
+/// # Safety
+/// `val`/`len` as for getsockopt(2).
+pub(crate) unsafe fn put_int(
+    val: *mut c_void,
+    len: *mut socklen_t,
+    v: c_int,
+) -> Result<c_int, c_int> {
+    if val.is_null() || len.is_null() {
+        return Err(libc::EFAULT);
+    }
+    // SAFETY: non-null pointers from the caller, size checked.
+    unsafe {
+        if (*len as usize) < std::mem::size_of::<c_int>() {
+            return Err(libc::EINVAL);
+        }
+        std::ptr::write_unaligned(val as *mut c_int, v);
+        *len = std::mem::size_of::<c_int>() as socklen_t;
+    }
+    Ok(0)
+}
+
+/// Writes a fixed-size option value (EINVAL if the buffer is shorter).
+///
+/// # Safety
+/// `val`/`len` as for getsockopt(2).
+pub(crate) unsafe fn put_bytes(
+    val: *mut c_void,
+    len: *mut socklen_t,
+    b: &[u8],
+) -> Result<c_int, c_int> {
+    if val.is_null() || len.is_null() {
+        return Err(libc::EFAULT);
+    }
+    // SAFETY: non-null caller pointers; the size is checked before writing.
+    unsafe {
+        if (*len as usize) < b.len() {
+            return Err(libc::EINVAL);
+        }
+        std::ptr::copy_nonoverlapping(b.as_ptr(), val as *mut u8, b.len());
+        *len = b.len() as socklen_t;
+    }
+    Ok(0)
+}
+
+/// An int option value; EINVAL when shorter than an int.
+///
+/// # Safety
+/// `val` covers `len` bytes (or is null).
+pub(crate) unsafe fn get_int(val: *const c_void, len: socklen_t) -> Result<c_int, c_int> {
+    if val.is_null() {
+        return Err(libc::EFAULT);
+    }
+    if (len as usize) < std::mem::size_of::<c_int>() {
+        return Err(libc::EINVAL);
+    }
+    // SAFETY: the caller's buffer holds an int (checked).
+    Ok(unsafe { std::ptr::read_unaligned(val as *const c_int) })
+}
+
+/// A packed array of sockaddr_in / sockaddr_in6 (sctp_bindx, sctp_connectx),
+/// `len` bytes long; EINVAL for an unknown family or a cut-off entry.
+///
+/// # Safety
+/// `buf` must be readable for `len` bytes (or null).
+pub(crate) unsafe fn packed_addrs(
+    buf: *const c_void,
+    len: usize,
+) -> Result<Vec<std::net::SocketAddr>, c_int> {
+    if buf.is_null() {
+        return Err(libc::EFAULT);
+    }
+    let mut out = Vec::new();
+    let mut off = 0usize;
+    while off < len {
+        if len - off < 2 {
+            return Err(libc::EINVAL);
+        }
+        // SAFETY: at least 2 readable bytes at `off` (checked).
+        let family = unsafe { std::ptr::read_unaligned((buf as *const u8).add(off) as *const u16) };
+        let size = match c_int::from(family) {
+            libc::AF_INET => std::mem::size_of::<libc::sockaddr_in>(),
+            libc::AF_INET6 => std::mem::size_of::<libc::sockaddr_in6>(),
+            _ => return Err(libc::EINVAL),
+        };
+        if len - off < size {
+            return Err(libc::EINVAL);
+        }
+        // SAFETY: `size` readable bytes at `off` (checked).
+        let a = unsafe {
+            from_sockaddr(
+                (buf as *const u8).add(off) as *const sockaddr,
+                size as socklen_t,
+            )
+        }
+        .ok_or(libc::EINVAL)?;
+        out.push(a);
+        off += size;
+    }
+    if out.is_empty() {
+        return Err(libc::EINVAL);
+    }
+    Ok(out)
+}

@@ -1,0 +1,296 @@
+//! setsockopt for the options that change an association's (or the
+//! socket's) settings.
+
+use super::bytes::*;
+use super::*;
+use std::time::Duration;
+
+use crate::proto::Config;
+use crate::runtime::SendSpec;
+use crate::sys::{from_sockaddr, unmap};
+
+/// setsockopt for the options of this module.
+///
+/// # Safety
+/// `val` must be readable for `len` bytes (or null).
+pub(super) unsafe fn set_table(
+    e: &Engine,
+    id: SockId,
+    name: c_int,
+    val: *const c_void,
+    len: socklen_t,
+) -> Result<c_int, c_int> {
+    let len = len as usize;
+    let exact = |n: usize| if len == n { Ok(()) } else { Err(libc::EINVAL) };
+    match name {
+        SCTP_RTOINFO => {
+            exact(16)?;
+            // SAFETY: `val` holds 16 bytes (checked).
+            let b = unsafe { input(val, len, 16) }?;
+            let (init, max, min) = (u32_at(&b, 4), u32_at(&b, 8), u32_at(&b, 12));
+            // Unset fields keep the named association's (or socket's) values.
+            let (cur, _) = e.assoc_view(id, u32_at(&b, 0))?;
+            let new_min = if min != 0 { min } else { ms(cur.rto_min) };
+            let new_max = if max != 0 { max } else { ms(cur.rto_max) };
+            if new_min > new_max || (init != 0 && (init < new_min || init > new_max)) {
+                return Err(libc::EINVAL);
+            }
+            e.assoc_config(id, u32_at(&b, 0), |c: &mut Config| {
+                if init != 0 {
+                    c.rto_initial = Duration::from_millis(u64::from(init));
+                }
+                c.rto_min = Duration::from_millis(u64::from(new_min));
+                c.rto_max = Duration::from_millis(u64::from(new_max));
+            })
+            .map(|_| 0)
+        }
+        SCTP_ASSOCINFO => {
+            exact(20)?;
+            // SAFETY: `val` holds 20 bytes (checked).
+            let b = unsafe { input(val, len, 20) }?;
+            let (maxrxt, life) = (u16_at(&b, 4), u32_at(&b, 16));
+            e.assoc_config(id, u32_at(&b, 0), |c: &mut Config| {
+                if maxrxt != 0 {
+                    c.assoc_max_retrans = u32::from(maxrxt);
+                }
+                if life != 0 {
+                    c.valid_cookie_life = Duration::from_millis(u64::from(life));
+                }
+            })
+            .map(|_| 0)
+        }
+        SCTP_PRIMARY_ADDR | SCTP_SET_PEER_PRIMARY_ADDR => {
+            exact(132)?;
+            // SAFETY: `val` holds 132 bytes (checked).
+            let b = unsafe { input(val, len, 132) }?;
+            let (_, view) = e.assoc_view(id, u32_at(&b, 0))?;
+            let v = view.ok_or(libc::EINVAL)?;
+            // SAFETY: 128 bytes of sockaddr_storage in our copy.
+            let a = unsafe { from_sockaddr(b[4..].as_ptr() as *const libc::sockaddr, 128) }
+                .ok_or(libc::EINVAL)?;
+            // Single-homed: the one peer address is the only choice.
+            if unmap(a).ip() == unmap(v.status.primary).ip() {
+                Ok(0)
+            } else {
+                Err(libc::EADDRNOTAVAIL)
+            }
+        }
+        SCTP_PEER_ADDR_PARAMS => {
+            if len < 152 {
+                return Err(libc::EINVAL);
+            }
+            // SAFETY: `val` holds at least 152 bytes (checked).
+            let b = unsafe { input(val, len, 152) }?;
+            let (hb, pathmaxrxt, sackdelay, flags) = (
+                u32_at(&b, 132),
+                u16_at(&b, 136),
+                u32_at(&b, 142),
+                u32_at(&b, 146),
+            );
+            if flags & SPP_HB_ENABLE != 0 && flags & SPP_HB_DISABLE != 0
+                || flags & SPP_SACKDELAY_ENABLE != 0 && flags & SPP_SACKDELAY_DISABLE != 0
+                || sackdelay > 500
+            {
+                return Err(libc::EINVAL);
+            }
+            e.assoc_config(id, u32_at(&b, 0), |c: &mut Config| {
+                if flags & SPP_HB_DISABLE != 0 {
+                    c.hb_interval = None;
+                } else if flags & SPP_HB_ENABLE != 0 || hb != 0 {
+                    let cur = c.hb_interval.unwrap_or(Duration::from_secs(30));
+                    c.hb_interval = Some(if hb != 0 {
+                        Duration::from_millis(u64::from(hb))
+                    } else {
+                        cur
+                    });
+                }
+                if pathmaxrxt != 0 {
+                    c.path_max_retrans = u32::from(pathmaxrxt);
+                }
+                if flags & SPP_SACKDELAY_DISABLE != 0 {
+                    c.sack_freq = 1;
+                } else if flags & SPP_SACKDELAY_ENABLE != 0 && sackdelay != 0 {
+                    c.sack_delay = Duration::from_millis(u64::from(sackdelay));
+                    c.sack_freq = c.sack_freq.max(2);
+                }
+            })
+            .map(|_| 0)
+        }
+        SCTP_DEFAULT_SEND_PARAM | SCTP_DEFAULT_SNDINFO => {
+            let n = if name == SCTP_DEFAULT_SEND_PARAM {
+                32
+            } else {
+                16
+            };
+            exact(n)?;
+            // SAFETY: `val` holds `n` bytes (checked).
+            let b = unsafe { input(val, len, n) }?;
+            let spec = if n == 32 {
+                SendSpec {
+                    stream: u16_at(&b, 0),
+                    flags: u16_at(&b, 4),
+                    ppid: u32_at(&b, 8),
+                    context: u32_at(&b, 12),
+                    assoc: u32_at(&b, 28),
+                    init: None,
+                }
+            } else {
+                SendSpec {
+                    stream: u16_at(&b, 0),
+                    flags: u16_at(&b, 2),
+                    ppid: u32_at(&b, 4),
+                    context: u32_at(&b, 8),
+                    assoc: u32_at(&b, 12),
+                    init: None,
+                }
+            };
+            e.assoc_view(id, spec.assoc)?;
+            e.set_default_send(id, SendSpec { assoc: 0, ..spec })
+                .map(|_| 0)
+        }
+        SCTP_DELAYED_SACK => {
+            exact(12)?;
+            // SAFETY: `val` holds 12 bytes (checked).
+            let b = unsafe { input(val, len, 12) }?;
+            let (delay, freq) = (u32_at(&b, 4), u32_at(&b, 8));
+            if delay > 500 {
+                return Err(libc::EINVAL);
+            }
+            e.assoc_config(id, u32_at(&b, 0), |c: &mut Config| {
+                if delay != 0 {
+                    c.sack_delay = Duration::from_millis(u64::from(delay));
+                }
+                if freq != 0 {
+                    c.sack_freq = freq;
+                }
+            })
+            .map(|_| 0)
+        }
+        SCTP_MAXSEG | SCTP_MAX_BURST => {
+            // struct sctp_assoc_value, or a bare int (deprecated, as Linux).
+            let (assoc, v) = match len {
+                8 => {
+                    // SAFETY: `val` holds 8 bytes (checked).
+                    let b = unsafe { input(val, len, 8) }?;
+                    (u32_at(&b, 0), u32_at(&b, 4))
+                }
+                4 => {
+                    // SAFETY: `val` holds 4 bytes (checked).
+                    let b = unsafe { input(val, len, 4) }?;
+                    (0, u32_at(&b, 0))
+                }
+                _ => return Err(libc::EINVAL),
+            };
+            if name == SCTP_MAXSEG && v != 0 && !(8..=65535).contains(&v) {
+                return Err(libc::EINVAL);
+            }
+            e.assoc_config(id, assoc, |c: &mut Config| {
+                if name == SCTP_MAXSEG {
+                    c.max_seg = v as usize;
+                } else {
+                    c.max_burst = v;
+                }
+            })
+            .map(|_| 0)
+        }
+        SCTP_DISABLE_FRAGMENTS => {
+            exact(4)?;
+            // SAFETY: `val` holds 4 bytes (checked).
+            let b = unsafe { input(val, len, 4) }?;
+            let on = u32_at(&b, 0) != 0;
+            e.assoc_config(id, 2, |c: &mut Config| c.disable_fragments = on)
+                .map(|_| 0)
+        }
+        SCTP_CONTEXT => {
+            exact(8)?;
+            // SAFETY: `val` holds 8 bytes (checked).
+            let b = unsafe { input(val, len, 8) }?;
+            let v = u32_at(&b, 4);
+            e.assoc_config(id, u32_at(&b, 0), |c: &mut Config| c.rcv_context = v)
+                .map(|_| 0)
+        }
+        SCTP_PR_SUPPORTED => {
+            exact(8)?;
+            // SAFETY: `val` holds 8 bytes (checked).
+            let b = unsafe { input(val, len, 8) }?;
+            if u32_at(&b, 4) == 0 {
+                Ok(0)
+            } else {
+                Err(libc::EOPNOTSUPP)
+            }
+        }
+        SCTP_DEFAULT_PRINFO => Err(libc::EOPNOTSUPP),
+        SCTP_AUTH_CHUNK..=27 | SCTP_AUTH_DEACTIVATE_KEY => Err(libc::EACCES),
+        SCTP_NODELAY => {
+            // SAFETY: `val` covers `len` bytes (checked inside).
+            let b = unsafe { input(val, len, 4) }?;
+            let on = u32_at(&b, 0) != 0;
+            e.assoc_config(id, 2, |c: &mut Config| c.nodelay = on)
+                .map(|_| 0)
+        }
+        SCTP_REMOTE_UDP_ENCAPS_PORT => {
+            exact(144)?;
+            // SAFETY: `val` holds 144 bytes (checked).
+            let b = unsafe { input(val, len, 144) }?;
+            let port = u16::from_be_bytes([b[136], b[137]]);
+            // For associations started from now on (the port of existing
+            // ones is what their peer uses).
+            e.assoc_config(id, u32_at(&b, 0), |c: &mut Config| c.remote_udp_port = port)
+                .map(|_| 0)
+        }
+        SCTP_I_WANT_MAPPED_V4_ADDR | SCTP_REUSE_PORT => {
+            // SAFETY: `val` covers `len` bytes (checked inside).
+            let b = unsafe { input(val, len, 4) }?;
+            let on = u32_at(&b, 0) != 0;
+            if name == SCTP_REUSE_PORT {
+                e.set_reuse(id, on, true)
+            } else {
+                e.set_v4mapped(id, on)
+            }
+            .map(|_| 0)
+        }
+        SCTP_PEER_ADDR_THLDS | SCTP_PEER_ADDR_THLDS_V2 => {
+            let v2 = name == SCTP_PEER_ADDR_THLDS_V2;
+            // SAFETY: `val` covers `len` bytes (checked inside).
+            let b = unsafe { input(val, len, THLDS_LEN) }?;
+            let (maxrxt, pf, ps) = (u16_at(&b, 136), u16_at(&b, 138), u16_at(&b, 140));
+            if v2 && pf > ps {
+                return Err(libc::EINVAL);
+            }
+            let assoc = thlds_assoc(e, id, &b)?;
+            e.assoc_config(id, assoc, |c: &mut Config| {
+                if maxrxt != 0 {
+                    c.path_max_retrans = u32::from(maxrxt);
+                }
+                c.pf_retrans = u32::from(pf);
+                if v2 {
+                    c.ps_retrans = u32::from(ps);
+                }
+            })
+            .map(|_| 0)
+        }
+        SCTP_EXPOSE_POTENTIALLY_FAILED_STATE => {
+            exact(8)?;
+            // SAFETY: `val` holds 8 bytes (checked).
+            let b = unsafe { input(val, len, 8) }?;
+            let v = u32_at(&b, 4);
+            if v > 2 {
+                return Err(libc::EINVAL);
+            }
+            e.assoc_config(id, u32_at(&b, 0), |c: &mut Config| c.pf_expose = v as u8)
+                .map(|_| 0)
+        }
+        SCTP_FRAGMENT_INTERLEAVE => {
+            exact(4)?;
+            // SAFETY: `val` holds 4 bytes (checked).
+            let b = unsafe { input(val, len, 4) }?;
+            // Only level 0 (no interleaving) is implemented.
+            if u32_at(&b, 0) == 0 {
+                Ok(0)
+            } else {
+                Err(libc::EOPNOTSUPP)
+            }
+        }
+        _ => Err(libc::ENOPROTOOPT),
+    }
+}
