@@ -324,7 +324,7 @@ int main(int argc, char **argv) {
     /* SCTP_MAX_BURST, SCTP_DELAYED_SACK, SCTP_ASSOCINFO on the socket. */
     av.assoc_value = 8;
     CHECK(setsockopt(cl, IPPROTO_SCTP, SCTP_MAX_BURST, &av, sizeof av) == 0);
-    struct sctp_sack_info si = {.sack_assoc_id = 0, .sack_delay = 100, .sack_freq = 1};
+    struct sctp_sack_info si = {.sack_assoc_id = 0, .sack_delay = 100, .sack_freq = 3};
     CHECK(setsockopt(cl, IPPROTO_SCTP, SCTP_DELAYED_SACK, &si, sizeof si) == 0);
     si.sack_delay = 900;
     CHECK(setsockopt(cl, IPPROTO_SCTP, SCTP_DELAYED_SACK, &si, sizeof si) < 0 && errno == EINVAL);
@@ -350,7 +350,7 @@ int main(int argc, char **argv) {
     CHECK(getsockopt(cl, IPPROTO_SCTP, SCTP_MAX_BURST, &av, &l) == 0 && av.assoc_value == 8);
     si.sack_assoc_id = id;
     l = sizeof si;
-    CHECK(getsockopt(cl, IPPROTO_SCTP, SCTP_DELAYED_SACK, &si, &l) == 0 && si.sack_delay == 100 && si.sack_freq == 1);
+    CHECK(getsockopt(cl, IPPROTO_SCTP, SCTP_DELAYED_SACK, &si, &l) == 0 && si.sack_delay == 100 && si.sack_freq == 3);
     ap.sasoc_assoc_id = id;
     l = sizeof ap;
     CHECK(getsockopt(cl, IPPROTO_SCTP, SCTP_ASSOCINFO, &ap, &l) == 0);

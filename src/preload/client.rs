@@ -45,8 +45,17 @@ const DEFAULT_REMOTE: bool = true;
 pub fn daemon_name() -> String {
     // The daemon of this installation (another build's may speak another
     // version of the protocol), and SCTPSHIM_INSTANCE for a separate one.
+    // The binary's size and modification time are part of it, so that a
+    // rebuilt or upgraded installation starts its own daemon (the old one
+    // exits when idle).
     let exe = daemon_path()
-        .map(|p| p.to_string_lossy().into_owned())
+        .map(|p| {
+            let stamp = std::fs::metadata(p.to_string_lossy().as_ref())
+                .and_then(|m| Ok((m.len(), m.modified()?)))
+                .map(|(n, t)| format!("{n}:{t:?}"))
+                .unwrap_or_default();
+            format!("{}:{stamp}", p.to_string_lossy())
+        })
         .unwrap_or_default();
     let instance = std::env::var("SCTPSHIM_INSTANCE").unwrap_or_default();
     // FNV-1a: stable across builds and processes.
@@ -337,10 +346,7 @@ fn simple(fd: c_int, req: Request) -> c_int {
 /// # Safety
 /// `addr` valid for `len` bytes or null.
 pub unsafe fn bind(fd: c_int, addr: *const sockaddr, len: socklen_t) -> c_int {
-    if addr.is_null() {
-        return fail(libc::EFAULT);
-    }
-    match usermem::read(addr as *const c_void, (len as usize).min(128)) {
+    match super::interpose::addr_arg(addr, len) {
         Ok(addr) => simple(fd, Request::Bind { addr }),
         Err(e) => fail(e),
     }
@@ -361,10 +367,7 @@ pub unsafe fn connect_socket(
     addr: *const sockaddr,
     len: socklen_t,
 ) -> c_int {
-    if addr.is_null() {
-        return fail(libc::EFAULT);
-    }
-    let addr = match usermem::read(addr as *const c_void, (len as usize).min(128)) {
+    let addr = match super::interpose::addr_arg(addr, len) {
         Ok(a) => a,
         Err(e) => return fail(e),
     };

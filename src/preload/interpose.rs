@@ -8,6 +8,7 @@ use libc::{sockaddr, socklen_t};
 
 use super::client;
 use super::fdtable::{insert, lookup};
+use super::ipopts;
 use crate::proto::assoc::AssocId;
 use crate::runtime::{Engine, SockId, engine, engine_of, is_many_id};
 use crate::sockopt::{self as options, SCTP_STATUS, get_int, packed_addrs, put_int};
@@ -112,6 +113,32 @@ pub(super) unsafe fn write_addr(
     }
 }
 
+/// The address argument of bind, connect and sendto, copied in as the
+/// kernel's move_addr_to_kernel does: longer than a sockaddr_storage is
+/// EINVAL, an unreadable one EFAULT, length 0 nothing (the protocol then
+/// finds it too short).
+pub(super) fn addr_arg(addr: *const sockaddr, len: socklen_t) -> Result<Vec<u8>, c_int> {
+    if len as usize > std::mem::size_of::<libc::sockaddr_storage>() {
+        return Err(libc::EINVAL);
+    }
+    crate::usermem::read_exact(addr as *const c_void, len as usize)
+}
+
+/// The address of a connect: shorter than its family field is EINVAL,
+/// AF_UNSPEC (a TCP "disconnect") EOPNOTSUPP, as Linux's
+/// sctp_inet_connect; one the socket cannot take EINVAL.
+pub(super) fn connect_addr(b: &[u8]) -> Result<std::net::SocketAddr, c_int> {
+    if b.len() < 2 {
+        return Err(libc::EINVAL);
+    }
+    if c_int::from(u16::from_ne_bytes([b[0], b[1]])) == libc::AF_UNSPEC {
+        return Err(libc::EOPNOTSUPP);
+    }
+    // SAFETY: `b` holds its length in bytes.
+    unsafe { from_sockaddr(b.as_ptr() as *const sockaddr, b.len() as socklen_t) }
+        .ok_or(libc::EINVAL)
+}
+
 /// socket(2): SCTP one-to-one sockets come from the engine.
 ///
 /// # Safety
@@ -119,7 +146,11 @@ pub(super) unsafe fn write_addr(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn socket(domain: c_int, ty: c_int, protocol: c_int) -> c_int {
     let base = ty & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC);
-    if protocol != IPPROTO_SCTP || !(domain == libc::AF_INET || domain == libc::AF_INET6) {
+    // Only the two SCTP socket types are ours; the kernel answers the rest
+    // as Linux does (a bad type EINVAL, SOCK_DGRAM EPROTONOSUPPORT, and
+    // SOCK_RAW a raw IP socket for protocol 132).
+    let ours = base == libc::SOCK_STREAM || base == libc::SOCK_SEQPACKET;
+    if protocol != IPPROTO_SCTP || !(domain == libc::AF_INET || domain == libc::AF_INET6) || !ours {
         // SAFETY: forwarding the caller's arguments unchanged.
         return unsafe { (real().socket)(domain, ty, protocol) };
     }
@@ -128,10 +159,10 @@ pub unsafe extern "C" fn socket(domain: c_int, ty: c_int, protocol: c_int) -> c_
     }
     guard(|| {
         let v6 = domain == libc::AF_INET6;
-        let made = match base {
-            libc::SOCK_STREAM => engine().socket(v6, ty),
-            libc::SOCK_SEQPACKET => engine().socket_many(v6, ty),
-            _ => return Err(libc::EPROTONOSUPPORT),
+        let made = if base == libc::SOCK_STREAM {
+            engine().socket(v6, ty)
+        } else {
+            engine().socket_many(v6, ty)
         };
         let (id, fd) = made.map_err(|e| e.raw_os_error().unwrap_or(libc::ENOMEM))?;
         if !insert(fd, id) {
@@ -156,13 +187,12 @@ pub unsafe extern "C" fn bind(fd: c_int, addr: *const sockaddr, len: socklen_t) 
         // SAFETY: as for bind(2).
         return unsafe { client::bind(fd, addr, len) };
     }
-    if addr.is_null() {
-        set_errno(libc::EFAULT);
-        return -1;
-    }
-    // SAFETY: the caller guarantees `addr` covers `len` bytes.
-    let a = unsafe { from_sockaddr(addr, len) };
-    guard(|| of(id).bind(id, a.ok_or(libc::EINVAL)?).map(|_| 0))
+    guard(|| {
+        let b = addr_arg(addr, len)?;
+        // SAFETY: `b` holds its length in bytes.
+        let a = unsafe { from_sockaddr(b.as_ptr() as *const sockaddr, b.len() as socklen_t) };
+        of(id).bind(id, a.ok_or(libc::EINVAL)?).map(|_| 0)
+    })
 }
 
 /// listen(2).
@@ -185,6 +215,9 @@ pub unsafe extern "C" fn listen(fd: c_int, backlog: c_int) -> c_int {
         // is filled once, and the engine never reads a listener's pair.
         if !is_many_id(id) {
             hold_writability(fd);
+            // Sends on it are EPIPE (and SIGPIPE), as Linux's sctp_sendmsg
+            // answers on a listening one-to-one socket.
+            sys::shutdown(fd, libc::SHUT_WR);
         }
         Ok(0)
     })
@@ -211,13 +244,7 @@ pub unsafe extern "C" fn connect(fd: c_int, addr: *const sockaddr, len: socklen_
         // SAFETY: as for connect(2).
         return unsafe { client::connect_socket(fd, id, addr, len) };
     }
-    if addr.is_null() {
-        set_errno(libc::EFAULT);
-        return -1;
-    }
-    // SAFETY: the caller guarantees `addr` covers `len` bytes.
-    let a = unsafe { from_sockaddr(addr, len) };
-    guard(|| connect_start(fd, id, a, false))
+    guard(|| connect_start(fd, id, Some(connect_addr(&addr_arg(addr, len)?)?), false))
 }
 
 /// connect(2) on socket `id` (its application end `fd`). `handshake_async`
@@ -480,12 +507,12 @@ pub unsafe extern "C" fn getsockopt(
                 },
             )
         },
+        (libc::SOL_SOCKET, libc::SO_ACCEPTCONN) => unsafe {
+            put_int(val, len, c_int::from(of(id).accepts_connections(id)))
+        },
         (libc::SOL_SOCKET, libc::SO_PROTOCOL) => unsafe { put_int(val, len, IPPROTO_SCTP) },
         (libc::SOL_SOCKET, libc::SO_DOMAIN) => {
-            let v6 = of(id)
-                .names(id)
-                .and_then(|(l, _)| l)
-                .is_some_and(|a| a.is_ipv6());
+            let v6 = of(id).is_v6(id);
             unsafe { put_int(val, len, if v6 { libc::AF_INET6 } else { libc::AF_INET }) }
         }
         (SOL_SCTP, SCTP_SOCKOPT_PEELOFF | SCTP_SOCKOPT_PEELOFF_FLAGS) => {
@@ -565,8 +592,13 @@ pub unsafe extern "C" fn getsockopt(
         // SAFETY: caller's option buffer, checked inside.
         (SOL_SCTP, n) if options::handles(n) => unsafe { options::get(of(id), id, n, val, len) },
         (SOL_SCTP, _) => Err(libc::ENOPROTOOPT),
+        // SAFETY: as for this function.
+        (l, _) if ipopts::handles(l) => unsafe { ipopts::get(of(id), id, level, name, val, len) },
         // SAFETY: other socket-level options answer from our pair (buffers, timeouts).
-        _ => os_result(unsafe { (real().getsockopt)(fd, level, name, val, len) }),
+        (libc::SOL_SOCKET, _) => {
+            os_result(unsafe { (real().getsockopt)(fd, level, name, val, len) })
+        }
+        _ => Err(ipopts::foreign_level(of(id), id, true)),
     })
 }
 
@@ -634,7 +666,8 @@ pub unsafe extern "C" fn setsockopt(
             unsafe { (real().setsockopt)(fd, level, name, val, len) };
             Ok(0)
         }
-        (libc::IPPROTO_IP | libc::IPPROTO_IPV6, _) => Ok(0),
+        // SAFETY: as for this function.
+        (l, _) if ipopts::handles(l) => unsafe { ipopts::set(of(id), id, level, name, val, len) },
         (libc::SOL_SOCKET, libc::SO_LINGER) => {
             if val.is_null() {
                 return Err(libc::EFAULT);
@@ -645,9 +678,15 @@ pub unsafe extern "C" fn setsockopt(
             // SAFETY: the caller's buffer holds a struct linger (size checked).
             let l: libc::linger = unsafe { std::ptr::read_unaligned(val as *const libc::linger) };
             of(id).set_linger(id, (l.l_onoff != 0).then_some(l.l_linger.max(0) as u32));
-            Ok(0)
+            // The pair keeps the value for getsockopt (an AF_UNIX socket's
+            // close does not linger).
+            // SAFETY: forwarding the caller's value to our pair.
+            os_result(unsafe { (real().setsockopt)(fd, level, name, val, len) })
         }
-        // SAFETY: other socket-level options apply to our pair (buffers, timeouts, linger).
-        _ => os_result(unsafe { (real().setsockopt)(fd, level, name, val, len) }),
+        // SAFETY: other socket-level options apply to our pair (buffers, timeouts).
+        (libc::SOL_SOCKET, _) => {
+            os_result(unsafe { (real().setsockopt)(fd, level, name, val, len) })
+        }
+        _ => Err(ipopts::foreign_level(of(id), id, false)),
     })
 }

@@ -10,6 +10,7 @@ mod cmsg;
 mod fds;
 mod fdtable;
 mod interpose;
+mod ipopts;
 mod process;
 mod recv;
 mod send;

@@ -50,6 +50,16 @@ pub(super) struct Received {
 /// `m` must describe valid, writable iovecs.
 pub(super) unsafe fn recv_record(fd: c_int, id: SockId, m: &msghdr, flags: c_int) -> Received {
     let e = of(id);
+    // A listening one-to-one socket has nothing to read (Linux's
+    // sctp_recvmsg: ENOTCONN outside ESTABLISHED and the closing states).
+    if e.is_listening(id) {
+        set_errno(libc::ENOTCONN);
+        return Received {
+            r: -1,
+            flags: 0,
+            record: None,
+        };
+    }
     let mut plain = *m;
     plain.msg_name = std::ptr::null_mut();
     plain.msg_namelen = 0;

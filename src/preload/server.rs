@@ -22,7 +22,7 @@ use super::interpose::{
 use crate::ipc::transport::{listen_abstract, peer_cred, recv_frame, send_frame, socket_inode};
 use crate::ipc::{Request, Response};
 use crate::runtime::{SockId, engine};
-use crate::sys::{self, from_sockaddr, real};
+use crate::sys::{self, real};
 
 /// The shared engine's UDP port when SCTPSHIM_UDP_PORT is not set.
 const DAEMON_UDP_PORT: u16 = 9899;
@@ -309,15 +309,10 @@ fn on_socket(req: Request, fd: c_int, id: SockId, pid: u32) -> (Response, Option
             answer(unsafe { super::interpose::bind(fd, ptr_or_null(&addr), addr.len() as _) })
         }
         Request::Listen { backlog } => answer(unsafe { super::interpose::listen(fd, backlog) }),
-        Request::Connect { addr } => {
-            if addr.is_empty() {
-                Response::error(libc::EFAULT)
-            } else {
-                // SAFETY: `addr` holds `len` bytes.
-                let a = unsafe { from_sockaddr(addr.as_ptr() as *const sockaddr, addr.len() as _) };
-                answer_result(connect_start(fd, id, a, true))
-            }
-        }
+        Request::Connect { addr } => answer_result(
+            super::interpose::connect_addr(&addr)
+                .and_then(|a| connect_start(fd, id, Some(a), true)),
+        ),
         Request::ConnectDone => answer_result(connect_outcome(id)),
         Request::Accept { flags, addrlen } => {
             let mut name = vec![0u8; addrlen.min(128) as usize];

@@ -21,6 +21,7 @@ mod closing;
 mod deliver;
 mod event_loop;
 mod inbox;
+mod ipopts;
 mod many;
 mod notify;
 mod registry;
@@ -120,6 +121,8 @@ struct Sock {
     linger_abort: bool,
     /// SO_LINGER's timeout in seconds (0: close returns at once).
     linger_wait: u32,
+    /// IP-level options (IP_TOS, IPV6_V6ONLY, ...).
+    ip: ipopts::IpOpts,
     /// Addresses added with sctp_bindx beyond the bound one (listed by
     /// sctp_getladdrs; not used as paths yet: associations are single-homed).
     extra_local: Vec<IpAddr>,
@@ -621,6 +624,7 @@ impl Sock {
             hup: false,
             linger_abort: false,
             linger_wait: 0,
+            ip: ipopts::IpOpts::default(),
             extra_local: Vec::new(),
             junk: 0,
             connected: false,
@@ -646,6 +650,7 @@ struct Inherited {
     linger_abort: bool,
     /// SO_LINGER's timeout in seconds (0: close returns at once).
     linger_wait: u32,
+    ip: ipopts::IpOpts,
 }
 
 impl Sock {
@@ -664,6 +669,7 @@ impl Sock {
             cfg: self.cfg.clone(),
             linger_abort: self.linger_abort,
             linger_wait: self.linger_wait,
+            ip: self.ip.clone(),
         }
     }
 
@@ -677,6 +683,7 @@ impl Sock {
         self.cfg = i.cfg.clone();
         self.linger_abort = i.linger_abort;
         self.linger_wait = i.linger_wait;
+        self.ip = i.ip.clone();
     }
 }
 
@@ -699,6 +706,15 @@ impl State {
             _ => return Err(none),
         };
         let a = ep.and_then(|ep| ep.endpoint.assoc(assoc)).ok_or(none)?;
+        // Linux frees an association when it ends (ABORT, SHUTDOWN
+        // COMPLETE): a closed one is no longer there to ask about.
+        if a.has_ended() {
+            return Err(if matches!(s.kind, Kind::Many) {
+                libc::EINVAL
+            } else {
+                none
+            });
+        }
         Ok((assoc, a))
     }
 

@@ -29,6 +29,7 @@ pub(super) unsafe fn get_table(
         SCTP_DEFAULT_SEND_PARAM => 32,
         SCTP_DEFAULT_SNDINFO => 16,
         SCTP_GET_PEER_ADDR_INFO => 152,
+        SCTP_DELAYED_SACK if have == 8 => 8,
         SCTP_DELAYED_SACK => 12,
         SCTP_MAXSEG | SCTP_MAX_BURST => 4,
         SCTP_CONTEXT | SCTP_PR_SUPPORTED | SCTP_DEFAULT_PRINFO => 8,
@@ -122,9 +123,15 @@ pub(super) unsafe fn get_table(
         SCTP_DEFAULT_SEND_PARAM => sndrcv_bytes(&e.default_send(id)?).to_vec(),
         SCTP_DEFAULT_SNDINFO => sndinfo_bytes(&e.default_send(id)?).to_vec(),
         SCTP_DELAYED_SACK => {
-            put32(&mut b, 4, ms(cfg.sack_delay));
-            put32(&mut b, 8, cfg.sack_freq);
-            b[..12].to_vec()
+            // A frequency of 1 is delayed SACK off: Linux reports delay 0.
+            let off = cfg.sack_freq == 1;
+            put32(&mut b, 4, if off { 0 } else { ms(cfg.sack_delay) });
+            if have == 8 {
+                b[..8].to_vec()
+            } else {
+                put32(&mut b, 8, cfg.sack_freq);
+                b[..12].to_vec()
+            }
         }
         SCTP_MAXSEG | SCTP_MAX_BURST => {
             let v = if name == SCTP_MAX_BURST {

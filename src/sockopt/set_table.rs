@@ -149,10 +149,18 @@ pub(super) unsafe fn set_table(
                 .map(|_| 0)
         }
         SCTP_DELAYED_SACK => {
-            exact(12)?;
-            // SAFETY: `val` holds 12 bytes (checked).
-            let b = unsafe { input(val, len, 12) }?;
-            let (delay, freq) = (u32_at(&b, 4), u32_at(&b, 8));
+            // struct sctp_sack_info, or (deprecated, as Linux takes it) the
+            // 8-byte struct sctp_assoc_value holding the delay, where a
+            // delay of 0 turns delayed SACK off.
+            if len != 12 && len != 8 {
+                return Err(libc::EINVAL);
+            }
+            // SAFETY: `val` holds `len` bytes (checked).
+            let b = unsafe { input(val, len, len) }?;
+            let (delay, freq) = match len {
+                12 => (u32_at(&b, 4), u32_at(&b, 8)),
+                _ => (u32_at(&b, 4), u32::from(u32_at(&b, 4) == 0)),
+            };
             if delay > 500 {
                 return Err(libc::EINVAL);
             }

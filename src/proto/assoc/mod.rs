@@ -340,6 +340,11 @@ impl Association {
         )
     }
 
+    /// The association has ended (its last chunks may still be queued).
+    pub fn has_ended(&self) -> bool {
+        matches!(self.state, State::Closed)
+    }
+
     /// True once nothing more can happen on this association.
     pub fn is_closed(&self) -> bool {
         matches!(self.state, State::Closed) && self.control.queue.is_empty()

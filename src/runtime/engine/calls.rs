@@ -399,6 +399,19 @@ impl Engine {
             .is_some_and(|s| matches!(s.kind, Kind::Listener { .. }))
     }
 
+    /// SO_ACCEPTCONN: a listening socket of either style.
+    pub fn accepts_connections(&self, id: SockId) -> bool {
+        let st = self.lock();
+        let Some(s) = st.socks.get(&id) else {
+            return false;
+        };
+        let port = s.port;
+        matches!(s.kind, Kind::Listener { .. })
+            || port
+                .and_then(|p| st.eps.get(&p))
+                .is_some_and(|ep| ep.listener == Some(id))
+    }
+
     /// True for AF_INET6 sockets.
     pub fn is_v6(&self, id: SockId) -> bool {
         self.lock().socks.get(&id).is_some_and(|s| s.v6)
@@ -408,7 +421,9 @@ impl Engine {
     /// an option): IPv6 ones only on AF_INET6 sockets (EINVAL otherwise, as
     /// Linux's sctp_verify_addr); a v4-mapped one names the IPv4 peer.
     pub fn peer_arg(&self, id: SockId, a: SocketAddr) -> Result<SocketAddr, c_int> {
-        if a.is_ipv6() && !self.is_v6(id) {
+        let st = self.lock();
+        let s = st.socks.get(&id).ok_or(libc::EBADF)?;
+        if a.is_ipv6() && !s.v6 || Engine::v6only_refuses(s, a) {
             return Err(libc::EINVAL);
         }
         Ok(sys::unmap(a))

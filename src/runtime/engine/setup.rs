@@ -16,6 +16,15 @@ impl Engine {
         if !s.v6 && addr.is_ipv6() {
             return Err(libc::EINVAL);
         }
+        // IPV6_V6ONLY: an IPv4 address is EINVAL, a v4-mapped one not
+        // available (Linux's sctp_sockaddr_af, then sctp_v6_available).
+        if Engine::v6only_refuses(s, addr) {
+            return Err(if addr.is_ipv4() {
+                libc::EINVAL
+            } else {
+                libc::EADDRNOTAVAIL
+            });
+        }
         if addr.port() != 0 && st.eps.contains_key(&addr.port()) {
             let port = addr.port();
             let reuse = s.reuse;
@@ -136,7 +145,8 @@ impl Engine {
             let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
             match s.kind {
                 Kind::Fresh => {}
-                Kind::Listener { .. } | Kind::Many => return Err(libc::EINVAL),
+                Kind::Listener { .. } => return Err(libc::EISCONN),
+                Kind::Many => return Err(libc::EINVAL),
                 Kind::Stream { .. } if s.connected => return Err(libc::EISCONN),
                 Kind::Stream { .. } if s.error != 0 => return Err(std::mem::take(&mut s.error)),
                 Kind::Stream { .. } => return Err(libc::EALREADY),

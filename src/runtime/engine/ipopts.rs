@@ -1,0 +1,67 @@
+//! IP-level socket options (SOL_IP / SOL_IPV6) of an SCTP socket: the
+//! values the application set, in order, so that the socket layer can
+//! answer reads through a kernel socket of the same family (see
+//! `preload/ipopts.rs`), and the two with an effect here: IPV6_V6ONLY
+//! (which addresses the socket takes) and IP_TOS / IPV6_TCLASS.
+
+use super::*;
+
+/// What the application set at the IP levels.
+#[derive(Clone, Debug, Default)]
+pub(super) struct IpOpts {
+    /// (level, name, value as given), the last value of each pair.
+    set: Vec<(c_int, c_int, Vec<u8>)>,
+    /// IPV6_V6ONLY: an AF_INET6 socket takes no IPv4 (or v4-mapped) address.
+    pub(super) v6only: bool,
+}
+
+fn int_of(b: &[u8]) -> c_int {
+    match b.len() {
+        0 => 0,
+        1..=3 => c_int::from(b[0]),
+        _ => c_int::from_ne_bytes([b[0], b[1], b[2], b[3]]),
+    }
+}
+
+impl Engine {
+    /// The IP-level options set on socket `id`, in the order they were set.
+    pub fn ip_opts(&self, id: SockId) -> Result<Vec<(c_int, c_int, Vec<u8>)>, c_int> {
+        Ok(self
+            .lock()
+            .socks
+            .get(&id)
+            .ok_or(libc::EBADF)?
+            .ip
+            .set
+            .clone())
+    }
+
+    /// Records an IP-level option the kernel accepted for a socket of this
+    /// family. IPV6_V6ONLY is fixed once the socket is bound (EINVAL, as
+    /// Linux's ipv6_setsockopt).
+    pub fn record_ip_opt(
+        &self,
+        id: SockId,
+        level: c_int,
+        name: c_int,
+        value: Vec<u8>,
+    ) -> Result<(), c_int> {
+        let mut st = self.lock();
+        let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
+        if (level, name) == (libc::IPPROTO_IPV6, libc::IPV6_V6ONLY) {
+            if s.port.is_some() {
+                return Err(libc::EINVAL);
+            }
+            s.ip.v6only = int_of(&value) != 0;
+        }
+        s.ip.set.retain(|(l, n, _)| (*l, *n) != (level, name));
+        s.ip.set.push((level, name, value));
+        Ok(())
+    }
+
+    /// Whether socket `id` may use address `a` (bind, connect, sendto): an
+    /// IPv4 or v4-mapped address on an IPV6_V6ONLY socket may not.
+    pub(super) fn v6only_refuses(s: &Sock, a: SocketAddr) -> bool {
+        s.ip.v6only && sys::unmap(a).is_ipv4()
+    }
+}
