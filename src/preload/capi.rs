@@ -12,10 +12,11 @@ use super::cmsg::{
     SCTP_AUTHINFO, SCTP_DSTADDRV4, SCTP_DSTADDRV6, SCTP_NXTINFO, SCTP_PRINFO, SCTP_RCVINFO,
     SCTP_SNDINFO, SCTP_SNDRCV, SOL_SCTP,
 };
-use super::interpose::{getsockopt, setsockopt};
+use super::opts::{getsockopt, setsockopt};
 use super::recv::recvmsg;
 use super::send::sendmsg;
 use crate::sys::set_errno;
+use crate::usermem;
 
 // libsctp's symbol versions (build/libsctp.map defines the nodes): binaries
 // linked against libsctp.so.1 reference e.g. sctp_bindx@VERS_1 and, for
@@ -77,8 +78,8 @@ unsafe fn addrs_len(addrs: *const sockaddr, cnt: c_int) -> Result<usize, c_int> 
     }
     let mut off = 0usize;
     for _ in 0..cnt {
-        // SAFETY: per the caller, an address starts at `off`.
-        let family = unsafe { (*((addrs as *const u8).add(off) as *const sockaddr)).sa_family };
+        // An address starts at `off`: its family first (EFAULT checked).
+        let family = usermem::get((addrs as *const u8).wrapping_add(off) as *const u16)?;
         off += addr_len(c_int::from(family)).ok_or(libc::EINVAL)?;
     }
     Ok(off)
@@ -172,9 +173,8 @@ pub unsafe extern "C" fn sctp_connectx(
         )
     };
     let in_progress = std::io::Error::last_os_error().raw_os_error() == Some(libc::EINPROGRESS);
-    if (r == 0 || in_progress) && !id.is_null() {
-        // SAFETY: the caller's id pointer is writable.
-        unsafe { *id = p.assoc_id };
+    if (r == 0 || in_progress) && !id.is_null() && usermem::put(id, p.assoc_id).is_err() {
+        return fail(libc::EFAULT);
     }
     r
 }
@@ -294,12 +294,18 @@ unsafe fn get_addrs(sd: c_int, id: u32, addrs: *mut *mut sockaddr, opt: c_int) -
         if n == 0 {
             // SAFETY: our own allocation.
             unsafe { libc::free(buf as *mut c_void) };
-            // SAFETY: the caller's pointer.
-            unsafe { *addrs = std::ptr::null_mut() };
-            return 0;
+            return match usermem::put(addrs, std::ptr::null_mut()) {
+                Ok(()) => 0,
+                Err(e) => fail(e),
+            };
         }
-        // SAFETY: the caller's pointer; the addresses start at offset 8.
-        unsafe { *addrs = buf.add(8) as *mut sockaddr };
+        // The addresses start at offset 8.
+        // SAFETY: within our allocation.
+        if let Err(e) = usermem::put(addrs, unsafe { buf.add(8) } as *mut sockaddr) {
+            // SAFETY: our own allocation.
+            unsafe { libc::free(buf as *mut c_void) };
+            return fail(e);
+        }
         return n as c_int;
     }
 }
@@ -365,13 +371,19 @@ pub unsafe extern "C" fn sctp_opt_info(
     if arg.is_null() || size.is_null() {
         return fail(libc::EINVAL);
     }
-    // SAFETY: per the caller; at least 4 bytes before writing the id.
-    unsafe {
-        if *size as usize >= 4 && opt != 28 && opt != 29 {
-            std::ptr::write_unaligned(arg as *mut u32, id);
-        }
-        getsockopt(sd, SOL_SCTP, opt, arg, size)
+    let room = match usermem::get(size) {
+        Ok(n) => n,
+        Err(e) => return fail(e),
+    };
+    if room >= 4
+        && opt != 28
+        && opt != 29
+        && let Err(e) = usermem::write(arg, &id.to_ne_bytes())
+    {
+        return fail(e);
     }
+    // SAFETY: getsockopt checks the caller's buffers.
+    unsafe { getsockopt(sd, SOL_SCTP, opt, arg, size) }
 }
 
 /// Fills one control message; returns the space it took.
@@ -455,10 +467,13 @@ pub unsafe extern "C" fn sctp_send(
     let mut cbuf = Cbuf([0; 256]);
     let mut clen = 0;
     if !sinfo.is_null() {
-        // SAFETY: a struct sctp_sndrcvinfo (32 bytes) per the caller.
-        let info = unsafe { std::slice::from_raw_parts(sinfo as *const u8, 32) };
+        // A struct sctp_sndrcvinfo (32 bytes), EFAULT checked.
+        let info = match usermem::read_exact(sinfo, 32) {
+            Ok(b) => b,
+            Err(e) => return fail(e) as isize,
+        };
         // SAFETY: 256 aligned bytes hold one SNDRCV cmsg.
-        clen = unsafe { put_cmsg(cbuf.0.as_mut_ptr(), SCTP_SNDRCV, info) };
+        clen = unsafe { put_cmsg(cbuf.0.as_mut_ptr(), SCTP_SNDRCV, &info) };
     }
     let mut iov = iovec {
         iov_base: msg as *mut c_void,
@@ -504,34 +519,44 @@ pub unsafe extern "C" fn sctp_recvmsg(
     m.msg_controllen = cbuf.0.len();
     if !from.is_null() && !fromlen.is_null() {
         m.msg_name = from as *mut c_void;
-        // SAFETY: the caller's length.
-        m.msg_namelen = unsafe { *fromlen };
+        m.msg_namelen = match usermem::get(fromlen) {
+            Ok(n) => n,
+            Err(e) => return fail(e) as isize,
+        };
     }
     // SAFETY: `m` describes the caller's buffers and ours.
     let r = unsafe { recvmsg(s, &mut m, 0) };
     if r < 0 {
         return r;
     }
-    // SAFETY: writing back through the caller's pointers, reading our cmsgs.
+    let mut info = [0u8; 32];
+    // SAFETY: reading our own control buffer as recvmsg filled it.
     unsafe {
-        if !from.is_null() && !fromlen.is_null() {
-            *fromlen = m.msg_namelen;
-        }
-        if !msg_flags.is_null() {
-            *msg_flags = m.msg_flags;
-        }
-        if !sinfo.is_null() {
-            std::ptr::write_bytes(sinfo as *mut u8, 0, 32);
-            let mut c = libc::CMSG_FIRSTHDR(&m);
-            while !c.is_null() {
-                if (*c).cmsg_level == SOL_SCTP && (*c).cmsg_type == SCTP_SNDRCV {
-                    std::ptr::copy_nonoverlapping(libc::CMSG_DATA(c), sinfo as *mut u8, 32);
-                }
-                c = libc::CMSG_NXTHDR(&m, c);
+        let mut c = libc::CMSG_FIRSTHDR(&m);
+        while !c.is_null() {
+            if (*c).cmsg_level == SOL_SCTP && (*c).cmsg_type == SCTP_SNDRCV {
+                std::ptr::copy_nonoverlapping(libc::CMSG_DATA(c), info.as_mut_ptr(), 32);
             }
+            c = libc::CMSG_NXTHDR(&m, c);
         }
     }
-    r
+    // Back through the caller's pointers, EFAULT checked.
+    let out = (|| {
+        if !from.is_null() && !fromlen.is_null() {
+            usermem::put(fromlen, m.msg_namelen)?;
+        }
+        if !msg_flags.is_null() {
+            usermem::put(msg_flags, m.msg_flags)?;
+        }
+        if !sinfo.is_null() {
+            usermem::write(sinfo, &info)?;
+        }
+        Ok(())
+    })();
+    match out {
+        Ok(()) => r,
+        Err(e) => fail(e) as isize,
+    }
 }
 
 /// `int sctp_sendv(int s, const struct iovec *iov, int iovcnt, struct
@@ -557,9 +582,17 @@ pub unsafe extern "C" fn sctp_sendv(
     let mut cbuf = [0u64; 128];
     let base = cbuf.as_mut_ptr() as *mut u8;
     let mut used = 0usize;
-    // SAFETY: `info` covers `infolen` bytes per the caller.
-    let info_bytes = |n: usize| unsafe { std::slice::from_raw_parts(info as *const u8, n) };
-    let need = |n: usize| !info.is_null() && infolen as usize >= n;
+    // The info structure, EFAULT checked (at most the largest, sctp_sendv_spa).
+    let info_copy = if info.is_null() {
+        Vec::new()
+    } else {
+        match usermem::read_exact(info, (infolen as usize).min(32)) {
+            Ok(b) => b,
+            Err(e) => return fail(e) as isize,
+        }
+    };
+    let info_bytes = |n: usize| &info_copy[..n];
+    let need = |n: usize| info_copy.len() >= n;
     // SAFETY (all put_cmsg below): 1024 aligned bytes hold the few cmsgs we write.
     match infotype {
         0 => {}
@@ -594,22 +627,22 @@ pub unsafe extern "C" fn sctp_sendv(
             Ok(n) => n,
             Err(e) => return fail(e) as isize,
         };
-        // SAFETY: the first address starts the array.
-        let first_len = addr_len(c_int::from(unsafe { (*addrs).sa_family })).unwrap_or(0);
+        // The whole array, copied (addrs_len read each family).
+        let all = match usermem::read_exact(addrs as *const c_void, total) {
+            Ok(b) => b,
+            Err(e) => return fail(e) as isize,
+        };
+        let family_at = |off: usize| c_int::from(u16::from_ne_bytes([all[off], all[off + 1]]));
+        let first_len = addr_len(family_at(0)).unwrap_or(0);
         m.msg_name = addrs as *mut c_void;
         m.msg_namelen = first_len as socklen_t;
         let mut off = first_len;
         while off < total {
-            // SAFETY: within the caller's array (addrs_len walked it).
-            let (family, data) = unsafe {
-                let sa = (addrs as *const u8).add(off);
-                let family = c_int::from((*(sa as *const sockaddr)).sa_family);
-                let data: &[u8] = if family == libc::AF_INET {
-                    std::slice::from_raw_parts(sa.add(4), 4)
-                } else {
-                    std::slice::from_raw_parts(sa.add(8), 16)
-                };
-                (family, data)
+            let family = family_at(off);
+            let data: &[u8] = if family == libc::AF_INET {
+                &all[off + 4..off + 8]
+            } else {
+                &all[off + 8..off + 24]
             };
             let ty = if family == libc::AF_INET {
                 SCTP_DSTADDRV4
@@ -667,14 +700,27 @@ pub unsafe extern "C" fn sctp_recvv(
     m.msg_controllen = cbuf.0.len();
     if !from.is_null() && !fromlen.is_null() {
         m.msg_name = from as *mut c_void;
-        // SAFETY: the caller's length.
-        m.msg_namelen = unsafe { *fromlen };
+        m.msg_namelen = match usermem::get(fromlen) {
+            Ok(n) => n,
+            Err(e) => return fail(e) as isize,
+        };
     }
-    // SAFETY: the caller's flags pointer, if any.
     let in_flags = if flags.is_null() {
         0
     } else {
-        unsafe { *flags }
+        match usermem::get(flags) {
+            Ok(f) => f,
+            Err(e) => return fail(e) as isize,
+        }
+    };
+    // The info buffer's size, before anything is taken.
+    let room = if info.is_null() {
+        0
+    } else {
+        match usermem::get(infolen) {
+            Ok(n) => n as usize,
+            Err(e) => return fail(e) as isize,
+        }
     };
     // SAFETY: `m` describes the caller's buffers and ours.
     let r = unsafe { recvmsg(s, &mut m, in_flags) };
@@ -701,33 +747,31 @@ pub unsafe extern "C" fn sctp_recvv(
         }
     }
     // What fits the caller's info buffer decides what is returned.
-    // SAFETY: the caller's info length, if any.
-    let room = if info.is_null() {
-        0
-    } else {
-        (unsafe { *infolen }) as usize
-    };
     let (ty, bytes): (u32, Vec<u8>) = match (rcv, nxt) {
         (Some(r), Some(n)) if room >= 44 => (RECVV_RN, [&r[..], &n[..]].concat()),
         (Some(r), _) if room >= 28 => (RECVV_RCVINFO, r.to_vec()),
         (None, Some(n)) if room >= 16 => (RECVV_NXTINFO, n.to_vec()),
         _ => (RECVV_NOINFO, Vec::new()),
     };
-    // SAFETY: writing back through the caller's pointers (sizes checked).
-    unsafe {
-        *infotype = ty;
+    // Back through the caller's pointers, EFAULT checked.
+    let out = (|| {
+        usermem::put(infotype, ty)?;
         if !bytes.is_empty() {
-            std::ptr::copy_nonoverlapping(bytes.as_ptr(), info as *mut u8, bytes.len());
-            *infolen = bytes.len() as socklen_t;
-        } else if !infolen.is_null() {
-            *infolen = 0;
+            usermem::write(info, &bytes)?;
+        }
+        if !infolen.is_null() {
+            usermem::put(infolen, bytes.len() as socklen_t)?;
         }
         if !from.is_null() && !fromlen.is_null() {
-            *fromlen = m.msg_namelen;
+            usermem::put(fromlen, m.msg_namelen)?;
         }
         if !flags.is_null() {
-            *flags = m.msg_flags;
+            usermem::put(flags, m.msg_flags)?;
         }
+        Ok(())
+    })();
+    match out {
+        Ok(()) => r,
+        Err(e) => fail(e) as isize,
     }
-    r
 }

@@ -12,6 +12,7 @@ use std::os::unix::ffi::OsStrExt;
 use libc::{msghdr, sockaddr, socklen_t};
 use once_cell::sync::OnceCell;
 
+use super::args::iovecs_of;
 use super::fdtable::insert;
 use super::interpose::{
     SCTP_SOCKOPT_CONNECTX3, SCTP_SOCKOPT_PEELOFF, SCTP_SOCKOPT_PEELOFF_FLAGS, SOL_SCTP,
@@ -393,7 +394,7 @@ pub unsafe fn connect_socket(
 /// # Safety
 /// `addr`/`len` as for accept(2).
 pub unsafe fn accept(fd: c_int, addr: *mut sockaddr, len: *mut socklen_t, flags: c_int) -> c_int {
-    let room = if addr.is_null() || len.is_null() {
+    let room = if addr.is_null() {
         0
     } else {
         match usermem::get(len) {
@@ -417,7 +418,7 @@ pub unsafe fn accept(fd: c_int, addr: *mut sockaddr, len: *mut socklen_t, flags:
                 Ok(n) => n,
                 Err(e) => return fail(e),
             };
-            if put_name(&r, addr, len).is_err() {
+            if !addr.is_null() && put_name(&r, addr, len).is_err() {
                 // As Linux: the new socket is released, the caller gets EFAULT.
                 // SAFETY: our own close interposer on the descriptor just made.
                 unsafe { super::fds::close(nfd) };
@@ -447,12 +448,17 @@ fn wait_in(fd: c_int, flags: c_int) -> Result<(), c_int> {
 
 /// Writes an address the daemon returned into the caller's buffers (at
 /// most the room `*len` says), and its full length into `*len`.
+/// As the kernel's move_addr_to_user: a length that cannot be read, or an
+/// address that cannot be written, is EFAULT.
 fn put_name(r: &Response, addr: *mut sockaddr, len: *mut socklen_t) -> Result<(), c_int> {
-    if addr.is_null() || len.is_null() {
-        return Ok(());
+    let room = usermem::get(len)?;
+    if (room as c_int) < 0 {
+        return Err(libc::EINVAL);
     }
-    let room = usermem::get(len)? as usize;
-    usermem::write(addr as *mut c_void, &r.name[..room.min(r.name.len())])?;
+    let n = (room as usize).min(r.name.len());
+    if n > 0 {
+        usermem::write(addr as *mut c_void, &r.name[..n])?;
+    }
     usermem::put(len, r.namelen)
 }
 
@@ -467,8 +473,10 @@ pub unsafe fn name(fd: c_int, peer: bool, addr: *mut sockaddr, len: *mut socklen
     };
     match call(&Request::Name { peer, addrlen }, Some(fd)) {
         Ok((r, _)) => {
-            if r.ret >= 0 && put_name(&r, addr, len).is_err() {
-                return fail(libc::EFAULT);
+            if r.ret >= 0
+                && let Err(e) = put_name(&r, addr, len)
+            {
+                return fail(e);
             }
             ret(&r)
         }
@@ -561,31 +569,11 @@ pub unsafe fn setsockopt(
     }
 }
 
-/// The iovecs of the program's message header, each checked.
-fn iovecs_of(m: &msghdr) -> Result<Vec<libc::iovec>, c_int> {
-    if m.msg_iovlen == 0 {
-        return Ok(Vec::new());
-    }
-    if m.msg_iovlen > 1024 {
-        return Err(libc::EMSGSIZE);
-    }
-    let size = std::mem::size_of::<libc::iovec>();
-    let raw = usermem::read_exact(m.msg_iov as *const c_void, m.msg_iovlen * size)?;
-    Ok(raw
-        .chunks_exact(size)
-        // SAFETY: each chunk holds one iovec's bytes.
-        .map(|c| unsafe { std::ptr::read_unaligned(c.as_ptr() as *const libc::iovec) })
-        .collect())
-}
-
 /// sendmsg(2), and send/sendto/write through it.
 pub fn sendmsg(fd: c_int, msg: *const msghdr, flags: c_int) -> isize {
     let gathered = (|| {
         let m = usermem::get(msg)?;
-        let mut data = Vec::new();
-        for v in iovecs_of(&m)? {
-            data.extend_from_slice(&usermem::read_exact(v.iov_base, v.iov_len)?);
-        }
+        let data = super::args::gather(&iovecs_of(&m)?)?;
         let name = if m.msg_name.is_null() {
             Vec::new()
         } else {
@@ -690,9 +678,12 @@ fn deliver(r: &Response, msg: *mut msghdr, m: &msghdr, iov: &[libc::iovec]) -> R
     let mut clen = 0;
     if !m.msg_control.is_null() {
         clen = m.msg_controllen.min(r.control.len());
-        usermem::write(m.msg_control, &r.control[..clen])?;
         if clen < r.control.len() {
             flags |= libc::MSG_CTRUNC;
+        }
+        // Control data that cannot be written is left out (Linux's put_cmsg).
+        if usermem::write(m.msg_control, &r.control[..clen]).is_err() {
+            clen = 0;
         }
     }
     usermem::put(

@@ -141,29 +141,6 @@ pub unsafe fn send_cmsgs(m: &msghdr) -> Result<SendCmsgs, c_int> {
     Ok(out)
 }
 
-/// The bytes of a sendmsg's iovecs, in order.
-///
-/// # Safety
-/// `m` must be a valid msghdr with `msg_iovlen` valid iovecs.
-pub unsafe fn gather(m: &msghdr) -> Vec<u8> {
-    let mut out = Vec::new();
-    if m.msg_iov.is_null() {
-        return out;
-    }
-    // SAFETY: the caller's iovec array has msg_iovlen entries, each valid.
-    unsafe {
-        for v in std::slice::from_raw_parts(m.msg_iov, m.msg_iovlen) {
-            if !v.iov_base.is_null() {
-                out.extend_from_slice(std::slice::from_raw_parts(
-                    v.iov_base as *const u8,
-                    v.iov_len,
-                ));
-            }
-        }
-    }
-    out
-}
-
 /// `struct sctp_sndrcvinfo` describing a received record.
 fn sndrcv_of(meta: &RecordMeta) -> [u8; SNDRCV_LEN] {
     let mut b = [0u8; SNDRCV_LEN];

@@ -4,6 +4,7 @@
 //!
 //! The fast path for descriptors that are not ours is one relaxed atomic load.
 
+mod args;
 mod capi;
 pub(crate) mod client;
 mod cmsg;
@@ -11,6 +12,7 @@ mod fds;
 mod fdtable;
 mod interpose;
 mod ipopts;
+mod opts;
 mod process;
 mod recv;
 mod send;

@@ -5,6 +5,7 @@ use std::os::raw::{c_int, c_void};
 
 use libc::{msghdr, sockaddr, socklen_t};
 
+use super::args::UserMsg;
 use super::client;
 use super::cmsg;
 use super::fdtable::lookup;
@@ -311,8 +312,15 @@ pub unsafe extern "C" fn recvfrom(
             Some((slice, _)) => slice.meta.peer,
             None => of(id).names(id).and_then(|(_, p)| p),
         };
-        // SAFETY: caller's address buffer.
-        unsafe { write_addr(peer, addr, alen) };
+        // The address as the kernel's move_addr_to_user gives it (EFAULT
+        // after the data was taken, as on Linux).
+        if !addr.is_null()
+            // SAFETY: checked copies into the caller's buffers.
+            && let Err(e) = unsafe { write_addr(peer, addr, alen) }
+        {
+            set_errno(e);
+            return -1;
+        }
     }
     at_eof(fd, got.r, n)
 }
@@ -331,9 +339,17 @@ pub unsafe extern "C" fn recvmsg(fd: c_int, msg: *mut msghdr, flags: c_int) -> i
     if client::remote() {
         return client::recvmsg(fd, msg, flags);
     }
-    // SAFETY: `msg` non-null and valid per the caller.
-    let m: msghdr = unsafe { std::ptr::read(msg) };
-    // SAFETY: the caller's iovecs.
+    // The header, its iovecs and room for name and control, copied in
+    // (EFAULT); they go back once the message is read.
+    let mut um = match UserMsg::for_recv(msg) {
+        Ok(u) => u,
+        Err(e) => {
+            set_errno(e);
+            return -1;
+        }
+    };
+    let m = um.hdr;
+    // SAFETY: our copy of the caller's iovecs.
     let got = unsafe { recv_record(fd, id, &m, flags) };
     if let Some((slice, eor)) = &got.record {
         let (rcvinfo, nxtinfo, data_io) = of(id).recv_options(id);
@@ -342,20 +358,33 @@ pub unsafe extern "C" fn recvmsg(fd: c_int, msg: *mut msghdr, flags: c_int) -> i
             nxtinfo,
             data_io,
         };
-        // SAFETY: `msg` is the caller's valid header.
-        unsafe { cmsg::fill_recv(&mut *msg, slice, *eor, wants, got.flags) };
-        return got.r;
+        // SAFETY: `um.hdr` points at our name and control buffers.
+        unsafe { cmsg::fill_recv(&mut um.hdr, slice, *eor, wants, got.flags) };
+        return match um.finish_recv(msg) {
+            Ok(()) => got.r,
+            Err(e) => {
+                set_errno(e);
+                -1
+            }
+        };
     }
     if got.r >= 0 {
         let peer = of(id).names(id).and_then(|(_, p)| p);
-        // SAFETY: writing back into the caller's header and buffers.
-        unsafe {
-            let out = &mut *msg;
+        let out = &mut um.hdr;
+        if !out.msg_name.is_null() {
             let mut nl = out.msg_namelen;
-            write_addr(peer, out.msg_name as *mut sockaddr, &mut nl);
+            // SAFETY: our name buffer of msg_namelen bytes.
+            if let Err(e) = unsafe { write_addr(peer, out.msg_name as *mut sockaddr, &mut nl) } {
+                set_errno(e);
+                return -1;
+            }
             out.msg_namelen = nl;
-            out.msg_controllen = 0;
-            out.msg_flags = got.flags;
+        }
+        out.msg_controllen = 0;
+        out.msg_flags = got.flags;
+        if let Err(e) = um.finish_recv(msg) {
+            set_errno(e);
+            return -1;
         }
     }
     let total: usize = unsafe { iovecs(&m) }.iter().map(|v| v.iov_len).sum();

@@ -6,6 +6,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use libc::{msghdr, sockaddr, socklen_t};
 
+use super::args::{UserMsg, gather};
 use super::client;
 use super::cmsg;
 use super::fdtable::lookup;
@@ -36,8 +37,19 @@ pub unsafe extern "C" fn sendto(
         // SAFETY: as for sendto(2).
         return unsafe { remote_send(fd, buf, n, flags, addr, alen) };
     }
-    // SAFETY: the caller's address covers `alen` bytes.
-    let dest = unsafe { from_sockaddr(addr, alen) };
+    // The address, as the kernel copies it (a null one is no address).
+    let dest = if addr.is_null() {
+        None
+    } else {
+        match addr_arg(addr, alen) {
+            // SAFETY: `b` holds its length in bytes.
+            Ok(b) => unsafe { from_sockaddr(b.as_ptr() as *const sockaddr, b.len() as socklen_t) },
+            Err(e) => {
+                set_errno(e);
+                return -1;
+            }
+        }
+    };
     // SAFETY: the caller's buffer covers `n` bytes.
     unsafe { send_one(fd, id, dest, None, buf, n, flags) }
 }
@@ -146,9 +158,16 @@ pub unsafe extern "C" fn sendmsg(fd: c_int, msg: *const msghdr, flags: c_int) ->
     if client::remote() {
         return client::sendmsg(fd, msg, flags);
     }
-    // SAFETY: `msg` is non-null and valid per the caller; we copy it.
-    let m: msghdr = unsafe { std::ptr::read(msg) };
-    // SAFETY: the caller's control buffer and name.
+    // The header, its iovecs, name and control data, copied in (EFAULT).
+    let um = match UserMsg::for_send(msg) {
+        Ok(u) => u,
+        Err(e) => {
+            set_errno(e);
+            return -1;
+        }
+    };
+    let m = um.hdr;
+    // SAFETY: our copies of the control data and name.
     let (parsed, dest) = unsafe {
         (
             cmsg::send_cmsgs(&m),
@@ -166,7 +185,7 @@ pub unsafe extern "C" fn sendmsg(fd: c_int, msg: *const msghdr, flags: c_int) ->
     let mut spec = parsed.spec;
     spec.init = parsed.init;
     let spec = explicit.then_some(spec);
-    // SAFETY: `m` is the caller's valid header.
+    // SAFETY: `m` points at our copy of the caller's iovecs.
     unsafe { send_msg(fd, id, dest, spec, &m, flags) }
 }
 
@@ -193,8 +212,15 @@ pub(super) unsafe fn send_msg(
         }
     };
     if is_many_id(id) {
-        // SAFETY: valid iovecs per the caller.
-        let data = unsafe { cmsg::gather(m) };
+        // SAFETY: the iovec array is valid per the caller (its buffers
+        // are read with EFAULT checks).
+        let data = match gather(unsafe { iovecs(m) }) {
+            Ok(d) => d,
+            Err(err) => {
+                set_errno(err);
+                return -1;
+            }
+        };
         // No SCTP_SNDRCV/SNDINFO: SCTP_DEFAULT_SNDINFO's values.
         let spec = spec.unwrap_or_else(|| e.default_send(id).unwrap_or_default());
         return send_many(fd, id, dest, spec, &data, flags);
@@ -206,8 +232,14 @@ pub(super) unsafe fn send_msg(
     if let Some(sp) = spec
         && sp.flags & SCTP_ABORT != 0
     {
-        // SAFETY: valid iovecs per the caller.
-        let data = unsafe { cmsg::gather(m) };
+        // SAFETY: as above.
+        let data = match gather(unsafe { iovecs(m) }) {
+            Ok(d) => d,
+            Err(err) => {
+                set_errno(err);
+                return -1;
+            }
+        };
         return match e.abort_stream(id, &data) {
             Ok(()) => data.len() as isize,
             Err(err) => {

@@ -17,8 +17,9 @@ use libc::{msghdr, sockaddr, socklen_t};
 use super::fdtable::{insert, lookup, remove};
 use super::interpose::{
     SCTP_SOCKOPT_CONNECTX3, SCTP_SOCKOPT_PEELOFF, SCTP_SOCKOPT_PEELOFF_FLAGS, SOL_SCTP,
-    accept_impl, connect_outcome, connect_start, getsockopt, setsockopt,
+    accept_impl, connect_outcome, connect_start,
 };
+use super::opts::{getsockopt, setsockopt};
 use crate::ipc::transport::{listen_abstract, peer_cred, recv_frame, send_frame, socket_inode};
 use crate::ipc::{Request, Response};
 use crate::runtime::{SockId, engine};

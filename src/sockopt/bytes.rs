@@ -304,14 +304,14 @@ pub(crate) unsafe fn get_int(val: *const c_void, len: socklen_t) -> Result<c_int
 /// `len` bytes long; EINVAL for an unknown family or a cut-off entry.
 ///
 /// # Safety
-/// `buf` must be readable for `len` bytes (or null).
+/// None beyond the C contract: the bytes are read with EFAULT checks.
 pub(crate) unsafe fn packed_addrs(
     buf: *const c_void,
     len: usize,
 ) -> Result<Vec<std::net::SocketAddr>, c_int> {
-    if buf.is_null() {
-        return Err(libc::EFAULT);
-    }
+    // The whole array first, as Linux copies the option in before reading it.
+    let copy = crate::usermem::read_exact(buf, len)?;
+    let buf = copy.as_ptr() as *const c_void;
     let mut out = Vec::new();
     let mut off = 0usize;
     while off < len {
