@@ -64,6 +64,8 @@ pub enum Request {
     Closed { id: u64 },
     /// The daemon's endpoints and associations, as text.
     Stat,
+    /// shutdown(2).
+    Shutdown { how: i32 },
 }
 
 /// The answer to one request.
@@ -203,6 +205,7 @@ impl Request {
                 .u32(*controllen),
             Request::Closed { id } => w.u8(13).u64(*id),
             Request::Stat => w.u8(14),
+            Request::Shutdown { how } => w.u8(15).i32(*how),
         };
         w.0
     }
@@ -254,6 +257,7 @@ impl Request {
             },
             13 => Request::Closed { id: r.u64()? },
             14 => Request::Stat,
+            15 => Request::Shutdown { how: r.i32()? },
             t => return Err(DecodeError::UnknownTag(t)),
         };
         r.end()?;
@@ -330,6 +334,7 @@ mod tests {
                 addr: vec![2, 0, 1, 2, 127, 0, 0, 1],
             },
             Request::Listen { backlog: -1 },
+            Request::Shutdown { how: 1 },
             Request::Connect { addr: vec![10; 28] },
             Request::ConnectDone,
             Request::Accept {

@@ -353,6 +353,11 @@ pub unsafe fn bind(fd: c_int, addr: *const sockaddr, len: socklen_t) -> c_int {
     }
 }
 
+/// shutdown(2).
+pub fn shutdown(fd: c_int, how: c_int) -> c_int {
+    simple(fd, Request::Shutdown { how })
+}
+
 /// listen(2).
 pub fn listen(fd: c_int, backlog: c_int) -> c_int {
     simple(fd, Request::Listen { backlog })

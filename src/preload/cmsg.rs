@@ -9,6 +9,7 @@ use std::os::raw::c_int;
 use libc::msghdr;
 
 use crate::runtime::{RecordMeta, SCTP_UNORDERED, SendSpec, Slice};
+use crate::sockopt::{ppid_from_api, ppid_to_api};
 use crate::sys::to_sockaddr;
 
 pub(super) const SOL_SCTP: c_int = 132;
@@ -109,14 +110,14 @@ pub unsafe fn send_cmsgs(m: &msghdr) -> Result<SendCmsgs, c_int> {
                 SCTP_SNDRCV => {
                     out.spec.stream = u16_at(data, 0);
                     out.spec.flags = u16_at(data, 4);
-                    out.spec.ppid = u32_at(data, 8);
+                    out.spec.ppid = ppid_from_api(data, 8);
                     out.spec.context = u32_at(data, 12);
                     out.spec.assoc = u32_at(data, 28);
                 }
                 SCTP_SNDINFO => {
                     out.spec.stream = u16_at(data, 0);
                     out.spec.flags = u16_at(data, 2);
-                    out.spec.ppid = u32_at(data, 4);
+                    out.spec.ppid = ppid_from_api(data, 4);
                     out.spec.context = u32_at(data, 8);
                     out.spec.assoc = u32_at(data, 12);
                 }
@@ -148,7 +149,7 @@ fn sndrcv_of(meta: &RecordMeta) -> [u8; SNDRCV_LEN] {
     b[2..4].copy_from_slice(&meta.ssn.to_ne_bytes());
     let flags: u16 = if meta.unordered { SCTP_UNORDERED } else { 0 };
     b[4..6].copy_from_slice(&flags.to_ne_bytes());
-    b[8..12].copy_from_slice(&meta.ppid.to_ne_bytes());
+    b[8..12].copy_from_slice(&ppid_to_api(meta.ppid));
     b[12..16].copy_from_slice(&meta.context.to_ne_bytes());
     b[20..24].copy_from_slice(&meta.tsn.to_ne_bytes());
     b[28..32].copy_from_slice(&meta.assoc.to_ne_bytes());
@@ -162,7 +163,7 @@ fn rcvinfo_of(meta: &RecordMeta) -> [u8; RCVINFO_LEN] {
     b[2..4].copy_from_slice(&meta.ssn.to_ne_bytes());
     let flags: u16 = if meta.unordered { SCTP_UNORDERED } else { 0 };
     b[4..6].copy_from_slice(&flags.to_ne_bytes());
-    b[8..12].copy_from_slice(&meta.ppid.to_ne_bytes());
+    b[8..12].copy_from_slice(&ppid_to_api(meta.ppid));
     b[12..16].copy_from_slice(&meta.tsn.to_ne_bytes());
     b[20..24].copy_from_slice(&meta.context.to_ne_bytes());
     b[24..28].copy_from_slice(&meta.assoc.to_ne_bytes());
@@ -178,7 +179,7 @@ fn nxtinfo_of(meta: &RecordMeta, len: usize) -> [u8; NXTINFO_LEN] {
         flags |= MSG_NOTIFICATION as u16;
     }
     b[2..4].copy_from_slice(&flags.to_ne_bytes());
-    b[4..8].copy_from_slice(&meta.ppid.to_ne_bytes());
+    b[4..8].copy_from_slice(&ppid_to_api(meta.ppid));
     b[8..12].copy_from_slice(&(len as u32).to_ne_bytes());
     b[12..16].copy_from_slice(&meta.assoc.to_ne_bytes());
     b

@@ -228,6 +228,33 @@ pub unsafe extern "C" fn listen(fd: c_int, backlog: c_int) -> c_int {
     })
 }
 
+/// shutdown(2): Linux's answers (see the engine's `shutdown.rs`); a shut
+/// sending side shuts the application's end of the pair, so that the
+/// engine reads what was written before, then EOF, and sends SHUTDOWN.
+///
+/// # Safety
+/// Plain C ABI entry point.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn shutdown(fd: c_int, how: c_int) -> c_int {
+    let Some(id) = lookup(fd) else {
+        // SAFETY: forwarding unchanged.
+        return unsafe { (real().shutdown)(fd, how) };
+    };
+    if client::remote() {
+        return client::shutdown(fd, how);
+    }
+    guard(|| shutdown_socket(fd, id, how))
+}
+
+/// shutdown(2) on socket `id`, whose application end is `fd`.
+pub(super) fn shutdown_socket(fd: c_int, id: SockId, how: c_int) -> Result<c_int, c_int> {
+    if of(id).shutdown(id, how)? == crate::runtime::ShutdownAction::ShutSending {
+        sys::shutdown(fd, libc::SHUT_WR);
+    }
+    of(id).poke(id);
+    Ok(0)
+}
+
 pub(super) fn is_nonblocking(fd: c_int) -> bool {
     // SAFETY: F_GETFL on the caller's fd.
     let fl = unsafe { (real().fcntl)(fd, libc::F_GETFL, 0) };

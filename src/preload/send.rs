@@ -267,11 +267,30 @@ pub(super) unsafe fn send_msg(
             return -1;
         }
     };
-    // SAFETY: the copied header points at the caller's iovecs.
-    let r = unsafe { (real().sendmsg)(fd, &plain, flags) };
+    // SAFETY: the copied header points at the caller's iovecs. No SIGPIPE
+    // from the pair: whether the answer is EPIPE is decided below.
+    let r = unsafe { (real().sendmsg)(fd, &plain, flags | libc::MSG_NOSIGNAL) };
+    let err = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
     if !ticket.settled_by(r) {
         // Short, refused, or the rest of an earlier short send.
         e.settle_mark(id, ticket, r.max(0) as usize);
+    }
+    if r < 0 && err == libc::EPIPE {
+        // Linux's sctp_error: the error the association ended with, if not
+        // reported yet, is the answer; otherwise EPIPE, with SIGPIPE.
+        if let Some(x) = e.take_send_error(id) {
+            set_errno(x);
+            return -1;
+        }
+        if flags & libc::MSG_NOSIGNAL == 0 {
+            // SAFETY: raising SIGPIPE on ourselves, as a kernel send would.
+            unsafe { libc::raise(libc::SIGPIPE) };
+        }
+        set_errno(libc::EPIPE);
+        return -1;
+    }
+    if r < 0 {
+        set_errno(err);
     }
     r
 }

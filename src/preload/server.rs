@@ -310,6 +310,7 @@ fn on_socket(req: Request, fd: c_int, id: SockId, pid: u32) -> (Response, Option
             answer(unsafe { super::interpose::bind(fd, ptr_or_null(&addr), addr.len() as _) })
         }
         Request::Listen { backlog } => answer(unsafe { super::interpose::listen(fd, backlog) }),
+        Request::Shutdown { how } => answer_result(super::interpose::shutdown_socket(fd, id, how)),
         Request::Connect { addr } => answer_result(
             super::interpose::connect_addr(&addr)
                 .and_then(|a| connect_start(fd, id, Some(a), true)),

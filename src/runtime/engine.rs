@@ -29,6 +29,7 @@ mod send;
 mod settings;
 mod setup;
 mod shared;
+mod shutdown;
 mod turn;
 mod udp;
 
@@ -42,6 +43,8 @@ pub use settings::{Settings, from_env_text as settings_text, report_bad as repor
 
 use inbox::Inbox;
 use send::SendSide;
+use shutdown::SEND_EOF_READ;
+pub use shutdown::ShutdownAction;
 
 /// Engine-wide handle of one application socket.
 pub type SockId = u64;
@@ -113,8 +116,12 @@ struct Sock {
     refs: usize,
     /// Error a read at EOF reports once (ECONNRESET after an abort, ...).
     terminal: c_int,
-    /// The application has read EOF (or the terminal error) once already.
-    eof_seen: bool,
+    /// RCV_SHUTDOWN: the peer sent SHUTDOWN, or the application shut the
+    /// receive side: reads end with 0 (EOF), not ENOTCONN.
+    rcv_shut: bool,
+    /// What the application shut with shutdown(2): SHUT_RD (1) and SHUT_WR
+    /// (2) as bits (Linux's RCV_SHUTDOWN / SEND_SHUTDOWN).
+    app_shut: u8,
     /// The application's end hung up (or errored), as epoll last said.
     hup: bool,
     /// SO_LINGER on with a zero timeout: close aborts instead of shutting down.
@@ -483,27 +490,6 @@ impl Engine {
         }
     }
 
-    /// At EOF on a one-to-one socket: the error the association ended with,
-    /// reported once; after that, once the association is gone, ENOTCONN —
-    /// Linux answers reads on a TCP-style socket whose association has
-    /// ended that way (lksctp's test_1_to_1_recvmsg checks it), after one EOF.
-    pub fn take_terminal_error(&self, id: SockId) -> Option<c_int> {
-        let mut st = self.lock_quiet();
-        let s = st.socks.get_mut(&id)?;
-        if !matches!(s.kind, Kind::Stream { .. }) {
-            return None;
-        }
-        match std::mem::take(&mut s.terminal) {
-            0 if s.shut && std::mem::replace(&mut s.eof_seen, true) => Some(libc::ENOTCONN),
-            0 => None,
-            e => {
-                s.error = 0;
-                s.eof_seen = true;
-                Some(e)
-            }
-        }
-    }
-
     /// SO_ERROR: takes the pending error.
     pub fn take_error(&self, id: SockId) -> c_int {
         let mut st = self.lock_quiet();
@@ -620,7 +606,8 @@ impl Sock {
             shut: false,
             refs: 1,
             terminal: 0,
-            eof_seen: false,
+            rcv_shut: false,
+            app_shut: 0,
             hup: false,
             linger_abort: false,
             linger_wait: 0,

@@ -135,12 +135,26 @@ pub(super) unsafe fn output(
     Ok(0)
 }
 
+/// The payload protocol identifier is opaque to the socket API (Linux
+/// copies it between the application's structures and the DATA chunk
+/// unchanged): the application's four bytes are the wire's, so as a
+/// number (the DATA chunk's, in network order) they read big-endian.
+pub(crate) fn ppid_from_api(b: &[u8], o: usize) -> u32 {
+    u32::from_be_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]])
+}
+
+/// The application's bytes of a payload protocol identifier (see
+/// [`ppid_from_api`]).
+pub(crate) fn ppid_to_api(ppid: u32) -> [u8; 4] {
+    ppid.to_be_bytes()
+}
+
 /// `struct sctp_sndrcvinfo` (send fields) from a SendSpec and back.
 pub(super) fn sndrcv_bytes(s: &SendSpec) -> [u8; 32] {
     let mut b = [0u8; 32];
     put16(&mut b, 0, s.stream);
     put16(&mut b, 4, s.flags);
-    put32(&mut b, 8, s.ppid);
+    b[8..12].copy_from_slice(&ppid_to_api(s.ppid));
     put32(&mut b, 12, s.context);
     put32(&mut b, 28, s.assoc);
     b
@@ -150,7 +164,7 @@ pub(super) fn sndinfo_bytes(s: &SendSpec) -> [u8; 16] {
     let mut b = [0u8; 16];
     put16(&mut b, 0, s.stream);
     put16(&mut b, 2, s.flags);
-    put32(&mut b, 4, s.ppid);
+    b[4..8].copy_from_slice(&ppid_to_api(s.ppid));
     put32(&mut b, 8, s.context);
     put32(&mut b, 12, s.assoc);
     b
@@ -343,4 +357,34 @@ pub(crate) unsafe fn packed_addrs(
         return Err(libc::EINVAL);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::wire::{Chunk, DataChunk};
+
+    /// An application that sends htonl(7) puts 00 00 00 07 on the wire, as
+    /// with Linux's SCTP, and reads back the bytes the peer put there.
+    #[test]
+    fn ppid_is_opaque() {
+        let app = 7u32.to_be_bytes(); // htonl(7) as it sits in memory
+        let d = DataChunk {
+            immediate: false,
+            unordered: false,
+            beginning: true,
+            ending: true,
+            tsn: 1,
+            stream_id: 0,
+            ssn: 0,
+            ppid: ppid_from_api(&app, 0),
+            payload: b"x".to_vec(),
+        };
+        let mut wire = Vec::new();
+        Chunk::Data(d).encode(&mut wire);
+        assert_eq!(&wire[12..16], &[0, 0, 0, 7]);
+        assert_eq!(ppid_to_api(ppid_from_api(&app, 0)), app);
+        // Bytes an application wrote without htonl travel as they are too.
+        assert_eq!(ppid_to_api(ppid_from_api(&[7, 0, 0, 0], 0)), [7, 0, 0, 0]);
+    }
 }

@@ -17,7 +17,8 @@ mod set_table;
 
 pub use bytes::spinfo_state;
 pub(crate) use bytes::{
-    SCTP_STATUS_LEN, get_int, packed_addrs, put_addrs, put_bytes, put_int, status_bytes,
+    SCTP_STATUS_LEN, get_int, packed_addrs, ppid_from_api, ppid_to_api, put_addrs, put_bytes,
+    put_int, status_bytes,
 };
 use get_table::get_table;
 use set_table::set_table;

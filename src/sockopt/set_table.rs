@@ -129,7 +129,7 @@ pub(super) unsafe fn set_table(
                 SendSpec {
                     stream: u16_at(&b, 0),
                     flags: u16_at(&b, 4),
-                    ppid: u32_at(&b, 8),
+                    ppid: ppid_from_api(&b, 8),
                     context: u32_at(&b, 12),
                     assoc: u32_at(&b, 28),
                     init: None,
@@ -138,7 +138,7 @@ pub(super) unsafe fn set_table(
                 SendSpec {
                     stream: u16_at(&b, 0),
                     flags: u16_at(&b, 2),
-                    ppid: u32_at(&b, 4),
+                    ppid: ppid_from_api(&b, 4),
                     context: u32_at(&b, 8),
                     assoc: u32_at(&b, 12),
                     init: None,

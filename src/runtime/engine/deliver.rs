@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use super::notify::{self, Events, ev};
+use super::shutdown::SHUT_RCV;
 use super::{Kind, RecordMeta, Sock, SockId, State, TO_APP_MAX, Watch, errno_of};
 use crate::proto::assoc::{AssocEvent, AssocId, CloseReason, PathState};
 use crate::sys;
@@ -272,6 +273,7 @@ impl State {
             AssocEvent::PeerShutdown => {
                 if stream {
                     s.eof_pending = true;
+                    s.rcv_shut = true;
                 }
                 s.notify(aid, peer, ev::SHUTDOWN, notify::shutdown_event(aid));
             }
@@ -366,6 +368,11 @@ impl State {
                     break;
                 };
                 s.watch.entry(aid).or_insert_with(Watch::new).active = t;
+                // After shutdown(SHUT_RD), data is dropped (Linux's
+                // sctp_ulpq_tail_event frees it).
+                if s.app_shut & SHUT_RCV != 0 {
+                    continue;
+                }
                 let meta = RecordMeta {
                     assoc: aid,
                     peer,
@@ -440,7 +447,9 @@ impl State {
                     // A socket that follows association changes reads
                     // SHUTDOWN_COMP / COMM_LOST before the EOF, so the EOF
                     // waits until the association is over.
-                    let notes_done = over || !s.events_of(aid).on(ev::ASSOC_CHANGE);
+                    let notes_done = over
+                        || !s.events_of(aid).on(ev::ASSOC_CHANGE)
+                        || s.app_shut & SHUT_RCV != 0;
                     if flushed && drained && s.eof_pending && !s.eof_sent && notes_done {
                         s.eof_sent = true;
                         sys::shutdown(s.efd, libc::SHUT_WR);

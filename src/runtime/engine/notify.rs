@@ -160,7 +160,7 @@ pub fn send_failed(msg: &OutMessage, sent: bool, error: u32, assoc: AssocId) -> 
     info[0..2].copy_from_slice(&msg.stream_id.to_ne_bytes());
     let f: u16 = if msg.unordered { 1 } else { 0 };
     info[4..6].copy_from_slice(&f.to_ne_bytes());
-    info[8..12].copy_from_slice(&msg.ppid.to_ne_bytes());
+    info[8..12].copy_from_slice(&crate::sockopt::ppid_to_api(msg.ppid));
     info[12..16].copy_from_slice(&msg.context.to_ne_bytes());
     info[28..32].copy_from_slice(&assoc.to_ne_bytes());
     b.extend_from_slice(&info);
@@ -183,7 +183,7 @@ pub fn send_failed_event(msg: &OutMessage, sent: bool, error: u32, assoc: AssocI
     info[0..2].copy_from_slice(&msg.stream_id.to_ne_bytes());
     let f: u16 = if msg.unordered { 1 } else { 0 };
     info[2..4].copy_from_slice(&f.to_ne_bytes());
-    info[4..8].copy_from_slice(&msg.ppid.to_ne_bytes());
+    info[4..8].copy_from_slice(&crate::sockopt::ppid_to_api(msg.ppid));
     info[8..12].copy_from_slice(&msg.context.to_ne_bytes());
     info[12..16].copy_from_slice(&assoc.to_ne_bytes());
     b.extend_from_slice(&info);
@@ -232,7 +232,9 @@ mod tests {
         assert_eq!(&f[48..], b"xyz");
         let e = send_failed_event(&msg, false, 5, 4);
         assert_eq!((e.len(), u16_at(&e, 0), u16_at(&e, 12)), (35, 0x800d, 2));
-        assert_eq!((u32_at(&e, 16), u32_at(&e, 20), u32_at(&e, 28)), (9, 77, 4));
+        // The PPID as the application's bytes: the wire's (network) order.
+        assert_eq!(&e[16..20], &9u32.to_be_bytes());
+        assert_eq!((u32_at(&e, 20), u32_at(&e, 28)), (77, 4));
         let r = remote_error(&[0, 1, 0, 8, 0, 5, 0, 0], 6);
         assert_eq!((r.len(), u16_at(&r, 0), r[8], r[9]), (24, 0x8004, 0, 1));
         assert_eq!(u32_at(&r, 12), 6);

@@ -41,6 +41,8 @@ impl State {
             // POLLHUP reports it without asking; never read their bytes (a
             // non-blocking connect parks filler in a fresh socket's pair).
             Kind::Fresh | Kind::Listener { .. } | Kind::Many => false,
+            // Half closed by shutdown(SHUT_WR): nothing more to read.
+            Kind::Stream { .. } if s.app_shut & SEND_EOF_READ != 0 => false,
             Kind::Stream { assoc } => {
                 let Some(ep) = s.port.and_then(|p| self.eps.get(&p)) else {
                     return false;
@@ -110,6 +112,24 @@ impl State {
                 let Some(ep) = port.and_then(|p| self.eps.get_mut(&p)) else {
                     return;
                 };
+                if s.app_shut & SEND_EOF_READ != 0 {
+                    // Half closed earlier: only the close of the rest matters
+                    // (data received and never read turns it into an ABORT,
+                    // as below).
+                    // (Once the engine shut its own direction for an EOF,
+                    // the hang-up says nothing: the close is seen by the
+                    // descriptor count then, as for any ended socket.)
+                    if revents & libc::POLLHUP != 0 && !s.eof_sent {
+                        s.app_gone = true;
+                        let unread = s.inbox.staged() > 0 || s.held_total > 0;
+                        if let Some(a) = ep.endpoint.assoc_mut(assoc)
+                            && (unread || s.linger_abort)
+                        {
+                            a.abort(t, b"data unread at close");
+                        }
+                    }
+                    return;
+                }
                 let Some(a) = ep.endpoint.assoc(assoc) else {
                     return;
                 };
@@ -141,6 +161,21 @@ impl State {
                 // steps would leave the association idle meanwhile.
                 let want = space.max(tx.gathering()).clamp(1, APP_READ).min(buf.len());
                 match sys::read(s.efd, &mut buf[..want]) {
+                    // shutdown(SHUT_WR): what was written goes out, then
+                    // SHUTDOWN; the application still reads.
+                    // (A hang-up with it is the application's close, unless
+                    // the engine shut its own direction already: then only
+                    // the descriptor count tells, as for any ended socket.)
+                    Ok(0)
+                        if Engine::sending_shut(s)
+                            && (revents & libc::POLLHUP == 0 || s.eof_sent) =>
+                    {
+                        s.app_shut |= SEND_EOF_READ;
+                        if let Some(a) = ep.endpoint.assoc_mut(assoc) {
+                            tx.finish();
+                            tx.pump(a, t);
+                        }
+                    }
                     Ok(0) => {
                         s.app_gone = true;
                         // Linux's sctp_close: data received and never read
