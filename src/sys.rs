@@ -4,7 +4,7 @@
 
 use std::ffi::CStr;
 use std::io;
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::os::raw::{c_int, c_void};
 
 use libc::{sockaddr, sockaddr_in, sockaddr_in6, sockaddr_storage, socklen_t};
@@ -306,6 +306,47 @@ fn udp_bind_as(addr: SocketAddr, v6only: bool) -> io::Result<c_int> {
 
 /// The local address a socket is bound to.
 pub fn local_addr(fd: c_int) -> io::Result<SocketAddr> {
+    local_addr_of(fd)
+}
+
+/// net.core.somaxconn, the most a listen() backlog can be (4096, Linux's
+/// default, when it cannot be read).
+pub fn somaxconn() -> u32 {
+    static V: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *V.get_or_init(|| {
+        std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(4096)
+    })
+}
+
+/// The source address the kernel picks for packets to `peer` (its route),
+/// found by connecting a UDP socket, which sends nothing.
+pub fn source_ip_for(peer: IpAddr) -> Option<IpAddr> {
+    let family = if peer.is_ipv4() {
+        libc::AF_INET
+    } else {
+        libc::AF_INET6
+    };
+    // SAFETY: plain socket(2) call.
+    let fd = unsafe { (real().socket)(family, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+    if fd < 0 {
+        return None;
+    }
+    let (ss, len) = to_sockaddr(&SocketAddr::new(peer, 9));
+    // SAFETY: `ss` holds `len` bytes of a sockaddr.
+    let ok = unsafe { (real().connect)(fd, &ss as *const _ as *const sockaddr, len) } == 0;
+    let ip = if ok {
+        local_addr_of(fd).ok().map(|a| a.ip())
+    } else {
+        None
+    };
+    close(fd);
+    ip.filter(|ip| !ip.is_unspecified())
+}
+
+fn local_addr_of(fd: c_int) -> io::Result<SocketAddr> {
     // SAFETY: zeroed sockaddr_storage is valid; getsockname writes at most `len` bytes.
     let mut ss: sockaddr_storage = unsafe { std::mem::zeroed() };
     let mut len = std::mem::size_of::<sockaddr_storage>() as socklen_t;

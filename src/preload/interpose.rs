@@ -214,7 +214,7 @@ pub unsafe extern "C" fn listen(fd: c_int, backlog: c_int) -> c_int {
         return client::listen(fd, backlog);
     }
     guard(|| {
-        of(id).listen(id)?;
+        of(id).listen(id, backlog)?;
         // A listening socket is never writable (Linux's sctp_poll answers
         // only POLLIN, when an association waits): its pair's send buffer
         // is filled once, and the engine never reads a listener's pair.

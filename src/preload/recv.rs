@@ -50,6 +50,36 @@ pub(super) struct Received {
 /// # Safety
 /// `m` must describe valid, writable iovecs.
 pub(super) unsafe fn recv_record(fd: c_int, id: SockId, m: &msghdr, flags: c_int) -> Received {
+    let Some(side) = of(id).gates(id) else {
+        // SAFETY: per this function's contract.
+        return unsafe { recv_unserialized(fd, id, m, flags) };
+    };
+    // One receiver at a time takes a record, without waiting; a blocking
+    // call waits for data outside its turn, as Linux's sctp_recvmsg
+    // releases the socket lock while it sleeps.
+    let blocking = flags & libc::MSG_DONTWAIT == 0 && !is_nonblocking(fd);
+    loop {
+        {
+            let _turn = side.app_recv.lock().unwrap_or_else(|e| e.into_inner());
+            // SAFETY: per this function's contract.
+            let got = unsafe { recv_unserialized(fd, id, m, flags | libc::MSG_DONTWAIT) };
+            let again =
+                got.r < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EAGAIN);
+            if !(blocking && again) {
+                return got;
+            }
+        }
+        if let Some(r) = wait_readable(fd, flags) {
+            return r;
+        }
+    }
+}
+
+/// One receive, as [`recv_record`] without taking turns.
+///
+/// # Safety
+/// As [`recv_record`].
+unsafe fn recv_unserialized(fd: c_int, id: SockId, m: &msghdr, flags: c_int) -> Received {
     let e = of(id);
     // A listening one-to-one socket has nothing to read (Linux's
     // sctp_recvmsg: ENOTCONN outside ESTABLISHED and the closing states).

@@ -260,6 +260,22 @@ pub(super) unsafe fn send_msg(
         // SAFETY: the copied header points at the caller's iovecs.
         return unsafe { (real().sendmsg)(fd, &plain, flags) };
     }
+    // One sender at a time from its mark to the end of its write (see
+    // `SendSide::app_send`); a non-blocking send does not wait for its turn.
+    let side = e.gates(id);
+    let nonblocking = flags & libc::MSG_DONTWAIT != 0 || is_nonblocking(fd);
+    let _turn = match side.as_ref().map(|s| s.app_send.try_lock()) {
+        None => None,
+        Some(Ok(g)) => Some(g),
+        Some(Err(std::sync::TryLockError::Poisoned(p))) => Some(p.into_inner()),
+        Some(Err(std::sync::TryLockError::WouldBlock)) if nonblocking => {
+            set_errno(libc::EAGAIN);
+            return -1;
+        }
+        Some(Err(std::sync::TryLockError::WouldBlock)) => side
+            .as_ref()
+            .map(|s| s.app_send.lock().unwrap_or_else(|e| e.into_inner())),
+    };
     let ticket = match e.mark_send(id, len, spec) {
         Ok(k) => k,
         Err(err) => {

@@ -68,6 +68,8 @@ pub struct Endpoint {
     assocs: BTreeMap<AssocId, Association>,
     by_peer: HashMap<(IpAddr, u16), AssocId>,
     accept_queue: VecDeque<AssocId>,
+    /// Associations the socket layer holds for accept() (set by it).
+    waiting: usize,
     outbox: VecDeque<Transmit>,
     events: VecDeque<(AssocId, AssocEvent)>,
     stats: EndpointStats,
@@ -105,6 +107,7 @@ impl Endpoint {
             assocs: BTreeMap::new(),
             by_peer: HashMap::new(),
             accept_queue: VecDeque::new(),
+            waiting: 0,
             outbox: VecDeque::new(),
             events: VecDeque::new(),
             stats: EndpointStats::default(),
@@ -207,6 +210,12 @@ impl Endpoint {
     }
 
     /// Next inbound association ready to be accepted.
+    /// How many associations the socket layer holds for accept(): with the
+    /// accept queue, they count against the backlog.
+    pub fn set_waiting(&mut self, n: usize) {
+        self.waiting = n;
+    }
+
     pub fn accept(&mut self) -> Option<AssocId> {
         self.accept_queue.pop_front()
     }
@@ -551,7 +560,9 @@ impl Endpoint {
             }
             None => {
                 if !self.listening
-                    || self.accept_queue.len() >= self.cfg.backlog
+                    // Full as Linux's sk_acceptq_is_full: more waiting than
+                    // the backlog (so backlog + 1 may wait).
+                    || self.accept_queue.len() + self.waiting > self.cfg.backlog
                     || self.assocs.len() >= self.cfg.max_associations
                 {
                     self.reply(

@@ -412,7 +412,16 @@ impl Engine {
         } else {
             std::net::Ipv4Addr::UNSPECIFIED.into()
         };
-        let local = s.local.or_else(|| s.port.map(|p| SocketAddr::new(any, p)));
+        let mut local = s.local.or_else(|| s.port.map(|p| SocketAddr::new(any, p)));
+        // A one-to-one socket's association uses a concrete local address
+        // even when the socket was bound to the wildcard (or not at all):
+        // the one the route to its peer gives, as Linux reports it.
+        if let (Kind::Stream { .. }, Some(l), Some(p)) = (&s.kind, local, s.peer)
+            && l.ip().is_unspecified()
+            && let Some(ip) = sys::source_ip_for(p.ip())
+        {
+            local = Some(SocketAddr::new(ip, l.port()));
+        }
         Some((
             local.map(|a| s.present(a)),
             if s.connected || matches!(s.kind, Kind::Stream { .. }) {

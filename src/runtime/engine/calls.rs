@@ -69,6 +69,12 @@ impl Engine {
         }
     }
 
+    /// The per-socket turns of the application's sends and receives (see
+    /// `SendSide::app_send`).
+    pub fn gates(&self, id: SockId) -> Option<Arc<SendSide>> {
+        self.send_side(id)
+    }
+
     fn send_side(&self, id: SockId) -> Option<Arc<SendSide>> {
         let known = self.sends().get(&id).cloned();
         if known.is_some() {

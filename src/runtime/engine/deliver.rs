@@ -242,6 +242,7 @@ impl State {
                     Some(l) if !l.app_gone => {
                         if let Kind::Listener { pending } = &mut l.kind {
                             pending.push_back(aid);
+                            ep.endpoint.set_waiting(pending.len());
                             sys::write(l.efd, &[0]).ok();
                         }
                     }

@@ -28,6 +28,12 @@ pub struct SendSide {
     /// Engine end of the pair: its unread bytes place the next mark.
     efd: c_int,
     out: Mutex<Outgoing>,
+    /// Held by an application send from its mark to the end of its write
+    /// into the pair, and by a receive while it takes a record: threads of
+    /// the application sharing the socket take turns, as Linux's socket
+    /// lock makes them, so that no message is split or mixed.
+    pub app_send: Mutex<()>,
+    pub app_recv: Mutex<()>,
 }
 
 impl SendSide {
@@ -35,6 +41,8 @@ impl SendSide {
         SendSide {
             efd,
             out: Mutex::new(Outgoing::default()),
+            app_send: Mutex::new(()),
+            app_recv: Mutex::new(()),
         }
     }
 

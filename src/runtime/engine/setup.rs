@@ -28,13 +28,32 @@ impl Engine {
         if addr.port() != 0 && st.eps.contains_key(&addr.port()) {
             let port = addr.port();
             let reuse = s.reuse;
-            let shareable = st
+            let own_cfg = s.cfg.clone();
+            let mut live = st
                 .socks
                 .values()
-                .filter(|o| o.port == Some(port) && !o.app_gone)
-                .all(|o| o.reuse && !matches!(o.kind, Kind::Listener { .. }));
-            if !(reuse && shareable) || st.eps[&port].listener.is_some() {
+                // (no descriptor left is closed, even before the engine
+                // has seen the close)
+                .filter(|o| o.port == Some(port) && !o.app_gone && o.refs > 0)
+                .peekable();
+            // Only associations of closed sockets are left on the port:
+            // Linux keeps them going without the port's reservation, so the
+            // new socket takes the endpoint over with its own settings.
+            let abandoned = live.peek().is_none();
+            let shareable = live.all(|o| o.reuse && !matches!(o.kind, Kind::Listener { .. }));
+            let listening = st.eps[&port]
+                .listener
+                .is_some_and(|l| st.socks.get(&l).is_some_and(|o| !o.app_gone && o.refs > 0));
+            if !abandoned && (!(reuse && shareable) || listening) {
                 return Err(libc::EADDRINUSE);
+            }
+            if abandoned {
+                let mut cfg = own_cfg;
+                cfg.backlog = usize::MAX;
+                let ep = st.eps.get_mut(&port).ok_or(libc::EINVAL)?;
+                *ep.endpoint.config_mut() = cfg;
+                ep.endpoint.listen(false);
+                ep.listener = None;
             }
             let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
             s.port = Some(port);
@@ -99,7 +118,9 @@ impl Engine {
     }
 
     /// listen().
-    pub fn listen(&self, id: SockId) -> Result<(), c_int> {
+    pub fn listen(&self, id: SockId, backlog: c_int) -> Result<(), c_int> {
+        // As Linux's listen(): a larger (or negative) backlog is somaxconn.
+        let backlog = (backlog as u32).min(sys::somaxconn()) as usize;
         self.ensure_bound(id)?;
         let mut st = self.lock();
         let st = &mut *st;
@@ -107,14 +128,21 @@ impl Engine {
         let port = s.port.ok_or(libc::EINVAL)?;
         let ep = st.eps.get_mut(&port).ok_or(libc::EINVAL)?;
         match s.kind {
-            Kind::Listener { .. } => return Ok(()),
+            // Listening already: the new backlog applies.
+            Kind::Listener { .. } => {
+                ep.endpoint.config_mut().backlog = backlog;
+                return Ok(());
+            }
             Kind::Stream { .. } => return Err(libc::EINVAL),
             // One listener per port, also among sockets sharing it.
             _ if ep.listener.is_some_and(|l| l != id) => return Err(libc::EADDRINUSE),
             Kind::Fresh => {
                 s.kind = Kind::Listener {
                     pending: VecDeque::new(),
-                }
+                };
+                // One-to-one listeners keep at most backlog + 1 associations
+                // waiting for accept() (one-to-many ones take every one).
+                ep.endpoint.config_mut().backlog = backlog;
             }
             // One-to-many: accepted associations join the socket itself.
             Kind::Many => {}
@@ -220,8 +248,10 @@ impl Engine {
             sys::close(efd);
             return Err(libc::EAGAIN);
         };
+        let waiting = pending.len();
         let port = port.ok_or(libc::EINVAL)?;
         let ep = st.eps.get_mut(&port).ok_or(libc::EINVAL)?;
+        ep.endpoint.set_waiting(waiting);
         let peer = ep
             .endpoint
             .assoc(assoc)
