@@ -80,6 +80,31 @@ int main(void) {
     sctp_assoc_t sid_assoc = rn.recvv_rcvinfo.rcv_assoc_id;
     CHECK(sctp_recvv(srv, &riov, 1, NULL, NULL, &rn, &rnl, &type, &flags) == 3);
 
+    /* What sctp_recvv reports depends on what fits *infolen, as libsctp
+     * decides it, walking the control messages in Linux's order (nxtinfo
+     * before rcvinfo): each one taken while it fits with the ones before;
+     * nothing that fits leaves *infolen alone. */
+    for (int i = 0; i < 5; i++) CHECK(sctp_sendv(cl, iov, 1, NULL, 0, &spa, sizeof spa, SCTP_SENDV_SPA, 0) == 3);
+    usleep(200000);
+    rnl = sizeof(struct sctp_rcvinfo) + 4; /* room for one of the two */
+    flags = 0;
+    CHECK(sctp_recvv(srv, &riov, 1, NULL, NULL, &rn, &rnl, &type, &flags) == 3);
+    CHECK(type == SCTP_RECVV_NXTINFO && rnl == sizeof(struct sctp_nxtinfo));
+    rnl = 10;
+    CHECK(sctp_recvv(srv, &riov, 1, NULL, NULL, &rn, &rnl, &type, &flags) == 3);
+    CHECK(type == SCTP_RECVV_NOINFO && rnl == 10);
+    rnl = sizeof rn;
+    CHECK(sctp_recvv(srv, &riov, 1, NULL, NULL, &rn, &rnl, &type, &flags) == 3);
+    CHECK(type == SCTP_RECVV_RN && rnl == sizeof rn && rn.recvv_nxtinfo.nxt_length == 3);
+    /* No info asked for: infotype is not touched. */
+    type = 77;
+    CHECK(sctp_recvv(srv, &riov, 1, NULL, NULL, NULL, NULL, &type, &flags) == 3);
+    CHECK(type == 77);
+    /* The last one has no next message: rcvinfo alone. */
+    rnl = sizeof(struct sctp_rcvinfo) + 4;
+    CHECK(sctp_recvv(srv, &riov, 1, NULL, NULL, &rn, &rnl, &type, &flags) == 3);
+    CHECK(type == SCTP_RECVV_RCVINFO && rnl == sizeof(struct sctp_rcvinfo));
+
     /* sctp_sendmsg / sctp_recvmsg with sctp_sndrcvinfo. */
     CHECK(sctp_sendmsg(cl, "classic", 7, (struct sockaddr *)&to, sizeof to, htonl(9), 0, 4, 0, 77) == 7);
     struct sctp_sndrcvinfo sinfo;
@@ -126,12 +151,16 @@ int main(void) {
     CHECK(sctp_send(one, "again", 5, NULL, 0) == 5);
     CHECK(readable(cl, 3000));
     CHECK(sctp_recvmsg(cl, bad, sizeof buf, NULL, NULL, &sinfo, &mflags) < 0 && errno == EFAULT);
+    /* (whether the failed receive above took the message differs: Linux
+     * drops it, the in-process engine keeps it) */
+    CHECK(sctp_send(one, "again", 5, NULL, 0) == 5);
+    CHECK(readable(cl, 3000));
     CHECK(sctp_recvv(cl, &riov, 1, NULL, NULL, &rn, bad, &type, &flags) < 0 && errno == EFAULT);
     /* (whether the failed receive above took the message differs: Linux
      * drops it, the in-process engine keeps it) */
     CHECK(sctp_send(one, "again", 5, NULL, 0) == 5);
     CHECK(readable(cl, 3000));
-    CHECK(sctp_recvv(cl, &riov, 1, NULL, NULL, NULL, NULL, bad, &flags) < 0 && errno == EFAULT);
+    CHECK(sctp_recvv(cl, &riov, 1, NULL, NULL, &rn, &rnl, bad, &flags) < 0 && errno == EFAULT);
     close(fresh);
 
     close(one);

@@ -688,9 +688,7 @@ pub unsafe extern "C" fn sctp_recvv(
     infotype: *mut u32,
     flags: *mut c_int,
 ) -> isize {
-    if infotype.is_null() || (!info.is_null() && infolen.is_null()) {
-        return fail(libc::EINVAL) as isize;
-    }
+    // As libsctp's: the flags in *flags, the name's room in *fromlen.
     let mut cbuf = Cbuf([0; 256]);
     // SAFETY: an all-zero msghdr is valid.
     let mut m: msghdr = unsafe { std::mem::zeroed() };
@@ -698,30 +696,25 @@ pub unsafe extern "C" fn sctp_recvv(
     m.msg_iovlen = iovlen.max(0) as usize;
     m.msg_control = cbuf.0.as_mut_ptr() as *mut c_void;
     m.msg_controllen = cbuf.0.len();
-    if !from.is_null() && !fromlen.is_null() {
-        m.msg_name = from as *mut c_void;
-        m.msg_namelen = match usermem::get(fromlen) {
-            Ok(n) => n,
-            Err(e) => return fail(e) as isize,
+    m.msg_name = from as *mut c_void;
+    let read_in = (|| -> Result<(socklen_t, c_int), c_int> {
+        let namelen = if fromlen.is_null() {
+            0
+        } else {
+            usermem::get(fromlen)?
         };
-    }
-    let in_flags = if flags.is_null() {
-        0
-    } else {
-        match usermem::get(flags) {
-            Ok(f) => f,
-            Err(e) => return fail(e) as isize,
-        }
+        let fl = if flags.is_null() {
+            0
+        } else {
+            usermem::get(flags)?
+        };
+        Ok((namelen, fl))
+    })();
+    let (namelen, in_flags) = match read_in {
+        Ok(x) => x,
+        Err(e) => return fail(e) as isize,
     };
-    // The info buffer's size, before anything is taken.
-    let room = if info.is_null() {
-        0
-    } else {
-        match usermem::get(infolen) {
-            Ok(n) => n as usize,
-            Err(e) => return fail(e) as isize,
-        }
-    };
+    m.msg_namelen = namelen;
     // SAFETY: `m` describes the caller's buffers and ours.
     let r = unsafe { recvmsg(s, &mut m, in_flags) };
     if r < 0 {
@@ -729,6 +722,7 @@ pub unsafe extern "C" fn sctp_recvv(
     }
     let mut rcv: Option<[u8; 28]> = None;
     let mut nxt: Option<[u8; 16]> = None;
+    let mut order = Vec::new();
     // SAFETY: walking our own control buffer as recvmsg filled it.
     unsafe {
         let mut c = libc::CMSG_FIRSTHDR(&m);
@@ -737,36 +731,34 @@ pub unsafe extern "C" fn sctp_recvv(
                 let mut b = [0u8; 28];
                 std::ptr::copy_nonoverlapping(libc::CMSG_DATA(c), b.as_mut_ptr(), 28);
                 rcv = Some(b);
+                order.push(SCTP_RCVINFO);
             }
             if (*c).cmsg_level == SOL_SCTP && (*c).cmsg_type == SCTP_NXTINFO {
                 let mut b = [0u8; 16];
                 std::ptr::copy_nonoverlapping(libc::CMSG_DATA(c), b.as_mut_ptr(), 16);
                 nxt = Some(b);
+                order.push(SCTP_NXTINFO);
             }
             c = libc::CMSG_NXTHDR(&m, c);
         }
     }
-    // What fits the caller's info buffer decides what is returned.
-    let (ty, bytes): (u32, Vec<u8>) = match (rcv, nxt) {
-        (Some(r), Some(n)) if room >= 44 => (RECVV_RN, [&r[..], &n[..]].concat()),
-        (Some(r), _) if room >= 28 => (RECVV_RCVINFO, r.to_vec()),
-        (None, Some(n)) if room >= 16 => (RECVV_NXTINFO, n.to_vec()),
-        _ => (RECVV_NOINFO, Vec::new()),
-    };
     // Back through the caller's pointers, EFAULT checked.
     let out = (|| {
-        usermem::put(infotype, ty)?;
-        if !bytes.is_empty() {
-            usermem::write(info, &bytes)?;
-        }
-        if !infolen.is_null() {
-            usermem::put(infolen, bytes.len() as socklen_t)?;
-        }
-        if !from.is_null() && !fromlen.is_null() {
+        if !fromlen.is_null() {
             usermem::put(fromlen, m.msg_namelen)?;
         }
         if !flags.is_null() {
             usermem::put(flags, m.msg_flags)?;
+        }
+        if info.is_null() || infotype.is_null() || infolen.is_null() {
+            return Ok(());
+        }
+        let room = usermem::get(infolen)? as usize;
+        let (ty, bytes) = recvv_info(&order, rcv, nxt, room);
+        usermem::put(infotype, ty)?;
+        if !bytes.is_empty() {
+            usermem::write(info, &bytes)?;
+            usermem::put(infolen, bytes.len() as socklen_t)?;
         }
         Ok(())
     })();
@@ -774,4 +766,40 @@ pub unsafe extern "C" fn sctp_recvv(
         Ok(()) => r,
         Err(e) => fail(e) as isize,
     }
+}
+
+/// What sctp_recvv reports, as libsctp decides it: the SCTP_RCVINFO and
+/// SCTP_NXTINFO messages in the order they came (`order`), each taken
+/// while `room` holds what is reported so far plus it; a piece that does
+/// not fit ends the walk. *infolen is left alone when nothing is reported.
+fn recvv_info(
+    order: &[c_int],
+    rcv: Option<[u8; 28]>,
+    nxt: Option<[u8; 16]>,
+    room: usize,
+) -> (u32, Vec<u8>) {
+    let (mut ty, mut bytes) = (RECVV_NOINFO, Vec::new());
+    for &kind in order {
+        match (kind, ty) {
+            (SCTP_RCVINFO, RECVV_NOINFO | RECVV_NXTINFO) if room >= bytes.len() + 28 => {
+                let r = rcv.unwrap_or([0; 28]);
+                bytes.splice(0..0, r);
+                ty = if ty == RECVV_NOINFO {
+                    RECVV_RCVINFO
+                } else {
+                    RECVV_RN
+                };
+            }
+            (SCTP_NXTINFO, RECVV_NOINFO | RECVV_RCVINFO) if room >= bytes.len() + 16 => {
+                bytes.extend_from_slice(&nxt.unwrap_or([0; 16]));
+                ty = if ty == RECVV_NOINFO {
+                    RECVV_NXTINFO
+                } else {
+                    RECVV_RN
+                };
+            }
+            _ => break,
+        }
+    }
+    (ty, bytes)
 }

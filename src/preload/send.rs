@@ -11,7 +11,7 @@ use super::client;
 use super::cmsg;
 use super::fdtable::lookup;
 use super::interpose::*;
-use crate::runtime::{SCTP_ABORT, SendSpec, SockId, is_many_id};
+use crate::runtime::{SCTP_ABORT, SCTP_EOF, SendSpec, SockId, is_many_id};
 use crate::sys::{from_sockaddr, real, set_errno};
 
 /// sendto(2): one message. On a one-to-many socket the address picks (or
@@ -225,6 +225,39 @@ pub(super) unsafe fn send_msg(
         let spec = spec.unwrap_or_else(|| e.default_send(id).unwrap_or_default());
         return send_many(fd, id, dest, spec, &data, flags);
     }
+    // Before the association is up, a message goes to the engine itself
+    // (see the engine's `early.rs`): with an address on a fresh socket it
+    // sets the association up and rides with the COOKIE ECHO; during the
+    // handshake it is queued. SCTP_ABORT / SCTP_EOF take the paths below.
+    let nonblocking = flags & libc::MSG_DONTWAIT != 0 || is_nonblocking(fd);
+    let plain_data = spec.is_none_or(|sp| sp.flags & (SCTP_ABORT | SCTP_EOF) == 0);
+    if plain_data && !e.is_foreign() && !e.is_connected(id) && (dest.is_some() || !e.is_fresh(id)) {
+        // SAFETY: the iovec array is valid per the caller (its buffers
+        // are read with EFAULT checks).
+        let data = match gather(unsafe { iovecs(m) }) {
+            Ok(d) => d,
+            Err(err) => {
+                set_errno(err);
+                return -1;
+            }
+        };
+        let sent = match dest {
+            Some(d) if e.is_fresh(id) => {
+                let spec = spec.unwrap_or_else(|| e.default_send(id).unwrap_or_default());
+                e.connect_sending(id, d, &spec, &data, nonblocking)
+                    .map(Some)
+            }
+            _ => e.send_early(id, spec, &data, nonblocking),
+        };
+        match sent {
+            Ok(Some(n)) => return n as isize,
+            Ok(None) => {}
+            Err(err) => {
+                set_errno(err);
+                return -1;
+            }
+        }
+    }
     if let Err(err) = implicit_connect(id, dest) {
         set_errno(err);
         return -1;
@@ -263,7 +296,6 @@ pub(super) unsafe fn send_msg(
     // One sender at a time from its mark to the end of its write (see
     // `SendSide::app_send`); a non-blocking send does not wait for its turn.
     let side = e.gates(id);
-    let nonblocking = flags & libc::MSG_DONTWAIT != 0 || is_nonblocking(fd);
     let _turn = match side.as_ref().map(|s| s.app_send.try_lock()) {
         None => None,
         Some(Ok(g)) => Some(g),

@@ -19,6 +19,7 @@ use crate::sys;
 mod calls;
 mod closing;
 mod deliver;
+mod early;
 mod event_loop;
 mod inbox;
 mod ipopts;

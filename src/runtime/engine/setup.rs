@@ -3,6 +3,13 @@
 
 use super::*;
 
+/// A message to queue on a new association before its handshake, and the
+/// SCTP_INIT that goes with it.
+type FirstSend = (
+    crate::proto::assoc::tx::OutMessage,
+    Option<(u16, u16, u16, u16)>,
+);
+
 impl Engine {
     /// bind(): takes the UDP port of the same number.
     pub fn bind(&self, id: SockId, addr: SocketAddr) -> Result<(), c_int> {
@@ -166,6 +173,30 @@ impl Engine {
         nonblocking: bool,
         junk: usize,
     ) -> Result<(), c_int> {
+        self.connect_inner(id, peer, nonblocking, junk, None)
+    }
+
+    /// A non-blocking connect with `first` queued on the new association
+    /// before its handshake runs, and `init` (SCTP_INIT) for it only (see
+    /// `early.rs`).
+    pub(super) fn connect_first(
+        &self,
+        id: SockId,
+        peer: SocketAddr,
+        first: crate::proto::assoc::tx::OutMessage,
+        init: Option<(u16, u16, u16, u16)>,
+    ) -> Result<(), c_int> {
+        self.connect_inner(id, peer, true, 0, Some((first, init)))
+    }
+
+    fn connect_inner(
+        &self,
+        id: SockId,
+        peer: SocketAddr,
+        nonblocking: bool,
+        junk: usize,
+        first: Option<FirstSend>,
+    ) -> Result<(), c_int> {
         self.ensure_bound(id)?;
         let mut st = self.lock();
         {
@@ -185,14 +216,32 @@ impl Engine {
             // share the endpoint, not their options.
             let assoc = ep
                 .endpoint
-                .connect_as(now(), peer, udp_port_for(&s.cfg, peer), s.cfg.clone())
+                .connect_as(now(), peer, udp_port_for(&s.cfg, peer), {
+                    let mut cfg = s.cfg.clone();
+                    if let Some((_, Some(init))) = &first {
+                        apply_initmsg(&mut cfg, *init);
+                    }
+                    cfg
+                })
                 .map_err(|e| match e {
                     crate::proto::endpoint::ConnectError::AlreadyConnected => libc::EISCONN,
                     crate::proto::endpoint::ConnectError::TooMany => libc::EAGAIN,
                     crate::proto::endpoint::ConnectError::InvalidAddress => libc::EINVAL,
                 })?;
             ep.socks.insert(assoc, id);
-            if let Some(a) = ep.endpoint.assoc(assoc) {
+            if let Some(a) = ep.endpoint.assoc_mut(assoc) {
+                if let Some((m, _)) = first {
+                    // Queued before the INIT goes out: it rides with the
+                    // COOKIE ECHO. Refused (too big, bad stream) it fails
+                    // the call, as Linux checks it before connecting.
+                    if let Err(e) = a.send(now(), m) {
+                        a.abort(now(), b"");
+                        return Err(match e {
+                            crate::proto::assoc::SendError::TooBig => libc::EMSGSIZE,
+                            _ => libc::EINVAL,
+                        });
+                    }
+                }
                 s.tx.lock().track_limits(a);
             }
             s.kind = Kind::Stream { assoc };
