@@ -33,6 +33,15 @@ type WriteFn = unsafe extern "C" fn(c_int, *const c_void, usize) -> isize;
 type PollFn = unsafe extern "C" fn(*mut libc::pollfd, libc::nfds_t, c_int) -> c_int;
 type FcntlFn = unsafe extern "C" fn(c_int, c_int, libc::c_ulong) -> c_int;
 type IoctlFn = unsafe extern "C" fn(c_int, libc::c_ulong, libc::c_ulong) -> c_int;
+type VecFn = unsafe extern "C" fn(c_int, *const libc::iovec, c_int) -> isize;
+type SendMmsgFn = unsafe extern "C" fn(c_int, *mut libc::mmsghdr, libc::c_uint, c_int) -> c_int;
+type RecvMmsgFn = unsafe extern "C" fn(
+    c_int,
+    *mut libc::mmsghdr,
+    libc::c_uint,
+    c_int,
+    *mut libc::timespec,
+) -> c_int;
 
 /// The real libc entry points.
 pub struct Real {
@@ -59,6 +68,10 @@ pub struct Real {
     pub poll: PollFn,
     pub fcntl: FcntlFn,
     pub ioctl: IoctlFn,
+    pub readv: VecFn,
+    pub writev: VecFn,
+    pub sendmmsg: SendMmsgFn,
+    pub recvmmsg: RecvMmsgFn,
 }
 
 static REAL: OnceCell<Real> = OnceCell::new();
@@ -110,6 +123,10 @@ pub fn real() -> &'static Real {
         poll: sym(c"poll"),
         fcntl: sym(c"fcntl"),
         ioctl: sym(c"ioctl"),
+        readv: sym(c"readv"),
+        writev: sym(c"writev"),
+        sendmmsg: sym(c"sendmmsg"),
+        recvmmsg: sym(c"recvmmsg"),
     })
 }
 
@@ -307,6 +324,20 @@ fn udp_bind_as(addr: SocketAddr, v6only: bool) -> io::Result<c_int> {
 /// The local address a socket is bound to.
 pub fn local_addr(fd: c_int) -> io::Result<SocketAddr> {
     local_addr_of(fd)
+}
+
+/// setsockopt of an int on one of our descriptors (the answer unused).
+pub fn set_int_option(fd: c_int, level: c_int, name: c_int, v: c_int) {
+    // SAFETY: setsockopt with a local int of its size.
+    unsafe {
+        (real().setsockopt)(
+            fd,
+            level,
+            name,
+            &v as *const c_int as *const c_void,
+            std::mem::size_of::<c_int>() as socklen_t,
+        )
+    };
 }
 
 /// net.core.somaxconn, the most a listen() backlog can be (4096, Linux's

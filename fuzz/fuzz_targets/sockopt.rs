@@ -25,7 +25,7 @@ fn sockets(e: &'static Engine) -> &'static Sockets {
         let (many, _) = e.socket_many(false, 0).expect("one-to-many socket");
         let any: SocketAddr = "127.0.0.1:0".parse().expect("literal");
         e.bind(many, any).expect("bind");
-        e.listen(many).expect("listen");
+        e.listen(many, 128).expect("listen");
         let (Some(local), _) = e.names(many).expect("names") else {
             panic!("bound socket without an address");
         };

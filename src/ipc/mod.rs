@@ -66,6 +66,8 @@ pub enum Request {
     Stat,
     /// shutdown(2).
     Shutdown { how: i32 },
+    /// ioctl(FIONREAD): the length of the next message.
+    BytesReady,
 }
 
 /// The answer to one request.
@@ -206,6 +208,7 @@ impl Request {
             Request::Closed { id } => w.u8(13).u64(*id),
             Request::Stat => w.u8(14),
             Request::Shutdown { how } => w.u8(15).i32(*how),
+            Request::BytesReady => w.u8(16),
         };
         w.0
     }
@@ -258,6 +261,7 @@ impl Request {
             13 => Request::Closed { id: r.u64()? },
             14 => Request::Stat,
             15 => Request::Shutdown { how: r.i32()? },
+            16 => Request::BytesReady,
             t => return Err(DecodeError::UnknownTag(t)),
         };
         r.end()?;
@@ -335,6 +339,7 @@ mod tests {
             },
             Request::Listen { backlog: -1 },
             Request::Shutdown { how: 1 },
+            Request::BytesReady,
             Request::Connect { addr: vec![10; 28] },
             Request::ConnectDone,
             Request::Accept {

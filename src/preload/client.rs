@@ -353,6 +353,15 @@ pub unsafe fn bind(fd: c_int, addr: *const sockaddr, len: socklen_t) -> c_int {
     }
 }
 
+/// ioctl(FIONREAD): the length of the next message.
+pub fn bytes_ready(fd: c_int) -> Result<c_int, c_int> {
+    match call(&Request::BytesReady, Some(fd)) {
+        Ok((r, _)) if r.ret >= 0 => Ok(r.ret as c_int),
+        Ok((r, _)) => Err(r.errno),
+        Err(e) => Err(e),
+    }
+}
+
 /// shutdown(2).
 pub fn shutdown(fd: c_int, how: c_int) -> c_int {
     simple(fd, Request::Shutdown { how })
@@ -537,6 +546,7 @@ pub unsafe fn getsockopt(
     let mut data = r.data.clone();
     let peeloff =
         level == SOL_SCTP && (name == SCTP_SOCKOPT_PEELOFF || name == SCTP_SOCKOPT_PEELOFF_FLAGS);
+    let mut result = None;
     if r.ret >= 0 && peeloff && data.len() >= 8 {
         let flags = if data.len() >= 12 {
             i32::from_ne_bytes([data[8], data[9], data[10], data[11]])
@@ -544,7 +554,11 @@ pub unsafe fn getsockopt(
             0
         };
         match take_new(got, r.id, flags & libc::SOCK_CLOEXEC != 0) {
-            Ok(nfd) => data[4..8].copy_from_slice(&nfd.to_ne_bytes()),
+            Ok(nfd) => {
+                data[4..8].copy_from_slice(&nfd.to_ne_bytes());
+                // The new descriptor is also the call's result (as Linux).
+                result = Some(nfd);
+            }
             Err(e) => return fail(e),
         }
     }
@@ -554,7 +568,7 @@ pub unsafe fn getsockopt(
     {
         return fail(libc::EFAULT);
     }
-    ret(&r)
+    result.unwrap_or_else(|| ret(&r))
 }
 
 /// setsockopt(2).

@@ -17,3 +17,4 @@ mod process;
 mod recv;
 mod send;
 pub(crate) mod server;
+mod vectors;

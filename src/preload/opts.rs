@@ -106,7 +106,9 @@ pub unsafe extern "C" fn getsockopt(
                 std::ptr::write_unaligned((val as *mut u8).add(4) as *mut c_int, nfd);
                 *len = need as socklen_t;
             }
-            Ok(0)
+            // As Linux's sctp_getsockopt_peeloff: the new descriptor is also
+            // the call's result.
+            Ok(nfd)
         }
         (SOL_SCTP, SCTP_SOCKOPT_CONNECTX3) => {
             // struct sctp_getaddrs_old { sctp_assoc_t assoc_id; int addr_num
@@ -221,6 +223,7 @@ pub unsafe extern "C" fn setsockopt(
             // socket's associations, and the pair's own buffer.
             let bytes = (v * 2).max(4096);
             let rcv = name == libc::SO_RCVBUF;
+            of(id).remember_buf(id, rcv, v as c_int);
             of(id).assoc_config(id, 2, |c| {
                 if rcv {
                     c.rcvbuf = bytes;

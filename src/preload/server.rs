@@ -311,6 +311,7 @@ fn on_socket(req: Request, fd: c_int, id: SockId, pid: u32) -> (Response, Option
         }
         Request::Listen { backlog } => answer(unsafe { super::interpose::listen(fd, backlog) }),
         Request::Shutdown { how } => answer_result(super::interpose::shutdown_socket(fd, id, how)),
+        Request::BytesReady => answer_result(super::vectors::bytes_ready(fd, id)),
         Request::Connect { addr } => answer_result(
             super::interpose::connect_addr(&addr)
                 .and_then(|a| connect_start(fd, id, Some(a), true)),
@@ -477,7 +478,7 @@ fn get_option(
     let mut len = val.len() as socklen_t;
     // SAFETY: our interposer with our own buffer of `len` bytes.
     let ret = unsafe { getsockopt(fd, level, name, val.as_mut_ptr() as *mut c_void, &mut len) };
-    if ret == 0
+    if ret >= 0
         && level == SOL_SCTP
         && (name == SCTP_SOCKOPT_PEELOFF || name == SCTP_SOCKOPT_PEELOFF_FLAGS)
         && val.len() >= 8

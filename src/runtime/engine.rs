@@ -131,6 +131,9 @@ struct Sock {
     linger_wait: u32,
     /// IP-level options (IP_TOS, IPV6_V6ONLY, ...).
     ip: ipopts::IpOpts,
+    /// SO_RCVBUF and SO_SNDBUF as the application set them, for the
+    /// sockets accept and sctp_peeloff make (sctp_copy_sock copies them).
+    bufs: [Option<c_int>; 2],
     /// Addresses added with sctp_bindx beyond the bound one (listed by
     /// sctp_getladdrs; not used as paths yet: associations are single-homed).
     extra_local: Vec<IpAddr>,
@@ -622,6 +625,7 @@ impl Sock {
             linger_abort: false,
             linger_wait: 0,
             ip: ipopts::IpOpts::default(),
+            bufs: [None; 2],
             extra_local: Vec::new(),
             junk: 0,
             connected: false,
@@ -648,6 +652,17 @@ struct Inherited {
     /// SO_LINGER's timeout in seconds (0: close returns at once).
     linger_wait: u32,
     ip: ipopts::IpOpts,
+    bufs: [Option<c_int>; 2],
+}
+
+/// Gives a new socket's application end the buffer sizes its parent's
+/// application set.
+fn apply_bufs(afd: c_int, i: &Inherited) {
+    for (name, v) in [(libc::SO_RCVBUF, i.bufs[0]), (libc::SO_SNDBUF, i.bufs[1])] {
+        if let Some(v) = v {
+            sys::set_int_option(afd, libc::SOL_SOCKET, name, v);
+        }
+    }
 }
 
 impl Sock {
@@ -667,6 +682,7 @@ impl Sock {
             linger_abort: self.linger_abort,
             linger_wait: self.linger_wait,
             ip: self.ip.clone(),
+            bufs: self.bufs,
         }
     }
 
@@ -681,6 +697,7 @@ impl Sock {
         self.linger_abort = i.linger_abort;
         self.linger_wait = i.linger_wait;
         self.ip = i.ip.clone();
+        self.bufs = i.bufs;
     }
 }
 

@@ -54,6 +54,15 @@ pub(super) unsafe fn get_table(
         | SCTP_I_WANT_MAPPED_V4_ADDR
         | SCTP_REUSE_PORT => 0,
         SCTP_PEER_ADDR_THLDS | SCTP_PEER_ADDR_THLDS_V2 => thlds_assoc(e, id, &b)?,
+        // The transport by its address (Linux's sctp_addr_id2transport):
+        // an id of 0 on a one-to-many socket is fine; none is EINVAL.
+        SCTP_GET_PEER_ADDR_INFO => {
+            // SAFETY: 132 readable bytes (checked): the address asked about.
+            match unsafe { from_sockaddr(b[4..].as_ptr() as *const libc::sockaddr, 128) } {
+                Some(a) => assoc_by_addr(e, id, u32_at(&b, 0), a).map_err(|_| libc::EINVAL)?,
+                None => u32_at(&b, 0),
+            }
+        }
         SCTP_MAXSEG | SCTP_MAX_BURST if have < 8 => 0,
         _ => u32_at(&b, 0),
     };

@@ -16,9 +16,12 @@ mod get_table;
 mod set_table;
 
 pub use bytes::spinfo_state;
+// (used by the preload layer's control messages)
+#[cfg_attr(not(feature = "preload"), allow(unused_imports))]
+pub(crate) use bytes::ppid_from_api;
 pub(crate) use bytes::{
-    SCTP_STATUS_LEN, get_int, packed_addrs, ppid_from_api, ppid_to_api, put_addrs, put_bytes,
-    put_int, status_bytes,
+    SCTP_STATUS_LEN, get_int, packed_addrs, ppid_to_api, put_addrs, put_bytes, put_int,
+    status_bytes,
 };
 use get_table::get_table;
 use set_table::set_table;

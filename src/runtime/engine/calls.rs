@@ -405,6 +405,14 @@ impl Engine {
             .is_some_and(|s| matches!(s.kind, Kind::Listener { .. }))
     }
 
+    /// Remembers SO_RCVBUF (`rcv`) or SO_SNDBUF as the application set it,
+    /// for the sockets accept and sctp_peeloff make from this one.
+    pub fn remember_buf(&self, id: SockId, rcv: bool, v: c_int) {
+        if let Some(s) = self.lock().socks.get_mut(&id) {
+            s.bufs[usize::from(!rcv)] = Some(v);
+        }
+    }
+
     /// SO_ACCEPTCONN: a listening socket of either style.
     pub fn accepts_connections(&self, id: SockId) -> bool {
         let st = self.lock();

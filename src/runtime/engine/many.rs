@@ -324,7 +324,9 @@ impl Engine {
         n.local = s.local;
         n.peer = Some(peer);
         n.connected = up;
-        n.inherit(&s.inherited());
+        let inherited = s.inherited();
+        n.inherit(&inherited);
+        super::apply_bufs(afd, &inherited);
         if let Some(w) = s.watch.remove(&assoc) {
             n.watch.insert(assoc, w);
         }

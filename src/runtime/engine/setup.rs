@@ -315,6 +315,7 @@ impl Engine {
         s.peer = Some(peer);
         s.connected = true;
         s.inherit(&inherited);
+        apply_bufs(afd, &inherited);
         let streams = ep.endpoint.assoc(assoc).map_or((0, 0), |a| a.streams());
         s.came_up(assoc, Some(peer), streams, false);
         if let Some(ind) = ep.endpoint.assoc(assoc).and_then(|a| a.peer_adaptation()) {

@@ -1,0 +1,164 @@
+/* Calls beyond the socket API's core, on SCTP sockets, as Linux answers
+ * them (issue 14), confirmed with scripts/linux-check.sh more_calls:
+ * - accept and sctp_peeloff give sockets with the parent's SO_SNDBUF and
+ *   SO_RCVBUF (sctp_copy_sock);
+ * - writev is one message, readv takes one; sendmmsg and recvmmsg move
+ *   one message per entry;
+ * - ioctl(FIONREAD) is the length of the next message; ENOTCONN on a
+ *   listener;
+ * - the peeloff socket option returns the new descriptor. */
+#define _GNU_SOURCE
+#include "common.h"
+
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/uio.h>
+
+static int failures;
+
+#define EXPECT_EQ(got, want)                                                              \
+    do {                                                                                  \
+        long g_ = (long)(got), w_ = (long)(want);                                         \
+        if (g_ != w_) {                                                                   \
+            fprintf(stderr, "%s:%d: %s is %ld, want %ld (errno %d %s)\n", __FILE__,       \
+                    __LINE__, #got, g_, w_, errno, strerror(errno));                      \
+            failures++;                                                                   \
+        }                                                                                 \
+    } while (0)
+
+static int intopt(int fd, int name) {
+    int v = -1;
+    socklen_t l = sizeof v;
+    CHECK(getsockopt(fd, SOL_SOCKET, name, &v, &l) == 0);
+    return v;
+}
+
+static void inherited(uint16_t port) {
+    int l = socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP);
+    CHECK(l >= 0);
+    int big = 1 << 20, mid = 300000;
+    CHECK(setsockopt(l, SOL_SOCKET, SO_RCVBUF, &big, sizeof big) == 0);
+    CHECK(setsockopt(l, SOL_SOCKET, SO_SNDBUF, &mid, sizeof mid) == 0);
+    struct sockaddr_in a = loop4(port);
+    CHECK(bind(l, (struct sockaddr *)&a, sizeof a) == 0);
+    CHECK(listen(l, 4) == 0);
+    int c = socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP);
+    CHECK(connect(c, (struct sockaddr *)&a, sizeof a) == 0);
+    int s = accept(l, NULL, NULL);
+    CHECK(s >= 0);
+    EXPECT_EQ(intopt(s, SO_RCVBUF), intopt(l, SO_RCVBUF));
+    EXPECT_EQ(intopt(s, SO_SNDBUF), intopt(l, SO_SNDBUF));
+    close(s);
+    close(c);
+    close(l);
+
+    /* sctp_peeloff, through its socket option. */
+    int m = socket(AF_INET, SOCK_SEQPACKET, IPPROTO_SCTP);
+    CHECK(m >= 0);
+    CHECK(setsockopt(m, SOL_SOCKET, SO_RCVBUF, &big, sizeof big) == 0);
+    CHECK(setsockopt(m, SOL_SOCKET, SO_SNDBUF, &mid, sizeof mid) == 0);
+    struct sockaddr_in b = loop4(port + 1);
+    CHECK(bind(m, (struct sockaddr *)&b, sizeof b) == 0);
+    CHECK(listen(m, 4) == 0);
+    int k = socket(AF_INET, SOCK_SEQPACKET, IPPROTO_SCTP);
+    CHECK(sendto(k, "hi", 2, 0, (struct sockaddr *)&b, sizeof b) == 2);
+    char buf[64];
+    struct got g;
+    CHECK(readable(m, 3000));
+    CHECK(recv_got(m, buf, sizeof buf, 0, &g) == 2);
+    sctp_assoc_t id = 0;
+    /* the association id of the message: SCTP_RECVRCVINFO was off, so ask */
+    struct sctp_paddrinfo pi;
+    memset(&pi, 0, sizeof pi);
+    memcpy(&pi.spinfo_address, &g.from, sizeof(struct sockaddr_in));
+    socklen_t pl = sizeof pi;
+    CHECK(getsockopt(m, IPPROTO_SCTP, SCTP_GET_PEER_ADDR_INFO, &pi, &pl) == 0);
+    id = pi.spinfo_assoc_id;
+    sctp_peeloff_arg_t po = {.associd = id};
+    socklen_t ol = sizeof po;
+    /* Linux returns the new descriptor (also in the struct). */
+    int pr = getsockopt(m, IPPROTO_SCTP, SCTP_SOCKOPT_PEELOFF, &po, &ol);
+    CHECK(pr >= 0);
+    EXPECT_EQ(pr, po.sd);
+    EXPECT_EQ(intopt(po.sd, SO_RCVBUF), intopt(m, SO_RCVBUF));
+    EXPECT_EQ(intopt(po.sd, SO_SNDBUF), intopt(m, SO_SNDBUF));
+    close(po.sd);
+    close(k);
+    close(m);
+}
+
+static void vectors(uint16_t port) {
+    int l = listen_on(SOCK_STREAM, port, 0, 4);
+    struct sockaddr_in a = loop4(port);
+    int c = socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP);
+    CHECK(connect(c, (struct sockaddr *)&a, sizeof a) == 0);
+    int s = accept(l, NULL, NULL);
+    CHECK(s >= 0);
+    /* writev: one message of three pieces, twice. */
+    struct iovec w[3] = {{"one", 3}, {"-two", 4}, {"-three", 6}};
+    EXPECT_EQ(writev(c, w, 3), 13);
+    EXPECT_EQ(writev(c, w, 2), 7);
+    CHECK(readable(s, 3000));
+    usleep(100000);
+    int n = -1;
+    EXPECT_EQ(ioctl(s, FIONREAD, &n), 0);
+    EXPECT_EQ(n, 13);
+    /* readv: one message across two buffers, never two messages. */
+    char b1[5], b2[64];
+    struct iovec r[2] = {{b1, sizeof b1}, {b2, sizeof b2}};
+    EXPECT_EQ(readv(s, r, 2), 13);
+    EXPECT_EQ(memcmp(b1, "one-t", 5), 0);
+    EXPECT_EQ(memcmp(b2, "wo-three", 8), 0);
+    EXPECT_EQ(readv(s, r, 2), 7);
+    /* sendmmsg: one message per entry; recvmmsg: one entry per message. */
+    struct iovec v[3] = {{"alpha", 5}, {"be", 2}, {"gamma!", 6}};
+    struct mmsghdr mm[3];
+    memset(mm, 0, sizeof mm);
+    for (int i = 0; i < 3; i++) {
+        mm[i].msg_hdr.msg_iov = &v[i];
+        mm[i].msg_hdr.msg_iovlen = 1;
+    }
+    EXPECT_EQ(sendmmsg(c, mm, 3, 0), 3);
+    EXPECT_EQ(mm[0].msg_len, 5);
+    EXPECT_EQ(mm[2].msg_len, 6);
+    CHECK(readable(s, 3000));
+    usleep(100000);
+    char rb[3][32];
+    struct iovec rv[3];
+    struct mmsghdr rm[3];
+    memset(rm, 0, sizeof rm);
+    for (int i = 0; i < 3; i++) {
+        rv[i].iov_base = rb[i];
+        rv[i].iov_len = sizeof rb[i];
+        rm[i].msg_hdr.msg_iov = &rv[i];
+        rm[i].msg_hdr.msg_iovlen = 1;
+    }
+    EXPECT_EQ(recvmmsg(s, rm, 3, MSG_DONTWAIT, NULL), 3);
+    EXPECT_EQ(rm[0].msg_len, 5);
+    EXPECT_EQ(rm[1].msg_len, 2);
+    EXPECT_EQ(rm[2].msg_len, 6);
+    EXPECT_EQ(memcmp(rb[2], "gamma!", 6), 0);
+    EXPECT_EQ(!!(rm[1].msg_hdr.msg_flags & MSG_EOR), 1);
+    n = -1;
+    EXPECT_EQ(ioctl(s, FIONREAD, &n), 0);
+    EXPECT_EQ(n, 0);
+    errno = 0;
+    EXPECT_EQ(ioctl(l, FIONREAD, &n), -1);
+    EXPECT_EQ(errno, ENOTCONN);
+    close(s);
+    close(c);
+    close(l);
+}
+
+int main(void) {
+    signal(SIGPIPE, SIG_IGN);
+    uint16_t port = 8000 + getpid() % 2000;
+    inherited(port);
+    vectors(port + 2);
+    if (failures) {
+        fprintf(stderr, "more_calls: %d wrong answers\n", failures);
+        return 1;
+    }
+    printf("more_calls: ok\n");
+    return 0;
+}

@@ -1,0 +1,188 @@
+//! readv, writev, sendmmsg, recvmmsg and ioctl on SCTP sockets. Each keeps
+//! the socket's message semantics as Linux's do: writev is one message,
+//! readv takes one, sendmmsg and recvmmsg move one message per entry (all
+//! through the sendmsg/recvmsg interposers), and ioctl(FIONREAD / SIOCINQ)
+//! is the length of the next message (sctp_ioctl).
+
+use std::os::raw::{c_int, c_uint, c_ulong};
+
+use libc::{iovec, mmsghdr, msghdr};
+
+use super::client;
+use super::fdtable::lookup;
+use super::interpose::of;
+use crate::runtime::SockId;
+use crate::sys::{real, set_errno};
+use crate::usermem;
+
+/// Most iovecs or messages one call takes (UIO_MAXIOV).
+const MAX_VEC: usize = 1024;
+
+/// A message header over `cnt` iovecs at `iov` (EINVAL for a count Linux
+/// refuses).
+fn over(iov: *const iovec, cnt: c_int) -> Result<msghdr, c_int> {
+    if !(0..=MAX_VEC as c_int).contains(&cnt) {
+        return Err(libc::EINVAL);
+    }
+    // SAFETY: an all-zero msghdr is valid.
+    let mut m: msghdr = unsafe { std::mem::zeroed() };
+    m.msg_iov = iov as *mut iovec;
+    m.msg_iovlen = cnt as usize;
+    Ok(m)
+}
+
+/// writev(2): on an SCTP socket, one message.
+///
+/// # Safety
+/// As for writev(2) (the iovecs are read with EFAULT checks).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn writev(fd: c_int, iov: *const iovec, cnt: c_int) -> isize {
+    if lookup(fd).is_none() {
+        // SAFETY: forwarding unchanged.
+        return unsafe { (real().writev)(fd, iov, cnt) };
+    }
+    match over(iov, cnt) {
+        // SAFETY: our header over the caller's iovecs.
+        Ok(m) => unsafe { super::send::sendmsg(fd, &m, 0) },
+        Err(e) => {
+            set_errno(e);
+            -1
+        }
+    }
+}
+
+/// readv(2): on an SCTP socket, one message (or the next piece of one).
+///
+/// # Safety
+/// As for readv(2).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn readv(fd: c_int, iov: *const iovec, cnt: c_int) -> isize {
+    if lookup(fd).is_none() {
+        // SAFETY: forwarding unchanged.
+        return unsafe { (real().readv)(fd, iov, cnt) };
+    }
+    match over(iov, cnt) {
+        // SAFETY: our header over the caller's iovecs.
+        Ok(mut m) => unsafe { super::recv::recvmsg(fd, &mut m, 0) },
+        Err(e) => {
+            set_errno(e);
+            -1
+        }
+    }
+}
+
+/// Where entry `i`'s msg_len lives (not dereferenced here).
+fn len_of(v: *mut mmsghdr, i: usize) -> *mut c_uint {
+    let entry = (v as *mut u8).wrapping_add(i * std::mem::size_of::<mmsghdr>());
+    entry.wrapping_add(std::mem::offset_of!(mmsghdr, msg_len)) as *mut c_uint
+}
+
+/// sendmmsg(2): one message per entry, until one fails; the count sent,
+/// or -1 when the first fails.
+///
+/// # Safety
+/// As for sendmmsg(2).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sendmmsg(fd: c_int, v: *mut mmsghdr, n: c_uint, flags: c_int) -> c_int {
+    if lookup(fd).is_none() {
+        // SAFETY: forwarding unchanged.
+        return unsafe { (real().sendmmsg)(fd, v, n, flags) };
+    }
+    let mut done = 0usize;
+    for i in 0..(n as usize).min(MAX_VEC) {
+        let hdr = (v as *mut u8).wrapping_add(i * std::mem::size_of::<mmsghdr>()) as *const msghdr;
+        // SAFETY: the interposer reads the header with EFAULT checks.
+        let r = unsafe { super::send::sendmsg(fd, hdr, flags) };
+        if r < 0 || usermem::put(len_of(v, i), r as c_uint).is_err() {
+            if done == 0 {
+                if r >= 0 {
+                    set_errno(libc::EFAULT);
+                }
+                return -1;
+            }
+            break;
+        }
+        done += 1;
+    }
+    done as c_int
+}
+
+/// recvmmsg(2): one message per entry; after the first, MSG_WAITFORONE
+/// takes only what is there. (The timeout is not applied.)
+///
+/// # Safety
+/// As for recvmmsg(2).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn recvmmsg(
+    fd: c_int,
+    v: *mut mmsghdr,
+    n: c_uint,
+    flags: c_int,
+    timeout: *mut libc::timespec,
+) -> c_int {
+    if lookup(fd).is_none() {
+        // SAFETY: forwarding unchanged.
+        return unsafe { (real().recvmmsg)(fd, v, n, flags, timeout) };
+    }
+    let mut done = 0usize;
+    for i in 0..(n as usize).min(MAX_VEC) {
+        let mut f = flags & !libc::MSG_WAITFORONE;
+        if done > 0 && flags & libc::MSG_WAITFORONE != 0 {
+            f |= libc::MSG_DONTWAIT;
+        }
+        let hdr = (v as *mut u8).wrapping_add(i * std::mem::size_of::<mmsghdr>()) as *mut msghdr;
+        // SAFETY: the interposer reads and writes the header with EFAULT checks.
+        let r = unsafe { super::recv::recvmsg(fd, hdr, f) };
+        if r < 0 || usermem::put(len_of(v, i), r as c_uint).is_err() {
+            if done == 0 {
+                if r >= 0 {
+                    set_errno(libc::EFAULT);
+                }
+                return -1;
+            }
+            break;
+        }
+        done += 1;
+        if r == 0 {
+            break;
+        }
+    }
+    done as c_int
+}
+
+/// FIONREAD / SIOCINQ on socket `id` (application end `fd`): the length of
+/// the next message, 0 when none; ENOTCONN on a one-to-one listener (as
+/// Linux answers).
+pub(super) fn bytes_ready(fd: c_int, id: SockId) -> Result<c_int, c_int> {
+    let e = of(id);
+    if e.is_listening(id) {
+        return Err(libc::ENOTCONN);
+    }
+    Ok(e.next_record(id, fd)
+        .map_or(0, |s| s.left.min(c_int::MAX as usize) as c_int))
+}
+
+/// ioctl(2): FIONREAD / SIOCINQ answered for SCTP sockets; every other
+/// request goes to the kernel (on the socket's descriptor, a socketpair).
+///
+/// # Safety
+/// As for ioctl(2).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ioctl(fd: c_int, req: c_ulong, arg: c_ulong) -> c_int {
+    let Some(id) = lookup(fd).filter(|_| req == libc::FIONREAD) else {
+        // SAFETY: forwarding unchanged.
+        return unsafe { (real().ioctl)(fd, req, arg) };
+    };
+    let n = if client::remote() {
+        client::bytes_ready(fd)
+    } else {
+        bytes_ready(fd, id)
+    };
+    match n.and_then(|n| usermem::put(arg as *mut c_int, n)) {
+        Ok(()) => 0,
+        Err(e) => {
+            set_errno(e);
+            -1
+        }
+    }
+}
