@@ -65,6 +65,24 @@ static void option_levels(int s) {
     EXPECT_EQ(l, 10);
     EXPECT_EQ(ev.sctp_data_io_event, 1);
     EXPECT_EQ(((unsigned char *)&ev)[10], 0x55);
+    /* SCTP_PEER_ADDR_PARAMS with older headers' struct (it ends before
+     * spp_ipv6_flowlabel: 152 bytes); other lengths are EINVAL. */
+    struct sctp_paddrparams pp;
+    memset(&pp, 0, sizeof pp);
+    l = 152;
+    EXPECT_EQ(getsockopt(s, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &pp, &l), 0);
+    EXPECT_EQ(l, 152);
+    l = 153;
+    EXPECT_EQ(getsockopt(s, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &pp, &l), 0);
+    EXPECT_EQ(l, 152);
+    l = sizeof pp;
+    EXPECT_EQ(getsockopt(s, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &pp, &l), 0);
+    EXPECT_EQ(l, sizeof pp);
+    l = 100;
+    EXPECT(getsockopt(s, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &pp, &l), EINVAL);
+    pp.spp_pathmaxrxt = 4;
+    EXPECT_EQ(setsockopt(s, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &pp, 152), 0);
+    EXPECT(setsockopt(s, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &pp, 153), EINVAL);
     /* SCTP_DELAYED_SACK in the old 8-byte struct sctp_assoc_value form. */
     struct sctp_assoc_value av = {.assoc_id = 0, .assoc_value = 100};
     EXPECT_EQ(setsockopt(s, IPPROTO_SCTP, SCTP_DELAYED_SACK, &av, sizeof av), 0);

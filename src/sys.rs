@@ -476,6 +476,44 @@ pub fn send_to(fd: c_int, buf: &[u8], to: &SocketAddr) -> io::Result<usize> {
     sendto_nosignal(fd, buf, Some(to))
 }
 
+/// As [`send_to`], with IP_TOS (IPv4) or IPV6_TCLASS (IPv6) `tos` for
+/// this datagram when it is not 0 (the UDP socket is shared).
+pub fn send_to_tos(fd: c_int, buf: &[u8], to: &SocketAddr, tos: u8) -> io::Result<usize> {
+    if tos == 0 {
+        return send_to(fd, buf, to);
+    }
+    let (ss, len) = to_sockaddr(to);
+    let (level, ty) = if to.is_ipv4() {
+        (libc::IPPROTO_IP, libc::IP_TOS)
+    } else {
+        (libc::IPPROTO_IPV6, libc::IPV6_TCLASS)
+    };
+    let value = c_int::from(tos);
+    // Room for one cmsghdr and an int, 8-aligned.
+    let mut control = [0u64; 4];
+    let mut iov = libc::iovec {
+        iov_base: buf.as_ptr() as *mut c_void,
+        iov_len: buf.len(),
+    };
+    // SAFETY: an all-zero msghdr is valid; every pointer set below lives
+    // until sendmsg returns, and the control buffer holds CMSG_SPACE(4).
+    unsafe {
+        let mut m: libc::msghdr = std::mem::zeroed();
+        m.msg_name = &ss as *const _ as *mut c_void;
+        m.msg_namelen = len;
+        m.msg_iov = &mut iov;
+        m.msg_iovlen = 1;
+        m.msg_control = control.as_mut_ptr() as *mut c_void;
+        m.msg_controllen = libc::CMSG_SPACE(std::mem::size_of::<c_int>() as u32) as usize;
+        let c = libc::CMSG_FIRSTHDR(&m);
+        (*c).cmsg_level = level;
+        (*c).cmsg_type = ty;
+        (*c).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<c_int>() as u32) as usize;
+        std::ptr::write_unaligned(libc::CMSG_DATA(c) as *mut c_int, value);
+        cvt_size((real().sendmsg)(fd, &m, libc::MSG_NOSIGNAL))
+    }
+}
+
 /// sendto(2) with MSG_NOSIGNAL: the engine must never raise SIGPIPE.
 fn sendto_nosignal(fd: c_int, buf: &[u8], to: Option<&SocketAddr>) -> io::Result<usize> {
     let addr = to.map(to_sockaddr);
@@ -673,4 +711,59 @@ pub fn random_seed() -> [u8; 32] {
 pub fn set_errno(e: c_int) {
     // SAFETY: __errno_location returns this thread's errno slot.
     unsafe { *libc::__errno_location() = e };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The TOS a datagram was received with (IP_RECVTOS).
+    fn received_tos(fd: c_int) -> Option<u8> {
+        let mut buf = [0u8; 64];
+        let mut control = [0u64; 8];
+        let mut iov = libc::iovec {
+            iov_base: buf.as_mut_ptr() as *mut c_void,
+            iov_len: buf.len(),
+        };
+        // SAFETY: a zeroed msghdr pointing at live local buffers.
+        unsafe {
+            let mut m: libc::msghdr = std::mem::zeroed();
+            m.msg_iov = &mut iov;
+            m.msg_iovlen = 1;
+            m.msg_control = control.as_mut_ptr() as *mut c_void;
+            m.msg_controllen = std::mem::size_of_val(&control);
+            if (real().recvmsg)(fd, &mut m, 0) < 0 {
+                return None;
+            }
+            let mut c = libc::CMSG_FIRSTHDR(&m);
+            while !c.is_null() {
+                if (*c).cmsg_level == libc::IPPROTO_IP && (*c).cmsg_type == libc::IP_TOS {
+                    return Some(*libc::CMSG_DATA(c));
+                }
+                c = libc::CMSG_NXTHDR(&m, c);
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn send_to_tos_marks_the_datagram() {
+        let rx = udp_bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let tx = udp_bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        set_int_option(rx, libc::IPPROTO_IP, libc::IP_RECVTOS, 1);
+        let to = local_addr(rx).unwrap();
+        send_to_tos(tx, b"dscp", &to, 0x20).unwrap();
+        let mut p = [libc::pollfd {
+            fd: rx,
+            events: libc::POLLIN,
+            revents: 0,
+        }];
+        assert!(poll(&mut p, 2000).unwrap() == 1);
+        assert_eq!(received_tos(rx), Some(0x20));
+        send_to_tos(tx, b"plain", &to, 0).unwrap();
+        assert!(poll(&mut p, 2000).unwrap() == 1);
+        assert_eq!(received_tos(rx), Some(0));
+        close(rx);
+        close(tx);
+    }
 }

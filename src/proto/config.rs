@@ -32,6 +32,8 @@ pub struct Config {
     pub max_burst: u32,
     /// Path MTU assumed for new paths, in bytes of IP packet.
     pub pmtu: usize,
+    /// IP_TOS / IPV6_TCLASS of the association's packets (0: the default).
+    pub tos: u8,
     /// Bytes of IP+UDP header in front of each SCTP packet on an IPv4 path
     /// (UDP encapsulation, RFC 6951).
     pub overhead_v4: usize,
@@ -117,6 +119,7 @@ impl Default for Config {
             pf_expose: 0,
             backlog: 128,
             max_associations: 65536,
+            tos: 0,
         }
     }
 }

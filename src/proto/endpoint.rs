@@ -391,6 +391,7 @@ impl Endpoint {
             dst: to,
             src: None,
             payload: p.encode(),
+            tos: 0,
         });
     }
 

@@ -24,4 +24,6 @@ pub struct Transmit {
     pub src: Option<IpAddr>,
     /// The SCTP packet, checksum filled in.
     pub payload: Vec<u8>,
+    /// IP_TOS / IPV6_TCLASS to send it with (0: the socket's default).
+    pub tos: u8,
 }

@@ -25,6 +25,8 @@ pub(super) unsafe fn get_table(
         SCTP_RTOINFO => 16,
         SCTP_ASSOCINFO => 20,
         SCTP_PRIMARY_ADDR => 132,
+        // Older headers' struct ends before spp_ipv6_flowlabel (152 bytes).
+        SCTP_PEER_ADDR_PARAMS if (152..156).contains(&have) => 152,
         SCTP_PEER_ADDR_PARAMS => 156,
         SCTP_DEFAULT_SEND_PARAM => 32,
         SCTP_DEFAULT_SNDINFO => 16,
@@ -127,7 +129,7 @@ pub(super) unsafe fn get_table(
                 SPP_SACKDELAY_DISABLE
             };
             put32(&mut b, 146, flags);
-            b[..156].to_vec()
+            b[..if have >= 156 { 156 } else { 152 }].to_vec()
         }
         SCTP_DEFAULT_SEND_PARAM => sndrcv_bytes(&e.default_send(id)?).to_vec(),
         SCTP_DEFAULT_SNDINFO => sndinfo_bytes(&e.default_send(id)?).to_vec(),

@@ -76,7 +76,8 @@ pub(super) unsafe fn set_table(
             }
         }
         SCTP_PEER_ADDR_PARAMS => {
-            if len < 152 {
+            // The full struct, or older headers' (up to spp_flags), as Linux.
+            if len != 152 && len != 156 {
                 return Err(libc::EINVAL);
             }
             // SAFETY: `val` holds at least 152 bytes (checked).

@@ -133,6 +133,7 @@ impl Association {
             dst: p.udp_dest(),
             src: None,
             payload,
+            tos: self.cfg.tos,
         })
     }
 

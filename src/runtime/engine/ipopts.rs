@@ -54,8 +54,19 @@ impl Engine {
             }
             s.ip.v6only = int_of(&value) != 0;
         }
+        let tos = matches!(
+            (level, name),
+            (libc::IPPROTO_IP, libc::IP_TOS) | (libc::IPPROTO_IPV6, libc::IPV6_TCLASS)
+        )
+        .then(|| int_of(&value).clamp(0, 255) as u8);
         s.ip.set.retain(|(l, n, _)| (*l, *n) != (level, name));
         s.ip.set.push((level, name, value));
+        drop(st);
+        // The packets of the socket's associations carry it (RFC 6951 puts
+        // SCTP in UDP: the outer IP header's DSCP is the one that counts).
+        if let Some(tos) = tos {
+            self.assoc_config(id, 2, |c| c.tos = tos)?;
+        }
         Ok(())
     }
 

@@ -381,11 +381,11 @@ impl State {
             match self.eps.get_mut(&port).and_then(|ep| ep.impair.as_mut()) {
                 Some(im) => {
                     for d in im.apply(t, false, port, tx.dst, &tx.payload) {
-                        sys::send_to(fd, &d, &tx.dst).ok();
+                        sys::send_to_tos(fd, &d, &tx.dst, tx.tos).ok();
                     }
                 }
                 None => {
-                    sys::send_to(fd, &tx.payload, &tx.dst).ok();
+                    sys::send_to_tos(fd, &tx.payload, &tx.dst, tx.tos).ok();
                 }
             }
         }
