@@ -57,7 +57,7 @@ c-tests/bin/capi_lksctp: c-tests/capi.c c-tests/common.h
 	@mkdir -p c-tests/bin
 	$(CC) -O1 -g -Wall -Wextra -Werror -o $@ $< -lsctp -pthread
 
-c-tests/bin/%: c-tests/%.c c-tests/common.h include/netinet/sctp.h
+c-tests/bin/%: c-tests/%.c c-tests/common.h c-tests/expect.h include/netinet/sctp.h
 	@mkdir -p c-tests/bin
 	$(CC) $(CFLAGS) -o $@ $< -pthread
 

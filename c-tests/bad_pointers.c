@@ -6,51 +6,16 @@
  * out after the data was taken, the message is gone; the rows queue a
  * message first so that the copy is reached. */
 #define _GNU_SOURCE
-#include "common.h"
+#include "expect.h"
 
 #include <signal.h>
 #include <sys/mman.h>
 
-static int failures;
 static void *unmapped;
 
 #define BAD ((void *)-1)
 
-#define EXPECT(call, err)                                                              \
-    do {                                                                               \
-        errno = 0;                                                                     \
-        long r_ = (long)(call);                                                        \
-        if (r_ != -1 || errno != (err)) {                                              \
-            fprintf(stderr, "%s:%d: %s gave %ld errno %d (%s), want errno %d (%s)\n", \
-                    __FILE__, __LINE__, #call, r_, errno, strerror(errno), (err),      \
-                    strerror(err));                                                    \
-            failures++;                                                                \
-        }                                                                              \
-    } while (0)
-
-#define EXPECT_OK(call)                                                                  \
-    do {                                                                                 \
-        errno = 0;                                                                       \
-        long r_ = (long)(call);                                                          \
-        if (r_ < 0) {                                                                    \
-            fprintf(stderr, "%s:%d: %s gave %ld errno %d (%s), want success\n", __FILE__, \
-                    __LINE__, #call, r_, errno, strerror(errno));                        \
-            failures++;                                                                  \
-        }                                                                                \
-    } while (0)
-
 /* A connected one-to-one pair on `port`: *cl connected to *srv. */
-static void pair(uint16_t port, int *cl, int *srv) {
-    int l = listen_on(SOCK_STREAM, port, 0, 8);
-    struct sockaddr_in a = loop4(port);
-    *cl = socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP);
-    CHECK(*cl >= 0);
-    CHECK(connect(*cl, (struct sockaddr *)&a, sizeof a) == 0);
-    *srv = accept(l, NULL, NULL);
-    CHECK(*srv >= 0);
-    close(l);
-}
-
 /* Queues one message for `to` to read (sent by `from`), and waits for it. */
 static void queue_one(int from, int to) {
     CHECK(send(from, "abcdefgh", 8, 0) == 8);
@@ -78,7 +43,7 @@ static void addresses(uint16_t port) {
     close(s);
 
     int cl, srv;
-    pair(port, &cl, &srv);
+    connected_pair(port, &cl, &srv);
     len = sizeof a;
     EXPECT(getpeername(cl, BAD, &len), EFAULT);
     EXPECT(getpeername(cl, (struct sockaddr *)&a, BAD), EFAULT);
@@ -150,7 +115,7 @@ static void options(uint16_t port) {
 
 static void receives(uint16_t port) {
     int cl, srv;
-    pair(port, &cl, &srv);
+    connected_pair(port, &cl, &srv);
     char buf[64];
     struct sockaddr_in from;
     socklen_t flen = sizeof from;
@@ -191,7 +156,7 @@ static void receives(uint16_t port) {
 
 static void sends(uint16_t port) {
     int cl, srv;
-    pair(port, &cl, &srv);
+    connected_pair(port, &cl, &srv);
     EXPECT(write(cl, BAD, 8), EFAULT);
     EXPECT(send(cl, unmapped, 8, 0), EFAULT);
     EXPECT(send(cl, NULL, 8, 0), EFAULT);
@@ -234,10 +199,5 @@ int main(void) {
     options(port + 2);
     receives(port + 3);
     sends(port + 4);
-    if (failures) {
-        fprintf(stderr, "bad_pointers: %d wrong answers\n", failures);
-        return 1;
-    }
-    printf("bad_pointers: ok\n");
-    return 0;
+    return finish("bad_pointers");
 }

@@ -115,6 +115,19 @@ static inline int listen_on(int type, uint16_t port, int rcvbuf, int backlog) {
     return s;
 }
 
+/* A connected one-to-one pair on 127.0.0.1:`port`: *cl connected, *srv
+ * accepted (the listener is closed again). */
+static inline void connected_pair(uint16_t port, int *cl, int *srv) {
+    int l = listen_on(SOCK_STREAM, port, 0, 8);
+    struct sockaddr_in a = loop4(port);
+    *cl = socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP);
+    CHECK(*cl >= 0);
+    CHECK(connect(*cl, (struct sockaddr *)&a, sizeof a) == 0);
+    *srv = accept(l, NULL, NULL);
+    CHECK(*srv >= 0);
+    close(l);
+}
+
 /* Reads records until a notification of `type` arrives (data is skipped);
  * returns its length, 0 on timeout. */
 static inline ssize_t wait_note(int s, uint16_t type, void *buf, size_t len, int ms) {

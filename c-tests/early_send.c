@@ -7,21 +7,9 @@
  *   can read the message as soon as it has accepted the association.
  * Under the shim every datagram is delayed (SCTPSHIM_IMPAIR, through real
  * UDP) so that the handshake takes a while; Linux ignores the settings. */
-#include "common.h"
+#include "expect.h"
 
 #include <signal.h>
-
-static int failures;
-
-#define EXPECT_EQ(got, want)                                                              \
-    do {                                                                                  \
-        long g_ = (long)(got), w_ = (long)(want);                                         \
-        if (g_ != w_) {                                                                   \
-            fprintf(stderr, "%s:%d: %s is %ld, want %ld (errno %d %s)\n", __FILE__,       \
-                    __LINE__, #got, g_, w_, errno, strerror(errno));                      \
-            failures++;                                                                   \
-        }                                                                                 \
-    } while (0)
 
 static void read_exact_msg(int s, const char *want) {
     char buf[256];
@@ -87,10 +75,5 @@ int main(void) {
     uint16_t port = 20000 + getpid() % 2000;
     during_handshake(port);
     implicit_connect(port + 1);
-    if (failures) {
-        fprintf(stderr, "early_send: %d wrong answers\n", failures);
-        return 1;
-    }
-    printf("early_send: ok\n");
-    return 0;
+    return finish("early_send");
 }

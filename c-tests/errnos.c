@@ -2,36 +2,12 @@
  * 14), each confirmed on Linux's own SCTP (scripts/linux-check.sh errnos):
  * socket() arguments, unknown option levels, calls in the wrong state,
  * invalid connectx addresses, options read from old (shorter) structs. */
-#include "common.h"
+#include "expect.h"
 
 #include <fcntl.h>
 #include <signal.h>
 #include <netinet/tcp.h>
 #include <sys/ioctl.h>
-
-static int failures;
-
-#define EXPECT(call, err)                                                              \
-    do {                                                                               \
-        errno = 0;                                                                     \
-        long r_ = (long)(call);                                                        \
-        if (r_ != -1 || errno != (err)) {                                              \
-            fprintf(stderr, "%s:%d: %s gave %ld errno %d (%s), want errno %d (%s)\n", \
-                    __FILE__, __LINE__, #call, r_, errno, strerror(errno), (err),      \
-                    strerror(err));                                                    \
-            failures++;                                                                \
-        }                                                                              \
-    } while (0)
-
-#define EXPECT_EQ(got, want)                                                              \
-    do {                                                                                  \
-        long g_ = (long)(got), w_ = (long)(want);                                         \
-        if (g_ != w_) {                                                                   \
-            fprintf(stderr, "%s:%d: %s is %ld, want %ld (errno %d %s)\n", __FILE__,       \
-                    __LINE__, #got, g_, w_, errno, strerror(errno));                      \
-            failures++;                                                                   \
-        }                                                                                 \
-    } while (0)
 
 static int connectx(int s, struct sockaddr *addrs, int len) {
     return setsockopt(s, IPPROTO_SCTP, SCTP_SOCKOPT_CONNECTX, addrs, (socklen_t)len);
@@ -269,10 +245,5 @@ int main(void) {
     v6_options();
     wrong_state(port);
     aborted_status(port + 1);
-    if (failures) {
-        fprintf(stderr, "errnos: %d wrong answers\n", failures);
-        return 1;
-    }
-    printf("errnos: ok\n");
-    return 0;
+    return finish("errnos");
 }

@@ -6,22 +6,10 @@
  * - a one-to-one listener keeps at most backlog + 1 associations waiting
  *   for accept(); the next connect is refused (ECONNREFUSED);
  * - closing a socket frees its port for a new bind() at once. */
-#include "common.h"
+#include "expect.h"
 
 #include <fcntl.h>
 #include <signal.h>
-
-static int failures;
-
-#define EXPECT_EQ(got, want)                                                              \
-    do {                                                                                  \
-        long g_ = (long)(got), w_ = (long)(want);                                         \
-        if (g_ != w_) {                                                                   \
-            fprintf(stderr, "%s:%d: %s is %ld, want %ld (errno %d %s)\n", __FILE__,       \
-                    __LINE__, #got, g_, w_, errno, strerror(errno));                      \
-            failures++;                                                                   \
-        }                                                                                 \
-    } while (0)
 
 static struct sockaddr_in name_of(int fd, int peer) {
     struct sockaddr_in a;
@@ -125,10 +113,5 @@ int main(void) {
     wildcard_names(port);
     backlog(port + 1);
     port_freed(port + 2);
-    if (failures) {
-        fprintf(stderr, "names: %d wrong answers\n", failures);
-        return 1;
-    }
-    printf("names: ok\n");
-    return 0;
+    return finish("names");
 }

@@ -8,44 +8,9 @@
  * - SHUT_RDWR the same, SHUT_RD alone sends nothing;
  * - sockets without an association, listeners, one-to-many sockets and
  *   bad `how` values get Linux's errnos. */
-#include "common.h"
+#include "expect.h"
 
 #include <signal.h>
-
-static int failures;
-
-#define EXPECT(call, err)                                                              \
-    do {                                                                               \
-        errno = 0;                                                                     \
-        long r_ = (long)(call);                                                        \
-        if (r_ != -1 || errno != (err)) {                                              \
-            fprintf(stderr, "%s:%d: %s gave %ld errno %d (%s), want errno %d (%s)\n", \
-                    __FILE__, __LINE__, #call, r_, errno, strerror(errno), (err),      \
-                    strerror(err));                                                    \
-            failures++;                                                                \
-        }                                                                              \
-    } while (0)
-
-#define EXPECT_EQ(got, want)                                                              \
-    do {                                                                                  \
-        long g_ = (long)(got), w_ = (long)(want);                                         \
-        if (g_ != w_) {                                                                   \
-            fprintf(stderr, "%s:%d: %s is %ld, want %ld (errno %d %s)\n", __FILE__,       \
-                    __LINE__, #got, g_, w_, errno, strerror(errno));                      \
-            failures++;                                                                   \
-        }                                                                                 \
-    } while (0)
-
-static void pair(uint16_t port, int *cl, int *srv) {
-    int l = listen_on(SOCK_STREAM, port, 0, 8);
-    struct sockaddr_in a = loop4(port);
-    *cl = socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP);
-    CHECK(*cl >= 0);
-    CHECK(connect(*cl, (struct sockaddr *)&a, sizeof a) == 0);
-    *srv = accept(l, NULL, NULL);
-    CHECK(*srv >= 0);
-    close(l);
-}
 
 /* Reads one message within `ms` (blocking read after poll). */
 static ssize_t read_within(int fd, char *buf, size_t n, int ms) {
@@ -58,7 +23,7 @@ static ssize_t read_within(int fd, char *buf, size_t n, int ms) {
 
 static void one_to_one(uint16_t port, int how) {
     int cl, srv;
-    pair(port, &cl, &srv);
+    connected_pair(port, &cl, &srv);
     char buf[64];
     /* The server's messages reach the client before it shuts down. */
     CHECK(write(srv, "s1", 2) == 2);
@@ -115,7 +80,7 @@ static void one_to_one(uint16_t port, int how) {
  * empty, the association stays up and the socket can still send. */
 static void shut_rd(uint16_t port) {
     int cl, srv;
-    pair(port, &cl, &srv);
+    connected_pair(port, &cl, &srv);
     char buf[64];
     CHECK(write(srv, "s1", 2) == 2);
     CHECK(readable(cl, 3000));
@@ -163,10 +128,5 @@ int main(void) {
     one_to_one(port + 1, SHUT_RDWR);
     shut_rd(port + 2);
     states(port + 3);
-    if (failures) {
-        fprintf(stderr, "shutdown: %d wrong answers\n", failures);
-        return 1;
-    }
-    printf("shutdown: ok\n");
-    return 0;
+    return finish("shutdown");
 }

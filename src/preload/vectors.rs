@@ -77,6 +77,26 @@ fn len_of(v: *mut mmsghdr, i: usize) -> *mut c_uint {
     entry.wrapping_add(std::mem::offset_of!(mmsghdr, msg_len)) as *mut c_uint
 }
 
+/// Entry `i` moved `r` bytes (or failed, errno set): its msg_len is set;
+/// false when the loop ends here (a failure, or msg_len not writable:
+/// EFAULT).
+fn entry_done(v: *mut mmsghdr, i: usize, r: isize) -> bool {
+    if r < 0 {
+        return false;
+    }
+    if usermem::put(len_of(v, i), r as c_uint).is_err() {
+        set_errno(libc::EFAULT);
+        return false;
+    }
+    true
+}
+
+/// The result of sendmmsg/recvmmsg: the count of entries done, or -1 (with
+/// the first entry's errno) when none was.
+fn counted(done: usize) -> c_int {
+    if done == 0 { -1 } else { done as c_int }
+}
+
 /// sendmmsg(2): one message per entry, until one fails; the count sent,
 /// or -1 when the first fails.
 ///
@@ -88,23 +108,20 @@ pub unsafe extern "C" fn sendmmsg(fd: c_int, v: *mut mmsghdr, n: c_uint, flags: 
         // SAFETY: forwarding unchanged.
         return unsafe { (real().sendmmsg)(fd, v, n, flags) };
     }
+    if n == 0 {
+        return 0;
+    }
     let mut done = 0usize;
     for i in 0..(n as usize).min(MAX_VEC) {
         let hdr = (v as *mut u8).wrapping_add(i * std::mem::size_of::<mmsghdr>()) as *const msghdr;
         // SAFETY: the interposer reads the header with EFAULT checks.
         let r = unsafe { super::send::sendmsg(fd, hdr, flags) };
-        if r < 0 || usermem::put(len_of(v, i), r as c_uint).is_err() {
-            if done == 0 {
-                if r >= 0 {
-                    set_errno(libc::EFAULT);
-                }
-                return -1;
-            }
+        if !entry_done(v, i, r) {
             break;
         }
         done += 1;
     }
-    done as c_int
+    counted(done)
 }
 
 /// recvmmsg(2): one message per entry; after the first, MSG_WAITFORONE
@@ -124,6 +141,9 @@ pub unsafe extern "C" fn recvmmsg(
         // SAFETY: forwarding unchanged.
         return unsafe { (real().recvmmsg)(fd, v, n, flags, timeout) };
     }
+    if n == 0 {
+        return 0;
+    }
     let mut done = 0usize;
     for i in 0..(n as usize).min(MAX_VEC) {
         let mut f = flags & !libc::MSG_WAITFORONE;
@@ -133,13 +153,7 @@ pub unsafe extern "C" fn recvmmsg(
         let hdr = (v as *mut u8).wrapping_add(i * std::mem::size_of::<mmsghdr>()) as *mut msghdr;
         // SAFETY: the interposer reads and writes the header with EFAULT checks.
         let r = unsafe { super::recv::recvmsg(fd, hdr, f) };
-        if r < 0 || usermem::put(len_of(v, i), r as c_uint).is_err() {
-            if done == 0 {
-                if r >= 0 {
-                    set_errno(libc::EFAULT);
-                }
-                return -1;
-            }
+        if !entry_done(v, i, r) {
             break;
         }
         done += 1;
@@ -147,7 +161,7 @@ pub unsafe extern "C" fn recvmmsg(
             break;
         }
     }
-    done as c_int
+    counted(done)
 }
 
 /// FIONREAD / SIOCINQ on socket `id` (application end `fd`): the length of

@@ -90,7 +90,7 @@ impl Engine {
     }
 
     /// Waits until one-to-one socket `id` is connected, or its error.
-    fn wait_up(&self, id: SockId) -> Result<(), c_int> {
+    pub(super) fn wait_up(&self, id: SockId) -> Result<(), c_int> {
         let mut st = self.lock();
         loop {
             let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;

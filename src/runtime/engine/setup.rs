@@ -268,16 +268,8 @@ impl Engine {
         if nonblocking {
             return Err(libc::EINPROGRESS);
         }
-        loop {
-            let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
-            if s.connected {
-                return Ok(());
-            }
-            if s.error != 0 {
-                return Err(std::mem::take(&mut s.error));
-            }
-            st = self.wait(st, None).0;
-        }
+        drop(st);
+        self.wait_up(id)
     }
 
     /// Takes the next accepted association of a listener (the caller has
