@@ -12,7 +12,7 @@ use libc::{msghdr, socklen_t};
 use crate::usermem;
 
 /// Most iovecs one call takes (UIO_MAXIOV).
-const IOV_MAX: usize = 1024;
+pub(super) const IOV_MAX: usize = 1024;
 /// The largest address a call copies (sizeof(struct sockaddr_storage)).
 const NAME_MAX: usize = 128;
 /// The most control data a call copies.

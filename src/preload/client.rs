@@ -44,6 +44,13 @@ const DEFAULT_REMOTE: bool = true;
 /// per network namespace) and per installation. Processes with different
 /// SCTPSHIM_* settings share it: their settings travel with their sockets.
 pub fn daemon_name() -> String {
+    // Once per process: a rebuild while it runs must not move its later
+    // connections (new threads, a forked child) to another daemon.
+    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    NAME.get_or_init(compute_daemon_name).clone()
+}
+
+fn compute_daemon_name() -> String {
     // The daemon of this installation (another build's may speak another
     // version of the protocol), and SCTPSHIM_INSTANCE for a separate one.
     // The binary's size and modification time are part of it, so that a

@@ -249,6 +249,12 @@ pub unsafe extern "C" fn shutdown(fd: c_int, how: c_int) -> c_int {
 /// shutdown(2) on socket `id`, whose application end is `fd`.
 pub(super) fn shutdown_socket(fd: c_int, id: SockId, how: c_int) -> Result<c_int, c_int> {
     if of(id).shutdown(id, how)? == crate::runtime::ShutdownAction::ShutSending {
+        // Between whole messages: a send in progress on another thread
+        // finishes first (it holds the socket's send turn).
+        let side = of(id).gates(id);
+        let _turn = side
+            .as_ref()
+            .map(|s| s.app_send.lock().unwrap_or_else(|e| e.into_inner()));
         sys::shutdown(fd, libc::SHUT_WR);
     }
     of(id).poke(id);

@@ -50,7 +50,14 @@ pub(super) struct Received {
 /// # Safety
 /// `m` must describe valid, writable iovecs.
 pub(super) unsafe fn recv_record(fd: c_int, id: SockId, m: &msghdr, flags: c_int) -> Received {
-    let Some(side) = of(id).gates(id) else {
+    // (A forked child's copy of the engine is its parent's as it was at
+    // fork: another thread may have held a turn then.)
+    let side = if of(id).is_foreign() {
+        None
+    } else {
+        of(id).gates(id)
+    };
+    let Some(side) = side else {
         // SAFETY: per this function's contract.
         return unsafe { recv_unserialized(fd, id, m, flags) };
     };

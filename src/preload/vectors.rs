@@ -16,7 +16,7 @@ use crate::sys::{real, set_errno};
 use crate::usermem;
 
 /// Most iovecs or messages one call takes (UIO_MAXIOV).
-const MAX_VEC: usize = 1024;
+use super::args::IOV_MAX as MAX_VEC;
 
 /// A message header over `cnt` iovecs at `iov` (EINVAL for a count Linux
 /// refuses).

@@ -137,6 +137,8 @@ impl Endpoint {
     /// Accept (or stop accepting) inbound associations.
     pub fn listen(&mut self, on: bool) {
         self.listening = on;
+        // A new (or no) listener holds nothing for accept() yet.
+        self.waiting = 0;
     }
 
     /// True while accepting inbound associations.
@@ -209,13 +211,13 @@ impl Endpoint {
         self.by_peer.get(&(peer.ip(), peer.port())).copied()
     }
 
-    /// Next inbound association ready to be accepted.
     /// How many associations the socket layer holds for accept(): with the
     /// accept queue, they count against the backlog.
     pub fn set_waiting(&mut self, n: usize) {
         self.waiting = n;
     }
 
+    /// Next inbound association ready to be accepted.
     pub fn accept(&mut self) -> Option<AssocId> {
         self.accept_queue.pop_front()
     }

@@ -399,7 +399,7 @@ impl Engine {
 
     /// True for a one-to-one socket after listen().
     pub fn is_listening(&self, id: SockId) -> bool {
-        self.lock()
+        self.lock_quiet()
             .socks
             .get(&id)
             .is_some_and(|s| matches!(s.kind, Kind::Listener { .. }))

@@ -9,7 +9,8 @@ use super::send::message;
 use super::*;
 use crate::proto::assoc::SendError;
 
-fn errno_of_send(e: SendError) -> c_int {
+/// The errno a refused send answers (as `send_many` maps them).
+pub(super) fn errno_of_send(e: SendError) -> c_int {
     match e {
         SendError::WouldBlock => libc::EAGAIN,
         SendError::InvalidStream | SendError::Empty => libc::EINVAL,

@@ -217,12 +217,8 @@ impl Engine {
                     }
                     return Ok(data.len());
                 }
-                Err(SendError::WouldBlock) if nonblocking => return Err(libc::EAGAIN),
-                Err(SendError::WouldBlock) => st = self.wait(st, None).0,
-                Err(SendError::InvalidStream) => return Err(libc::EINVAL),
-                Err(SendError::Empty) => return Err(libc::EINVAL),
-                Err(SendError::TooBig) => return Err(libc::EMSGSIZE),
-                Err(SendError::Shutdown) => return Err(libc::EPIPE),
+                Err(SendError::WouldBlock) if !nonblocking => st = self.wait(st, None).0,
+                Err(e) => return Err(super::early::errno_of_send(e)),
             }
         }
     }

@@ -228,20 +228,18 @@ impl Engine {
                     crate::proto::endpoint::ConnectError::TooMany => libc::EAGAIN,
                     crate::proto::endpoint::ConnectError::InvalidAddress => libc::EINVAL,
                 })?;
+            // Queued before the INIT goes out: it rides with the COOKIE
+            // ECHO. Refused (too big, bad stream), the association is
+            // dropped before anything was sent, as Linux frees it, and the
+            // call fails.
+            if let Some((m, _)) = first
+                && let Some(Err(e)) = ep.endpoint.assoc_mut(assoc).map(|a| a.send(now(), m))
+            {
+                ep.endpoint.release(assoc);
+                return Err(super::early::errno_of_send(e));
+            }
             ep.socks.insert(assoc, id);
-            if let Some(a) = ep.endpoint.assoc_mut(assoc) {
-                if let Some((m, _)) = first {
-                    // Queued before the INIT goes out: it rides with the
-                    // COOKIE ECHO. Refused (too big, bad stream) it fails
-                    // the call, as Linux checks it before connecting.
-                    if let Err(e) = a.send(now(), m) {
-                        a.abort(now(), b"");
-                        return Err(match e {
-                            crate::proto::assoc::SendError::TooBig => libc::EMSGSIZE,
-                            _ => libc::EINVAL,
-                        });
-                    }
-                }
+            if let Some(a) = ep.endpoint.assoc(assoc) {
                 s.tx.lock().track_limits(a);
             }
             s.kind = Kind::Stream { assoc };
