@@ -9,7 +9,9 @@
 #include "expect.h"
 
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 
 static void *unmapped;
 
@@ -173,6 +175,17 @@ static void sends(uint16_t port) {
     m.msg_controllen = 0;
     iov.iov_base = unmapped;
     EXPECT(sendmsg(cl, &m, 0), EFAULT);
+    /* The vector calls. */
+    EXPECT(writev(cl, BAD, 1), EFAULT);
+    struct iovec bad_iov = {BAD, 8};
+    EXPECT(writev(cl, &bad_iov, 1), EFAULT);
+    EXPECT(sendmmsg(cl, BAD, 1, 0), EFAULT);
+    queue_one(srv, cl);
+    EXPECT(readv(cl, BAD, 1), EFAULT);
+    queue_one(srv, cl);
+    EXPECT(recvmmsg(cl, BAD, 1, 0, NULL), EFAULT);
+    queue_one(srv, cl);
+    EXPECT(ioctl(cl, FIONREAD, BAD), EFAULT);
     close(cl);
     close(srv);
 
