@@ -99,6 +99,10 @@ static int run(int one_to_many, uint16_t port) {
         CHECK(connect(c, (struct sockaddr *)&a, sizeof a) == 0);
         srv = accept(l, NULL, NULL);
         CHECK(srv >= 0);
+    } else {
+        /* The association first: concurrent first sends that each set it
+         * up are a known race of the shim (docs/NOTES.md, session 6). */
+        CHECK(connect(c, (struct sockaddr *)&a, sizeof a) == 0);
     }
     memset(&tx, 0, sizeof tx);
     memset(&rx, 0, sizeof rx);
