@@ -6,6 +6,7 @@
 
 mod args;
 mod capi;
+mod capi_msg;
 pub(crate) mod client;
 mod cmsg;
 mod fds;
