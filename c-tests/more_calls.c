@@ -4,6 +4,8 @@
  *   SO_RCVBUF (sctp_copy_sock);
  * - writev is one message, readv takes one; sendmmsg and recvmmsg move
  *   one message per entry;
+ * - recvmmsg's timeout is checked after each message, the time left
+ *   written back;
  * - ioctl(FIONREAD) is the length of the next message; ENOTCONN on a
  *   listener;
  * - the peeloff socket option returns the new descriptor. */
@@ -127,6 +129,19 @@ static void vectors(uint16_t port) {
     EXPECT_EQ(rm[2].msg_len, 6);
     EXPECT_EQ(memcmp(rb[2], "gamma!", 6), 0);
     EXPECT_EQ(!!(rm[1].msg_hdr.msg_flags & MSG_EOR), 1);
+    /* recvmmsg's timeout is checked after each message: a zero one
+     * takes one; the time left is written back; a bad one is EINVAL. */
+    EXPECT_EQ(sendmmsg(c, mm, 3, 0), 3);
+    CHECK(readable(s, 3000));
+    usleep(100000);
+    struct timespec zero = {0, 0}, five = {5, 0}, bad = {0, -1};
+    EXPECT(recvmmsg(s, rm, 3, 0, &bad), EINVAL);
+    EXPECT_EQ(recvmmsg(s, rm, 3, 0, &zero), 1);
+    EXPECT_EQ(rm[0].msg_len, 5);
+    EXPECT_EQ(recvmmsg(s, rm, 2, 0, &five), 2);
+    EXPECT_EQ(rm[1].msg_len, 6);
+    EXPECT_EQ(five.tv_sec < 5 || five.tv_nsec < 1000000000, 1);
+    EXPECT_EQ(five.tv_sec >= 4, 1);
     n = -1;
     EXPECT_EQ(ioctl(s, FIONREAD, &n), 0);
     EXPECT_EQ(n, 0);

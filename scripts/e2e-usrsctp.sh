@@ -5,6 +5,7 @@
 # sends on the UDP port given with -E and sends to the one given with -U;
 # the shim sends to the port SCTPSHIM_REMOTE_UDP_PORT says, and receives on
 # its engine's port (scripts/udp-port-of.sh).
+# Then PPIDs each way between a usrsctp client and a server under the shim.
 # Prints "N passed, N failed".
 set -u
 lib=$(realpath "${1:-target/release/libsctpshim.so}")
@@ -59,5 +60,29 @@ for mode in ordered unordered; do
     bad "usrsctp tsctp client ($mode) -> socat (shim) (rc=$rc/$src, $size bytes)" "$work/cli.log" "$work/srv.err"
   fi
 done
+# 4. PPIDs are opaque: a usrsctp client sends PPIDs in network byte order
+# (htonl(7) is 00 00 00 07 on the wire, usrsctp does not swap), each also
+# as the payload; the server under the shim must read the payload's bytes
+# in rcv_ppid and echoes with that PPID, which the client checks the same
+# way (c-tests/interop/).
+port=$((port + 1))
+if cc -O1 -Iinclude -o "$work/ppid_echo" c-tests/interop/ppid_echo.c -pthread 2>"$work/cc.err" &&
+   cc -O1 -o "$work/ppid_usrsctp" c-tests/interop/ppid_usrsctp.c -lusrsctp -pthread 2>>"$work/cc.err"; then
+  LD_PRELOAD=$lib timeout 30 "$work/ppid_echo" "$port" > "$work/echo.log" 2>&1 &
+  srv=$!
+  sleep 0.5
+  udp=$(bash "$(dirname "$0")/udp-port-of.sh" "$lib" "$port")
+  timeout 20 "$work/ppid_usrsctp" "$port" $((port + 20000)) "$udp" > "$work/cli.log" 2>&1
+  rc=$?
+  wait $srv
+  src=$?
+  if [ $rc -eq 0 ] && [ $src -eq 0 ]; then
+    ok "PPID byte order: usrsctp client <-> shim server, 6 PPIDs each way"
+  else
+    bad "PPID byte order: usrsctp client <-> shim server (rc=$rc/$src)" "$work/cli.log" "$work/echo.log"
+  fi
+else
+  bad "PPID byte order: building the peers (libusrsctp-dev)" "$work/cc.err"
+fi
 echo "e2e-usrsctp: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

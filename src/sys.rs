@@ -35,6 +35,15 @@ type FcntlFn = unsafe extern "C" fn(c_int, c_int, libc::c_ulong) -> c_int;
 type IoctlFn = unsafe extern "C" fn(c_int, libc::c_ulong, libc::c_ulong) -> c_int;
 type VecFn = unsafe extern "C" fn(c_int, *const libc::iovec, c_int) -> isize;
 type SendMmsgFn = unsafe extern "C" fn(c_int, *mut libc::mmsghdr, libc::c_uint, c_int) -> c_int;
+type SendFileFn = unsafe extern "C" fn(c_int, c_int, *mut libc::off_t, usize) -> isize;
+type SpliceFn = unsafe extern "C" fn(
+    c_int,
+    *mut libc::loff_t,
+    c_int,
+    *mut libc::loff_t,
+    usize,
+    libc::c_uint,
+) -> isize;
 type RecvMmsgFn = unsafe extern "C" fn(
     c_int,
     *mut libc::mmsghdr,
@@ -72,6 +81,8 @@ pub struct Real {
     pub writev: VecFn,
     pub sendmmsg: SendMmsgFn,
     pub recvmmsg: RecvMmsgFn,
+    pub sendfile: SendFileFn,
+    pub splice: SpliceFn,
 }
 
 static REAL: OnceCell<Real> = OnceCell::new();
@@ -127,6 +138,8 @@ pub fn real() -> &'static Real {
         writev: sym(c"writev"),
         sendmmsg: sym(c"sendmmsg"),
         recvmmsg: sym(c"recvmmsg"),
+        sendfile: sym(c"sendfile"),
+        splice: sym(c"splice"),
     })
 }
 
@@ -575,6 +588,14 @@ pub fn close(fd: c_int) {
     crate::ownfds::release(fd);
     // SAFETY: closing an fd we own.
     unsafe { (real().close)(fd) };
+}
+
+/// Whether `fd` is a pipe (FIFO).
+pub fn is_fifo(fd: c_int) -> bool {
+    // SAFETY: fstat fills our zeroed struct.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: `st` is a valid stat buffer.
+    unsafe { libc::fstat(fd, &mut st) == 0 && st.st_mode & libc::S_IFMT == libc::S_IFIFO }
 }
 
 /// shutdown(2) through the real libc.

@@ -11,6 +11,7 @@ pub(crate) mod client;
 mod cmsg;
 mod fds;
 mod fdtable;
+mod files;
 mod interpose;
 mod ipopts;
 mod opts;

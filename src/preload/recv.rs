@@ -20,15 +20,28 @@ pub(super) const fn recv_flags(flags: c_int) -> c_int {
     flags & !(libc::MSG_WAITALL | libc::MSG_TRUNC)
 }
 
+/// Whether a receive with `flags` on `fd` may wait (no MSG_DONTWAIT, the
+/// descriptor blocking).
+pub(super) fn app_blocking(fd: c_int, flags: c_int) -> bool {
+    flags & libc::MSG_DONTWAIT == 0 && !is_nonblocking(fd)
+}
+
 /// A read that returned `r` on `fd`: at EOF, an association that ended in
-/// error reports it once (ECONNRESET, ETIMEDOUT), as a kernel socket does.
-pub(super) fn at_eof(fd: c_int, r: isize, wanted: usize) -> isize {
+/// error reports it once (ECONNRESET, ETIMEDOUT), as a kernel socket does;
+/// after that a blocking read is ENOTCONN and a non-blocking one EAGAIN
+/// (Linux's sctp_skb_recv_datagram gives up before sctp_wait_for_packet
+/// finds no association).
+pub(super) fn at_eof(fd: c_int, r: isize, wanted: usize, blocking: bool) -> isize {
     if r == 0
         && wanted > 0
         && let Some(id) = lookup(fd)
         && let Some(e) = of(id).take_terminal_error(id)
     {
-        set_errno(e);
+        set_errno(if e == libc::ENOTCONN && !blocking {
+            libc::EAGAIN
+        } else {
+            e
+        });
         return -1;
     }
     r
@@ -47,9 +60,20 @@ pub(super) struct Received {
 /// `inbox.rs`. `m` carries the caller's iovecs; its name and control
 /// fields are ignored.
 ///
+/// `blocking` is whether the application's call may wait (the daemon
+/// receives for it with MSG_DONTWAIT): a blocking receive on a socket with
+/// no association that is not listening is ENOTCONN rather than a wait
+/// for nothing (sctp_wait_for_packet).
+///
 /// # Safety
 /// `m` must describe valid, writable iovecs.
-pub(super) unsafe fn recv_record(fd: c_int, id: SockId, m: &msghdr, flags: c_int) -> Received {
+pub(super) unsafe fn recv_record(
+    fd: c_int,
+    id: SockId,
+    m: &msghdr,
+    flags: c_int,
+    blocking: bool,
+) -> Received {
     // (A forked child's copy of the engine is its parent's as it was at
     // fork: another thread may have held a turn then.)
     let side = if of(id).is_foreign() {
@@ -64,7 +88,7 @@ pub(super) unsafe fn recv_record(fd: c_int, id: SockId, m: &msghdr, flags: c_int
     // One receiver at a time takes a record, without waiting; a blocking
     // call waits for data outside its turn, as Linux's sctp_recvmsg
     // releases the socket lock while it sleeps.
-    let blocking = flags & libc::MSG_DONTWAIT == 0 && !is_nonblocking(fd);
+    let may_wait = flags & libc::MSG_DONTWAIT == 0 && !is_nonblocking(fd);
     loop {
         {
             let _turn = side.app_recv.lock().unwrap_or_else(|e| e.into_inner());
@@ -72,7 +96,11 @@ pub(super) unsafe fn recv_record(fd: c_int, id: SockId, m: &msghdr, flags: c_int
             let got = unsafe { recv_unserialized(fd, id, m, flags | libc::MSG_DONTWAIT) };
             let again =
                 got.r < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EAGAIN);
-            if !(blocking && again) {
+            if again && blocking && of(id).nothing_to_wait_for(id) {
+                set_errno(libc::ENOTCONN);
+                return got;
+            }
+            if !(may_wait && again) {
                 return got;
             }
         }
@@ -255,6 +283,7 @@ pub(super) unsafe fn recv_one(
     buf: *mut c_void,
     n: usize,
     flags: c_int,
+    blocking: bool,
 ) -> Received {
     let mut iov = libc::iovec {
         iov_base: buf,
@@ -262,7 +291,7 @@ pub(super) unsafe fn recv_one(
     };
     let m = one_iov(&mut iov);
     // SAFETY: `m` describes the caller's buffer.
-    unsafe { recv_record(fd, id, &m, flags) }
+    unsafe { recv_record(fd, id, &m, flags, blocking) }
 }
 
 /// read(2).
@@ -279,9 +308,10 @@ pub unsafe extern "C" fn read(fd: c_int, buf: *mut c_void, n: usize) -> isize {
         // SAFETY: as for read(2).
         return unsafe { remote_recv(fd, buf, n, 0, std::ptr::null_mut(), std::ptr::null_mut()) };
     }
+    let blocking = app_blocking(fd, 0);
     // SAFETY: the caller's buffer.
-    let got = unsafe { recv_one(fd, id, buf, n, 0) };
-    at_eof(fd, got.r, n)
+    let got = unsafe { recv_one(fd, id, buf, n, 0, blocking) };
+    at_eof(fd, got.r, n, blocking)
 }
 
 /// recv(2).
@@ -316,9 +346,10 @@ pub unsafe extern "C" fn recv(fd: c_int, buf: *mut c_void, n: usize, flags: c_in
             )
         };
     }
+    let blocking = app_blocking(fd, flags);
     // SAFETY: the caller's buffer.
-    let got = unsafe { recv_one(fd, id, buf, n, flags) };
-    at_eof(fd, got.r, n)
+    let got = unsafe { recv_one(fd, id, buf, n, flags, blocking) };
+    at_eof(fd, got.r, n, blocking)
 }
 
 /// recvfrom(2): the source is the message's peer.
@@ -342,8 +373,9 @@ pub unsafe extern "C" fn recvfrom(
         // SAFETY: as for recvfrom(2).
         return unsafe { remote_recv(fd, buf, n, flags, addr, alen) };
     }
+    let blocking = app_blocking(fd, flags);
     // SAFETY: the caller's buffer.
-    let got = unsafe { recv_one(fd, id, buf, n, flags) };
+    let got = unsafe { recv_one(fd, id, buf, n, flags, blocking) };
     if got.r >= 0 {
         let peer = match &got.record {
             Some((slice, _)) => slice.meta.peer,
@@ -359,7 +391,7 @@ pub unsafe extern "C" fn recvfrom(
             return -1;
         }
     }
-    at_eof(fd, got.r, n)
+    at_eof(fd, got.r, n, blocking)
 }
 
 /// recvmsg(2): one message (or the next piece of one), with the peer in
@@ -376,6 +408,23 @@ pub unsafe extern "C" fn recvmsg(fd: c_int, msg: *mut msghdr, flags: c_int) -> i
     if client::remote() {
         return client::recvmsg(fd, msg, flags);
     }
+    // SAFETY: as for this function.
+    unsafe { recvmsg_as(fd, id, msg, flags, app_blocking(fd, flags)) }
+}
+
+/// recvmsg on an SCTP socket, for a call that may wait (`blocking`) or
+/// not; the daemon receives with MSG_DONTWAIT for programs that wait on
+/// their own descriptor.
+///
+/// # Safety
+/// As for recvmsg(2).
+pub(super) unsafe fn recvmsg_as(
+    fd: c_int,
+    id: SockId,
+    msg: *mut msghdr,
+    flags: c_int,
+    blocking: bool,
+) -> isize {
     // The header, its iovecs and room for name and control, copied in
     // (EFAULT); they go back once the message is read.
     let mut um = match UserMsg::for_recv(msg) {
@@ -387,7 +436,7 @@ pub unsafe extern "C" fn recvmsg(fd: c_int, msg: *mut msghdr, flags: c_int) -> i
     };
     let m = um.hdr;
     // SAFETY: our copy of the caller's iovecs.
-    let got = unsafe { recv_record(fd, id, &m, flags) };
+    let got = unsafe { recv_record(fd, id, &m, flags, blocking) };
     if let Some((slice, eor)) = &got.record {
         let (rcvinfo, nxtinfo, data_io) = of(id).recv_options(id);
         let wants = cmsg::RecvWants {
@@ -425,5 +474,5 @@ pub unsafe extern "C" fn recvmsg(fd: c_int, msg: *mut msghdr, flags: c_int) -> i
         }
     }
     let total: usize = unsafe { iovecs(&m) }.iter().map(|v| v.iov_len).sum();
-    at_eof(fd, got.r, total)
+    at_eof(fd, got.r, total, blocking)
 }

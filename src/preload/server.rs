@@ -431,7 +431,15 @@ fn receive(
     };
     let mut m = message(&mut iov, &mut name, &mut control);
     // SAFETY: our interposer with our own buffers.
-    let n = unsafe { super::recv::recvmsg(fd, &mut m, flags | libc::MSG_DONTWAIT) };
+    let n = unsafe {
+        super::recv::recvmsg_as(
+            fd,
+            id,
+            &mut m,
+            flags | libc::MSG_DONTWAIT,
+            super::recv::app_blocking(fd, flags),
+        )
+    };
     if n < 0 {
         return Response::error(errno());
     }

@@ -125,7 +125,9 @@ pub unsafe extern "C" fn sendmmsg(fd: c_int, v: *mut mmsghdr, n: c_uint, flags: 
 }
 
 /// recvmmsg(2): one message per entry; after the first, MSG_WAITFORONE
-/// takes only what is there. (The timeout is not applied.)
+/// takes only what is there. The timeout is Linux's: checked after each
+/// message (a wait for the next one is not cut short), with the time left
+/// written back.
 ///
 /// # Safety
 /// As for recvmmsg(2).
@@ -141,6 +143,13 @@ pub unsafe extern "C" fn recvmmsg(
         // SAFETY: forwarding unchanged.
         return unsafe { (real().recvmmsg)(fd, v, n, flags, timeout) };
     }
+    let end = match deadline(timeout) {
+        Ok(e) => e,
+        Err(e) => {
+            set_errno(e);
+            return -1;
+        }
+    };
     if n == 0 {
         return 0;
     }
@@ -160,8 +169,37 @@ pub unsafe extern "C" fn recvmmsg(
         if r == 0 {
             break;
         }
+        if let Some(end) = end {
+            let left = end.saturating_duration_since(crate::runtime::now());
+            let ts = libc::timespec {
+                tv_sec: left.as_secs() as libc::time_t,
+                tv_nsec: left.subsec_nanos() as libc::c_long,
+            };
+            if usermem::put(timeout, ts).is_err() {
+                break;
+            }
+            if left.is_zero() {
+                break;
+            }
+        }
     }
     counted(done)
+}
+
+/// The end of recvmmsg's timeout (EFAULT for a bad pointer, EINVAL for a
+/// negative or malformed time, as poll_select_set_timeout).
+fn deadline(t: *mut libc::timespec) -> Result<Option<std::time::Instant>, c_int> {
+    if t.is_null() {
+        return Ok(None);
+    }
+    let ts = usermem::get(t as *const libc::timespec)?;
+    if ts.tv_sec < 0 || !(0..1_000_000_000).contains(&ts.tv_nsec) {
+        return Err(libc::EINVAL);
+    }
+    let d = std::time::Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32);
+    // (Beyond a century the wait is unbounded in practice.)
+    let d = d.min(std::time::Duration::from_secs(1 << 32));
+    Ok(crate::runtime::now().checked_add(d))
 }
 
 /// FIONREAD / SIOCINQ on socket `id` (application end `fd`): the length of
@@ -176,27 +214,87 @@ pub(super) fn bytes_ready(fd: c_int, id: SockId) -> Result<c_int, c_int> {
         .map_or(0, |s| s.left.min(c_int::MAX as usize) as c_int))
 }
 
-/// ioctl(2): FIONREAD / SIOCINQ answered for SCTP sockets; every other
-/// request goes to the kernel (on the socket's descriptor, a socketpair).
+/// ioctl(2) on an SCTP socket, as Linux's inet_ioctl / sctp_ioctl answer:
+/// FIONREAD (SIOCINQ) is the next message's length; SIOCOUTQ is not an
+/// SCTP request (ENOTTY); requests on the descriptor itself (FIONBIO,
+/// FIOASYNC, FIOCLEX, owners) go to it; the rest (SIOCGIFADDR and the
+/// other interface and routing requests, SIOCGSTAMP, unknown ones) are
+/// the kernel's IP layer's, asked through a UDP socket of the same family.
 ///
 /// # Safety
 /// As for ioctl(2).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ioctl(fd: c_int, req: c_ulong, arg: c_ulong) -> c_int {
-    let Some(id) = lookup(fd).filter(|_| req == libc::FIONREAD) else {
+    let Some(id) = lookup(fd) else {
         // SAFETY: forwarding unchanged.
         return unsafe { (real().ioctl)(fd, req, arg) };
     };
-    let n = if client::remote() {
-        client::bytes_ready(fd)
-    } else {
-        bytes_ready(fd, id)
+    const ON_DESCRIPTOR: [c_ulong; 8] = [
+        libc::FIONBIO,
+        libc::FIOASYNC,
+        libc::FIOCLEX,
+        libc::FIONCLEX,
+        0x8901, // FIOSETOWN
+        0x8902, // SIOCSPGRP
+        0x8903, // FIOGETOWN
+        0x8904, // SIOCGPGRP
+    ];
+    let r = match req {
+        libc::FIONREAD => {
+            let n = if client::remote() {
+                client::bytes_ready(fd)
+            } else {
+                bytes_ready(fd, id)
+            };
+            n.and_then(|n| usermem::put(arg as *mut c_int, n))
+                .map(|_| 0)
+        }
+        libc::TIOCOUTQ | 0x894B => Err(libc::ENOTTY), // SIOCOUTQ, SIOCOUTQNSD
+        // SAFETY: forwarding unchanged to the socket's own descriptor.
+        r if ON_DESCRIPTOR.contains(&r) => return unsafe { (real().ioctl)(fd, req, arg) },
+        // SAFETY: the caller's argument goes to the kernel, which checks it.
+        _ => unsafe { ip_ioctl(fd, req, arg) },
     };
-    match n.and_then(|n| usermem::put(arg as *mut c_int, n)) {
-        Ok(()) => 0,
+    match r {
+        Ok(v) => v,
         Err(e) => {
             set_errno(e);
             -1
         }
     }
+}
+
+/// An ioctl the kernel's IP layer answers for any socket of the family.
+///
+/// # Safety
+/// As for ioctl(2).
+unsafe fn ip_ioctl(fd: c_int, req: c_ulong, arg: c_ulong) -> Result<c_int, c_int> {
+    let mut family: c_int = 0;
+    let mut len = std::mem::size_of::<c_int>() as libc::socklen_t;
+    // SAFETY: our int and its length; the getsockopt interposer answers.
+    unsafe {
+        super::opts::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_DOMAIN,
+            &mut family as *mut c_int as *mut std::ffi::c_void,
+            &mut len,
+        )
+    };
+    let family = if family == libc::AF_INET6 {
+        libc::AF_INET6
+    } else {
+        libc::AF_INET
+    };
+    // SAFETY: plain socket(2) call.
+    let s = unsafe { (real().socket)(family, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+    if s < 0 {
+        return Err(std::io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::ENOMEM));
+    }
+    // SAFETY: the caller's request and argument, on our scratch socket.
+    let r = super::interpose::os_result(unsafe { (real().ioctl)(s, req, arg) });
+    crate::sys::close(s);
+    r
 }

@@ -308,8 +308,9 @@ fn errno_of(reason: &CloseReason) -> c_int {
     }
 }
 
+/// The monotonic clock (the one place outside the tests that reads it).
 #[allow(clippy::disallowed_methods)]
-fn now() -> Instant {
+pub fn now() -> Instant {
     Instant::now()
 }
 

@@ -14,5 +14,5 @@ pub mod impair;
 pub use engine::{
     AssocView, Engine, Events, RecordMeta, SCTP_ABORT, SCTP_EOF, SCTP_UNORDERED, SendSpec,
     Settings, ShutdownAction, Slice, SockId, Ticket, after_fork, before_fork, configure_daemon,
-    current_engine, engine, engine_of, is_many_id, report_bad_settings, settings_text,
+    current_engine, engine, engine_of, is_many_id, now, report_bad_settings, settings_text,
 };

@@ -99,6 +99,25 @@ impl Engine {
         }
     }
 
+    /// Whether a blocking read has nothing to wait for: the socket has no
+    /// association (in any state) and is not listening, so Linux's
+    /// sctp_wait_for_packet answers ENOTCONN at once. A one-to-one socket
+    /// whose association ended reads EOF from its pair instead.
+    pub fn nothing_to_wait_for(&self, id: SockId) -> bool {
+        let st = self.lock_quiet();
+        let Some(s) = st.socks.get(&id) else {
+            return false;
+        };
+        let ep = s.port.and_then(|p| st.eps.get(&p));
+        match s.kind {
+            Kind::Fresh => true,
+            Kind::Many => {
+                ep.is_none_or(|ep| ep.listener != Some(id) && !ep.socks.values().any(|&x| x == id))
+            }
+            Kind::Listener { .. } | Kind::Stream { .. } => false,
+        }
+    }
+
     /// A send on a one-to-one socket failed with EPIPE: the error the
     /// association ended with, if not reported yet, is the answer (and is
     /// then reported), as Linux's sctp_error does with sock_error.
