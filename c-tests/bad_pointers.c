@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/uio.h>
 
 static void *unmapped;
@@ -186,6 +187,17 @@ static void sends(uint16_t port) {
     EXPECT(recvmmsg(cl, BAD, 1, 0, NULL), EFAULT);
     queue_one(srv, cl);
     EXPECT(ioctl(cl, FIONREAD, BAD), EFAULT);
+    /* recvmmsg's timeout is read first; sendfile's offset too. */
+    char rb[16];
+    struct iovec riov = {rb, sizeof rb};
+    struct mmsghdr mm = {.msg_hdr = {.msg_iov = &riov, .msg_iovlen = 1}};
+    EXPECT(recvmmsg(cl, &mm, 1, 0, BAD), EFAULT);
+    EXPECT(recvmmsg(cl, &mm, 1, 0, unmapped), EFAULT);
+    int f = memfd_create("bad_pointers", 0);
+    CHECK(f >= 0 && write(f, "abc", 3) == 3);
+    EXPECT(sendfile(cl, f, BAD, 3), EFAULT);
+    EXPECT(sendfile(cl, f, unmapped, 3), EFAULT);
+    close(f);
     close(cl);
     close(srv);
 

@@ -155,6 +155,33 @@ static void v6_options(void) {
     close(s);
 }
 
+/* A v6-only listener on the wildcard refuses IPv4 peers (their INIT
+ * finds no endpoint) and takes IPv6 ones; the option is fixed once bound. */
+static void v6only_listener(uint16_t port) {
+    int l = socket(AF_INET6, SOCK_STREAM, IPPROTO_SCTP);
+    CHECK(l >= 0);
+    int on = 1;
+    CHECK(setsockopt(l, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on) == 0);
+    struct sockaddr_in6 any = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
+    CHECK(bind(l, (struct sockaddr *)&any, sizeof any) == 0);
+    EXPECT(setsockopt(l, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on), EINVAL);
+    CHECK(listen(l, 4) == 0);
+    int c4 = socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP);
+    CHECK(c4 >= 0);
+    struct sockaddr_in a4 = loop4(port);
+    EXPECT(connect(c4, (struct sockaddr *)&a4, sizeof a4), ECONNREFUSED);
+    close(c4);
+    int c6 = socket(AF_INET6, SOCK_STREAM, IPPROTO_SCTP);
+    CHECK(c6 >= 0);
+    struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_port = htons(port), .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+    EXPECT_OK(connect(c6, (struct sockaddr *)&a6, sizeof a6));
+    int s = accept(l, NULL, NULL);
+    EXPECT_OK(s);
+    close(s);
+    close(c6);
+    close(l);
+}
+
 static void wrong_state(uint16_t port) {
     struct sockaddr_in a = loop4(port);
     int l = listen_on(SOCK_STREAM, port, 0, 8);
@@ -245,5 +272,6 @@ int main(void) {
     v6_options();
     wrong_state(port);
     aborted_status(port + 1);
+    v6only_listener(port + 2);
     return finish("errnos");
 }

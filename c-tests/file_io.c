@@ -99,6 +99,12 @@ static void splices(int c, int s) {
     loff_t o = 0;
     CHECK(write(p[1], data, 10) == 10);
     EXPECT(splice(p[0], NULL, c, &o, 10, 0), EINVAL);
+    EXPECT(splice(p[0], &o, c, NULL, 10, 0), ESPIPE);
+    EXPECT(splice(p[0], (loff_t *)-1, c, NULL, 10, 0), ESPIPE);
+    int f = memfd_create("f", 0);
+    CHECK(f >= 0 && write(f, "abc", 3) == 3);
+    EXPECT(splice(f, &o, c, NULL, 3, 0), EINVAL);
+    close(f);
     EXPECT(splice(s, &o, p[1], NULL, 10, 0), EINVAL);
     EXPECT(splice(s, NULL, p[1], &o, 10, 0), ESPIPE);
     EXPECT_EQ(splice(p[0], NULL, c, NULL, 10, 0), 10);

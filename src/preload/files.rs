@@ -246,7 +246,9 @@ pub unsafe extern "C" fn splice(
     }
 }
 
-/// splice from a pipe (or file) into an SCTP socket.
+/// splice from a pipe into an SCTP socket (do_splice: one side must be a
+/// pipe, EINVAL otherwise; an offset on the pipe is ESPIPE, on the socket
+/// EINVAL).
 fn splice_in(
     fd_in: c_int,
     off_in: *mut loff_t,
@@ -255,33 +257,30 @@ fn splice_in(
     len: usize,
     flags: c_uint,
 ) -> Result<usize, c_int> {
-    // (do_splice: an offset on a descriptor without pwrite is EINVAL.)
+    if !sys::is_fifo(fd_in) {
+        return Err(libc::EINVAL);
+    }
+    if !off_in.is_null() {
+        return Err(libc::ESPIPE);
+    }
     if !off_out.is_null() {
         return Err(libc::EINVAL);
     }
-    let given = !off_in.is_null();
-    let mut at = if given {
-        Some(usermem::get(off_in as *const loff_t)?)
-    } else {
-        position(fd_in)
-    };
-    let start = at;
-    let r = pump(out, len, &mut at, |tx, want, pos, later| {
-        let p = pos.map_or(std::ptr::null_mut(), |p| p as *mut loff_t);
+    pump(out, len, &mut None, |tx, want, _, later| {
         // Only the first round waits for the pipe, as splice does.
         let f = (flags & !libc::SPLICE_F_MORE) | if later { libc::SPLICE_F_NONBLOCK } else { 0 };
-        // SAFETY: the kernel's splice into our cutter; `p` is ours or null.
-        unsafe { (real().splice)(fd_in, p, tx, std::ptr::null_mut(), want, f) }
-    });
-    match (given, at) {
-        (true, Some(p)) => usermem::put(off_in, p)?,
-        (false, Some(p)) if start.is_some() => {
-            // SAFETY: lseek without pointers.
-            unsafe { libc::lseek(fd_in, p, libc::SEEK_SET) };
+        // SAFETY: the kernel's splice from the caller's pipe into our cutter.
+        unsafe {
+            (real().splice)(
+                fd_in,
+                std::ptr::null_mut(),
+                tx,
+                std::ptr::null_mut(),
+                want,
+                f,
+            )
         }
-        _ => {}
-    }
-    r
+    })
 }
 
 /// splice from an SCTP socket into a pipe: one receive (the next message

@@ -156,6 +156,7 @@ impl Engine {
         }
         ep.listener = Some(id);
         ep.endpoint.listen(true);
+        ep.endpoint.set_v6_only(s.v6 && s.ip.v6only);
         Ok(())
     }
 
