@@ -61,24 +61,28 @@ c-tests/bin/%: c-tests/%.c c-tests/common.h c-tests/expect.h include/netinet/sct
 	@mkdir -p c-tests/bin
 	$(CC) $(CFLAGS) -o $@ $< -pthread
 
+# The c-tests also run under valgrind and ASan (issue 14's acceptance).
+CHECKED_TESTS := bad_input errnos shutdown names early_send more_calls file_io threads_shared
+
 ctests: lib $(CTESTS)
 	bash scripts/check-header-abi.sh
 	@bash scripts/run-ctests.sh $(LIB) $(CTESTS)
 	@# The same programs with the engine in a thread of each process (the
 	@# in-process placement, SCTPSHIM_ENGINE=thread).
 	@SCTPSHIM_ENGINE=thread bash scripts/run-ctests.sh $(LIB) $(CTESTS)
-	@# The wrong-call table again under valgrind and AddressSanitizer (the
-	@# ASan runtime must come first in LD_PRELOAD): no invalid accesses.
-	@if command -v valgrind >/dev/null; then for t in bad_input bad_pointers; do \
+	@# The wrong-call table and the Linux-answer tests again under valgrind
+	@# and AddressSanitizer (the ASan runtime must come first in
+	@# LD_PRELOAD): no invalid accesses, in the program or in the shim.
+	@if command -v valgrind >/dev/null; then for t in $(CHECKED_TESTS) bad_pointers; do \
 		LD_PRELOAD=$(CURDIR)/$(LIB) valgrind -q --error-exitcode=9 c-tests/bin/$$t || exit 1; done; \
-	else echo "valgrind missing: bad_input, bad_pointers not rerun under it"; fi
+	else echo "valgrind missing: $(CHECKED_TESTS) bad_pointers not rerun under it"; fi
 	@# (bad_pointers not under ASan: its own interceptors, getsockname's
 	@# for one, dereference the bad pointers before the shim sees them.)
-	@asan=$$($(CC) -print-file-name=libasan.so); if [ -f "$$asan" ]; then for t in bad_input; do \
+	@asan=$$($(CC) -print-file-name=libasan.so); if [ -f "$$asan" ]; then for t in $(CHECKED_TESTS); do \
 		$(CC) -O1 -g -fsanitize=address -fno-omit-frame-pointer -Iinclude \
 			-o c-tests/bin/$${t}_asan c-tests/$$t.c -pthread && \
 		LD_PRELOAD="$$asan $(CURDIR)/$(LIB)" c-tests/bin/$${t}_asan || exit 1; done; \
-	else echo "libasan missing: bad_input not rerun under ASan"; fi
+	else echo "libasan missing: $(CHECKED_TESTS) not rerun under ASan"; fi
 
 e2e: lib
 	bash scripts/e2e-socat.sh $(LIB)

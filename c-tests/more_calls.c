@@ -1,7 +1,10 @@
 /* Calls beyond the socket API's core, on SCTP sockets, as Linux answers
  * them (issue 14), confirmed with scripts/linux-check.sh more_calls:
  * - accept and sctp_peeloff give sockets with the parent's SO_SNDBUF and
- *   SO_RCVBUF (sctp_copy_sock);
+ *   SO_RCVBUF, timeouts, linger, socket flags, IP options but the type
+ *   of service, and SCTP options (sctp_copy_sock, sctp_sock_migrate);
+ * - IP_TOS sets SO_PRIORITY; a one-to-one socket keeps ECN bits out of
+ *   IPV6_TCLASS;
  * - writev is one message, readv takes one; sendmmsg and recvmmsg move
  *   one message per entry;
  * - recvmmsg's timeout is checked after each message, the time left
@@ -75,6 +78,136 @@ static void inherited(uint16_t port) {
     close(po.sd);
     close(k);
     close(m);
+}
+
+/* The settings sctp_copy_sock and sctp_sock_migrate give a socket made by
+ * accept or sctp_peeloff: socket-level timeouts, linger and flags, the IP
+ * options but the type of service, and every SCTP option. */
+static void set_many(int l) {
+    struct timeval tv = {3, 500000};
+    CHECK(setsockopt(l, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0);
+    tv.tv_sec = 4;
+    CHECK(setsockopt(l, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) == 0);
+    struct linger lg = {1, 7};
+    CHECK(setsockopt(l, SOL_SOCKET, SO_LINGER, &lg, sizeof lg) == 0);
+    int one = 1, v = 5;
+    CHECK(setsockopt(l, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one) == 0);
+    CHECK(setsockopt(l, SOL_SOCKET, SO_PRIORITY, &v, sizeof v) == 0);
+    CHECK(setsockopt(l, SOL_SOCKET, SO_OOBINLINE, &one, sizeof one) == 0);
+    v = 0x20;
+    CHECK(setsockopt(l, IPPROTO_IP, IP_TOS, &v, sizeof v) == 0);
+    /* A new type of service sets the priority (rt_tos2priority). */
+    EXPECT_EQ(intopt(l, SO_PRIORITY), 0);
+    v = 33;
+    CHECK(setsockopt(l, IPPROTO_IP, IP_TTL, &v, sizeof v) == 0);
+    CHECK(setsockopt(l, IPPROTO_SCTP, SCTP_NODELAY, &one, sizeof one) == 0);
+    CHECK(setsockopt(l, IPPROTO_SCTP, SCTP_RECVRCVINFO, &one, sizeof one) == 0);
+    CHECK(setsockopt(l, IPPROTO_SCTP, SCTP_DISABLE_FRAGMENTS, &one, sizeof one) == 0);
+    v = 1000;
+    CHECK(setsockopt(l, IPPROTO_SCTP, SCTP_PARTIAL_DELIVERY_POINT, &v, sizeof v) == 0);
+    struct sctp_event ev = {.se_type = SCTP_SHUTDOWN_EVENT, .se_on = 1};
+    CHECK(setsockopt(l, IPPROTO_SCTP, SCTP_EVENT, &ev, sizeof ev) == 0);
+    struct sctp_sndinfo si = {.snd_sid = 3, .snd_ppid = 0x11223344};
+    CHECK(setsockopt(l, IPPROTO_SCTP, SCTP_DEFAULT_SNDINFO, &si, sizeof si) == 0);
+    struct sctp_rtoinfo ri = {0, 1500, 30000, 500};
+    CHECK(setsockopt(l, IPPROTO_SCTP, SCTP_RTOINFO, &ri, sizeof ri) == 0);
+}
+
+static int sctp_int(int s, int name) {
+    int v = -1;
+    socklen_t l = sizeof v;
+    CHECK(getsockopt(s, IPPROTO_SCTP, name, &v, &l) == 0);
+    return v;
+}
+
+static void check_copied(int s) {
+    struct timeval tv;
+    socklen_t l = sizeof tv;
+    CHECK(getsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, &l) == 0);
+    EXPECT_EQ(tv.tv_sec * 1000000 + tv.tv_usec, 3500000);
+    l = sizeof tv;
+    CHECK(getsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, &l) == 0);
+    EXPECT_EQ(tv.tv_sec * 1000000 + tv.tv_usec, 4500000);
+    struct linger lg;
+    l = sizeof lg;
+    CHECK(getsockopt(s, SOL_SOCKET, SO_LINGER, &lg, &l) == 0);
+    EXPECT_EQ(lg.l_onoff * 100 + lg.l_linger, 107);
+    EXPECT_EQ(intopt(s, SO_KEEPALIVE), 1);
+    EXPECT_EQ(intopt(s, SO_OOBINLINE), 1);
+    int v = -1;
+    l = sizeof v;
+    CHECK(getsockopt(s, IPPROTO_IP, IP_TOS, &v, &l) == 0);
+    EXPECT_EQ(v, 0);
+    l = sizeof v;
+    CHECK(getsockopt(s, IPPROTO_IP, IP_TTL, &v, &l) == 0);
+    EXPECT_EQ(v, 33);
+    EXPECT_EQ(sctp_int(s, SCTP_NODELAY), 1);
+    EXPECT_EQ(sctp_int(s, SCTP_RECVRCVINFO), 1);
+    EXPECT_EQ(sctp_int(s, SCTP_DISABLE_FRAGMENTS), 1);
+    EXPECT_EQ(sctp_int(s, SCTP_PARTIAL_DELIVERY_POINT), 1000);
+    struct sctp_event ev = {.se_type = SCTP_SHUTDOWN_EVENT};
+    l = sizeof ev;
+    CHECK(getsockopt(s, IPPROTO_SCTP, SCTP_EVENT, &ev, &l) == 0);
+    EXPECT_EQ(ev.se_on, 1);
+    struct sctp_sndinfo si;
+    memset(&si, 0, sizeof si);
+    l = sizeof si;
+    CHECK(getsockopt(s, IPPROTO_SCTP, SCTP_DEFAULT_SNDINFO, &si, &l) == 0);
+    EXPECT_EQ(si.snd_sid, 3);
+    EXPECT_EQ(si.snd_ppid, 0x11223344);
+    struct sctp_rtoinfo ri;
+    memset(&ri, 0, sizeof ri);
+    l = sizeof ri;
+    CHECK(getsockopt(s, IPPROTO_SCTP, SCTP_RTOINFO, &ri, &l) == 0);
+    EXPECT_EQ(ri.srto_max, 30000);
+    EXPECT_EQ(ri.srto_min, 500);
+}
+
+static void copied_settings(uint16_t port) {
+    int l = socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP);
+    CHECK(l >= 0);
+    set_many(l);
+    struct sockaddr_in a = loop4(port);
+    CHECK(bind(l, (struct sockaddr *)&a, sizeof a) == 0);
+    CHECK(listen(l, 4) == 0);
+    int c = socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP);
+    CHECK(connect(c, (struct sockaddr *)&a, sizeof a) == 0);
+    int s = accept(l, NULL, NULL);
+    CHECK(s >= 0);
+    check_copied(s);
+    close(s);
+    close(c);
+    close(l);
+
+    int m = socket(AF_INET, SOCK_SEQPACKET, IPPROTO_SCTP);
+    CHECK(m >= 0);
+    set_many(m);
+    struct sctp_event ev = {.se_type = SCTP_ASSOC_CHANGE, .se_on = 1};
+    CHECK(setsockopt(m, IPPROTO_SCTP, SCTP_EVENT, &ev, sizeof ev) == 0);
+    struct sockaddr_in b = loop4(port + 1);
+    CHECK(bind(m, (struct sockaddr *)&b, sizeof b) == 0);
+    CHECK(listen(m, 4) == 0);
+    int k = socket(AF_INET, SOCK_SEQPACKET, IPPROTO_SCTP);
+    CHECK(sendto(k, "hi", 2, 0, (struct sockaddr *)&b, sizeof b) == 2);
+    char buf[256];
+    CHECK(wait_note(m, SCTP_ASSOC_CHANGE, buf, sizeof buf, 3000) > 0);
+    sctp_peeloff_arg_t po = {.associd = ((struct sctp_assoc_change *)buf)->sac_assoc_id};
+    socklen_t ol = sizeof po;
+    CHECK(getsockopt(m, IPPROTO_SCTP, SCTP_SOCKOPT_PEELOFF, &po, &ol) >= 0);
+    check_copied(po.sd);
+    close(po.sd);
+    close(k);
+    close(m);
+
+    /* A one-to-one socket's ECN bits are the stack's: TCLASS 0x21 is 0x20. */
+    int six = socket(AF_INET6, SOCK_STREAM, IPPROTO_SCTP);
+    CHECK(six >= 0);
+    int v = 0x21;
+    CHECK(setsockopt(six, IPPROTO_IPV6, IPV6_TCLASS, &v, sizeof v) == 0);
+    socklen_t vl = sizeof v;
+    CHECK(getsockopt(six, IPPROTO_IPV6, IPV6_TCLASS, &v, &vl) == 0);
+    EXPECT_EQ(v, 0x20);
+    close(six);
 }
 
 static void vectors(uint16_t port) {
@@ -158,5 +291,6 @@ int main(void) {
     uint16_t port = 8000 + getpid() % 2000;
     inherited(port);
     vectors(port + 2);
+    copied_settings(port + 3);
     return finish("more_calls");
 }

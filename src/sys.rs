@@ -590,6 +590,42 @@ pub fn close(fd: c_int) {
     unsafe { (real().close)(fd) };
 }
 
+/// Copies the socket-level options Linux's sctp_copy_sock gives a socket
+/// made by accept or sctp_peeloff (timeouts, linger, the SOCK_* flags)
+/// from the parent's descriptor to the new one: on the shim both are
+/// socketpair ends, which keep these options.
+pub fn copy_socket_options(from: c_int, to: c_int) {
+    for name in [
+        libc::SO_RCVTIMEO,
+        libc::SO_SNDTIMEO,
+        libc::SO_LINGER,
+        libc::SO_KEEPALIVE,
+        libc::SO_OOBINLINE,
+        libc::SO_TIMESTAMP,
+        libc::SO_TIMESTAMPNS,
+        libc::SO_DONTROUTE,
+    ] {
+        let mut v = [0u8; 32];
+        let mut len = v.len() as libc::socklen_t;
+        // SAFETY: our buffer and its length.
+        let r = unsafe {
+            (real().getsockopt)(
+                from,
+                libc::SOL_SOCKET,
+                name,
+                v.as_mut_ptr() as *mut c_void,
+                &mut len,
+            )
+        };
+        if r == 0 && v[..len as usize].iter().any(|&b| b != 0) {
+            // SAFETY: the bytes just read, with their length.
+            unsafe {
+                (real().setsockopt)(to, libc::SOL_SOCKET, name, v.as_ptr() as *const c_void, len)
+            };
+        }
+    }
+}
+
 /// Whether `fd` is a pipe (FIFO).
 pub fn is_fifo(fd: c_int) -> bool {
     // SAFETY: fstat fills our zeroed struct.

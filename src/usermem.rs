@@ -85,7 +85,14 @@ pub fn write(p: *mut c_void, data: &[u8]) -> Result<(), c_int> {
         iov_len: data.len(),
     };
     match vm(&local, &remote, true) {
-        n if n == data.len() as isize => Ok(()),
+        n if n == data.len() as isize => {
+            // SAFETY: the kernel has just written this whole range, so it is
+            // mapped and writable. The same bytes again, by a plain store, so
+            // that memory checkers that do not follow process_vm_writev
+            // (valgrind) see them as written.
+            unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), p as *mut u8, data.len()) };
+            Ok(())
+        }
         n if n < 0 && unavailable() => {
             // SAFETY: no checked copy available: the caller vouches for `p`.
             unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), p as *mut u8, data.len()) };

@@ -421,6 +421,7 @@ pub(super) fn accept_impl(
             sys::close(nfd);
             return Err(libc::EMFILE);
         }
+        sys::copy_socket_options(fd, nfd);
         // The address only when asked for (accept's contract); a bad one
         // is EFAULT after the association was taken, as on Linux, which
         // then closes the new socket.

@@ -79,6 +79,7 @@ pub(super) unsafe fn get(
 pub(super) unsafe fn set(
     e: &Engine,
     id: SockId,
+    fd: c_int,
     level: c_int,
     name: c_int,
     val: *const c_void,
@@ -88,7 +89,33 @@ pub(super) unsafe fn set(
     // SAFETY: the caller's pointer goes to the kernel, which checks it.
     os_result(unsafe { (real().setsockopt)(s.0, level, name, val, len) })?;
     let value = usermem::read_exact(val, len as usize)?;
+    if (level, name) == (libc::IPPROTO_IP, libc::IP_TOS) {
+        let int = |v: &[u8]| match v.len() {
+            0 => 0,
+            1..=3 => c_int::from(v[0]),
+            _ => c_int::from_ne_bytes([v[0], v[1], v[2], v[3]]),
+        };
+        let old = e
+            .ip_opts(id)?
+            .iter()
+            .find(|(l, n, _)| (*l, *n) == (level, name))
+            .map(|(_, _, v)| int(v));
+        tos_priority(fd, old, int(&value));
+    }
     e.record_ip_opt(id, level, name, value).map(|_| 0)
+}
+
+/// After IP_TOS was set on `scratch`: a new type of service sets the
+/// socket's priority as Linux's __ip_sock_set_tos does (rt_tos2priority),
+/// on the socket's descriptor, which keeps SO_PRIORITY.
+fn tos_priority(fd: c_int, old: Option<c_int>, new: c_int) {
+    if old.unwrap_or(0) & 0xff == new & 0xff {
+        return;
+    }
+    // ip_tos2prio: best effort, bulk, interactive, interactive bulk.
+    const PRIO: [c_int; 4] = [0, 2, 6, 4];
+    let prio = PRIO[((new & 0x1e) >> 3) as usize];
+    sys::set_int_option(fd, libc::SOL_SOCKET, libc::SO_PRIORITY, prio);
 }
 
 /// An option at a level SCTP sockets do not have (IPPROTO_TCP, ...): as

@@ -101,6 +101,7 @@ pub unsafe extern "C" fn getsockopt(
                 sys::close(nfd);
                 return Err(libc::EMFILE);
             }
+            sys::copy_socket_options(fd, nfd);
             // SAFETY: the caller's buffer holds the argument struct (checked).
             unsafe {
                 std::ptr::write_unaligned((val as *mut u8).add(4) as *mut c_int, nfd);
@@ -247,7 +248,9 @@ pub unsafe extern "C" fn setsockopt(
             Ok(0)
         }
         // SAFETY: as for this function.
-        (l, _) if ipopts::handles(l) => unsafe { ipopts::set(of(id), id, level, name, val, len) },
+        (l, _) if ipopts::handles(l) => unsafe {
+            ipopts::set(of(id), id, fd, level, name, val, len)
+        },
         (libc::SOL_SOCKET, libc::SO_LINGER) => {
             if val.is_null() {
                 return Err(libc::EFAULT);

@@ -293,8 +293,25 @@ unsafe fn ip_ioctl(fd: c_int, req: c_ulong, arg: c_ulong) -> Result<c_int, c_int
             .raw_os_error()
             .unwrap_or(libc::ENOMEM));
     }
-    // SAFETY: the caller's request and argument, on our scratch socket.
-    let r = super::interpose::os_result(unsafe { (real().ioctl)(s, req, arg) });
+    // The interface requests take a struct ifreq: copied in and out with
+    // EFAULT checks, so the kernel only sees our copy.
+    let ifreq = (0x8910..=0x8960).contains(&req) && req != 0x8912; // not SIOCGIFCONF
+    let r = if ifreq {
+        const IFREQ: usize = std::mem::size_of::<libc::ifreq>();
+        match usermem::read_exact(arg as *const std::ffi::c_void, IFREQ) {
+            Ok(mut b) => {
+                // SAFETY: our copy of the caller's struct ifreq.
+                let r = super::interpose::os_result(unsafe {
+                    (real().ioctl)(s, req, b.as_mut_ptr() as c_ulong)
+                });
+                r.and_then(|v| usermem::write(arg as *mut std::ffi::c_void, &b).map(|_| v))
+            }
+            Err(e) => Err(e),
+        }
+    } else {
+        // SAFETY: the caller's request and argument, on our scratch socket.
+        super::interpose::os_result(unsafe { (real().ioctl)(s, req, arg) })
+    };
     crate::sys::close(s);
     r
 }

@@ -697,7 +697,9 @@ impl Sock {
         self.cfg = i.cfg.clone();
         self.linger_abort = i.linger_abort;
         self.linger_wait = i.linger_wait;
-        self.ip = i.ip.clone();
+        let (ip, tos) = i.ip.for_child(self.v6);
+        self.ip = ip;
+        self.cfg.tos = tos;
         self.bufs = i.bufs;
     }
 }

@@ -831,7 +831,10 @@ impl Association {
             State::Closed => false,
             _ => vtag == self.peer_vtag,
         };
-        if ours && self.paths.iter().any(|p| p.udp_dest() == to) {
+        // (Compared by address and port: a whole-SocketAddr comparison may
+        // read padding, which valgrind reports as uninitialised.)
+        let same = |a: SocketAddr| a.ip() == to.ip() && a.port() == to.port();
+        if ours && self.paths.iter().any(|p| same(p.udp_dest())) {
             self.on_abort(&crate::proto::wire::Abort::default());
         }
     }

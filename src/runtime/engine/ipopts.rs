@@ -23,6 +23,39 @@ fn int_of(b: &[u8]) -> c_int {
     }
 }
 
+impl IpOpts {
+    /// What a socket made by accept or sctp_peeloff takes, as Linux's
+    /// sctp_copy_sock / sctp_v6_create_accept_sk: the IPv4 options but the
+    /// type of service and the multicast ones, and every IPv6 option (the
+    /// whole ipv6_pinfo is copied); with the traffic class its packets
+    /// then carry (IPV6_TCLASS on an AF_INET6 socket, else none).
+    pub(super) fn for_child(&self, v6: bool) -> (IpOpts, u8) {
+        let dropped = [
+            libc::IP_TOS,
+            libc::IP_MULTICAST_TTL,
+            libc::IP_MULTICAST_LOOP,
+            libc::IP_MULTICAST_IF,
+        ];
+        let set: Vec<_> = self
+            .set
+            .iter()
+            .filter(|(l, n, _)| !(*l == libc::IPPROTO_IP && dropped.contains(n)))
+            .cloned()
+            .collect();
+        let tos = set
+            .iter()
+            .find(|(l, n, _)| v6 && (*l, *n) == (libc::IPPROTO_IPV6, libc::IPV6_TCLASS))
+            .map_or(0, |(_, _, v)| int_of(v).clamp(0, 255) as u8);
+        (
+            IpOpts {
+                set,
+                v6only: self.v6only,
+            },
+            tos,
+        )
+    }
+}
+
 impl Engine {
     /// The IP-level options set on socket `id`, in the order they were set.
     pub fn ip_opts(&self, id: SockId) -> Result<Vec<(c_int, c_int, Vec<u8>)>, c_int> {
@@ -54,11 +87,21 @@ impl Engine {
             }
             s.ip.v6only = int_of(&value) != 0;
         }
-        let tos = matches!(
+        let tos_opt = matches!(
             (level, name),
             (libc::IPPROTO_IP, libc::IP_TOS) | (libc::IPPROTO_IPV6, libc::IPV6_TCLASS)
-        )
-        .then(|| int_of(&value).clamp(0, 255) as u8);
+        );
+        let mut value = value;
+        if tos_opt && s.kind != Kind::Many {
+            // A SOCK_STREAM socket's ECN bits are the stack's, not the
+            // application's (ip_setsockopt, do_ipv6_setsockopt).
+            if value.len() >= 4 {
+                value = (int_of(&value) & !3).to_ne_bytes().to_vec();
+            } else if let Some(b) = value.first_mut() {
+                *b &= !3;
+            }
+        }
+        let tos = tos_opt.then(|| int_of(&value).clamp(0, 255) as u8);
         s.ip.set.retain(|(l, n, _)| (*l, *n) != (level, name));
         s.ip.set.push((level, name, value));
         drop(st);

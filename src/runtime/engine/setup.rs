@@ -121,7 +121,15 @@ impl Engine {
         } else {
             std::net::Ipv4Addr::UNSPECIFIED.into()
         };
-        self.bind(id, SocketAddr::new(any, 0))
+        // Another thread's call on the same socket may bind it first: its
+        // port is then this call's too (bind itself refuses a second one).
+        self.bind(id, SocketAddr::new(any, 0)).or_else(|e| {
+            let st = self.lock();
+            match st.socks.get(&id) {
+                Some(s) if s.port.is_some() => Ok(()),
+                _ => Err(e),
+            }
+        })
     }
 
     /// listen().
@@ -306,6 +314,10 @@ impl Engine {
         s.peer = Some(peer);
         s.connected = true;
         s.inherit(&inherited);
+        if let Some(a) = ep.endpoint.assoc_mut(assoc) {
+            let tos = s.cfg.tos;
+            a.update_config(|c: &mut crate::proto::Config| c.tos = tos);
+        }
         apply_bufs(afd, &inherited);
         let streams = ep.endpoint.assoc(assoc).map_or((0, 0), |a| a.streams());
         s.came_up(assoc, Some(peer), streams, false);
