@@ -10,7 +10,7 @@ CFLAGS ?= -O1 -g -Wall -Wextra -Werror -Iinclude
 CTESTS := $(patsubst c-tests/%.c,c-tests/bin/%,$(wildcard c-tests/*.c))
 LIB := target/release/libsctpshim.so
 
-.PHONY: all lib check lint test ctests e2e fuzz soak bench clean linux-check
+.PHONY: all lib check lint test ctests conformance e2e fuzz soak bench clean linux-check
 
 all: lib
 
@@ -97,7 +97,16 @@ e2e: lib
 fuzz:
 	FUZZ_DECODER_SECONDS=$(FUZZ_DECODER_SECONDS) bash scripts/fuzz.sh $(FUZZ_SECONDS)
 
-check: lint test ctests e2e fuzz
+conformance/bin/helper: conformance/helper.c include/netinet/sctp.h
+	@mkdir -p conformance/bin
+	$(CC) $(CFLAGS) -o $@ conformance/helper.c
+
+# RFC 9260 on the wire: scripted peers (src/bin/sctpshim-peer) against the
+# shim, one behaviour per script (conformance/README.md).
+conformance: lib conformance/bin/helper
+	target/release/sctpshim-peer --lib $(LIB) --helper conformance/bin/helper conformance/scripts
+
+check: lint test ctests conformance e2e fuzz
 	@echo "make check: all stages passed"
 
 # The long versions (not part of make check): a 1 GiB transfer through the
@@ -118,4 +127,4 @@ bench: lib
 
 clean:
 	$(CARGO) clean
-	rm -rf c-tests/bin fuzz/target
+	rm -rf c-tests/bin conformance/bin fuzz/target

@@ -218,6 +218,25 @@ impl Association {
             self.close(CloseReason::LocalAbort);
             return;
         };
+        if let Some(name) = ia
+            .params
+            .iter()
+            .find(|p| matches!(p, Param::HostNameAddress(_)))
+        {
+            // Host names are deprecated (RFC 9260 §5.1.2, §3.3.10.5):
+            // ABORT with "Unresolvable Address" carrying the parameter.
+            let mut address = Vec::new();
+            name.encode(&mut address);
+            let abort = crate::proto::wire::Abort {
+                t_bit: false,
+                causes: vec![ErrorCause::UnresolvableAddress { address }],
+            };
+            self.peer_vtag = ia.initiate_tag;
+            self.control.queue.clear();
+            self.control.queue.push_back((None, Chunk::Abort(abort)));
+            self.close(CloseReason::LocalAbort);
+            return;
+        }
         let mut errors = Vec::new();
         let report = unrecognized_params(&ia.params);
         if !report.is_empty() {

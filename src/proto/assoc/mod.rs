@@ -8,6 +8,7 @@
 
 pub mod handshake;
 mod heartbeat;
+mod inbound;
 pub mod path;
 mod receive;
 pub mod rx;
@@ -147,6 +148,8 @@ struct RxState {
     had_gaps: bool,
     /// Delayed-SACK deadline.
     sack_timer: Option<Instant>,
+    /// A packet with DATA has arrived (the first is acknowledged at once).
+    data_seen: bool,
     /// Window we last advertised.
     last_rwnd: u32,
     /// Receive space shared with other associations (a one-to-many
@@ -283,6 +286,7 @@ impl Association {
                 unacked_packets: 0,
                 had_gaps: false,
                 sack_timer: None,
+                data_seen: false,
                 last_rwnd: cfg.rcvbuf as u32,
                 shared_space: None,
                 last_data_path: 0,
@@ -725,140 +729,6 @@ impl Association {
     /// Index of the path with peer address `ip`.
     fn path_of(&self, from: SocketAddr) -> Option<usize> {
         self.paths.iter().position(|p| p.addr == from.ip())
-    }
-
-    /// Processes one decoded packet sent to us by `from` (UDP source).
-    pub fn handle_packet(&mut self, now: Instant, from: SocketAddr, packet: &Packet) {
-        self.stats.packets_received += 1;
-        let Some(path) = self.path_of(from) else {
-            return;
-        };
-        if !self.verify_tag(packet) {
-            return;
-        }
-        // Only a packet that passed the tag check may move the path's UDP
-        // port (RFC 6951 §5.4): a forged one would redirect the association.
-        if from.port() != 0 {
-            self.paths[path].udp_port = from.port();
-        }
-        self.burst_budget = self.cfg.max_burst.max(1);
-        let mut data_seen = false;
-        for chunk in &packet.chunks {
-            if matches!(self.state, State::Closed) {
-                break;
-            }
-            match chunk {
-                Chunk::Data(d) => {
-                    data_seen = true;
-                    self.on_data(now, path, d);
-                }
-                Chunk::Sack(s) => self.on_sack(now, s),
-                Chunk::InitAck(ia) => self.on_init_ack(now, ia),
-                Chunk::CookieAck => self.on_cookie_ack(now),
-                Chunk::Heartbeat(hb) => {
-                    let ack = Chunk::HeartbeatAck(hb.clone());
-                    self.control.queue.push_back((Some(path), ack));
-                }
-                Chunk::HeartbeatAck(hb) => self.on_heartbeat_ack(now, path, hb),
-                Chunk::Abort(a) => self.on_abort(a),
-                Chunk::Shutdown(s) => self.on_shutdown(now, s),
-                Chunk::ShutdownAck => self.on_shutdown_ack(now),
-                Chunk::ShutdownComplete(_) => self.on_shutdown_complete(),
-                Chunk::Error(e) => self.on_error(now, &e.causes),
-                Chunk::Unknown(u) => {
-                    if !self.on_unknown_chunk(u) {
-                        break;
-                    }
-                }
-                // INIT and COOKIE ECHO are routed through the endpoint, which
-                // owns the cookie secret; see `on_cookie_echo` / `init_answer`.
-                Chunk::Init(_) | Chunk::CookieEcho(_) => {}
-            }
-        }
-        if data_seen {
-            self.after_data_packet(now);
-        }
-    }
-
-    /// Verification-tag rules of §8.5 and §8.5.1.
-    fn verify_tag(&self, packet: &Packet) -> bool {
-        let vt = packet.verification_tag;
-        match packet.chunks.first() {
-            Some(Chunk::Abort(a)) => {
-                let expect = if a.t_bit {
-                    self.peer_vtag
-                } else {
-                    self.local_vtag
-                };
-                vt == expect && (expect != 0 || !a.t_bit)
-            }
-            Some(Chunk::ShutdownComplete(c)) => {
-                vt == if c.t_bit {
-                    self.peer_vtag
-                } else {
-                    self.local_vtag
-                }
-            }
-            // A SHUTDOWN ACK in COOKIE-WAIT/ECHOED is out of the blue (§8.5.1 E):
-            // the endpoint answers it, we ignore it.
-            Some(Chunk::ShutdownAck) if !self.is_established() => false,
-            Some(Chunk::Init(_)) => vt == 0,
-            // Cookie echo tags are checked against the cookie by the endpoint.
-            Some(Chunk::CookieEcho(_)) => true,
-            _ => vt == self.local_vtag,
-        }
-    }
-
-    /// Unknown chunk types (§3.2): returns false to stop processing the packet.
-    fn on_unknown_chunk(&mut self, u: &crate::proto::wire::UnknownChunk) -> bool {
-        let action = crate::proto::wire::UnknownAction::for_chunk_type(u.chunk_type);
-        if action.reports() {
-            let chunk = Chunk::Unknown(u.clone()).to_bytes();
-            let err = crate::proto::wire::ErrorChunk {
-                causes: vec![ErrorCause::UnrecognizedChunkType { chunk }],
-            };
-            self.control.queue.push_back((None, Chunk::Error(err)));
-        }
-        !action.stops()
-    }
-
-    /// ICMP port unreachable for a packet we sent to `to` with tag `vtag`
-    /// (and, for an INIT, Initiate Tag `init_tag`).
-    pub fn on_port_unreachable(&mut self, to: SocketAddr, vtag: u32, init_tag: Option<u32>) {
-        let ours = match self.state {
-            // The INIT goes out with tag 0; its Initiate Tag is our own tag.
-            State::CookieWait(_) => vtag == 0 && init_tag == Some(self.local_vtag),
-            State::Closed => false,
-            _ => vtag == self.peer_vtag,
-        };
-        // (Compared by address and port: a whole-SocketAddr comparison may
-        // read padding, which valgrind reports as uninitialised.)
-        let same = |a: SocketAddr| a.ip() == to.ip() && a.port() == to.port();
-        if ours && self.paths.iter().any(|p| same(p.udp_dest())) {
-            self.on_abort(&crate::proto::wire::Abort::default());
-        }
-    }
-
-    fn on_abort(&mut self, a: &crate::proto::wire::Abort) {
-        let reason = match self.state {
-            State::CookieWait(_) | State::CookieEchoed(_) => CloseReason::Refused,
-            _ => CloseReason::PeerAbort(a.causes.clone()),
-        };
-        self.control.queue.clear();
-        self.close(reason);
-    }
-
-    fn on_error(&mut self, now: Instant, causes: &[ErrorCause]) {
-        if let State::CookieEchoed(_) = self.state
-            && let Some(ErrorCause::StaleCookie { staleness_us }) = causes
-                .iter()
-                .find(|c| matches!(c, ErrorCause::StaleCookie { .. }))
-        {
-            self.on_stale_cookie(now, *staleness_us);
-            return;
-        }
-        self.events
-            .push_back(AssocEvent::RemoteError(causes.to_vec()));
     }
 
     fn on_t3_expiry(&mut self, now: Instant, i: usize) {

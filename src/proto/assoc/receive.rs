@@ -102,8 +102,14 @@ impl Association {
         // after a timeout it may have nothing else in flight to clock it).
         let gaps = self.rx.tracker.has_gaps();
         let filled = std::mem::replace(&mut self.rx.had_gaps, gaps) && !gaps;
+        // The first DATA of the association is acknowledged at once (Linux
+        // starts with sack_needed, FreeBSD likewise), and so is data that
+        // leaves the window closed: the sender must learn it at once.
+        let first = !std::mem::replace(&mut self.rx.data_seen, true);
         if gaps
             || filled
+            || first
+            || self.a_rwnd() == 0
             || self.rx.unacked_packets >= self.cfg.sack_freq
             || matches!(self.state, State::ShutdownSent)
         {

@@ -36,6 +36,21 @@ impl Endpoint {
                 let cookie = ce.cookie.clone();
                 self.on_cookie_echo(now, from, packet, &cookie, existing);
             }
+            // §8.5.1 C, §9.2: a SHUTDOWN ACK to an association still in
+            // COOKIE-WAIT or COOKIE-ECHOED is out of the blue (§8.4 rule 5).
+            Some(Chunk::ShutdownAck)
+                if existing
+                    .and_then(|id| self.assocs.get(&id))
+                    .is_some_and(|a| {
+                        matches!(
+                            a.state(),
+                            crate::proto::assoc::State::CookieWait(_)
+                                | crate::proto::assoc::State::CookieEchoed(_)
+                        )
+                    }) =>
+            {
+                self.out_of_the_blue(from, &packet);
+            }
             _ => match existing {
                 Some(id) => {
                     if let Some(a) = self.assoc_mut(id) {

@@ -551,4 +551,66 @@ mod tests {
             "a new listener takes IPv4 again"
         );
     }
+
+    /// A client in COOKIE-WAIT and the packet `chunk` from its peer under
+    /// tag `vtag`: what it answers.
+    fn cookie_wait_answer(vtag: u32, chunk: Chunk) -> Option<Packet> {
+        let t = epoch();
+        let server: SocketAddr = "127.0.0.1:7000".parse().unwrap();
+        let mut client = Endpoint::new(Config::default(), 6000, [4; 32], t);
+        client.connect(t, server, 7000).unwrap();
+        let init = Packet::decode(&client.poll_transmit(t).expect("INIT").payload).unwrap();
+        let Chunk::Init(i) = &init.chunks[0] else {
+            panic!("INIT")
+        };
+        let vtag = if vtag == 0 { i.initiate_tag } else { vtag };
+        let p = Packet {
+            src_port: 7000,
+            dst_port: 6000,
+            verification_tag: vtag,
+            chunks: vec![chunk],
+        };
+        client.handle(t, server, &p.encode());
+        client
+            .poll_transmit(t)
+            .map(|x| Packet::decode(&x.payload).unwrap())
+    }
+
+    /// RFC 9260 §9.2 / §8.5.1 C: a SHUTDOWN ACK in COOKIE-WAIT is out of the
+    /// blue (§8.4 rule 5): SHUTDOWN COMPLETE with its tag and the T bit.
+    #[test]
+    fn shutdown_ack_in_cookie_wait_gets_shutdown_complete_with_t_bit() {
+        let r = cookie_wait_answer(0x5555, Chunk::ShutdownAck).expect("an answer");
+        assert_eq!(r.verification_tag, 0x5555);
+        assert!(matches!(
+            r.chunks[0],
+            Chunk::ShutdownComplete(ShutdownComplete { t_bit: true })
+        ));
+    }
+
+    /// RFC 9260 §5.1.2, §3.3.10.5: an INIT ACK with a Host Name Address is
+    /// answered with ABORT "Unresolvable Address", under the peer's tag.
+    #[test]
+    fn init_ack_with_a_host_name_is_aborted_as_unresolvable() {
+        let ia = Init {
+            initiate_tag: 0x2000,
+            a_rwnd: 65536,
+            outbound_streams: 10,
+            inbound_streams: 10,
+            initial_tsn: 1,
+            params: vec![
+                Param::StateCookie(b"cookie".to_vec()),
+                Param::HostNameAddress(b"peer.example\0".to_vec()),
+            ],
+        };
+        let r = cookie_wait_answer(0, Chunk::InitAck(ia)).expect("an answer");
+        assert_eq!(r.verification_tag, 0x2000);
+        let Chunk::Abort(a) = &r.chunks[0] else {
+            panic!("want ABORT: {r:?}")
+        };
+        assert!(matches!(
+            a.causes[0],
+            ErrorCause::UnresolvableAddress { .. }
+        ));
+    }
 }
