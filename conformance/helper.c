@@ -5,8 +5,8 @@
  *
  *   socket stream|seqpacket [v6]     bind FD PORT       listen FD N
  *   connect FD PORT                  accept FD          close FD
- *   nonblock FD                      shutdown FD rd|wr|rdwr
- *   send FD TEXT [SID [PPID [FLAGS]]]   sendto FD PORT TEXT
+ *   nonblock FD      linger FD SECS  shutdown FD rd|wr|rdwr
+ *   send FD TEXT [SID [PPID [FLAGS]]]   sendto FD PORT TEXT   sendn FD BYTES
  *   recv FD [LEN]  (waits up to 3 s)    recvnb FD [LEN]
  *   events FD                        (subscribes to every notification)
  *   status FD                        so_error FD      poll FD
@@ -198,6 +198,9 @@ int main(void) {
             ret(s);
         } else if (!strcmp(cmd, "close")) {
             ret(close(fd));
+        } else if (!strcmp(cmd, "linger")) {
+            struct linger lg = {1, atoi(a2)};
+            ret(setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg));
         } else if (!strcmp(cmd, "nonblock")) {
             ret(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK));
         } else if (!strcmp(cmd, "shutdown")) {
@@ -226,6 +229,12 @@ int main(void) {
             c->cmsg_len = CMSG_LEN(sizeof si);
             memcpy(CMSG_DATA(c), &si, sizeof si);
             ret(sendmsg(fd, &m, MSG_NOSIGNAL));
+        } else if (!strcmp(cmd, "sendn")) {
+            static char big[65536];
+            size_t len = (size_t)atol(a2);
+            if (len > sizeof big) len = sizeof big;
+            for (size_t i = 0; i < len; i++) big[i] = (char)('a' + i % 26);
+            ret(send(fd, big, len, MSG_NOSIGNAL));
         } else if (!strcmp(cmd, "recv") || !strcmp(cmd, "recvnb")) {
             int on = 1;
             setsockopt(fd, IPPROTO_SCTP, SCTP_RECVRCVINFO, &on, sizeof on);

@@ -311,6 +311,10 @@ pub(super) unsafe fn send_msg(
     let ticket = match e.mark_send(id, len, spec) {
         Ok(k) => k,
         Err(err) => {
+            if err == libc::EPIPE && flags & libc::MSG_NOSIGNAL == 0 {
+                // SAFETY: raising SIGPIPE on ourselves, as a kernel send would.
+                unsafe { libc::raise(libc::SIGPIPE) };
+            }
             set_errno(err);
             return -1;
         }

@@ -121,7 +121,9 @@ impl Peer {
                     .ok_or_else(|| format!("${n} is not a set number"))?;
                 Ok(Val::Int(u64::from((v as u32).wrapping_add(*d as u32))))
             }
-            Pat::Any | Pat::Range(..) => Err("a wildcard where a value is needed".into()),
+            Pat::Any | Pat::Range(..) | Pat::Has(..) => {
+                Err("a pattern where a value is needed".into())
+            }
         }
     }
 
@@ -139,6 +141,10 @@ impl Peer {
             },
             Pat::Lit(v) => same(v, got),
             Pat::Expr(..) => self.resolve(want).is_ok_and(|v| same(&v, got)),
+            Pat::Has(x, yes) => {
+                let list = String::from_utf8_lossy(&got.bytes()).into_owned();
+                list.split(',').any(|i| i == x) == *yes
+            }
         }
     }
 
@@ -383,6 +389,7 @@ fn show(p: &Pat) -> String {
         Pat::Lit(v) => v.to_string(),
         Pat::Range(a, b) => format!("{a}..{b}"),
         Pat::Expr(n, d) => format!("${n}{d:+}"),
+        Pat::Has(x, yes) => format!("{}~{x}", if *yes { "" } else { "!" }),
     }
 }
 

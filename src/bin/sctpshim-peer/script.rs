@@ -29,6 +29,9 @@ pub enum Pat {
     /// `$name+N` / `$name-N`: a bound number plus N (32-bit wrapping, as
     /// TSNs and tags).
     Expr(String, i64),
+    /// `~X` / `!~X`: a comma-separated list (params, causes, gaps, dups)
+    /// has (or has not) the item X.
+    Has(String, bool),
 }
 
 #[derive(Clone, Debug)]
@@ -70,6 +73,10 @@ pub fn parse_value(s: &str) -> Result<Pat, String> {
     let s = s.trim();
     Ok(if s == "*" {
         Pat::Any
+    } else if let Some(x) = s.strip_prefix("!~") {
+        Pat::Has(x.to_string(), false)
+    } else if let Some(x) = s.strip_prefix('~') {
+        Pat::Has(x.to_string(), true)
     } else if let Some(v) = s.strip_prefix('$') {
         match v.find(['+', '-']) {
             Some(i) => {
@@ -248,6 +255,10 @@ pub fn parse(text: &str) -> Result<Vec<Line>, String> {
             }
             "expect" => {
                 let (opts, chunks, more) = opts_and_chunks(&split_top(rest, ' ')).map_err(err)?;
+                if chunks.is_empty() {
+                    // (An expectation that anything matches cannot fail.)
+                    return Err(err("expect names its chunks (or says none)".into()));
+                }
                 Step::Expect { opts, chunks, more }
             }
             "sleep" => Step::Sleep(int(rest).map_err(err)?),

@@ -275,6 +275,7 @@ impl State {
                 if stream {
                     s.eof_pending = true;
                     s.rcv_shut = true;
+                    s.tx.lock().peer_shut = true;
                 }
                 s.notify(aid, peer, ev::SHUTDOWN, notify::shutdown_event(aid));
             }

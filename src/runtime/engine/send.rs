@@ -61,6 +61,9 @@ impl SendSide {
         {
             return Err(libc::EINVAL);
         }
+        if o.peer_shut {
+            return Err(libc::EPIPE);
+        }
         // Refused whole, as Linux's sctp_sendmsg_to_asoc does.
         if o.whole_limit.is_some_and(|max| len > max) {
             return Err(libc::EMSGSIZE);
@@ -125,6 +128,9 @@ pub struct Outgoing {
     /// SCTP_DISABLE_FRAGMENTS: the largest message one send may carry (the
     /// association's fragmentation point); None while fragmenting is allowed.
     pub whole_limit: Option<usize>,
+    /// The peer's SHUTDOWN arrived: new sends are EPIPE (Linux's
+    /// sctp_sendmsg in SHUTDOWN-RECEIVED).
+    pub peer_shut: bool,
 }
 
 /// The message a send with `spec` makes of `data`.
