@@ -626,6 +626,21 @@ pub fn copy_socket_options(from: c_int, to: c_int) {
     }
 }
 
+/// A kernel UDP socket (close-on-exec) of AF_INET6 when `v6`, else
+/// AF_INET, for questions the kernel's IP layer answers; Err(errno).
+pub fn scratch_udp(v6: bool) -> Result<c_int, c_int> {
+    let family = if v6 { libc::AF_INET6 } else { libc::AF_INET };
+    // SAFETY: plain socket(2) call.
+    let fd = unsafe { (real().socket)(family, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+    if fd < 0 {
+        Err(io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::ENOMEM))
+    } else {
+        Ok(fd)
+    }
+}
+
 /// Whether `fd` is a pipe (FIFO).
 pub fn is_fifo(fd: c_int) -> bool {
     // SAFETY: fstat fills our zeroed struct.

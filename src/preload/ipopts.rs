@@ -24,18 +24,7 @@ struct Scratch(c_int);
 
 impl Scratch {
     fn new(e: &Engine, id: SockId) -> Result<Scratch, c_int> {
-        let family = if e.is_v6(id) {
-            libc::AF_INET6
-        } else {
-            libc::AF_INET
-        };
-        // SAFETY: plain socket(2) call.
-        let fd = unsafe { (real().socket)(family, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
-        if fd < 0 {
-            return Err(std::io::Error::last_os_error()
-                .raw_os_error()
-                .unwrap_or(libc::ENOMEM));
-        }
+        let fd = sys::scratch_udp(e.is_v6(id))?;
         let s = Scratch(fd);
         for (level, name, v) in e.ip_opts(id)? {
             // SAFETY: `v` is a live buffer of its length. A value the kernel

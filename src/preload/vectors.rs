@@ -281,18 +281,7 @@ unsafe fn ip_ioctl(fd: c_int, req: c_ulong, arg: c_ulong) -> Result<c_int, c_int
             &mut len,
         )
     };
-    let family = if family == libc::AF_INET6 {
-        libc::AF_INET6
-    } else {
-        libc::AF_INET
-    };
-    // SAFETY: plain socket(2) call.
-    let s = unsafe { (real().socket)(family, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
-    if s < 0 {
-        return Err(std::io::Error::last_os_error()
-            .raw_os_error()
-            .unwrap_or(libc::ENOMEM));
-    }
+    let s = crate::sys::scratch_udp(family == libc::AF_INET6)?;
     // The interface requests take a struct ifreq: copied in and out with
     // EFAULT checks, so the kernel only sees our copy.
     let ifreq = (0x8910..=0x8960).contains(&req) && req != 0x8912; // not SIOCGIFCONF
