@@ -659,7 +659,7 @@ pub fn recvmsg(fd: c_int, msg: *mut msghdr, flags: c_int) -> isize {
             m.msg_controllen.min(1 << 16) as u32
         },
     };
-    let blocking = flags & libc::MSG_DONTWAIT == 0 && !super::interpose::is_nonblocking(fd);
+    let blocking = super::recv::app_blocking(fd, flags);
     let r = loop {
         let r = match call(&req, Some(fd)) {
             Ok((r, _)) => r,

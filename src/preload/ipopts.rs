@@ -79,11 +79,7 @@ pub(super) unsafe fn set(
     os_result(unsafe { (real().setsockopt)(s.0, level, name, val, len) })?;
     let value = usermem::read_exact(val, len as usize)?;
     if (level, name) == (libc::IPPROTO_IP, libc::IP_TOS) {
-        let int = |v: &[u8]| match v.len() {
-            0 => 0,
-            1..=3 => c_int::from(v[0]),
-            _ => c_int::from_ne_bytes([v[0], v[1], v[2], v[3]]),
-        };
+        let int = crate::sockopt::ip_opt_int;
         let old = e
             .ip_opts(id)?
             .iter()

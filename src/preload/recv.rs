@@ -88,7 +88,7 @@ pub(super) unsafe fn recv_record(
     // One receiver at a time takes a record, without waiting; a blocking
     // call waits for data outside its turn, as Linux's sctp_recvmsg
     // releases the socket lock while it sleeps.
-    let may_wait = flags & libc::MSG_DONTWAIT == 0 && !is_nonblocking(fd);
+    let may_wait = app_blocking(fd, flags);
     loop {
         {
             let _turn = side.app_recv.lock().unwrap_or_else(|e| e.into_inner());

@@ -687,7 +687,10 @@ impl Sock {
         }
     }
 
-    fn inherit(&mut self, i: &Inherited) {
+    /// Takes the settings of the socket it was made from (accept,
+    /// sctp_peeloff); its association `a` then sends with the new socket's
+    /// type of service (Linux's sctp_copy_sock does not copy IP_TOS).
+    fn inherit(&mut self, i: &Inherited, a: Option<&mut Association>) {
         self.events = i.events;
         self.v4mapped = i.v4mapped;
         self.recv_rcvinfo = i.recv_rcvinfo;
@@ -701,6 +704,9 @@ impl Sock {
         self.ip = ip;
         self.cfg.tos = tos;
         self.bufs = i.bufs;
+        if let Some(a) = a {
+            a.update_config(|c: &mut Config| c.tos = tos);
+        }
     }
 }
 

@@ -143,6 +143,16 @@ pub(crate) fn ppid_from_api(b: &[u8], o: usize) -> u32 {
     u32::from_be_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]])
 }
 
+/// An IP-level option's value as an int: Linux's ip_setsockopt takes a
+/// whole int or, for the byte options (IP_TOS, IP_TTL, ...), a single byte.
+pub(crate) fn ip_opt_int(b: &[u8]) -> c_int {
+    match b.len() {
+        0 => 0,
+        1..=3 => c_int::from(b[0]),
+        _ => c_int::from_ne_bytes([b[0], b[1], b[2], b[3]]),
+    }
+}
+
 /// The application's bytes of a payload protocol identifier (see
 /// [`ppid_from_api`]).
 pub(crate) fn ppid_to_api(ppid: u32) -> [u8; 4] {

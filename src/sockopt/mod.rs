@@ -20,7 +20,7 @@ pub use bytes::spinfo_state;
 #[cfg_attr(not(feature = "preload"), allow(unused_imports))]
 pub(crate) use bytes::ppid_from_api;
 pub(crate) use bytes::{
-    SCTP_STATUS_LEN, get_int, packed_addrs, ppid_to_api, put_addrs, put_bytes, put_int,
+    SCTP_STATUS_LEN, get_int, ip_opt_int, packed_addrs, ppid_to_api, put_addrs, put_bytes, put_int,
     status_bytes,
 };
 use get_table::get_table;

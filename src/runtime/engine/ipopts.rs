@@ -15,13 +15,7 @@ pub(super) struct IpOpts {
     pub(super) v6only: bool,
 }
 
-fn int_of(b: &[u8]) -> c_int {
-    match b.len() {
-        0 => 0,
-        1..=3 => c_int::from(b[0]),
-        _ => c_int::from_ne_bytes([b[0], b[1], b[2], b[3]]),
-    }
-}
+use crate::sockopt::ip_opt_int as int_of;
 
 impl IpOpts {
     /// What a socket made by accept or sctp_peeloff takes, as Linux's

@@ -321,7 +321,7 @@ impl Engine {
         n.peer = Some(peer);
         n.connected = up;
         let inherited = s.inherited();
-        n.inherit(&inherited);
+        n.inherit(&inherited, ep.endpoint.assoc_mut(assoc));
         super::apply_bufs(afd, &inherited);
         if let Some(w) = s.watch.remove(&assoc) {
             n.watch.insert(assoc, w);

@@ -313,11 +313,7 @@ impl Engine {
         s.local = local;
         s.peer = Some(peer);
         s.connected = true;
-        s.inherit(&inherited);
-        if let Some(a) = ep.endpoint.assoc_mut(assoc) {
-            let tos = s.cfg.tos;
-            a.update_config(|c: &mut crate::proto::Config| c.tos = tos);
-        }
+        s.inherit(&inherited, ep.endpoint.assoc_mut(assoc));
         apply_bufs(afd, &inherited);
         let streams = ep.endpoint.assoc(assoc).map_or((0, 0), |a| a.streams());
         s.came_up(assoc, Some(peer), streams, false);
