@@ -6,11 +6,13 @@
  *   socket stream|seqpacket [v6]     bind FD PORT       listen FD N
  *   connect FD PORT                  accept FD          close FD
  *   nonblock FD      linger FD SECS  shutdown FD rd|wr|rdwr
- *   send FD TEXT [SID [PPID [FLAGS]]]   sendto FD PORT TEXT   sendn FD BYTES
+ *   send FD TEXT [SID [PPID [FLAGS [ASSOC]]]]  ("-": no bytes)
+ *   sendto FD PORT TEXT              sendn FD BYTES
  *   recv FD [LEN]  (waits up to 3 s)    recvnb FD [LEN]
  *   events FD                        (subscribes to every notification)
  *   status FD                        so_error FD      poll FD
- *   opt FD nodelay|rcvbuf|sndbuf|maxseg|sack_delay|sack_freq|rto_min|rto_max|rto_initial|max_init|streams VALUE
+ *   opt FD nodelay|rcvbuf|sndbuf|maxseg|sack_delay|sack_freq|rto_min|rto_max|rto_initial|max_init|streams
+ *          |maxrxt|cookie_life|hbinterval|pathmaxrxt|hb_off VALUE  (ms where a time)
  *
  * PPIDs are given and shown as the 32-bit value the program passes (the
  * wire's bytes in network order). */
@@ -21,10 +23,12 @@
 #include <netinet/in.h>
 #include <netinet/sctp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <termios.h>
 #include <unistd.h>
 
 static int v6[1024];
@@ -36,6 +40,7 @@ static const char *ename(int e) {
         E(EINVAL) E(EAGAIN) E(ENOTCONN) E(ECONNREFUSED) E(ECONNRESET) E(ETIMEDOUT) E(EPIPE)
         E(EINPROGRESS) E(EISCONN) E(EADDRINUSE) E(EBADF) E(EOPNOTSUPP) E(ENOPROTOOPT)
         E(EMSGSIZE) E(EALREADY) E(ESHUTDOWN) E(EFAULT) E(ENOENT) E(EPROTO) E(EINTR)
+        E(ECONNABORTED) E(EADDRNOTAVAIL) E(EHOSTUNREACH) E(ENETUNREACH)
 #undef E
     case 0: return "0";
     }
@@ -67,10 +72,13 @@ static const char *note_name(int t) {
     case SCTP_SHUTDOWN_EVENT: return "SHUTDOWN_EVENT";
     case SCTP_PARTIAL_DELIVERY_EVENT: return "PARTIAL_DELIVERY";
     case SCTP_ADAPTATION_INDICATION: return "ADAPTATION";
+    case SCTP_AUTHENTICATION_EVENT: return "AUTH";
     case SCTP_SENDER_DRY_EVENT: return "SENDER_DRY";
     case SCTP_SEND_FAILED_EVENT: return "SEND_FAILED_EVENT";
     }
-    return "?";
+    static char b[16];
+    snprintf(b, sizeof b, "%d", t);
+    return b;
 }
 
 static const char *sac_name(int s) {
@@ -84,7 +92,12 @@ static const char *sac_name(int s) {
     return "?";
 }
 
-static struct sockaddr_storage addr_of(int fd, int port, socklen_t *len) {
+/* Where bind and connect go: loopback, or (helper BIND PEER, on Linux's
+ * own SCTP in a qemu guest: scripts/conformance-linux.sh) the addresses
+ * given. */
+static struct in_addr bind_a = {0}, peer_a = {0};
+
+static struct sockaddr_storage addr_of(int fd, int port, socklen_t *len, int local) {
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
     if (fd >= 0 && fd < 1024 && v6[fd]) {
@@ -97,7 +110,7 @@ static struct sockaddr_storage addr_of(int fd, int port, socklen_t *len) {
         struct sockaddr_in *a = (struct sockaddr_in *)&ss;
         a->sin_family = AF_INET;
         a->sin_port = htons(port);
-        a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a->sin_addr = local ? bind_a : peer_a;
         *len = sizeof *a;
     }
     return ss;
@@ -152,11 +165,14 @@ static void do_recv(int fd, int len, int wait) {
         union sctp_notification *sn = (union sctp_notification *)buf;
         printf(" note=%s", note_name(sn->sn_header.sn_type));
         if (sn->sn_header.sn_type == SCTP_ASSOC_CHANGE)
-            printf(" state=%s error=%u outs=%u ins=%u", sac_name(sn->sn_assoc_change.sac_state),
+            printf(" state=%s error=%u outs=%u ins=%u assoc=%d", sac_name(sn->sn_assoc_change.sac_state),
                    sn->sn_assoc_change.sac_error, sn->sn_assoc_change.sac_outbound_streams,
-                   sn->sn_assoc_change.sac_inbound_streams);
+                   sn->sn_assoc_change.sac_inbound_streams, (int)sn->sn_assoc_change.sac_assoc_id);
         if (sn->sn_header.sn_type == SCTP_REMOTE_ERROR)
             printf(" cause=%u", ntohs(sn->sn_remote_error.sre_error));
+        if (sn->sn_header.sn_type == SCTP_AUTHENTICATION_EVENT)
+            printf(" indication=%u key=%u", sn->sn_authkey_event.auth_indication,
+                   sn->sn_authkey_event.auth_keynumber);
     } else {
         printf(" data=");
         print_data(buf, n);
@@ -170,13 +186,45 @@ static int opt_name(const char *s) {
     return -1;
 }
 
-int main(void) {
+static void *console(void *arg) {
+    int to = *(int *)arg;
+    char l[70000];
+    while (fgets(l, sizeof l, stdin)) {
+        if (!strcmp(l, "quit\n")) _exit(0);
+        if (write(to, l, strlen(l)) < 0) break;
+    }
+    _exit(0);
+}
+
+int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
+    bind_a.s_addr = peer_a.s_addr = htonl(INADDR_LOOPBACK);
+    if (argc > 2) {
+        /* In the guest, stdin/stdout are the serial console: no echo, no
+         * CR, and a line that tells the runner this helper is ready. */
+        inet_pton(AF_INET, argv[1], &bind_a);
+        inet_pton(AF_INET, argv[2], &peer_a);
+        struct termios t;
+        if (tcgetattr(0, &t) == 0) {
+            cfmakeraw(&t);
+            tcsetattr(0, TCSANOW, &t);
+        }
+        printf("READY\n");
+    }
+    FILE *in = stdin;
+    if (argc > 2) {
+        /* A call may block (connect) when the runner ends the script: a
+         * thread reads the console and ends the helper at "quit". */
+        static int p[2];
+        pthread_t t;
+        if (pipe(p) < 0 || pthread_create(&t, NULL, console, &p[1]) != 0) return 1;
+        in = fdopen(p[0], "r");
+    }
     char line[70000];
-    while (fgets(line, sizeof line, stdin)) {
+    while (fgets(line, sizeof line, in)) {
         line[strcspn(line, "\n")] = 0;
-        char cmd[32] = "", a1[64] = "", a2[65536] = "", a3[64] = "", a4[64] = "", a5[64] = "";
-        int n = sscanf(line, "%31s %63s %65535s %63s %63s %63s", cmd, a1, a2, a3, a4, a5);
+        char cmd[32] = "", a1[64] = "", a2[65536] = "", a3[64] = "", a4[64] = "", a5[64] = "", a6[64] = "";
+        int n = sscanf(line, "%31s %63s %65535s %63s %63s %63s %63s", cmd, a1, a2, a3, a4, a5, a6);
         if (n <= 0) continue;
         int fd = atoi(a1);
         errno = 0;
@@ -188,7 +236,7 @@ int main(void) {
             ret(s);
         } else if (!strcmp(cmd, "bind") || !strcmp(cmd, "connect")) {
             socklen_t l;
-            struct sockaddr_storage ss = addr_of(fd, atoi(a2), &l);
+            struct sockaddr_storage ss = addr_of(fd, atoi(a2), &l, cmd[0] == 'b');
             ret(cmd[0] == 'b' ? bind(fd, (struct sockaddr *)&ss, l) : connect(fd, (struct sockaddr *)&ss, l));
         } else if (!strcmp(cmd, "listen")) {
             ret(listen(fd, atoi(a2)));
@@ -196,6 +244,8 @@ int main(void) {
             int s = accept(fd, NULL, NULL);
             if (s >= 0 && s < 1024) v6[s] = v6[fd];
             ret(s);
+        } else if (!strcmp(cmd, "quit")) {
+            return 0;
         } else if (!strcmp(cmd, "close")) {
             ret(close(fd));
         } else if (!strcmp(cmd, "linger")) {
@@ -209,18 +259,20 @@ int main(void) {
         } else if (!strcmp(cmd, "send") || !strcmp(cmd, "sendto")) {
             int to = cmd[4] == 't';
             const char *text = to ? a3 : a2;
+            if (!strcmp(text, "-")) text = "";
             struct sctp_sndinfo si = {0};
             if (!to) {
                 si.snd_sid = (uint16_t)atoi(a3);
                 si.snd_ppid = (uint32_t)strtoul(a4, NULL, 0);
                 si.snd_flags = (uint16_t)strtoul(a5, NULL, 0);
+                si.snd_assoc_id = (sctp_assoc_t)atoi(a6);
             }
             char ctl[CMSG_SPACE(sizeof si)];
             memset(ctl, 0, sizeof ctl);
             struct iovec v = {(void *)text, strlen(text)};
             socklen_t l = 0;
             struct sockaddr_storage ss;
-            if (to) ss = addr_of(fd, atoi(a2), &l);
+            if (to) ss = addr_of(fd, atoi(a2), &l, 0);
             struct msghdr m = {.msg_name = to ? &ss : NULL, .msg_namelen = l, .msg_iov = &v, .msg_iovlen = 1,
                                .msg_control = ctl, .msg_controllen = sizeof ctl};
             struct cmsghdr *c = CMSG_FIRSTHDR(&m);
@@ -296,6 +348,17 @@ int main(void) {
             } else if (!strcmp(a2, "maxrxt")) {
                 struct sctp_assocparams ap = {.sasoc_asocmaxrxt = (uint16_t)v};
                 r = setsockopt(fd, IPPROTO_SCTP, SCTP_ASSOCINFO, &ap, sizeof ap);
+            } else if (!strcmp(a2, "cookie_life")) {
+                struct sctp_assocparams ap = {.sasoc_cookie_life = (uint32_t)v};
+                r = setsockopt(fd, IPPROTO_SCTP, SCTP_ASSOCINFO, &ap, sizeof ap);
+            } else if (!strcmp(a2, "hbinterval") || !strcmp(a2, "pathmaxrxt") || !strcmp(a2, "hb_off")) {
+                /* For every path (the socket's defaults before the association). */
+                struct sctp_paddrparams pp;
+                memset(&pp, 0, sizeof pp);
+                if (a2[0] == 'h' && a2[2] == 'i') { pp.spp_hbinterval = (uint32_t)v; pp.spp_flags = SPP_HB_ENABLE; }
+                else if (a2[0] == 'h') pp.spp_flags = SPP_HB_DISABLE;
+                else pp.spp_pathmaxrxt = (uint16_t)v;
+                r = setsockopt(fd, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &pp, sizeof pp);
             } else {
                 int iv = (int)v;
                 int name = opt_name(a2);

@@ -203,6 +203,19 @@ pub(super) unsafe fn send_msg(
     m: &msghdr,
     flags: c_int,
 ) -> isize {
+    // Linux's sctp_sendmsg_parse: SCTP_EOF and SCTP_ABORT are for
+    // one-to-many sockets, SCTP_EOF carries no data, and a message
+    // without either must have some.
+    let sflags = spec.map_or(0, |sp| sp.flags);
+    // SAFETY: the caller's iovec array holds msg_iovlen entries.
+    let total: usize = unsafe { iovecs(m) }.iter().map(|v| v.iov_len).sum();
+    if (sflags & (SCTP_EOF | SCTP_ABORT) != 0 && !is_many_id(id))
+        || (sflags & SCTP_EOF != 0 && total > 0)
+        || (sflags & (SCTP_EOF | SCTP_ABORT) == 0 && total == 0)
+    {
+        set_errno(libc::EINVAL);
+        return -1;
+    }
     let e = of(id);
     let dest = match dest.map(|a| e.peer_arg(id, a)).transpose() {
         Ok(d) => d,
@@ -261,25 +274,6 @@ pub(super) unsafe fn send_msg(
     if let Err(err) = implicit_connect(id, dest) {
         set_errno(err);
         return -1;
-    }
-    if let Some(sp) = spec
-        && sp.flags & SCTP_ABORT != 0
-    {
-        // SAFETY: as above.
-        let data = match gather(unsafe { iovecs(m) }) {
-            Ok(d) => d,
-            Err(err) => {
-                set_errno(err);
-                return -1;
-            }
-        };
-        return match e.abort_stream(id, &data) {
-            Ok(()) => data.len() as isize,
-            Err(err) => {
-                set_errno(err);
-                -1
-            }
-        };
     }
     let mut plain = *m;
     plain.msg_name = std::ptr::null_mut();

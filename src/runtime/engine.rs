@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use crate::proto::Config;
-use crate::proto::assoc::{AssocEvent, AssocId, Association, CloseReason};
+use crate::proto::assoc::{AssocEvent, AssocId, Association};
 use crate::proto::endpoint::Endpoint;
 use crate::sys;
 
@@ -296,15 +296,6 @@ fn udp_port_for(cfg: &Config, peer: SocketAddr) -> u16 {
     match cfg.remote_udp_port {
         0 => peer.port(),
         p => p,
-    }
-}
-
-fn errno_of(reason: &CloseReason) -> c_int {
-    match reason {
-        CloseReason::Graceful => 0,
-        CloseReason::Refused => libc::ECONNREFUSED,
-        CloseReason::TimedOut => libc::ETIMEDOUT,
-        CloseReason::PeerAbort(_) | CloseReason::LocalAbort => libc::ECONNRESET,
     }
 }
 

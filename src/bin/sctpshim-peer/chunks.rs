@@ -90,15 +90,28 @@ fn bytes(f: &Fields, k: &str) -> Vec<u8> {
     f.get(k).map(Val::bytes).unwrap_or_default()
 }
 
-fn param(t: u16, value: &[u8]) -> Vec<u8> {
-    let mut p = Vec::new();
-    p.extend_from_slice(&t.to_be_bytes());
-    p.extend_from_slice(&((4 + value.len()) as u16).to_be_bytes());
-    p.extend_from_slice(value);
-    while p.len() % 4 != 0 {
-        p.push(0);
+/// Appends a parameter (or error cause) to a chunk's value: the one
+/// before it gets its padding first. The last one's padding is the
+/// chunk's, which its length field does not count (RFC 9260 §3.2).
+fn add_param(body: &mut Vec<u8>, t: u16, value: &[u8]) {
+    pad4(body);
+    body.extend_from_slice(&t.to_be_bytes());
+    body.extend_from_slice(&((4 + value.len()) as u16).to_be_bytes());
+    body.extend_from_slice(value);
+}
+
+/// Raw bytes after the parameters before them, padded.
+fn add_raw(body: &mut Vec<u8>, raw: &[u8]) {
+    if !raw.is_empty() {
+        pad4(body);
+        body.extend_from_slice(raw);
     }
-    p
+}
+
+fn pad4(b: &mut Vec<u8>) {
+    while b.len() % 4 != 0 {
+        b.push(0);
+    }
 }
 
 /// A chunk named `name` from `f`. `flags`, `len` (the length field, even
@@ -132,20 +145,21 @@ pub fn build(name: &str, f: &Fields) -> Result<Vec<u8>, String> {
             be16(&mut body, num(f, "mis", 10));
             be32(&mut body, num(f, "tsn", 1));
             if let Some(c) = f.get("cookie") {
-                body.extend(param(7, &c.bytes()));
+                add_param(&mut body, 7, &c.bytes());
             }
             if let Some(h) = f.get("hostname") {
                 let mut n = h.bytes();
                 n.push(0);
-                body.extend(param(11, &n));
+                add_param(&mut body, 11, &n);
             }
             if let Some(u) = f.get("unknown_param") {
-                body.extend(param(
+                add_param(
+                    &mut body,
                     u.int().unwrap_or(0xc000) as u16,
                     &bytes(f, "unknown_value"),
-                ));
+                );
             }
-            body.extend(bytes(f, "params"));
+            add_raw(&mut body, &bytes(f, "params"));
         }
         "SACK" => {
             be32(&mut body, num(f, "cum_tsn", 0));
@@ -173,15 +187,15 @@ pub fn build(name: &str, f: &Fields) -> Result<Vec<u8>, String> {
                 be32(&mut body, d);
             }
         }
-        "HEARTBEAT" | "HEARTBEAT_ACK" => body.extend(param(1, &bytes(f, "info"))),
+        "HEARTBEAT" | "HEARTBEAT_ACK" => add_param(&mut body, 1, &bytes(f, "info")),
         "SHUTDOWN" => be32(&mut body, num(f, "cum_tsn", 0)),
         "COOKIE_ECHO" => body.extend(bytes(f, "cookie")),
         "ABORT" | "ERROR" => {
             if let Some(c) = f.get("cause") {
                 let v = bytes(f, "cause_body");
-                body.extend(param(c.int().unwrap_or(0) as u16, &v));
+                add_param(&mut body, c.int().unwrap_or(0) as u16, &v);
             }
-            body.extend(bytes(f, "causes"));
+            add_raw(&mut body, &bytes(f, "causes"));
         }
         "FORWARD_TSN" => be32(&mut body, num(f, "new_tsn", 0)),
         _ => body.extend(bytes(f, "body")),

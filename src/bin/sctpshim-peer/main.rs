@@ -6,6 +6,11 @@
 //! what the application sees at the same moment.
 //!
 //!   sctpshim-peer --lib LIB --helper HELPER [-v] SCRIPT|DIR...
+//!   sctpshim-peer --guest CMD --peer-udp P --shim-udp F [-v] SCRIPT|DIR...
+//!
+//! The second form runs the scripts against Linux's own SCTP: CMD boots a
+//! qemu guest whose console runs the helper (scripts/conformance-linux.sh),
+//! the guest's encap_port is P and its UDP port 9899 is forwarded from F.
 
 mod chunks;
 mod run;
@@ -43,35 +48,88 @@ fn expand(path: &Path, depth: usize) -> String {
         .join("\n")
 }
 
+fn bind_udp(port: u16) -> Result<std::net::UdpSocket, String> {
+    std::net::UdpSocket::bind(("127.0.0.1", port)).map_err(|e| format!("UDP {port}: {e}"))
+}
+
+fn usage() -> ! {
+    eprintln!("usage: sctpshim-peer (--lib LIB --helper HELPER | --guest CMD --peer-udp P --shim-udp F) [-v] SCRIPT|DIR...");
+    std::process::exit(2);
+}
+
+fn fail_with(e: &str) -> ! {
+    eprintln!("sctpshim-peer: {e}");
+    std::process::exit(2);
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let (mut lib, mut helper, mut verbose, mut paths) = (None, None, false, Vec::new());
+    let (mut guest, mut peer_udp, mut shim_udp) = (None, None, None);
+    let port = |a: Option<String>| a.and_then(|p| p.parse::<u16>().ok());
     while let Some(a) = args.next() {
         match a.as_str() {
             "--lib" => lib = args.next(),
             "--helper" => helper = args.next(),
+            "--guest" => guest = args.next(),
+            "--peer-udp" => peer_udp = port(args.next()),
+            "--shim-udp" => shim_udp = port(args.next()),
             "-v" => verbose = true,
             _ => scripts_in(Path::new(&a), &mut paths),
         }
     }
-    let (Some(lib), Some(helper)) = (lib, helper) else {
-        eprintln!("usage: sctpshim-peer --lib LIB --helper HELPER [-v] SCRIPT|DIR...");
-        std::process::exit(2);
+    let mut guest = match (guest, peer_udp, shim_udp) {
+        (Some(cmd), Some(p), Some(f)) => match run::Helper::guest(&cmd, verbose)
+            .and_then(|h| Ok((h, bind_udp(p)?, f)))
+        {
+            Ok(g) => Some(g),
+            Err(e) => fail_with(&e),
+        },
+        (None, None, None) => None,
+        _ => usage(),
     };
-    let lib = std::fs::canonicalize(&lib).map_or(lib, |p| p.display().to_string());
+    let local = match (lib, helper) {
+        (Some(lib), Some(helper)) if guest.is_none() => Some((
+            std::fs::canonicalize(&lib).map_or(lib, |p| p.display().to_string()),
+            helper,
+        )),
+        (None, None) if guest.is_some() => None,
+        _ => usage(),
+    };
     let base = 20000 + (std::process::id() % 1000) as u16 * 20;
     let (mut pass, mut fail) = (0, 0);
     for (i, path) in paths.iter().enumerate() {
         let text = expand(path, 0);
         let shim_port = base + ((i * 2) % 20000) as u16;
         let setup = run::Setup {
-            lib: &lib,
-            helper: &helper,
             shim_port,
             peer_port: shim_port + 1,
+            shim_udp: guest.as_ref().map_or(shim_port, |g| g.2),
             verbose,
         };
-        let r = script::parse(&text).and_then(|steps| run::run(&steps, &setup));
+        let differs = script::parse(&text).ok().and_then(|steps| {
+            steps.into_iter().find_map(|l| match l.step {
+                script::Step::LinuxDiffers(why) => Some(why),
+                _ => None,
+            })
+        });
+        if let (Some(why), Some(_)) = (&differs, &guest) {
+            println!("skip {}: Linux differs: {why}", path.display());
+            continue;
+        }
+        let r = script::parse(&text).and_then(|steps| match (&mut guest, &local) {
+            (Some((h, udp, _)), _) => {
+                let r = run::run(&steps, &setup, udp, h);
+                h.finish().and(r)
+            }
+            (None, Some((lib, helper))) => {
+                let udp = bind_udp(setup.peer_port)?;
+                let mut h = run::Helper::local(lib, helper)?;
+                let r = run::run(&steps, &setup, &udp, &mut h);
+                h.finish().and(r)
+            }
+            (None, None) => Err("no helper".into()),
+        });
         match r {
             Ok(()) => {
                 pass += 1;
@@ -84,5 +142,6 @@ fn main() {
         }
     }
     println!("conformance: {pass} passed, {fail} failed");
+    drop(guest); // (exit runs no destructors: this stops the guest)
     std::process::exit(i32::from(fail > 0));
 }

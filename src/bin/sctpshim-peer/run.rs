@@ -16,20 +16,113 @@ const CALL_LIMIT: Duration = Duration::from_secs(10);
 /// An expectation's default time limit.
 const EXPECT_MS: u64 = 1000;
 
-pub struct Setup<'a> {
-    pub lib: &'a str,
-    pub helper: &'a str,
+pub struct Setup {
     pub shim_port: u16,
     pub peer_port: u16,
+    /// The UDP port the shim's packets go to first (its SCTP port, or the
+    /// guest's forwarded port).
+    pub shim_udp: u16,
     pub verbose: bool,
 }
 
-struct Peer {
-    udp: UdpSocket,
+/// The program that makes the local socket calls: the helper under the
+/// shim (one per script), or the helper on Linux's own SCTP in a qemu
+/// guest (one guest for the whole run, a new helper per script).
+pub struct Helper {
     child: Child,
-    to_helper: ChildStdin,
+    to: ChildStdin,
     answers: Receiver<String>,
+    guest: bool,
+}
+
+impl Helper {
+    pub fn local(lib: &str, helper: &str) -> Result<Helper, String> {
+        let mut c = Command::new(helper);
+        c.env("LD_PRELOAD", lib)
+            .env("SCTPSHIM_ENGINE", "thread")
+            .env_remove("SCTPSHIM_UDP_PORT")
+            .env_remove("SCTPSHIM_REMOTE_UDP_PORT");
+        Helper::start(c, false, false)
+    }
+
+    /// `cmd` (run by sh) boots the guest, whose console runs helpers one
+    /// after another; each says READY when it starts.
+    pub fn guest(cmd: &str, verbose: bool) -> Result<Helper, String> {
+        let mut c = Command::new("sh");
+        c.arg("-c").arg(cmd);
+        let h = Helper::start(c, true, verbose)?;
+        h.answers
+            .recv_timeout(Duration::from_secs(120))
+            .map_err(|_| "the guest did not start its helper".to_string())?;
+        Ok(h)
+    }
+
+    fn start(mut c: Command, guest: bool, verbose: bool) -> Result<Helper, String> {
+        let mut child = c
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("helper: {e}"))?;
+        let to = child.stdin.take().ok_or("helper stdin")?;
+        let out = child.stdout.take().ok_or("helper stdout")?;
+        let (tx, answers) = channel();
+        std::thread::spawn(move || {
+            for l in BufReader::new(out).lines().map_while(Result::ok) {
+                // The guest's console also carries the kernel's lines.
+                let l = l.trim_end_matches('\r').to_string();
+                if guest && !l.starts_with("ret=") && l != "READY" {
+                    if verbose {
+                        eprintln!("  guest: {l}");
+                    }
+                    continue;
+                }
+                if tx.send(l).is_err() {
+                    break;
+                }
+            }
+        });
+        Ok(Helper {
+            child,
+            to,
+            answers,
+            guest,
+        })
+    }
+
+    /// Ends this script's helper; a guest starts the next one.
+    pub fn finish(&mut self) -> Result<(), String> {
+        if !self.guest {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+            return Ok(());
+        }
+        while self.answers.try_recv().is_ok() {}
+        writeln!(self.to, "quit").map_err(|e| format!("helper: {e}"))?;
+        self.to.flush().map_err(|e| format!("helper: {e}"))?;
+        loop {
+            match self.answers.recv_timeout(CALL_LIMIT) {
+                Ok(l) if l == "READY" => return Ok(()),
+                Ok(_) => {}
+                Err(_) => return Err("the guest did not start the next helper".into()),
+            }
+        }
+    }
+}
+
+impl Drop for Helper {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Peer<'a> {
+    udp: &'a UdpSocket,
+    helper: &'a mut Helper,
     vars: HashMap<String, Val>,
+    /// The SCTP ports this script's peer used: a guest's packets to others
+    /// are left over from earlier scripts.
+    ports: Vec<u16>,
     /// UDP port and SCTP port of the shim, as last seen.
     shim_udp: u16,
     shim_sctp: u16,
@@ -38,46 +131,22 @@ struct Peer {
     verbose: bool,
 }
 
-impl Drop for Peer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Runs `steps`; Err names the failing line and what differed.
-pub fn run(steps: &[crate::script::Line], s: &Setup) -> Result<(), String> {
-    let udp = UdpSocket::bind(("127.0.0.1", s.peer_port))
-        .map_err(|e| format!("UDP {}: {e}", s.peer_port))?;
-    let mut child = Command::new(s.helper)
-        .env("LD_PRELOAD", s.lib)
-        .env("SCTPSHIM_ENGINE", "thread")
-        .env_remove("SCTPSHIM_UDP_PORT")
-        .env_remove("SCTPSHIM_REMOTE_UDP_PORT")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("helper {}: {e}", s.helper))?;
-    let to_helper = child.stdin.take().ok_or("helper stdin")?;
-    let out = child.stdout.take().ok_or("helper stdout")?;
-    let (tx, answers) = channel();
-    std::thread::spawn(move || {
-        for l in BufReader::new(out).lines().map_while(Result::ok) {
-            if tx.send(l).is_err() {
-                break;
-            }
-        }
-    });
+pub fn run(
+    steps: &[crate::script::Line],
+    s: &Setup,
+    udp: &UdpSocket,
+    helper: &mut Helper,
+) -> Result<(), String> {
     let mut vars = HashMap::new();
     vars.insert("SHIM_PORT".into(), Val::Int(u64::from(s.shim_port)));
     vars.insert("PEER_PORT".into(), Val::Int(u64::from(s.peer_port)));
     let mut p = Peer {
         udp,
-        child,
-        to_helper,
-        answers,
+        helper,
         vars,
-        shim_udp: s.shim_port,
+        ports: vec![s.peer_port],
+        shim_udp: s.shim_udp,
         shim_sctp: s.shim_port,
         pending: false,
         log: Vec::new(),
@@ -97,7 +166,7 @@ pub fn run(steps: &[crate::script::Line], s: &Setup) -> Result<(), String> {
     Ok(())
 }
 
-impl Peer {
+impl Peer<'_> {
     fn note(&mut self, s: String) {
         if self.verbose {
             eprintln!("  {s}");
@@ -156,8 +225,10 @@ impl Peer {
                 }
                 let line = self.substitute(line)?;
                 self.note(format!("call {line}"));
-                writeln!(self.to_helper, "{line}").map_err(|e| format!("helper: {e}"))?;
-                self.to_helper.flush().map_err(|e| format!("helper: {e}"))?;
+                writeln!(self.helper.to, "{line}").map_err(|e| format!("helper: {e}"))?;
+                self.helper
+                    .to
+                    .flush().map_err(|e| format!("helper: {e}"))?;
                 self.pending = true;
                 if *later {
                     return Ok(());
@@ -175,6 +246,7 @@ impl Peer {
                 std::thread::sleep(Duration::from_millis(*ms));
                 Ok(())
             }
+            Step::LinuxDiffers(_) => Ok(()),
             Step::Set(k, v) => {
                 let v = self.resolve(v)?;
                 self.vars.insert(k.clone(), v);
@@ -205,6 +277,7 @@ impl Peer {
             return Err("no call waits for its answer".into());
         }
         let a = self
+            .helper
             .answers
             .recv_timeout(CALL_LIMIT)
             .map_err(|_| "the helper did not answer".to_string())?;
@@ -244,6 +317,9 @@ impl Peer {
             body.extend(chunks::build(&c.name, &f)?);
             names.push(c.name.clone());
         }
+        if !self.ports.contains(&sport) {
+            self.ports.push(sport);
+        }
         let pk = chunks::packet(sport, dport, vtag, &body, bad_crc);
         self.note(format!("send vtag={vtag:#x} {}", names.join(" ")));
         self.udp
@@ -254,19 +330,37 @@ impl Peer {
 
     fn recv(&mut self, ms: u64) -> Result<Option<Vec<u8>>, String> {
         let mut buf = vec![0u8; 65536];
-        self.udp
-            .set_read_timeout(Some(Duration::from_millis(ms.max(1))))
-            .map_err(|e| e.to_string())?;
-        match self.udp.recv_from(&mut buf) {
-            Ok((n, from)) => {
-                let pk = buf[..n].to_vec();
-                self.shim_udp = from.port();
-                if pk.len() >= 2 {
-                    self.shim_sctp = u16::from_be_bytes([pk[0], pk[1]]);
-                }
-                self.note(format!("got {}", describe(&pk)));
-                Ok(Some(pk))
+        let deadline = std::time::Instant::now() + Duration::from_millis(ms.max(1));
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return Ok(None);
             }
+            self.udp
+                .set_read_timeout(Some(left))
+                .map_err(|e| e.to_string())?;
+            let got = self.recv_one(&mut buf)?;
+            let Some((pk, from)) = got else {
+                return Ok(None);
+            };
+            if pk.len() < 4 {
+                continue;
+            }
+            // Left over from an earlier script (to another port).
+            if self.helper.guest && !self.ports.contains(&u16::from_be_bytes([pk[2], pk[3]])) {
+                self.note(format!("ignored {}", describe(&pk)));
+                continue;
+            }
+            self.shim_udp = from;
+            self.shim_sctp = u16::from_be_bytes([pk[0], pk[1]]);
+            self.note(format!("got {}", describe(&pk)));
+            return Ok(Some(pk));
+        }
+    }
+
+    fn recv_one(&mut self, buf: &mut [u8]) -> Result<Option<(Vec<u8>, u16)>, String> {
+        match self.udp.recv_from(buf) {
+            Ok((n, from)) => Ok(Some((buf[..n].to_vec(), from.port()))),
             Err(e)
                 if matches!(
                     e.kind(),

@@ -60,6 +60,9 @@ pub enum Step {
     ExpectNone(u64),
     Sleep(u64),
     Set(String, Pat),
+    /// `linux-differs REASON`: Linux's own SCTP answers otherwise (the RFC
+    /// allows both); scripts/conformance-linux.sh skips the script.
+    LinuxDiffers(String),
 }
 
 /// One parsed line, with its number for messages.
@@ -262,6 +265,7 @@ pub fn parse(text: &str) -> Result<Vec<Line>, String> {
                 Step::Expect { opts, chunks, more }
             }
             "sleep" => Step::Sleep(int(rest).map_err(err)?),
+            "linux-differs" => Step::LinuxDiffers(rest.trim().to_string()),
             "set" => {
                 let (k, v) = rest
                     .split_once('=')

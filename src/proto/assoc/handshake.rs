@@ -215,7 +215,7 @@ impl Association {
             self.peer_vtag = ia.initiate_tag;
             self.control.queue.clear();
             self.control.queue.push_back((None, Chunk::Abort(abort)));
-            self.close(CloseReason::LocalAbort);
+            self.close(CloseReason::Violation);
             return;
         };
         if let Some(name) = ia
@@ -234,7 +234,7 @@ impl Association {
             self.peer_vtag = ia.initiate_tag;
             self.control.queue.clear();
             self.control.queue.push_back((None, Chunk::Abort(abort)));
-            self.close(CloseReason::LocalAbort);
+            self.close(CloseReason::Violation);
             return;
         }
         let mut errors = Vec::new();

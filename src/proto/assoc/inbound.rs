@@ -58,6 +58,53 @@ impl Association {
         }
     }
 
+    /// A packet whose chunks end with `bad`, which could not be decoded.
+    /// The chunks before it are processed; then, as Linux does, most chunk
+    /// types are a protocol violation (ABORT with cause 13, RFC 9260
+    /// §3.3.10.13), an ABORT still ends the association, INIT and COOKIE
+    /// ECHO are dropped, and a chunk the state does not expect is ignored.
+    pub fn handle_malformed(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        packet: &Packet,
+        bad: crate::proto::wire::BadChunk,
+    ) {
+        use crate::proto::wire::chunk_type as ct;
+        if self.path_of(from).is_none() {
+            return;
+        }
+        let vt = packet.verification_tag;
+        let t_bit = bad.flags & 1 != 0;
+        let tag_ok = if !packet.chunks.is_empty() {
+            self.verify_tag(packet)
+        } else if bad.chunk_type == ct::ABORT && t_bit {
+            vt == self.peer_vtag && vt != 0
+        } else {
+            vt == self.local_vtag
+        };
+        if !tag_ok {
+            return;
+        }
+        if !packet.chunks.is_empty() {
+            self.handle_packet(now, from, packet);
+        }
+        let handshake = matches!(self.state, State::CookieWait(_) | State::CookieEchoed(_));
+        match bad.chunk_type {
+            _ if matches!(self.state, State::Closed) => {}
+            ct::ABORT => self.on_abort(&crate::proto::wire::Abort::default()),
+            ct::INIT | ct::COOKIE_ECHO => {}
+            // The peer's tag is not known yet: the ABORT reflects ours.
+            ct::INIT_ACK if matches!(self.state, State::CookieWait(_)) => {
+                self.chunk_violation(bad, true);
+            }
+            ct::INIT_ACK => {}
+            ct::COOKIE_ACK if !matches!(self.state, State::CookieEchoed(_)) => {}
+            _ if handshake && bad.chunk_type != ct::COOKIE_ACK => {}
+            _ => self.chunk_violation(bad, false),
+        }
+    }
+
     /// Verification-tag rules of §8.5 and §8.5.1.
     fn verify_tag(&self, packet: &Packet) -> bool {
         let vt = packet.verification_tag;

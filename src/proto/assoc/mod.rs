@@ -43,8 +43,11 @@ pub enum CloseReason {
     TimedOut,
     /// The peer aborted (ECONNRESET).
     PeerAbort(Vec<ErrorCause>),
-    /// We aborted: by request or after a protocol violation.
+    /// We aborted by request.
     LocalAbort,
+    /// We aborted after the peer broke the protocol (ECONNREFUSED during
+    /// the handshake, ECONNABORTED after, as Linux's sctp_sf_abort_violation).
+    Violation,
 }
 
 /// Something the socket layer should hear about.
@@ -612,15 +615,26 @@ impl Association {
 
     /// Aborts because the peer broke the protocol.
     fn protocol_violation(&mut self, info: &str) {
+        self.violation_abort(info.as_bytes().to_vec(), false);
+    }
+
+    /// Aborts because the peer sent a chunk that cannot be decoded; `t_bit`
+    /// when the peer's tag is not known (the ABORT carries our own).
+    fn chunk_violation(&mut self, bad: crate::proto::wire::BadChunk, t_bit: bool) {
+        let mut info = b"Malformed chunk or invalid length, chunk header: ".to_vec();
+        info.extend_from_slice(&[bad.chunk_type, bad.flags]);
+        info.extend_from_slice(&bad.length.to_be_bytes());
+        self.violation_abort(info, t_bit);
+    }
+
+    fn violation_abort(&mut self, info: Vec<u8>, t_bit: bool) {
         let abort = crate::proto::wire::Abort {
-            t_bit: false,
-            causes: vec![ErrorCause::ProtocolViolation {
-                info: info.as_bytes().to_vec(),
-            }],
+            t_bit,
+            causes: vec![ErrorCause::ProtocolViolation { info }],
         };
         self.control.queue.clear();
         self.control.queue.push_back((None, Chunk::Abort(abort)));
-        self.close(CloseReason::LocalAbort);
+        self.close(CloseReason::Violation);
     }
 
     /// Next event for the socket layer.

@@ -35,7 +35,7 @@ impl Association {
             };
             self.control.queue.clear();
             self.control.queue.push_back((None, Chunk::Abort(abort)));
-            self.close(super::CloseReason::LocalAbort);
+            self.close(super::CloseReason::Violation);
             return;
         }
         self.rx.sack_pending = true;

@@ -44,7 +44,11 @@ impl Association {
             if let Chunk::Init(_) = c {
                 vtag = 0;
             }
-            if let Chunk::Abort(_) = c {
+            if let Chunk::Abort(a) = &c {
+                // Without the peer's tag, the T bit says ours is reflected.
+                if a.t_bit {
+                    vtag = self.local_vtag;
+                }
                 // ABORT goes last; nothing else follows it.
                 chunks.push(c);
                 alone = true;

@@ -8,7 +8,7 @@ use super::*;
 impl Endpoint {
     /// Processes one UDP datagram from `from` carrying an SCTP packet.
     pub fn handle(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]) {
-        let packet = match Packet::decode(datagram) {
+        let (packet, bad) = match Packet::decode_partial(datagram) {
             Ok(p) => p,
             Err(crate::proto::wire::WireError::BadChecksum) => {
                 self.stats.bad_checksum += 1;
@@ -19,11 +19,30 @@ impl Endpoint {
                 return;
             }
         };
-        if packet.dst_port != self.local_port || packet.src_port == 0 || packet.chunks.is_empty() {
+        if packet.dst_port != self.local_port
+            || packet.src_port == 0
+            || (packet.chunks.is_empty() && bad.is_none())
+        {
             self.stats.malformed += 1;
             return;
         }
         let existing = self.by_peer.get(&(from.ip(), packet.src_port)).copied();
+        if let Some(bad) = bad {
+            // A malformed chunk: its association answers it by its type
+            // (after the sound chunks before it); without one, or behind
+            // an INIT or COOKIE ECHO, the packet is dropped.
+            self.stats.malformed += 1;
+            let setup = matches!(
+                packet.chunks.first(),
+                Some(Chunk::Init(_) | Chunk::CookieEcho(_))
+            );
+            if let (Some(id), false) = (existing, setup)
+                && let Some(a) = self.assoc_mut(id)
+            {
+                a.handle_malformed(now, from, &packet, bad);
+            }
+            return;
+        }
         match packet.chunks.first() {
             Some(Chunk::Init(init)) => {
                 // INIT must be alone with a zero tag (§6.10, §8.5.1 A).

@@ -20,7 +20,7 @@
 
 use super::bytes::{Reader, len_u16, pad_to_4, padded, put_u16};
 use super::{
-    Abort, Chunk, CookieEcho, DataChunk, ErrorChunk, Heartbeat, Init, Sack, Shutdown,
+    Abort, BadChunk, Chunk, CookieEcho, DataChunk, ErrorChunk, Heartbeat, Init, Sack, Shutdown,
     ShutdownComplete, UnknownChunk, WireError, chunk_type as ct,
 };
 
@@ -177,6 +177,41 @@ impl Chunk {
         };
         Ok((chunk, padded(len).min(buf.len())))
     }
+}
+
+/// Decodes a run of chunks up to the first one whose header is sound but
+/// whose value is not, which is returned apart (its receiver decides, by
+/// its type, between a Protocol Violation ABORT and discarding it). A
+/// header that cannot be read, a length below 4 or bad padding fail the
+/// whole run, as in [`decode_chunks`].
+pub fn decode_chunks_partial(
+    mut buf: &[u8],
+) -> Result<(Vec<Chunk>, Option<BadChunk>), WireError> {
+    let mut chunks = Vec::new();
+    while !buf.is_empty() {
+        if buf.len() < Chunk::HEADER_LEN {
+            return Err(WireError::BadPadding);
+        }
+        let length = u16::from_be_bytes([buf[2], buf[3]]);
+        if usize::from(length) < Chunk::HEADER_LEN {
+            return Err(WireError::BadLength);
+        }
+        match Chunk::decode(buf) {
+            Ok((chunk, used)) => {
+                chunks.push(chunk);
+                buf = buf.get(used..).unwrap_or_default();
+            }
+            Err(_) => {
+                let bad = BadChunk {
+                    chunk_type: buf[0],
+                    flags: buf[1],
+                    length,
+                };
+                return Ok((chunks, Some(bad)));
+            }
+        }
+    }
+    Ok((chunks, None))
 }
 
 /// Decodes a run of chunks (everything after the common header).

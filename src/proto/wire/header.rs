@@ -21,8 +21,8 @@
 //! read as little-endian).
 
 use super::bytes::{Reader, put_u16, put_u32};
-use super::chunk::decode_chunks;
-use super::{Packet, WireError};
+use super::chunk::{decode_chunks, decode_chunks_partial};
+use super::{BadChunk, Packet, WireError};
 
 /// Byte offset of the checksum field in the common header.
 const CHECKSUM_AT: usize = 8;
@@ -88,6 +88,28 @@ impl Packet {
             verification_tag,
             chunks: decode_chunks(r.rest())?,
         })
+    }
+
+    /// Verifies the CRC32c, then decodes the chunks up to the first
+    /// malformed one, returned apart (see [`decode_chunks_partial`]).
+    pub fn decode_partial(buf: &[u8]) -> Result<(Packet, Option<BadChunk>), WireError> {
+        let stored = stored_checksum(buf).ok_or(WireError::Truncated)?;
+        if stored != checksum(buf) {
+            return Err(WireError::BadChecksum);
+        }
+        let mut r = Reader::new(buf);
+        let src_port = r.u16()?;
+        let dst_port = r.u16()?;
+        let verification_tag = r.u32()?;
+        let _checksum = r.u32()?;
+        let (chunks, bad) = decode_chunks_partial(r.rest())?;
+        let p = Packet {
+            src_port,
+            dst_port,
+            verification_tag,
+            chunks,
+        };
+        Ok((p, bad))
     }
 
     /// Bytes [`Packet::encode`] produces.

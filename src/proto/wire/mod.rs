@@ -50,7 +50,7 @@ mod fuzz;
 mod test_util;
 
 pub use cause::{cause_code, decode_causes};
-pub use chunk::decode_chunks;
+pub use chunk::{decode_chunks, decode_chunks_partial};
 pub use header::{checksum, stored_checksum};
 pub use param::{decode_params, find_state_cookie};
 
@@ -90,6 +90,17 @@ pub struct Packet {
     pub dst_port: u16,
     pub verification_tag: u32,
     pub chunks: Vec<Chunk>,
+}
+
+/// A chunk whose header is whole but whose value cannot be decoded: too
+/// short for its type, running past the end of the packet, or with
+/// malformed parameters or causes. [`Packet::decode_partial`] stops there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BadChunk {
+    pub chunk_type: u8,
+    pub flags: u8,
+    /// The Chunk Length field as received.
+    pub length: u16,
 }
 
 /// One chunk of a packet.

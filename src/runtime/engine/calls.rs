@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::inbox::Slice;
 use super::notify::{Events, ev};
 use super::send::{SendSide, Ticket};
-use super::{Engine, Kind, SendSpec, SockId, now};
+use super::{Engine, Kind, SendSpec, SockId};
 use crate::proto::assoc::AssocId;
 use crate::sys;
 
@@ -154,24 +154,6 @@ impl Engine {
             }
             _ => None,
         }
-    }
-
-    /// SCTP_ABORT on a one-to-one socket: abort now, `reason` as the cause.
-    pub fn abort_stream(&self, id: SockId, reason: &[u8]) -> Result<(), c_int> {
-        let mut st = self.lock();
-        let st = &mut *st;
-        let s = st.socks.get(&id).ok_or(libc::EBADF)?;
-        let Kind::Stream { assoc } = s.kind else {
-            return Err(libc::ENOTCONN);
-        };
-        let a = s
-            .port
-            .and_then(|p| st.eps.get_mut(&p))
-            .and_then(|ep| ep.endpoint.assoc_mut(assoc))
-            .ok_or(libc::ENOTCONN)?;
-        a.abort(now(), reason);
-        self.wake();
-        Ok(())
     }
 
     /// SCTP_EVENTS: the subscription bytes.

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::notify::{self, Events, ev};
 use super::shutdown::SHUT_RCV;
-use super::{Kind, RecordMeta, Sock, SockId, State, TO_APP_MAX, Watch, errno_of};
+use super::{Kind, RecordMeta, Sock, SockId, State, TO_APP_MAX, Watch};
 use crate::proto::assoc::{AssocEvent, AssocId, CloseReason, PathState};
 use crate::sys;
 
@@ -79,6 +79,11 @@ impl Sock {
             ev::ASSOC_CHANGE,
             notify::assoc_change(state, 0, streams, assoc),
         );
+        // Linux follows COMM_UP with the peer's lack of AUTH
+        // (SCTP_CMD_PEER_NO_AUTH in sctp_sf_do_5_1D_ce / 5_1E_ca).
+        if !restart {
+            self.notify(assoc, peer, ev::AUTHENTICATION, notify::no_auth(assoc));
+        }
     }
 }
 
@@ -306,13 +311,17 @@ impl State {
                 in_flight,
             } => {
                 let was_up = s.watch.remove(&aid).is_some_and(|w| w.up);
+                // Gone, no longer shutting down: sends are EPIPE (the pair's).
+                if stream {
+                    s.tx.lock().peer_shut = false;
+                }
                 // A message cut short by the end of its association.
                 if let Some((stream, ssn)) = s.inbox.abort_open(aid) {
                     let b = notify::pdapi_aborted(stream, ssn, aid);
                     s.notify(aid, peer, ev::PARTIAL_DELIVERY, b);
                     s.inbox.release_lobby();
                 }
-                let err = errno_of(&reason);
+                let err = errno_of(&reason, was_up);
                 let state = match reason {
                     CloseReason::Graceful => notify::SCTP_SHUTDOWN_COMP,
                     _ if !was_up => notify::SCTP_CANT_STR_ASSOC,
@@ -502,5 +511,18 @@ impl State {
                     .map(move |(_, w)| w.active + d)
             })
             .min()
+    }
+}
+
+/// The error an association's end leaves on its socket.
+fn errno_of(reason: &CloseReason, was_up: bool) -> libc::c_int {
+    match reason {
+        CloseReason::Graceful => 0,
+        CloseReason::Refused => libc::ECONNREFUSED,
+        CloseReason::TimedOut => libc::ETIMEDOUT,
+        CloseReason::PeerAbort(_) | CloseReason::LocalAbort => libc::ECONNRESET,
+        // As Linux's sctp_sf_abort_violation.
+        CloseReason::Violation if was_up => libc::ECONNABORTED,
+        CloseReason::Violation => libc::ECONNREFUSED,
     }
 }

@@ -189,7 +189,8 @@ impl Engine {
                 a.abort(t, data);
                 drop(st);
                 self.wake();
-                return Ok(data.len());
+                // Linux's sctp_sendmsg answers 0: no data was sent.
+                return Ok(0);
             }
             if data.is_empty() {
                 if spec.flags & SCTP_EOF != 0 {

@@ -21,6 +21,7 @@ pub mod ev {
     pub const SHUTDOWN: usize = 5;
     pub const PARTIAL_DELIVERY: usize = 6;
     pub const ADAPTATION: usize = 7;
+    pub const AUTHENTICATION: usize = 8;
     pub const SENDER_DRY: usize = 9;
     pub const SEND_FAILED_EVENT: usize = 13;
     /// Events Linux knows (SCTP_SN_TYPE_MAX - BASE + 1).
@@ -110,6 +111,18 @@ pub fn pdapi_aborted(stream: u16, ssn: u16, assoc: AssocId) -> Vec<u8> {
     for v in [0u32, assoc, u32::from(stream), u32::from(ssn)] {
         b.extend_from_slice(&v.to_ne_bytes());
     }
+    b
+}
+
+/// `struct sctp_authkey_event` (20 bytes) saying SCTP_AUTH_NO_AUTH: the
+/// association does not use AUTH (RFC 6458 §6.1.8). Without AUTH support
+/// every association says so, as Linux's does when AUTH is off.
+pub fn no_auth(assoc: AssocId) -> Vec<u8> {
+    const SCTP_AUTH_NO_AUTH: u32 = 2;
+    let mut b = header(ev::AUTHENTICATION, 0, 20);
+    b.extend_from_slice(&[0; 4]); // key number, alternate key number
+    b.extend_from_slice(&SCTP_AUTH_NO_AUTH.to_ne_bytes());
+    b.extend_from_slice(&assoc.to_ne_bytes());
     b
 }
 

@@ -62,7 +62,7 @@ impl SendSide {
             return Err(libc::EINVAL);
         }
         if o.peer_shut {
-            return Err(libc::EPIPE);
+            return Err(libc::ESHUTDOWN);
         }
         // Refused whole, as Linux's sctp_sendmsg_to_asoc does.
         if o.whole_limit.is_some_and(|max| len > max) {
@@ -128,8 +128,8 @@ pub struct Outgoing {
     /// SCTP_DISABLE_FRAGMENTS: the largest message one send may carry (the
     /// association's fragmentation point); None while fragmenting is allowed.
     pub whole_limit: Option<usize>,
-    /// The peer's SHUTDOWN arrived: new sends are EPIPE (Linux's
-    /// sctp_sendmsg in SHUTDOWN-RECEIVED).
+    /// The peer's SHUTDOWN arrived: new sends are ESHUTDOWN (Linux's
+    /// sctp_sf_error_shutdown for a send in the SHUTDOWN states).
     pub peer_shut: bool,
 }
 
