@@ -5,13 +5,14 @@
 # needs qemu-system-x86, linux-image-amd64, busybox-static and cpio.
 #   scripts/linux-check.sh [TEST...]     (default: the tests listed below)
 # Confirmed on Linux 6.1 (Debian 12's kernel), 2026-12-03: errnos, bad_pointers,
-# shutdown, peer_killed, names, threads_shared, early_send, more_calls, file_io, fd_lifecycle, linger, processes, and loopback (2 of 3
+# shutdown, peer_killed, names, threads_shared, early_send, more_calls, file_io, fd_lifecycle, linger, processes,
+# send_flags and tcp_style (2026-12-06), and loopback (2 of 3
 # boots: once the one-to-many COMM_UP was not there yet right after connect).
 set -u
 cd "$(dirname "$0")/.."
 guest=${LINUX_GUEST:-../shared/tools/linux-guest.sh}
 [ -f "$guest" ] || { echo "linux-check: $guest not found"; exit 2; }
-tests=${*:-fd_lifecycle linger loopback processes errnos bad_pointers shutdown peer_killed names threads_shared early_send more_calls file_io}
+tests=${*:-fd_lifecycle linger loopback processes errnos bad_pointers shutdown peer_killed names threads_shared early_send more_calls file_io send_flags tcp_style notifications}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 pass=0; fail=0

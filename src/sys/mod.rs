@@ -443,6 +443,25 @@ pub fn is_hung_up(fd: c_int) -> bool {
 }
 
 /// Bytes waiting to be read on a socket (FIONREAD).
+/// SO_ERROR of `fd`, which reading clears (0: none). The engine's end of
+/// a pair reads ECONNRESET when the application closed its end with
+/// bytes unread (Linux's unix_release_sock).
+pub fn take_error(fd: c_int) -> c_int {
+    let mut e: c_int = 0;
+    let mut l = std::mem::size_of::<c_int>() as libc::socklen_t;
+    // SAFETY: SO_ERROR writes one int into `e`, its size in `l`.
+    let r = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_ERROR,
+            &mut e as *mut c_int as *mut libc::c_void,
+            &mut l,
+        )
+    };
+    if r < 0 { 0 } else { e }
+}
+
 pub fn pending_bytes(fd: c_int) -> usize {
     let mut n: c_int = 0;
     // SAFETY: FIONREAD writes one int.

@@ -109,7 +109,7 @@ fn add_raw(body: &mut Vec<u8>, raw: &[u8]) {
 }
 
 fn pad4(b: &mut Vec<u8>) {
-    while b.len() % 4 != 0 {
+    while !b.len().is_multiple_of(4) {
         b.push(0);
     }
 }

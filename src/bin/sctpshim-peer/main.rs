@@ -53,7 +53,9 @@ fn bind_udp(port: u16) -> Result<std::net::UdpSocket, String> {
 }
 
 fn usage() -> ! {
-    eprintln!("usage: sctpshim-peer (--lib LIB --helper HELPER | --guest CMD --peer-udp P --shim-udp F) [-v] SCRIPT|DIR...");
+    eprintln!(
+        "usage: sctpshim-peer (--lib LIB --helper HELPER | --guest CMD --peer-udp P --shim-udp F) [-v] SCRIPT|DIR..."
+    );
     std::process::exit(2);
 }
 
@@ -79,12 +81,12 @@ fn main() {
         }
     }
     let mut guest = match (guest, peer_udp, shim_udp) {
-        (Some(cmd), Some(p), Some(f)) => match run::Helper::guest(&cmd, verbose)
-            .and_then(|h| Ok((h, bind_udp(p)?, f)))
-        {
-            Ok(g) => Some(g),
-            Err(e) => fail_with(&e),
-        },
+        (Some(cmd), Some(p), Some(f)) => {
+            match run::Helper::guest(&cmd, verbose).and_then(|h| Ok((h, bind_udp(p)?, f))) {
+                Ok(g) => Some(g),
+                Err(e) => fail_with(&e),
+            }
+        }
         (None, None, None) => None,
         _ => usage(),
     };

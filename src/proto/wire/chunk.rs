@@ -184,15 +184,13 @@ impl Chunk {
 /// its type, between a Protocol Violation ABORT and discarding it). A
 /// header that cannot be read, a length below 4 or bad padding fail the
 /// whole run, as in [`decode_chunks`].
-pub fn decode_chunks_partial(
-    mut buf: &[u8],
-) -> Result<(Vec<Chunk>, Option<BadChunk>), WireError> {
+pub fn decode_chunks_partial(mut buf: &[u8]) -> Result<(Vec<Chunk>, Option<BadChunk>), WireError> {
     let mut chunks = Vec::new();
     while !buf.is_empty() {
-        if buf.len() < Chunk::HEADER_LEN {
+        let Some(&[chunk_type, flags, l0, l1]) = buf.get(..Chunk::HEADER_LEN) else {
             return Err(WireError::BadPadding);
-        }
-        let length = u16::from_be_bytes([buf[2], buf[3]]);
+        };
+        let length = u16::from_be_bytes([l0, l1]);
         if usize::from(length) < Chunk::HEADER_LEN {
             return Err(WireError::BadLength);
         }
@@ -203,8 +201,8 @@ pub fn decode_chunks_partial(
             }
             Err(_) => {
                 let bad = BadChunk {
-                    chunk_type: buf[0],
-                    flags: buf[1],
+                    chunk_type,
+                    flags,
                     length,
                 };
                 return Ok((chunks, Some(bad)));
@@ -233,6 +231,52 @@ pub fn decode_chunks(mut buf: &[u8]) -> Result<Vec<Chunk>, WireError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn partial_decode_stops_at_the_malformed_chunk() {
+        // COOKIE ACK, then a SACK too short for its fixed part, then a
+        // COOKIE ACK that is not reached.
+        let b = [
+            ct::COOKIE_ACK,
+            0,
+            0,
+            4,
+            ct::SACK,
+            0,
+            0,
+            8,
+            0,
+            0,
+            0,
+            0,
+            11,
+            0,
+            0,
+            4,
+        ];
+        let (chunks, bad) = decode_chunks_partial(&b).unwrap();
+        assert_eq!(chunks, vec![Chunk::CookieAck]);
+        let want = BadChunk {
+            chunk_type: ct::SACK,
+            flags: 0,
+            length: 8,
+        };
+        assert_eq!(bad, Some(want));
+        // A length past the end of the packet is a bad chunk too.
+        let (chunks, bad) = decode_chunks_partial(&[ct::DATA, 3, 0, 200, 0, 0, 0, 0]).unwrap();
+        assert!(chunks.is_empty());
+        assert_eq!(bad.map(|b| b.length), Some(200));
+        // A length below 4 or stray bytes still fail the whole packet.
+        assert_eq!(
+            decode_chunks_partial(&[ct::DATA, 0, 0, 2]),
+            Err(WireError::BadLength)
+        );
+        assert_eq!(
+            decode_chunks_partial(&[ct::COOKIE_ACK, 0, 0, 4, 0, 0]),
+            Err(WireError::BadPadding)
+        );
+        assert_eq!(decode_chunks_partial(&[]), Ok((vec![], None)));
+    }
 
     #[test]
     fn length_below_four_is_bad_length_for_every_type() {

@@ -121,7 +121,9 @@ impl State {
                     // descriptor count then, as for any ended socket.)
                     if revents & libc::POLLHUP != 0 && !s.eof_sent {
                         s.app_gone = true;
-                        let unread = s.inbox.staged() > 0 || s.held_total > 0;
+                        let unread = s.inbox.staged() > 0
+                            || s.held_total > 0
+                            || sys::take_error(s.efd) == libc::ECONNRESET;
                         if let Some(a) = ep.endpoint.assoc_mut(assoc)
                             && (unread || s.linger_abort)
                         {
@@ -160,7 +162,13 @@ impl State {
                 // (the send buffer is a soft limit), and gathering it in small
                 // steps would leave the association idle meanwhile.
                 let want = space.max(tx.gathering()).clamp(1, APP_READ).min(buf.len());
-                match sys::read(s.efd, &mut buf[..want]) {
+                let got = sys::read(s.efd, &mut buf[..want]);
+                let closed = match &got {
+                    Ok(0) => true,
+                    Err(e) => e.raw_os_error() == Some(libc::ECONNRESET),
+                    Ok(_) => false,
+                };
+                match got {
                     // shutdown(SHUT_WR): what was written goes out, then
                     // SHUTDOWN; the application still reads.
                     // (A hang-up with it is the application's close, unless
@@ -176,12 +184,18 @@ impl State {
                             tx.pump(a, t);
                         }
                     }
-                    Ok(0) => {
+                    // ECONNRESET: the application closed its end with bytes
+                    // unread in the pair (see sys::take_error).
+                    _ if closed => {
                         s.app_gone = true;
                         // Linux's sctp_close: data received and never read
-                        // (here: what the engine still holds for the
-                        // application) turns the close into an ABORT.
-                        let unread = s.inbox.staged() > 0 || s.held_total > 0;
+                        // (what the engine still holds for the application,
+                        // or left in the pair) turns the close into an ABORT.
+                        let reset = match &got {
+                            Err(_) => true,
+                            Ok(_) => sys::take_error(s.efd) == libc::ECONNRESET,
+                        };
+                        let unread = s.inbox.staged() > 0 || s.held_total > 0 || reset;
                         if let Some(a) = ep.endpoint.assoc_mut(assoc) {
                             if s.linger_abort {
                                 a.abort(t, b"SO_LINGER 0");
@@ -194,7 +208,7 @@ impl State {
                             }
                         }
                     }
-                    Ok(n) => {
+                    Ok(n) if n > 0 => {
                         tx.carve(&buf[..n]);
                         if let Some(a) = ep.endpoint.assoc_mut(assoc) {
                             // A closed association drops the bytes as the kernel would.
@@ -202,7 +216,7 @@ impl State {
                             s.watch.entry(assoc).or_insert_with(Watch::new).active = t;
                         }
                     }
-                    Err(_) => {}
+                    Ok(_) | Err(_) => {}
                 }
             }
         }

@@ -144,7 +144,7 @@ fn data_without_user_data_is_aborted() {
             chunks: vec![Chunk::Data(d)],
         },
     );
-    assert_eq!(closed_reason(&p.z_events, z), Some(CloseReason::LocalAbort));
+    assert_eq!(closed_reason(&p.z_events, z), Some(CloseReason::Violation));
     let r = last_sent_by(&p, Side::Z);
     assert!(
         matches!(&r.chunks[0], Chunk::Abort(ab) if ab.causes == vec![ErrorCause::NoUserData { tsn }])
@@ -210,7 +210,7 @@ fn sack_for_unsent_tsn_aborts_as_protocol_violation() {
             chunks: vec![s],
         },
     );
-    assert_eq!(closed_reason(&p.a_events, a), Some(CloseReason::LocalAbort));
+    assert_eq!(closed_reason(&p.a_events, a), Some(CloseReason::Violation));
     p.run_for(Duration::from_millis(20));
     assert!(
         matches!(closed_reason(&p.z_events, z), Some(CloseReason::PeerAbort(c)) if matches!(c[0], ErrorCause::ProtocolViolation { .. }))

@@ -68,5 +68,6 @@ mod data_sack;
 mod handshake;
 mod heartbeat_shutdown;
 mod impaired;
+mod malformed;
 mod ootb_unknown;
 mod retransmission;
