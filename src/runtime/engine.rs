@@ -156,6 +156,9 @@ struct Sock {
     held_total: usize,
     /// The free receive space last given to all the socket's associations.
     shared_free: Option<usize>,
+    /// `inbox.written()` when the pair was last seen empty (see
+    /// `Sock::unread_in_pair`).
+    pair_mark: u64,
     /// Associations with messages that wait for room in the inbox.
     stalled: BTreeSet<AssocId>,
 }
@@ -243,6 +246,10 @@ struct State {
     sweep: bool,
     /// Sockets the application read from or wrote to since the last turn.
     dirty: HashSet<SockId>,
+    /// Sockets whose window is held down by bytes unread in the pair: no
+    /// event says when the application reads them, so they are looked at
+    /// every few milliseconds (`PAIR_WATCH_EVERY`).
+    pair_watch: HashSet<SockId>,
     /// Sockets the last turn looked at (their epoll interest may differ);
     /// `sync_all`: every socket's may.
     visited: HashSet<SockId>,
@@ -625,6 +632,7 @@ impl Sock {
             held: HashMap::new(),
             held_total: 0,
             shared_free: None,
+            pair_mark: 0,
             stalled: BTreeSet::new(),
         }
     }

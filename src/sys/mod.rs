@@ -462,6 +462,15 @@ pub fn take_error(fd: c_int) -> c_int {
     if r < 0 { 0 } else { e }
 }
 
+/// SIOCOUTQ: what `fd` sent that its peer has not read yet. For an AF_UNIX
+/// socket this is memory (each buffer's true size), so at least the bytes.
+pub fn outq_bytes(fd: c_int) -> usize {
+    let mut n: c_int = 0;
+    // SAFETY: SIOCOUTQ writes one int.
+    let r = unsafe { (real().ioctl)(fd, libc::TIOCOUTQ, &mut n as *mut c_int as libc::c_ulong) };
+    if r < 0 { 0 } else { n.max(0) as usize }
+}
+
 pub fn pending_bytes(fd: c_int) -> usize {
     let mut n: c_int = 0;
     // SAFETY: FIONREAD writes one int.

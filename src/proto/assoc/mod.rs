@@ -159,6 +159,8 @@ struct RxState {
     /// socket's buffer, as Linux's default rcvbuf_policy): the window never
     /// advertises more than this; None when the association has its own.
     shared_space: Option<usize>,
+    /// What the reassembly held when `shared_space` was set.
+    held_at_share: usize,
     /// Path the last DATA came from: SACKs go there (§6.4).
     last_data_path: usize,
 }
@@ -292,6 +294,7 @@ impl Association {
                 data_seen: false,
                 last_rwnd: cfg.rcvbuf as u32,
                 shared_space: None,
+                held_at_share: 0,
                 last_data_path: 0,
             },
             control: Control::default(),
@@ -472,11 +475,13 @@ impl Association {
     /// Our advertised receive window (§6.2): what the application has not
     /// taken, within the shared space when there is one.
     fn a_rwnd(&self) -> u32 {
-        let own = self
-            .cfg
-            .rcvbuf
-            .saturating_sub(self.rx.reasm.buffered_bytes());
-        self.rx.shared_space.map_or(own, |s| own.min(s)) as u32
+        let held = self.rx.reasm.buffered_bytes();
+        let own = self.cfg.rcvbuf.saturating_sub(held);
+        // The shared space counted what this association held when it was
+        // set; what it received since comes off it.
+        self.rx.shared_space.map_or(own, |s| {
+            own.min((s + self.rx.held_at_share).saturating_sub(held))
+        }) as u32
     }
 
     /// Bytes received and not yet taken by `recv`.
@@ -489,11 +494,18 @@ impl Association {
         self.rx.shared_space
     }
 
+    /// Whether `set_shared_space(Some(space))` would change nothing.
+    pub fn shares(&self, space: usize) -> bool {
+        self.rx.shared_space == Some(space)
+            && self.rx.held_at_share == self.rx.reasm.buffered_bytes()
+    }
+
     /// Sets the receive space this association shares with others (None:
     /// only its own buffer). Once the window has opened well beyond what
     /// was last advertised, a window update goes out.
     pub fn set_shared_space(&mut self, space: Option<usize>) {
         self.rx.shared_space = space;
+        self.rx.held_at_share = self.rx.reasm.buffered_bytes();
         self.window_update_if_opened();
     }
 

@@ -161,7 +161,12 @@ impl State {
         dirty: &HashSet<SockId>,
         sweep: bool,
     ) {
-        let State { socks, eps, .. } = self;
+        let State {
+            socks,
+            eps,
+            pair_watch: watch,
+            ..
+        } = self;
         let Some(ep) = eps.get_mut(&port) else {
             return;
         };
@@ -196,7 +201,18 @@ impl State {
             let Some(s) = socks.get_mut(&sid) else {
                 continue;
             };
-            let free = s.cfg.rcvbuf.saturating_sub(s.held_total + s.inbox.staged());
+            // Bytes in the pair count until the application reads them, as
+            // Linux charges its receive buffer until recvmsg frees them.
+            let in_pair = s.unread_in_pair();
+            let free = s
+                .cfg
+                .rcvbuf
+                .saturating_sub(s.held_total + s.inbox.staged() + in_pair);
+            if in_pair > 0 && free < s.cfg.rcvbuf / 2 {
+                watch.insert(sid);
+            } else {
+                watch.remove(&sid);
+            }
             let step = (s.cfg.rcvbuf / 8).max(2 * 1500);
             let moved = s
                 .shared_free
@@ -212,10 +228,7 @@ impl State {
                 pairs.iter().filter(|p| p.1 == sid).map(|p| p.0).collect()
             };
             for aid in ids {
-                if ep
-                    .endpoint
-                    .assoc(aid)
-                    .is_some_and(|a| a.shared_space() != Some(free))
+                if ep.endpoint.assoc(aid).is_some_and(|a| !a.shares(free))
                     && let Some(a) = ep.endpoint.assoc_mut(aid)
                 {
                     a.set_shared_space(Some(free));
@@ -511,6 +524,24 @@ impl State {
                     .map(move |(_, w)| w.active + d)
             })
             .min()
+    }
+}
+
+/// How often a socket in `pair_watch` is looked at.
+pub(super) const PAIR_WATCH_EVERY: Duration = Duration::from_millis(10);
+
+impl Sock {
+    /// Bytes delivered into the pair that the application has not read:
+    /// what was written since the pair was last seen empty, at most what
+    /// SIOCOUTQ counts (memory, at least the bytes).
+    fn unread_in_pair(&mut self) -> usize {
+        let outq = sys::outq_bytes(self.efd);
+        let written = self.inbox.written();
+        if outq == 0 {
+            self.pair_mark = written;
+            return 0;
+        }
+        (written.saturating_sub(self.pair_mark) as usize).min(outq)
     }
 }
 

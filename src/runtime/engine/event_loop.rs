@@ -42,7 +42,9 @@ impl Engine {
                 let pending = (!st.loopback.is_empty()
                     || st.eps.values().any(|ep| ep.endpoint.has_output()))
                 .then_some(t);
+                let pair_watch = (!st.pair_watch.is_empty()).then(|| t + deliver::PAIR_WATCH_EVERY);
                 let others = [
+                    pair_watch,
                     st.autoclose_deadline(),
                     st.eps
                         .values()

@@ -131,6 +131,11 @@ impl Inbox {
     }
 
     /// Bytes waiting to go into the pair.
+    /// Bytes written into the pair so far.
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
     pub fn staged(&self) -> usize {
         self.staged.len()
     }

@@ -246,7 +246,8 @@ impl State {
         let sweep = std::mem::take(&mut self.sweep)
             || exiting
             || self.autoclose_deadline().is_some_and(|d| d <= t);
-        let dirty = std::mem::take(&mut self.dirty);
+        let mut dirty = std::mem::take(&mut self.dirty);
+        dirty.extend(self.pair_watch.iter().copied());
         let autoclose: HashSet<u16> = self
             .socks
             .values()

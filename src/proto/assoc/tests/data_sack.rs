@@ -349,3 +349,23 @@ fn sack_is_bundled_with_outgoing_data() {
     assert!(matches!(r.chunks[0], Chunk::Sack(_)));
     assert!(matches!(r.chunks[1], Chunk::Data(_)));
 }
+
+/// A shared receive space counts what the association held when it was
+/// set; what arrives after comes off it, so the window the SACK carries is
+/// exact between the engine's looks (RFC 9260 §6.2).
+#[test]
+fn shared_space_shrinks_with_data_received_after_it_was_set() {
+    let mut p = Pair::default_pair();
+    let (a, z) = p.establish();
+    p.z.assoc_mut(z).unwrap().set_shared_space(Some(3000));
+    assert_eq!(p.z.assoc(z).unwrap().local_rwnd(), 3000);
+    p.a.send(p.now, a, msg(0, &[1u8; 1000])).unwrap();
+    assert!(p.run_until(Duration::from_secs(1), |p| {
+        p.z.assoc(z).unwrap().rx_buffered() > 0
+    }));
+    assert_eq!(p.z.assoc(z).unwrap().local_rwnd(), 2000);
+    // Taken by the socket: the engine's next look says what is left.
+    assert!(p.z.recv(z).is_some());
+    p.z.assoc_mut(z).unwrap().set_shared_space(Some(2000));
+    assert_eq!(p.z.assoc(z).unwrap().local_rwnd(), 2000);
+}

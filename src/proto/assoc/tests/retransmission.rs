@@ -356,6 +356,10 @@ fn rest_of_a_message_is_taken_when_a_shared_window_closes() {
         got.is_some()
     }));
     assert_eq!(got.unwrap().data, big);
+    // The engine looks again: the message now sits in the socket, which
+    // still has no room (the shared space counts what the association
+    // held when it was set).
+    p.z.assoc_mut(z).unwrap().set_shared_space(Some(0));
     // A new message waits for the window.
     p.a.send(p.now, a, msg(0, b"later")).unwrap();
     p.run_for(Duration::from_secs(5));
