@@ -172,6 +172,8 @@ struct Watch {
     dry: bool,
     /// Last data sent or received (SCTP_AUTOCLOSE).
     active: Instant,
+    /// The peer's adaptation indication, told after COMM_UP.
+    adaptation: Option<u32>,
 }
 
 impl Watch {
@@ -180,6 +182,7 @@ impl Watch {
             up: false,
             dry: true,
             active: now(),
+            adaptation: None,
         }
     }
 }
@@ -533,6 +536,11 @@ impl Engine {
         let mut status = a.status();
         if let Some(s) = st.socks.get(&id) {
             status.primary = s.present(status.primary);
+            // shutdown(SHUT_WR) returned: the engine may not have read the
+            // EOF yet, but Linux is in SHUTDOWN-PENDING (4 -> 5) by then.
+            if Engine::sending_shut(s) && status.state == 4 {
+                status.state = 5;
+            }
         }
         Ok((assoc, status))
     }
@@ -704,7 +712,7 @@ impl Sock {
         self.cfg.tos = tos;
         self.bufs = i.bufs;
         if let Some(a) = a {
-            a.update_config(|c: &mut Config| c.tos = tos);
+            a.update_config(now(), |c: &mut Config| c.tos = tos);
         }
     }
 }

@@ -190,7 +190,11 @@ pub(super) unsafe fn set_table(
                 }
                 _ => return Err(libc::EINVAL),
             };
-            if name == SCTP_MAXSEG && v != 0 && !(8..=65535).contains(&v) {
+            // Linux's sctp_setsockopt_maxseg: at least the DATA payload of
+            // a 512-byte packet (sctp_min_frag_point: 512 less the IP, SCTP
+            // and DATA headers), at most a chunk's 65535 less the DATA header.
+            let min = if e.is_v6(id) { 444 } else { 464 };
+            if name == SCTP_MAXSEG && v != 0 && !(min..=65535 - 16).contains(&v) {
                 return Err(libc::EINVAL);
             }
             e.assoc_config(id, assoc, |c: &mut Config| {

@@ -27,25 +27,26 @@ fn scripts_in(p: &Path, out: &mut Vec<PathBuf>) {
         for e in entries {
             scripts_in(&e, out);
         }
-    } else if p.extension().is_some_and(|e| e == "pkt") {
+    } else if p.extension().is_some_and(|e| e == "pkt") || !p.exists() {
+        // (A path that does not exist fails when read, not silently.)
         out.push(p.to_path_buf());
     }
 }
 
 /// The script's text with each `include FILE` line (relative to the
 /// script's directory) replaced by that file's text.
-fn expand(path: &Path, depth: usize) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
+fn expand(path: &Path, depth: usize) -> std::io::Result<String> {
+    let text = std::fs::read_to_string(path)?;
     let dir = path.parent().unwrap_or(Path::new("."));
     text.lines()
         .map(|l| match l.trim().strip_prefix("include ") {
             Some(f) if depth < 4 => expand(&dir.join(f.trim()), depth + 1),
             // (Blank, so that line numbers past it stay the file's own.)
-            Some(_) => String::new(),
-            None => l.to_string(),
+            Some(_) => Ok(String::new()),
+            None => Ok(l.to_string()),
         })
-        .collect::<Vec<_>>()
-        .join("\n")
+        .collect::<std::io::Result<Vec<_>>>()
+        .map(|v| v.join("\n"))
 }
 
 fn bind_udp(port: u16) -> Result<std::net::UdpSocket, String> {
@@ -101,7 +102,11 @@ fn main() {
     let base = 20000 + (std::process::id() % 1000) as u16 * 20;
     let (mut pass, mut fail) = (0, 0);
     for (i, path) in paths.iter().enumerate() {
-        let text = expand(path, 0);
+        let Ok(text) = expand(path, 0) else {
+            fail += 1;
+            println!("FAIL {}: cannot read it", path.display());
+            continue;
+        };
         let shim_port = base + ((i * 2) % 20000) as u16;
         let setup = run::Setup {
             shim_port,

@@ -35,9 +35,14 @@ pub enum CookieOutcome {
     Discarded,
 }
 
-/// Checks an INIT or INIT ACK's fixed fields (§3.3.2): tag, streams.
+/// Checks an INIT or INIT ACK's fixed fields (§3.3.2): tag, streams, and
+/// a window of at least 1500 bytes (§6: an endpoint MUST be able to take a
+/// 1500-byte packet; Linux's sctp_verify_init, SCTP_DEFAULT_MINWINDOW).
 pub fn init_is_valid(init: &Init) -> bool {
-    init.initiate_tag != 0 && init.outbound_streams != 0 && init.inbound_streams != 0
+    init.initiate_tag != 0
+        && init.outbound_streams != 0
+        && init.inbound_streams != 0
+        && init.a_rwnd >= 1500
 }
 
 /// Adaptation Layer Indication parameter type (RFC 5061 §4.2.6).
@@ -59,6 +64,25 @@ pub fn adaptation_of(params: &[Param]) -> Option<u32> {
         }
         _ => None,
     })
+}
+
+/// The INIT or INIT ACK as far as it is processed: parameters after an
+/// unrecognized one whose upper bits say "stop" (00 or 01, RFC 9260
+/// §3.2.1) are not looked at.
+pub fn processed(init: &Init) -> std::borrow::Cow<'_, Init> {
+    let stop = init.params.iter().position(|p| {
+        matches!(p, Param::Unknown { param_type, .. }
+            if *param_type != ADAPTATION_IND
+                && UnknownAction::for_param_type(*param_type).stops())
+    });
+    match stop {
+        Some(i) if i + 1 < init.params.len() => {
+            let mut cut = init.clone();
+            cut.params.truncate(i + 1);
+            std::borrow::Cow::Owned(cut)
+        }
+        _ => std::borrow::Cow::Borrowed(init),
+    }
 }
 
 /// Unrecognized parameters the sender asked to hear about (§3.2.1), as
@@ -152,12 +176,13 @@ impl Association {
         );
         a.adopt_cookie(now, c);
         a.control.queue.push_back((None, Chunk::CookieAck));
-        a.events.push_back(AssocEvent::Connected);
         a.report_adaptation();
+        a.events.push_back(AssocEvent::Connected);
         a
     }
 
-    /// SCTP_ADAPTATION_INDICATION follows COMM_UP when the peer sent one.
+    /// The peer's adaptation indication, reported just before Connected:
+    /// the socket layer gives it to the application after COMM_UP.
     fn report_adaptation(&mut self) {
         if let Some(v) = self.peer_adaptation {
             self.events.push_back(AssocEvent::Adaptation(v));
@@ -199,6 +224,7 @@ impl Association {
         let State::CookieWait(cw) = &self.state else {
             return;
         };
+        let ia = &*processed(ia);
         let init = cw.init.clone();
         if !init_is_valid(ia) {
             self.protocol_violation("invalid INIT ACK");
@@ -286,8 +312,8 @@ impl Association {
             self.state = State::Established;
             self.t1 = None;
             self.error_count = 0;
-            self.events.push_back(AssocEvent::Connected);
             self.report_adaptation();
+            self.events.push_back(AssocEvent::Connected);
             self.start_heartbeats(now);
             // DATA bundled with the COOKIE ECHO is timed from now on.
             for i in 0..self.paths.len() {

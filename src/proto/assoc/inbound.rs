@@ -20,6 +20,24 @@ impl Association {
             self.paths[path].udp_port = from.port();
         }
         self.burst_budget = self.cfg.max_burst.max(1);
+        // §6.10: INIT ACK and SHUTDOWN COMPLETE travel alone; where one
+        // would be taken, Linux aborts a bundled one (sctp_sf_violation_chunk).
+        if packet.chunks.len() > 1 {
+            for c in &packet.chunks {
+                match (c, &self.state) {
+                    (Chunk::InitAck(ia), State::CookieWait(_)) => {
+                        self.peer_vtag = ia.initiate_tag;
+                        self.protocol_violation("INIT ACK bundled with other chunks");
+                        return;
+                    }
+                    (Chunk::ShutdownComplete(_), State::ShutdownAckSent) => {
+                        self.protocol_violation("SHUTDOWN COMPLETE bundled with other chunks");
+                        return;
+                    }
+                    _ => {}
+                }
+            }
+        }
         let mut data_seen = false;
         for chunk in &packet.chunks {
             if matches!(self.state, State::Closed) {
@@ -61,8 +79,8 @@ impl Association {
     /// A packet whose chunks end with `bad`, which could not be decoded.
     /// The chunks before it are processed; then, as Linux does, most chunk
     /// types are a protocol violation (ABORT with cause 13, RFC 9260
-    /// §3.3.10.13), an ABORT still ends the association, INIT and COOKIE
-    /// ECHO are dropped, and a chunk the state does not expect is ignored.
+    /// §3.3.10.13); a malformed ABORT (§3.3.7), INIT or COOKIE ECHO is
+    /// dropped, and a chunk the state does not expect is ignored.
     pub fn handle_malformed(
         &mut self,
         now: Instant,
@@ -92,8 +110,8 @@ impl Association {
         let handshake = matches!(self.state, State::CookieWait(_) | State::CookieEchoed(_));
         match bad.chunk_type {
             _ if matches!(self.state, State::Closed) => {}
-            ct::ABORT => self.on_abort(&crate::proto::wire::Abort::default()),
-            ct::INIT | ct::COOKIE_ECHO => {}
+            // §3.3.7: an ABORT with a format error is silently discarded.
+            ct::ABORT | ct::INIT | ct::COOKIE_ECHO => {}
             // The peer's tag is not known yet: the ABORT reflects ours.
             ct::INIT_ACK if matches!(self.state, State::CookieWait(_)) => {
                 self.chunk_violation(bad, true);
@@ -174,6 +192,24 @@ impl Association {
     }
 
     fn on_error(&mut self, now: Instant, causes: &[ErrorCause]) {
+        // An ERROR carries one or more causes (§3.3.10); Linux takes one
+        // without any as a chunk too short (sctp_sf_violation_chunklen).
+        if causes.is_empty() {
+            if !matches!(
+                self.state,
+                State::CookieWait(_) | State::CookieEchoed(_) | State::Closed
+            ) {
+                self.chunk_violation(
+                    crate::proto::wire::BadChunk {
+                        chunk_type: crate::proto::wire::chunk_type::ERROR,
+                        flags: 0,
+                        length: 4,
+                    },
+                    false,
+                );
+            }
+            return;
+        }
         if let State::CookieEchoed(_) = self.state
             && let Some(ErrorCause::StaleCookie { staleness_us }) = causes
                 .iter()

@@ -320,11 +320,20 @@ impl Association {
     }
 
     /// Changes the association's settings (socket options on an existing
-    /// association); RTO bounds apply to every path at once.
-    pub fn update_config(&mut self, f: impl Fn(&mut Config)) {
+    /// association); RTO bounds apply to every path at once, and a new
+    /// heartbeat interval restarts the heartbeat timers (as Linux's
+    /// sctp_apply_peer_addr_params).
+    pub fn update_config(&mut self, now: Instant, f: impl Fn(&mut Config)) {
+        let hb = self.cfg.hb_interval;
         f(&mut self.cfg);
         for p in &mut self.paths {
             p.rto.set_bounds(self.cfg.rto_min, self.cfg.rto_max);
+        }
+        if self.cfg.hb_interval != hb && self.is_established() {
+            for p in &mut self.paths {
+                p.hb_due = None;
+            }
+            self.start_heartbeats(now);
         }
     }
 
@@ -698,10 +707,25 @@ impl Association {
     fn count_error(&mut self) -> bool {
         self.error_count += 1;
         if self.error_count > self.cfg.assoc_max_retrans {
-            self.close(CloseReason::TimedOut);
+            self.give_up();
             return true;
         }
         false
+    }
+
+    /// Association.Max.Retrans exceeded (§8.1): the association ends with
+    /// ETIMEDOUT, and the peer hears of it in an ABORT, as Linux's
+    /// sctp_cmd_assoc_failed sends (sctp_make_violation_max_retrans).
+    pub(super) fn give_up(&mut self) {
+        let abort = crate::proto::wire::Abort {
+            t_bit: false,
+            causes: vec![ErrorCause::ProtocolViolation {
+                info: b"Association exceeded its max_retrans count".to_vec(),
+            }],
+        };
+        self.control.queue.clear();
+        self.control.queue.push_back((None, Chunk::Abort(abort)));
+        self.close(CloseReason::TimedOut);
     }
 
     /// Counts a timeout against a path (§8.2) and the association. Past

@@ -52,6 +52,14 @@ impl Association {
 
     /// SHUTDOWN from the peer.
     pub(super) fn on_shutdown(&mut self, now: Instant, s: &Shutdown) {
+        // SHUTDOWN-RECEIVED first (§9.2): what the cumulative ack completes
+        // is then answered with SHUTDOWN ACK, never a SHUTDOWN of our own
+        // (a SHUTDOWN-PENDING that would have sent one).
+        let first = matches!(self.state, State::Established | State::ShutdownPending);
+        if first {
+            self.state = State::ShutdownReceived;
+            self.events.push_back(AssocEvent::PeerShutdown);
+        }
         // Its cumulative TSN acknowledges our data like a SACK (§9.2).
         if self.is_established() && Tsn(s.cum_tsn_ack).ge(self.out.cum_ack()) {
             let sack = crate::proto::wire::Sack {
@@ -65,12 +73,8 @@ impl Association {
             self.on_sack(now, &sack);
         }
         match self.state {
-            State::Established | State::ShutdownPending => {
-                self.state = State::ShutdownReceived;
-                self.events.push_back(AssocEvent::PeerShutdown);
-                if self.all_data_acked() {
-                    self.send_shutdown_ack(now);
-                }
+            State::ShutdownReceived if first && self.all_data_acked() && self.queue.is_empty() => {
+                self.send_shutdown_ack(now);
             }
             State::ShutdownSent => {
                 // Both sides shut down at once.
@@ -107,8 +111,7 @@ impl Association {
         self.paths[i].rto.back_off();
         self.t2_retries += 1;
         if self.t2_retries > self.cfg.assoc_max_retrans {
-            self.control.queue.clear();
-            self.close(CloseReason::TimedOut);
+            self.give_up();
             return;
         }
         if self.count_path_error(now, i) {

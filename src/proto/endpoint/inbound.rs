@@ -36,10 +36,14 @@ impl Endpoint {
                 packet.chunks.first(),
                 Some(Chunk::Init(_) | Chunk::CookieEcho(_))
             );
-            if let (Some(id), false) = (existing, setup)
-                && let Some(a) = self.assoc_mut(id)
-            {
-                a.handle_malformed(now, from, &packet, bad);
+            match (existing, setup) {
+                (Some(id), false) => {
+                    if let Some(a) = self.assoc_mut(id) {
+                        a.handle_malformed(now, from, &packet, bad);
+                    }
+                }
+                (None, false) => self.out_of_the_blue(from, &packet, Some(bad)),
+                _ => {}
             }
             return;
         }
@@ -68,7 +72,7 @@ impl Endpoint {
                         )
                     }) =>
             {
-                self.out_of_the_blue(from, &packet);
+                self.out_of_the_blue(from, &packet, None);
             }
             _ => match existing {
                 Some(id) => {
@@ -76,35 +80,63 @@ impl Endpoint {
                         a.handle_packet(now, from, &packet);
                     }
                 }
-                None => self.out_of_the_blue(from, &packet),
+                None => self.out_of_the_blue(from, &packet, None),
             },
         }
     }
 
     /// §8.4: answer packets that belong to no association.
-    fn out_of_the_blue(&mut self, from: SocketAddr, packet: &Packet) {
+    /// `bad`: the packet ended with a chunk that could not be decoded,
+    /// answered (when the rules below answer at all) with a Protocol
+    /// Violation cause, as Linux's sctp_sf_ootb does.
+    fn out_of_the_blue(
+        &mut self,
+        from: SocketAddr,
+        packet: &Packet,
+        bad: Option<crate::proto::wire::BadChunk>,
+    ) {
         self.stats.out_of_the_blue += 1;
-        let mut reply = None;
-        for c in &packet.chunks {
+        // The whole packet decides (Linux's sctp_rcv_ootb and sctp_sf_ootb):
+        // an ABORT or SHUTDOWN COMPLETE anywhere (rules 2, 6), or an INIT
+        // that is not alone (§6.10), means no answer; a SHUTDOWN ACK
+        // anywhere is answered with SHUTDOWN COMPLETE (rule 5) before a
+        // COOKIE ACK or stale-cookie ERROR silences the rest (rule 7).
+        let (mut shut_ack, mut silent) = (false, false);
+        for (i, c) in packet.chunks.iter().enumerate() {
             match c {
-                Chunk::Abort(_) | Chunk::ShutdownComplete(_) | Chunk::CookieAck => return,
+                Chunk::Abort(_) | Chunk::ShutdownComplete(_) => return,
+                Chunk::Init(_) if i > 0 => return,
+                Chunk::CookieAck => silent = true,
                 Chunk::Error(e)
                     if e.causes
                         .iter()
                         .any(|c| matches!(c, ErrorCause::StaleCookie { .. })) =>
                 {
-                    return;
+                    silent = true;
                 }
-                Chunk::ShutdownAck => {
-                    reply = Some(Chunk::ShutdownComplete(ShutdownComplete { t_bit: true }));
-                }
+                Chunk::ShutdownAck => shut_ack = true,
                 _ => {}
             }
         }
-        let chunk = reply.unwrap_or(Chunk::Abort(Abort {
-            t_bit: true,
-            causes: vec![],
-        }));
+        if bad.is_some_and(|b| b.chunk_type == crate::proto::wire::chunk_type::ABORT) {
+            return;
+        }
+        let chunk = if shut_ack {
+            Chunk::ShutdownComplete(ShutdownComplete { t_bit: true })
+        } else if silent {
+            return;
+        } else {
+            let causes = bad.map_or(vec![], |b| {
+                let mut info = b"Malformed chunk or invalid length, chunk header: ".to_vec();
+                info.extend_from_slice(&[b.chunk_type, b.flags]);
+                info.extend_from_slice(&b.length.to_be_bytes());
+                vec![ErrorCause::ProtocolViolation { info }]
+            });
+            Chunk::Abort(Abort {
+                t_bit: true,
+                causes,
+            })
+        };
         self.reply(from, packet.src_port, packet.verification_tag, chunk);
     }
 
@@ -135,6 +167,7 @@ impl Endpoint {
         if init.initiate_tag == 0 {
             return; // §3.3.2: silently discard.
         }
+        let init = &*handshake::processed(init);
         if !init_is_valid(init) {
             let abort = Abort {
                 t_bit: false,

@@ -180,10 +180,10 @@ impl Chunk {
 }
 
 /// Decodes a run of chunks up to the first one whose header is sound but
-/// whose value is not, which is returned apart (its receiver decides, by
-/// its type, between a Protocol Violation ABORT and discarding it). A
-/// header that cannot be read, a length below 4 or bad padding fail the
-/// whole run, as in [`decode_chunks`].
+/// whose value is not (a length below 4 included), which is returned apart
+/// (its receiver decides, by its type, between a Protocol Violation ABORT
+/// and discarding it). A header that cannot be read (bad padding) fails
+/// the whole run, as in [`decode_chunks`].
 pub fn decode_chunks_partial(mut buf: &[u8]) -> Result<(Vec<Chunk>, Option<BadChunk>), WireError> {
     let mut chunks = Vec::new();
     while !buf.is_empty() {
@@ -191,9 +191,8 @@ pub fn decode_chunks_partial(mut buf: &[u8]) -> Result<(Vec<Chunk>, Option<BadCh
             return Err(WireError::BadPadding);
         };
         let length = u16::from_be_bytes([l0, l1]);
-        if usize::from(length) < Chunk::HEADER_LEN {
-            return Err(WireError::BadLength);
-        }
+        // (A length below the header is a bad chunk too: Linux answers it
+        // as a chunk too short for its type.)
         match Chunk::decode(buf) {
             Ok((chunk, used)) => {
                 chunks.push(chunk);
@@ -266,10 +265,11 @@ mod tests {
         let (chunks, bad) = decode_chunks_partial(&[ct::DATA, 3, 0, 200, 0, 0, 0, 0]).unwrap();
         assert!(chunks.is_empty());
         assert_eq!(bad.map(|b| b.length), Some(200));
-        // A length below 4 or stray bytes still fail the whole packet.
+        // A length below 4 is a bad chunk; stray bytes fail the packet.
+        let (_, bad) = decode_chunks_partial(&[ct::HEARTBEAT, 0, 0, 2]).unwrap();
         assert_eq!(
-            decode_chunks_partial(&[ct::DATA, 0, 0, 2]),
-            Err(WireError::BadLength)
+            bad.map(|b| (b.chunk_type, b.length)),
+            Some((ct::HEARTBEAT, 2))
         );
         assert_eq!(
             decode_chunks_partial(&[ct::COOKIE_ACK, 0, 0, 4, 0, 0]),

@@ -294,7 +294,7 @@ impl Engine {
                 .collect();
             for a in mine {
                 if let Some(x) = ep.endpoint.assoc_mut(a) {
-                    x.update_config(&f);
+                    x.update_config(super::now(), &f);
                     if matches!(s.kind, Kind::Stream { .. }) {
                         s.tx.lock().track_limits(x);
                     }

@@ -64,6 +64,7 @@ impl Sock {
         peer: Option<SocketAddr>,
         streams: (u16, u16),
         restart: bool,
+        adaptation: Option<u32>,
     ) {
         let w = self.watch.entry(assoc).or_insert_with(Watch::new);
         w.up = true;
@@ -79,8 +80,11 @@ impl Sock {
             ev::ASSOC_CHANGE,
             notify::assoc_change(state, 0, streams, assoc),
         );
-        // Linux follows COMM_UP with the peer's lack of AUTH
-        // (SCTP_CMD_PEER_NO_AUTH in sctp_sf_do_5_1D_ce / 5_1E_ca).
+        // Then, as Linux's sctp_sf_do_5_1D_ce / 5_1E_ca: the peer's
+        // adaptation indication, and its lack of AUTH (SCTP_CMD_PEER_NO_AUTH).
+        if let Some(ind) = adaptation {
+            self.notify(assoc, peer, ev::ADAPTATION, notify::adaptation(ind, assoc));
+        }
         if !restart {
             self.notify(assoc, peer, ev::AUTHENTICATION, notify::no_auth(assoc));
         }
@@ -283,11 +287,12 @@ impl State {
                     s.connected = true;
                     s.tx.lock().streams = streams.0;
                 }
-                s.came_up(aid, peer, streams, false);
+                let ind = s.watch.get_mut(&aid).and_then(|w| w.adaptation.take());
+                s.came_up(aid, peer, streams, false, ind);
             }
-            AssocEvent::Restarted => s.came_up(aid, peer, streams, true),
+            AssocEvent::Restarted => s.came_up(aid, peer, streams, true, None),
             AssocEvent::Adaptation(ind) => {
-                s.notify(aid, peer, ev::ADAPTATION, notify::adaptation(ind, aid));
+                s.watch.entry(aid).or_insert_with(Watch::new).adaptation = Some(ind);
             }
             AssocEvent::PeerShutdown => {
                 if stream {
@@ -297,12 +302,14 @@ impl State {
                 }
                 s.notify(aid, peer, ev::SHUTDOWN, notify::shutdown_event(aid));
             }
+            // One notification per cause, in the chunk's order, as Linux's
+            // sctp_cmd_process_operr.
             AssocEvent::RemoteError(causes) => {
-                let mut b = Vec::new();
                 for c in &causes {
+                    let mut b = Vec::new();
                     c.encode(&mut b);
+                    s.notify(aid, peer, ev::REMOTE_ERROR, notify::remote_error(&b, aid));
                 }
-                s.notify(aid, peer, ev::REMOTE_ERROR, notify::remote_error(&b, aid));
             }
             AssocEvent::PathChange { addr, state } => {
                 let at = s.present(SocketAddr::new(addr, peer.map_or(0, |p| p.port())));
@@ -344,7 +351,7 @@ impl State {
                     aid,
                     peer,
                     ev::ASSOC_CHANGE,
-                    notify::assoc_change(state, err as u16, (0, 0), aid),
+                    notify::assoc_change(state, sac_error(&reason), (0, 0), aid),
                 );
                 // The data that never made it, each piece with its parameters
                 // (the newer event form when subscribed, as Linux picks it).
@@ -543,6 +550,22 @@ impl Sock {
         }
         (written.saturating_sub(self.pair_mark) as usize).min(outq)
     }
+}
+
+/// `sac_error` of the ASSOC_CHANGE that reports an association's end:
+/// the SCTP cause code (RFC 6458 §6.1.1), as Linux stores it, in network
+/// byte order (sctp_cmd_assoc_failed's `error`, a __be16): the peer's
+/// first ABORT cause, User-Initiated Abort for our own, Protocol Violation,
+/// else 0 (SCTP_ERROR_NO_ERROR).
+fn sac_error(reason: &CloseReason) -> u16 {
+    use crate::proto::wire::cause_code as cc;
+    let code = match reason {
+        CloseReason::PeerAbort(causes) => causes.first().map_or(0, |c| c.code()),
+        CloseReason::LocalAbort => cc::USER_INITIATED_ABORT,
+        CloseReason::Violation => cc::PROTOCOL_VIOLATION,
+        CloseReason::Graceful | CloseReason::Refused | CloseReason::TimedOut => 0,
+    };
+    u16::from_ne_bytes(code.to_be_bytes())
 }
 
 /// The error an association's end leaves on its socket.

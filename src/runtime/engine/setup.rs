@@ -316,11 +316,8 @@ impl Engine {
         s.inherit(&inherited, ep.endpoint.assoc_mut(assoc));
         apply_bufs(afd, &inherited);
         let streams = ep.endpoint.assoc(assoc).map_or((0, 0), |a| a.streams());
-        s.came_up(assoc, Some(peer), streams, false);
-        if let Some(ind) = ep.endpoint.assoc(assoc).and_then(|a| a.peer_adaptation()) {
-            let note = notify::adaptation(ind, assoc);
-            s.notify(assoc, Some(peer), notify::ev::ADAPTATION, note);
-        }
+        let ind = ep.endpoint.assoc(assoc).and_then(|a| a.peer_adaptation());
+        s.came_up(assoc, Some(peer), streams, false, ind);
         s.tx.lock().streams = streams.0;
         if let Some(a) = ep.endpoint.assoc(assoc) {
             s.tx.lock().track_limits(a);

@@ -528,7 +528,7 @@ fn init_in_shutdown_ack_sent_retransmits_shutdown_ack() {
     let before = p.count_sent(Side::Z, |c| matches!(c, Chunk::ShutdownAck));
     let init = Init {
         initiate_tag: 77,
-        a_rwnd: 1000,
+        a_rwnd: 65536,
         outbound_streams: 1,
         inbound_streams: 1,
         initial_tsn: 1,

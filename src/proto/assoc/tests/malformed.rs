@@ -77,18 +77,29 @@ fn malformed_chunk_under_a_wrong_tag_is_ignored() {
     assert!(p.z.assoc(z).unwrap().is_established());
 }
 
+/// §3.3.7: an ABORT with a format error is silently discarded.
 #[test]
-fn malformed_abort_still_ends_the_association() {
+fn malformed_abort_is_discarded() {
     let mut p = Pair::default_pair();
     let (_, z) = p.establish();
     let (zl, _) = p.z.assoc(z).unwrap().vtags();
     // ABORT whose only cause claims 40 bytes in an 8-byte chunk.
     let b = raw_packet(5001, 5002, zl, &[ct::ABORT, 0, 0, 8, 0, 12, 0, 40]);
     to_z(&mut p, &b);
-    assert!(matches!(
-        closed_reason(&p.z_events, z),
-        Some(CloseReason::PeerAbort(_))
-    ));
+    assert_eq!(closed_reason(&p.z_events, z), None);
+    assert!(p.z.assoc(z).unwrap().is_established());
+}
+
+/// An ERROR carries one or more causes (§3.3.10): one without any is
+/// answered as a chunk too short (Linux: sctp_sf_violation_chunklen).
+#[test]
+fn error_without_causes_is_a_protocol_violation() {
+    let mut p = Pair::default_pair();
+    let (_, z) = p.establish();
+    let (zl, _) = p.z.assoc(z).unwrap().vtags();
+    to_z(&mut p, &raw_packet(5001, 5002, zl, &[ct::ERROR, 0, 0, 4]));
+    assert_eq!(closed_reason(&p.z_events, z), Some(CloseReason::Violation));
+    assert!(violation_abort(last_sent_by(&p, Side::Z)));
 }
 
 #[test]

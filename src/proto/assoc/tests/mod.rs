@@ -70,4 +70,5 @@ mod heartbeat_shutdown;
 mod impaired;
 mod malformed;
 mod ootb_unknown;
+mod peer_faults;
 mod retransmission;
