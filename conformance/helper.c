@@ -8,7 +8,7 @@
  *   nonblock FD      linger FD SECS  shutdown FD rd|wr|rdwr
  *   send FD TEXT [SID [PPID [FLAGS [ASSOC]]]]  ("-": no bytes)
  *   sendto FD PORT TEXT              sendn FD BYTES
- *   recv FD [LEN]  (waits up to 3 s)    recvnb FD [LEN]
+ *   recv FD [LEN]  (waits up to 3 s)    recvnb FD [LEN]    recvblock FD [LEN] (no poll first)
  *   events FD                        (subscribes to every notification)
  *   status FD                        so_error FD      poll FD
  *   opt FD nodelay|rcvbuf|sndbuf|maxseg|sack_delay|sack_freq|rto_min|rto_max|rto_initial|max_init|streams
@@ -132,8 +132,11 @@ static void print_data(const char *buf, long n) {
     putchar('"');
 }
 
+/* wait: 1 polls up to 3 s for POLLIN first, 2 blocks in recvmsg alone
+ * (what a read on a socket that will never be readable answers), 0 does
+ * not block. */
 static void do_recv(int fd, int len, int wait) {
-    if (wait) {
+    if (wait == 1) {
         struct pollfd p = {fd, POLLIN, 0};
         if (poll(&p, 1, 3000) == 0) {
             printf("ret=-1 errno=TIMEOUT\n");
@@ -287,10 +290,10 @@ int main(int argc, char **argv) {
             if (len > sizeof big) len = sizeof big;
             for (size_t i = 0; i < len; i++) big[i] = (char)('a' + i % 26);
             ret(send(fd, big, len, MSG_NOSIGNAL));
-        } else if (!strcmp(cmd, "recv") || !strcmp(cmd, "recvnb")) {
+        } else if (!strcmp(cmd, "recv") || !strcmp(cmd, "recvnb") || !strcmp(cmd, "recvblock")) {
             int on = 1;
             setsockopt(fd, IPPROTO_SCTP, SCTP_RECVRCVINFO, &on, sizeof on);
-            do_recv(fd, atoi(a2), cmd[4] == 0);
+            do_recv(fd, atoi(a2), cmd[4] == 0 ? 1 : cmd[4] == 'b' ? 2 : 0);
         } else if (!strcmp(cmd, "events")) {
             int r = 0;
             for (int t = SCTP_SN_TYPE_BASE; t <= SCTP_SENDER_DRY_EVENT; t++) {
