@@ -227,7 +227,14 @@ impl Association {
         let ia = &*processed(ia);
         let init = cw.init.clone();
         if !init_is_valid(ia) {
-            self.protocol_violation("invalid INIT ACK");
+            // Under the peer's tag, or ours reflected (T bit) when it gave
+            // none (§3.3.3, §8.5.1 B): an ABORT under tag 0 is discarded.
+            if ia.initiate_tag == 0 {
+                self.violation_abort(b"INIT ACK with Initiate Tag 0".to_vec(), true);
+            } else {
+                self.peer_vtag = ia.initiate_tag;
+                self.protocol_violation("invalid INIT ACK");
+            }
             return;
         }
         let Some(cookie) = ia.params.iter().find_map(|p| match p {

@@ -43,9 +43,13 @@ impl Association {
             info.extend_from_slice(&(i as u32).to_be_bytes());
             info.extend_from_slice(&nonce.to_be_bytes());
             self.paths[i].probe = Some(Probe { nonce, sent: now });
-            self.control
-                .queue
-                .push_back((Some(i), Chunk::Heartbeat(Heartbeat { info })));
+            self.control.queue.push_back((
+                Some(i),
+                Chunk::Heartbeat(Heartbeat {
+                    info,
+                    extra: vec![],
+                }),
+            ));
         }
         let p = &mut self.paths[i];
         // Jitter of ±50% of the RTO, as §8.3 asks, from the nonce stream.

@@ -642,13 +642,10 @@ impl Association {
     /// Aborts because the peer sent a chunk that cannot be decoded; `t_bit`
     /// when the peer's tag is not known (the ABORT carries our own).
     fn chunk_violation(&mut self, bad: crate::proto::wire::BadChunk, t_bit: bool) {
-        let mut info = b"Malformed chunk or invalid length, chunk header: ".to_vec();
-        info.extend_from_slice(&[bad.chunk_type, bad.flags]);
-        info.extend_from_slice(&bad.length.to_be_bytes());
-        self.violation_abort(info, t_bit);
+        self.violation_abort(bad.violation_info(), t_bit);
     }
 
-    fn violation_abort(&mut self, info: Vec<u8>, t_bit: bool) {
+    pub(super) fn violation_abort(&mut self, info: Vec<u8>, t_bit: bool) {
         let abort = crate::proto::wire::Abort {
             t_bit,
             causes: vec![ErrorCause::ProtocolViolation { info }],

@@ -127,10 +127,9 @@ impl Endpoint {
             return;
         } else {
             let causes = bad.map_or(vec![], |b| {
-                let mut info = b"Malformed chunk or invalid length, chunk header: ".to_vec();
-                info.extend_from_slice(&[b.chunk_type, b.flags]);
-                info.extend_from_slice(&b.length.to_be_bytes());
-                vec![ErrorCause::ProtocolViolation { info }]
+                vec![ErrorCause::ProtocolViolation {
+                    info: b.violation_info(),
+                }]
             });
             Chunk::Abort(Abort {
                 t_bit: true,

@@ -495,7 +495,7 @@ fn two_bundled_data_chunks() {
 fn heartbeat_and_ack_echo_info() {
     let hb = decode(LINUX_HEARTBEAT);
     let ack = decode(USRSCTP_HEARTBEAT_ACK);
-    let Chunk::Heartbeat(Heartbeat { info }) = only_chunk(&hb) else {
+    let Chunk::Heartbeat(Heartbeat { info, .. }) = only_chunk(&hb) else {
         panic!("not HEARTBEAT");
     };
     assert_eq!(info.len(), 52);
@@ -503,7 +503,10 @@ fn heartbeat_and_ack_echo_info() {
     assert_eq!(&info[..2], [2, 0]);
     assert_eq!(
         only_chunk(&ack),
-        &Chunk::HeartbeatAck(Heartbeat { info: info.clone() })
+        &Chunk::HeartbeatAck(Heartbeat {
+            info: info.clone(),
+            extra: vec![]
+        })
     );
     assert_eq!((hb.src_port, ack.dst_port), (5000, 5000));
 }

@@ -349,8 +349,14 @@ mod tests {
                 gap_blocks: vec![(2, 3)],
                 dup_tsns: vec![7],
             }),
-            Chunk::Heartbeat(Heartbeat { info: vec![1; 5] }),
-            Chunk::HeartbeatAck(Heartbeat { info: vec![1; 5] }),
+            Chunk::Heartbeat(Heartbeat {
+                info: vec![1; 5],
+                extra: vec![],
+            }),
+            Chunk::HeartbeatAck(Heartbeat {
+                info: vec![1; 5],
+                extra: vec![],
+            }),
             Chunk::Abort(Abort {
                 t_bit: true,
                 causes: every_cause(),

@@ -16,23 +16,29 @@
 //! ```
 //!
 //! The info is opaque to the receiver, which must echo it unchanged, so
-//! only its value is kept. Parameters after the first Heartbeat Info are
-//! ignored rather than rejected: a HEARTBEAT ACK we cannot parse would look
-//! like a dead path.
+//! only its value is kept, with the bytes after it, which the HEARTBEAT
+//! ACK copies too (§8.3: other TLVs SHOULD be copied unchanged). They are
+//! not validated: a HEARTBEAT ACK we cannot parse would look like a dead
+//! path.
 
-use super::bytes::{put_tlv, split_tlv};
+use super::bytes::{padded, put_tlv, split_tlv};
 use super::chunk::Body;
 use super::{Heartbeat, WireError, param_type};
 
 impl Body for Heartbeat {
     fn value_len(&self) -> usize {
-        // The parameter's padding is the chunk's trailing padding, so it is
-        // not counted (§3.2).
-        4 + self.info.len()
+        // The last parameter's padding is the chunk's trailing padding, so
+        // it is not counted (§3.2).
+        if self.extra.is_empty() {
+            4 + self.info.len()
+        } else {
+            padded(4 + self.info.len()) + self.extra.len()
+        }
     }
 
     fn encode_value(&self, out: &mut Vec<u8>) {
         put_tlv(out, param_type::HEARTBEAT_INFO, &self.info);
+        out.extend_from_slice(&self.extra);
     }
 
     fn decode_value(_flags: u8, mut value: &[u8]) -> Result<Self, WireError> {
@@ -45,6 +51,7 @@ impl Body for Heartbeat {
             if tlv.kind == param_type::HEARTBEAT_INFO {
                 return Ok(Heartbeat {
                     info: tlv.value.to_vec(),
+                    extra: value.get(tlv.consumed..).unwrap_or_default().to_vec(),
                 });
             }
             value = value.get(tlv.consumed..).unwrap_or_default();
@@ -59,10 +66,26 @@ mod tests {
     use super::super::{Chunk, WireError};
     use super::*;
 
+    /// §8.3: TLVs after the Heartbeat Info come back in the ACK unchanged,
+    /// and the chunk length counts the info's padding then.
+    #[test]
+    fn tlvs_after_the_info_are_kept() {
+        let value = [
+            0, 1, 0, 9, b'h', b'e', b'l', b'l', b'o', 0, 0, 0, 0x80, 0x77, 0, 8, 1, 2, 3, 4,
+        ];
+        let hb = Heartbeat::decode_value(0, &value).unwrap();
+        assert_eq!(hb.info, b"hello");
+        assert_eq!(hb.extra, [0x80, 0x77, 0, 8, 1, 2, 3, 4]);
+        let b = Chunk::HeartbeatAck(hb).to_bytes();
+        assert_eq!(&b[4..], &value);
+        assert_eq!(u16::from_be_bytes([b[2], b[3]]), 24);
+    }
+
     #[test]
     fn heartbeat_round_trip() {
         let b = assert_chunk_round_trip(&Chunk::Heartbeat(Heartbeat {
             info: vec![1, 2, 3, 4, 5, 6, 7, 8],
+            extra: vec![],
         }));
         assert_eq!(&b[..8], [4, 0, 0, 16, 0, 1, 0, 12]);
     }
@@ -71,6 +94,7 @@ mod tests {
     fn heartbeat_ack_round_trip() {
         let b = assert_chunk_round_trip(&Chunk::HeartbeatAck(Heartbeat {
             info: (0..56).collect(),
+            extra: vec![],
         }));
         assert_eq!(b[0], 5);
     }
@@ -78,19 +102,26 @@ mod tests {
     #[test]
     fn odd_info_round_trip() {
         for n in 0..9 {
-            assert_chunk_round_trip(&Chunk::Heartbeat(Heartbeat { info: vec![7; n] }));
-            assert_chunk_round_trip(&Chunk::HeartbeatAck(Heartbeat { info: vec![7; n] }));
+            assert_chunk_round_trip(&Chunk::Heartbeat(Heartbeat {
+                info: vec![7; n],
+                extra: vec![],
+            }));
+            assert_chunk_round_trip(&Chunk::HeartbeatAck(Heartbeat {
+                info: vec![7; n],
+                extra: vec![],
+            }));
         }
     }
 
     #[test]
-    fn following_params_are_ignored() {
+    fn following_params_are_kept_unparsed() {
         let b = [4, 0, 0, 16, 0, 1, 0, 6, 0xaa, 0xbb, 0, 0, 0x80, 0, 0, 4];
         assert_eq!(
             Chunk::decode(&b),
             Ok((
                 Chunk::Heartbeat(Heartbeat {
-                    info: vec![0xaa, 0xbb]
+                    info: vec![0xaa, 0xbb],
+                    extra: vec![0x80, 0, 0, 4],
                 }),
                 16
             ))
@@ -107,7 +138,8 @@ mod tests {
             Chunk::decode(&b),
             Ok((
                 Chunk::Heartbeat(Heartbeat {
-                    info: vec![1, 2, 3, 4]
+                    info: vec![1, 2, 3, 4],
+                    extra: vec![],
                 }),
                 16
             ))
@@ -143,7 +175,13 @@ mod tests {
 
     #[test]
     fn malformed_headers() {
-        assert_malformed_chunk_headers(&Chunk::Heartbeat(Heartbeat { info: vec![3; 13] }));
-        assert_malformed_chunk_headers(&Chunk::HeartbeatAck(Heartbeat { info: vec![3; 12] }));
+        assert_malformed_chunk_headers(&Chunk::Heartbeat(Heartbeat {
+            info: vec![3; 13],
+            extra: vec![],
+        }));
+        assert_malformed_chunk_headers(&Chunk::HeartbeatAck(Heartbeat {
+            info: vec![3; 12],
+            extra: vec![],
+        }));
     }
 }

@@ -103,6 +103,17 @@ pub struct BadChunk {
     pub length: u16,
 }
 
+impl BadChunk {
+    /// The Protocol Violation cause's information for it: a text and the
+    /// chunk's header as received.
+    pub fn violation_info(&self) -> Vec<u8> {
+        let mut info = b"Malformed chunk or invalid length, chunk header: ".to_vec();
+        info.extend_from_slice(&[self.chunk_type, self.flags]);
+        info.extend_from_slice(&self.length.to_be_bytes());
+        info
+    }
+}
+
 /// One chunk of a packet.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Chunk {
@@ -179,10 +190,13 @@ pub struct Sack {
 }
 
 /// HEARTBEAT / HEARTBEAT ACK (RFC 9260 §3.3.5, §3.3.6): the value of the
-/// single Heartbeat Info parameter, opaque to the receiver.
+/// Heartbeat Info parameter, opaque to the receiver, and whatever TLVs
+/// followed it, which the HEARTBEAT ACK copies unchanged (§8.3).
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Heartbeat {
     pub info: Vec<u8>,
+    /// The bytes after the Heartbeat Info parameter, as received.
+    pub extra: Vec<u8>,
 }
 
 /// ABORT (RFC 9260 §3.3.7).

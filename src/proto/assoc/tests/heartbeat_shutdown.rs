@@ -27,6 +27,7 @@ fn heartbeat_ack_with_wrong_nonce_is_ignored() {
     let (al, _) = p.a.assoc(a).unwrap().vtags();
     let hb = Chunk::HeartbeatAck(Heartbeat {
         info: vec![0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8],
+        extra: vec![],
     });
     inject_to_a(
         &mut p,
