@@ -165,6 +165,24 @@ impl Association {
         }
         // §6.2.1: peer rwnd is a_rwnd less what is still in flight.
         self.peer_rwnd = s.a_rwnd.saturating_sub(self.out.in_flight_bytes() as u32);
+        // An acknowledgement came: the one-packet hold of a T3-rtx expiry ends.
+        self.t3_hold = 0;
+        // §6.1 A: a window closed with nothing in flight is probed after
+        // one RTO (a window left open cancels that).
+        if s.a_rwnd != 0 {
+            self.probe_at = None;
+        } else if self.out.in_flight_bytes() == 0 && self.probe_at.is_none() {
+            self.probe_at = Some(now + self.rto());
+        }
+        // §6.1 A: SACKs that keep the window closed while the only chunk
+        // out is a zero window probe mean the peer is alive: unanswered
+        // probes do not count as errors (Linux clears the counters too).
+        if s.a_rwnd == 0 && self.out.len() == 1 {
+            self.error_count = 0;
+            for p in &mut self.paths {
+                p.error_count = 0;
+            }
+        }
         // Max.Burst (§6.1 D) limits bursts beyond ack clocking: what this SACK
         // took out of flight may be replaced, plus Max.Burst packets. (A SACK
         // covering many packets, as a receiver that acks once per batch

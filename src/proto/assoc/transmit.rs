@@ -14,6 +14,7 @@ const DATA_OVERHEAD: usize = 12 + 16;
 impl Association {
     /// The next packet to send, if any.
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Transmit> {
+        self.probe_wait = self.probe_at.is_some_and(|t| now < t);
         let path = self
             .control
             .queue
@@ -62,6 +63,7 @@ impl Association {
         }
 
         let data_ok = !alone
+            && self.t3_hold != 2
             && matches!(
                 self.state,
                 State::Established | State::ShutdownPending | State::ShutdownReceived
@@ -107,6 +109,9 @@ impl Association {
         }
         let first_new = chunks.len();
         chunks.extend(new_data.into_iter().map(Chunk::Data));
+        if self.t3_hold == 1 && chunks.iter().any(|c| matches!(c, Chunk::Data(_))) {
+            self.t3_hold = 2;
+        }
         let packet = Packet {
             src_port: self.local_port,
             dst_port: self.peer_port,
@@ -163,7 +168,8 @@ impl Association {
         };
         self.burst_budget > 0
             && p.flight_size < p.cc.cwnd
-            && (self.peer_rwnd as usize >= len || self.out.in_flight_bytes() == 0)
+            && (self.peer_rwnd as usize >= len
+                || (self.out.in_flight_bytes() == 0 && !self.probe_wait))
     }
 
     fn fill_retransmissions(
@@ -189,12 +195,18 @@ impl Association {
             if *size + c.encoded_len() > mtu {
                 break;
             }
+            // §6.3.2 R3 / §7.2.4: retransmitting the earliest outstanding
+            // chunk (fast retransmit included) restarts T3-rtx.
+            let restart = s.chunk.tsn == self.out.cum_ack().0.wrapping_add(1);
             // §6.2.1 B: retransmissions use up the peer's window too.
             self.peer_rwnd = self.peer_rwnd.saturating_sub(s.chunk.payload.len() as u32);
             *size += c.encoded_len();
             chunks.push(c);
             self.out.retransmitted(i, &mut self.paths[path], path, now);
             self.stats.retransmitted_chunks += 1;
+            if restart {
+                self.start_t3(now, path);
+            }
         }
     }
 
@@ -225,7 +237,7 @@ impl Association {
             {
                 break;
             }
-            if (self.peer_rwnd as usize) < len && in_flight_total > 0 {
+            if (self.peer_rwnd as usize) < len && (in_flight_total > 0 || self.probe_wait) {
                 break;
             }
             let padded = 16 + len.next_multiple_of(4);

@@ -147,3 +147,27 @@ fn out_of_the_blue_packets_are_judged_whole() {
     let r = answer(vec![data]).expect("an ABORT");
     assert!(matches!(&r.chunks[..], [Chunk::Abort(a)] if a.t_bit));
 }
+
+/// §7.2.3 / §6.3.3 E3: after a T3-rtx expiry one packet goes, then
+/// nothing until a SACK comes.
+#[test]
+fn one_packet_in_flight_after_a_retransmission_timeout() {
+    let mut c = quick();
+    c.assoc_max_retrans = 10;
+    c.path_max_retrans = 10;
+    let mut p = Pair::new(c.clone(), c);
+    let (a, _) = p.establish();
+    p.drop_filter = Some(Box::new(|s, _| s == Side::Z));
+    let data = |p: &Pair| p.count_sent(Side::A, |c| matches!(c, Chunk::Data(_)));
+    let before = data(&p);
+    for _ in 0..5 {
+        p.a.send(p.now, a, msg(0, &[5u8; 1000])).unwrap();
+    }
+    p.run_for(Duration::from_millis(50));
+    let first_flight = data(&p) - before;
+    assert!(first_flight >= 4, "{first_flight}");
+    // T3 fires at 100 ms: one chunk (1000 bytes: one per packet) goes
+    // again, and no other before the next expiry at 200 ms.
+    p.run_for(Duration::from_millis(100));
+    assert_eq!(data(&p) - before - first_flight, 1);
+}
