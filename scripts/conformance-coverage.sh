@@ -17,7 +17,7 @@ for d in setup termination data bundling duplicates retransmission fault invalid
 done
 echo "| **all** | **$total** | |"
 echo
-echo "Scripts whose expectation Linux 6.1 does not share (the RFC allows both):"
+echo "Scripts whose expectation Linux 6.1 does not share (the shim keeps RFC 9260's answer, or one the RFC leaves open; each line says what Linux does):"
 grep -l "^linux-differs" */*.pkt | while read -r f; do
   echo "- \`$f\`: $(grep -m1 '^linux-differs' "$f" | cut -d' ' -f2-)"
 done
