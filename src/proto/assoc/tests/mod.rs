@@ -51,6 +51,17 @@ fn inject_to_a(p: &mut Pair, packet: Packet) {
     p.flush();
 }
 
+/// A packet from A's port to Z's (`to_z`) or back, under `vtag`.
+fn packet(to_z: bool, vtag: u32, chunks: Vec<Chunk>) -> Packet {
+    let (src_port, dst_port) = if to_z { (5001, 5002) } else { (5002, 5001) };
+    Packet {
+        src_port,
+        dst_port,
+        verification_tag: vtag,
+        chunks,
+    }
+}
+
 fn last_sent_by(p: &Pair, side: Side) -> &Packet {
     &p.trace
         .iter()

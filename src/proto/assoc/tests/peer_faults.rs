@@ -46,15 +46,8 @@ fn shutdown_acknowledging_what_shutdown_pending_waited_for_gets_only_shutdown_ac
     let (_, al) = p.z.assoc(z).unwrap().vtags();
     let cum = p.a.assoc(a).unwrap().out.next_tsn().0.wrapping_sub(1);
     let shutdowns = p.count_sent(Side::A, |c| matches!(c, Chunk::Shutdown(_)));
-    inject_to_a(
-        &mut p,
-        Packet {
-            src_port: 5002,
-            dst_port: 5001,
-            verification_tag: al,
-            chunks: vec![Chunk::Shutdown(Shutdown { cum_tsn_ack: cum })],
-        },
-    );
+    let shutdown = Chunk::Shutdown(Shutdown { cum_tsn_ack: cum });
+    inject_to_a(&mut p, packet(false, al, vec![shutdown]));
     assert!(matches!(
         last_sent_by(&p, Side::A).chunks[..],
         [Chunk::ShutdownAck]
