@@ -33,20 +33,41 @@ fn scripts_in(p: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// The script's text with each `include FILE` line (relative to the
-/// script's directory) replaced by that file's text.
-fn expand(path: &Path, depth: usize) -> std::io::Result<String> {
+/// The script's lines with each `include FILE` line (relative to the
+/// script's directory) replaced by that file's lines, each with where it
+/// comes from ("file:line"), for messages.
+fn expand(path: &Path, depth: usize) -> std::io::Result<Vec<(String, String)>> {
     let text = std::fs::read_to_string(path)?;
     let dir = path.parent().unwrap_or(Path::new("."));
-    text.lines()
-        .map(|l| match l.trim().strip_prefix("include ") {
-            Some(f) if depth < 4 => expand(&dir.join(f.trim()), depth + 1),
-            // (Blank, so that line numbers past it stay the file's own.)
-            Some(_) => Ok(String::new()),
-            None => Ok(l.to_string()),
-        })
-        .collect::<std::io::Result<Vec<_>>>()
-        .map(|v| v.join("\n"))
+    let name = path
+        .file_name()
+        .map_or(String::new(), |n| n.to_string_lossy().into_owned());
+    let mut out = Vec::new();
+    for (i, l) in text.lines().enumerate() {
+        match l.trim().strip_prefix("include ") {
+            Some(f) if depth < 4 => out.extend(expand(&dir.join(f.trim()), depth + 1)?),
+            Some(_) => {}
+            None => out.push((l.to_string(), format!("{name}:{}", i + 1))),
+        }
+    }
+    Ok(out)
+}
+
+/// A failure message "line N: ..." (N counts the expanded lines) with
+/// the line's own file and number instead.
+fn locate(msg: String, origins: &[(String, String)]) -> String {
+    let Some(rest) = msg.strip_prefix("line ") else {
+        return msg;
+    };
+    let (n, tail) = rest.split_once(':').unwrap_or((rest, ""));
+    match n
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| origins.get(n.wrapping_sub(1)))
+    {
+        Some((_, at)) => format!("{at}:{tail}"),
+        None => msg,
+    }
 }
 
 fn bind_udp(port: u16) -> Result<std::net::UdpSocket, String> {
@@ -102,11 +123,16 @@ fn main() {
     let base = 20000 + (std::process::id() % 1000) as u16 * 20;
     let (mut pass, mut fail) = (0, 0);
     for (i, path) in paths.iter().enumerate() {
-        let Ok(text) = expand(path, 0) else {
+        let Ok(lines) = expand(path, 0) else {
             fail += 1;
             println!("FAIL {}: cannot read it", path.display());
             continue;
         };
+        let text = lines
+            .iter()
+            .map(|(l, _)| l.as_str())
+            .collect::<Vec<_>>()
+            .join("\n");
         let shim_port = base + ((i * 2) % 20000) as u16;
         let setup = run::Setup {
             shim_port,
@@ -144,7 +170,7 @@ fn main() {
             }
             Err(e) => {
                 fail += 1;
-                println!("FAIL {}: {e}", path.display());
+                println!("FAIL {}: {}", path.display(), locate(e, &lines));
             }
         }
     }
