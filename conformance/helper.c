@@ -24,6 +24,7 @@
 #include <netinet/sctp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,6 +174,20 @@ static void do_recv(int fd, int len, int wait) {
                    sn->sn_assoc_change.sac_inbound_streams, (int)sn->sn_assoc_change.sac_assoc_id);
         if (sn->sn_header.sn_type == SCTP_REMOTE_ERROR)
             printf(" cause=%u", ntohs(sn->sn_remote_error.sre_error));
+        if (sn->sn_header.sn_type == SCTP_PEER_ADDR_CHANGE) {
+            static const char *ps[] = {"ADDR_AVAILABLE", "ADDR_UNREACHABLE", "ADDR_REMOVED",
+                                       "ADDR_ADDED", "ADDR_MADE_PRIM", "ADDR_CONFIRMED",
+                                       "ADDR_POTENTIALLY_FAILED"};
+            unsigned st = (unsigned)sn->sn_paddr_change.spc_state;
+            char host[64] = "?";
+            struct sockaddr_storage a;
+            memcpy(&a, (const char *)sn + offsetof(struct sctp_paddr_change, spc_aaddr), sizeof a);
+            if (a.ss_family == AF_INET)
+                inet_ntop(AF_INET, &((const struct sockaddr_in *)&a)->sin_addr, host, sizeof host);
+            else if (a.ss_family == AF_INET6)
+                inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&a)->sin6_addr, host, sizeof host);
+            printf(" state=%s error=%d addr=%s", st < 7 ? ps[st] : "?", sn->sn_paddr_change.spc_error, host);
+        }
         if (sn->sn_header.sn_type == SCTP_AUTHENTICATION_EVENT)
             printf(" indication=%u key=%u", sn->sn_authkey_event.auth_indication,
                    sn->sn_authkey_event.auth_keynumber);
