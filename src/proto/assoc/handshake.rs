@@ -241,14 +241,9 @@ impl Association {
             Param::StateCookie(c) => Some(c.clone()),
             _ => None,
         }) else {
-            let abort = crate::proto::wire::Abort {
-                t_bit: false,
-                causes: vec![ErrorCause::MissingMandatoryParameter { missing: vec![7] }],
-            };
             self.peer_vtag = ia.initiate_tag;
-            self.control.queue.clear();
-            self.control.queue.push_back((None, Chunk::Abort(abort)));
-            self.close(CloseReason::Violation);
+            let causes = vec![ErrorCause::MissingMandatoryParameter { missing: vec![7] }];
+            self.abort_and_close(causes, false, CloseReason::Violation);
             return;
         };
         if let Some(name) = ia
@@ -260,14 +255,9 @@ impl Association {
             // ABORT with "Unresolvable Address" carrying the parameter.
             let mut address = Vec::new();
             name.encode(&mut address);
-            let abort = crate::proto::wire::Abort {
-                t_bit: false,
-                causes: vec![ErrorCause::UnresolvableAddress { address }],
-            };
             self.peer_vtag = ia.initiate_tag;
-            self.control.queue.clear();
-            self.control.queue.push_back((None, Chunk::Abort(abort)));
-            self.close(CloseReason::Violation);
+            let causes = vec![ErrorCause::UnresolvableAddress { address }];
+            self.abort_and_close(causes, false, CloseReason::Violation);
             return;
         }
         let mut errors = Vec::new();

@@ -659,13 +659,22 @@ impl Association {
     }
 
     pub(super) fn violation_abort(&mut self, info: Vec<u8>, t_bit: bool) {
-        let abort = crate::proto::wire::Abort {
-            t_bit,
-            causes: vec![ErrorCause::ProtocolViolation { info }],
-        };
+        let causes = vec![ErrorCause::ProtocolViolation { info }];
+        self.abort_and_close(causes, t_bit, CloseReason::Violation);
+    }
+
+    /// Ends the association with an ABORT carrying `causes` (`t_bit`: our
+    /// own tag reflected), whatever else was queued to go.
+    pub(super) fn abort_and_close(
+        &mut self,
+        causes: Vec<ErrorCause>,
+        t_bit: bool,
+        reason: CloseReason,
+    ) {
+        let abort = crate::proto::wire::Abort { t_bit, causes };
         self.control.queue.clear();
         self.control.queue.push_back((None, Chunk::Abort(abort)));
-        self.close(CloseReason::Violation);
+        self.close(reason);
     }
 
     /// Next event for the socket layer.

@@ -6,7 +6,7 @@ use std::time::Instant;
 use super::rx::TsnStatus;
 use super::{Association, State};
 use crate::proto::serial::Tsn;
-use crate::proto::wire::{Abort, Chunk, DataChunk, ErrorCause, ErrorChunk, Sack};
+use crate::proto::wire::{Chunk, DataChunk, ErrorCause, ErrorChunk, Sack};
 
 /// Most gap blocks and duplicate TSNs reported in one SACK, so that it fits
 /// a minimum-MTU packet.
@@ -29,13 +29,8 @@ impl Association {
         self.rx.last_data_path = path;
         let tsn = Tsn(d.tsn);
         if d.payload.is_empty() {
-            let abort = Abort {
-                t_bit: false,
-                causes: vec![ErrorCause::NoUserData { tsn: d.tsn }],
-            };
-            self.control.queue.clear();
-            self.control.queue.push_back((None, Chunk::Abort(abort)));
-            self.close(super::CloseReason::Violation);
+            let causes = vec![ErrorCause::NoUserData { tsn: d.tsn }];
+            self.abort_and_close(causes, false, super::CloseReason::Violation);
             return;
         }
         self.rx.sack_pending = true;

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use super::{AssocEvent, Association, CloseReason, PathState};
-use crate::proto::wire::{Chunk, ErrorCause};
+use crate::proto::wire::ErrorCause;
 
 impl Association {
     /// Earliest timer deadline.
@@ -67,15 +67,10 @@ impl Association {
     /// ETIMEDOUT, and the peer hears of it in an ABORT, as Linux's
     /// sctp_cmd_assoc_failed sends (sctp_make_violation_max_retrans).
     pub(super) fn give_up(&mut self) {
-        let abort = crate::proto::wire::Abort {
-            t_bit: false,
-            causes: vec![ErrorCause::ProtocolViolation {
-                info: b"Association exceeded its max_retrans count".to_vec(),
-            }],
-        };
-        self.control.queue.clear();
-        self.control.queue.push_back((None, Chunk::Abort(abort)));
-        self.close(CloseReason::TimedOut);
+        let causes = vec![ErrorCause::ProtocolViolation {
+            info: b"Association exceeded its max_retrans count".to_vec(),
+        }];
+        self.abort_and_close(causes, false, CloseReason::TimedOut);
     }
 
     /// Counts a timeout against a path (§8.2) and the association. Past
