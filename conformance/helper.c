@@ -12,7 +12,7 @@
  *   events FD                        (subscribes to every notification)
  *   status FD                        so_error FD      poll FD
  *   opt FD nodelay|rcvbuf|sndbuf|maxseg|sack_delay|sack_freq|rto_min|rto_max|rto_initial|max_init|streams
- *          |maxrxt|cookie_life|hbinterval|pathmaxrxt|hb_off VALUE  (ms where a time)
+ *          |maxrxt|cookie_life|hbinterval|pathmaxrxt|hb_off|pmtu VALUE  (ms where a time)
  *
  * PPIDs are given and shown as the 32-bit value the program passes (the
  * wire's bytes in network order). */
@@ -251,6 +251,15 @@ int main(int argc, char **argv) {
             int s = socket(six ? AF_INET6 : AF_INET, !strcmp(a1, "seqpacket") ? SOCK_SEQPACKET : SOCK_STREAM,
                            IPPROTO_SCTP);
             if (s >= 0 && s < 1024) v6[s] = six;
+            /* The scripts count packets and fragments for a 1500-byte path
+             * (the Linux guest's link): loopback's own MTU would be 64 KiB. */
+            if (s >= 0) {
+                struct sctp_paddrparams pp;
+                memset(&pp, 0, sizeof pp);
+                pp.spp_pathmtu = 1500;
+                pp.spp_flags = SPP_PMTUD_DISABLE;
+                setsockopt(s, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &pp, sizeof pp);
+            }
             ret(s);
         } else if (!strcmp(cmd, "bind") || !strcmp(cmd, "connect")) {
             socklen_t l;
@@ -369,6 +378,13 @@ int main(int argc, char **argv) {
             } else if (!strcmp(a2, "cookie_life")) {
                 struct sctp_assocparams ap = {.sasoc_cookie_life = (uint32_t)v};
                 r = setsockopt(fd, IPPROTO_SCTP, SCTP_ASSOCINFO, &ap, sizeof ap);
+            } else if (!strcmp(a2, "pmtu")) {
+                /* VALUE bytes with discovery off; 0: discovery on again. */
+                struct sctp_paddrparams pp;
+                memset(&pp, 0, sizeof pp);
+                pp.spp_pathmtu = (uint32_t)v;
+                pp.spp_flags = v ? SPP_PMTUD_DISABLE : SPP_PMTUD_ENABLE;
+                r = setsockopt(fd, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &pp, sizeof pp);
             } else if (!strcmp(a2, "hbinterval") || !strcmp(a2, "pathmaxrxt") || !strcmp(a2, "hb_off")) {
                 /* For every path (the socket's defaults before the association). */
                 struct sctp_paddrparams pp;

@@ -30,8 +30,12 @@ pub struct Config {
     pub sack_freq: u32,
     /// Max.Burst (§7.2.4); 0 disables the limit.
     pub max_burst: u32,
-    /// Path MTU assumed for new paths, in bytes of IP packet.
+    /// Path MTU assumed for new paths, in bytes of IP packet (and the
+    /// fixed one while `pmtud` is off: SCTP_PEER_ADDR_PARAMS spp_pathmtu).
     pub pmtu: usize,
+    /// Path MTU discovery (SPP_PMTUD_ENABLE): each path takes the MTU of
+    /// its route and lowers it on "packet too big" reports.
+    pub pmtud: bool,
     /// IP_TOS / IPV6_TCLASS of the association's packets (0: the default).
     pub tos: u8,
     /// Bytes of IP+UDP header in front of each SCTP packet on an IPv4 path
@@ -101,6 +105,7 @@ impl Default for Config {
             sack_freq: 2,
             max_burst: 4,
             pmtu: 1500,
+            pmtud: true,
             overhead_v4: 20 + 8,
             overhead_v6: 40 + 8,
             rcvbuf: 212_992,

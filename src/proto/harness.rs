@@ -103,6 +103,13 @@ pub struct Pair {
     pub tracing: bool,
     /// Drop the next packets sent by a side whose first chunk matches (test hook).
     pub drop_filter: Option<DropFilter>,
+    /// Largest SCTP packet the link carries whole. A bigger one is a test
+    /// failure unless `icmp_mtu` is set: then it is dropped and its sender
+    /// told the path MTU (ICMP "fragmentation needed"), or, sent as
+    /// fragmentable, delivered and counted in `fragmented`.
+    pub link_mtu: usize,
+    pub icmp_mtu: Option<usize>,
+    pub fragmented: usize,
 }
 
 /// A fixed start of virtual time.
@@ -136,6 +143,9 @@ impl Pair {
             trace: Vec::new(),
             tracing: true,
             drop_filter: None,
+            link_mtu: 1500,
+            icmp_mtu: None,
+            fragmented: 0,
         }
     }
 
@@ -180,12 +190,12 @@ impl Pair {
             let mut any = false;
             while let Some(t) = self.a.poll_transmit(self.now) {
                 assert_eq!(t.dst, self.z_addr, "A sent to an unknown address");
-                self.launch(Side::A, t.payload);
+                self.launch(Side::A, t.payload, t.frag_ok);
                 any = true;
             }
             while let Some(t) = self.z.poll_transmit(self.now) {
                 assert_eq!(t.dst, self.a_addr, "Z sent to an unknown address");
-                self.launch(Side::Z, t.payload);
+                self.launch(Side::Z, t.payload, t.frag_ok);
                 any = true;
             }
             if !any {
@@ -200,19 +210,27 @@ impl Pair {
         }
     }
 
-    fn launch(&mut self, from: Side, mut bytes: Vec<u8>) {
+    fn launch(&mut self, from: Side, mut bytes: Vec<u8>, frag_ok: bool) {
         let packet = Packet::decode(&bytes).expect("endpoints send only valid packets");
-        assert!(
-            bytes.len() <= 1500,
-            "packet larger than the MTU: {}",
-            bytes.len()
-        );
         if self.tracing {
             self.trace.push(Traced {
                 at: self.now,
                 from,
                 packet: packet.clone(),
             });
+        }
+        if bytes.len() > self.link_mtu {
+            let icmp = self.icmp_mtu.expect("packet larger than the link's MTU");
+            if frag_ok {
+                self.fragmented += 1;
+            } else {
+                let (sender, dst) = match from {
+                    Side::A => (&mut self.a, self.z_addr),
+                    Side::Z => (&mut self.z, self.a_addr),
+                };
+                sender.handle_packet_too_big(dst, &bytes, icmp);
+                return;
+            }
         }
         if let Some(f) = self.drop_filter.as_mut()
             && f(from, &packet)

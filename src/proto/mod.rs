@@ -26,4 +26,8 @@ pub struct Transmit {
     pub payload: Vec<u8>,
     /// IP_TOS / IPV6_TCLASS to send it with (0: the socket's default).
     pub tos: u8,
+    /// It holds a chunk built for a larger path MTU than the path has now:
+    /// IP may fragment it (RFC 9260 §7.3); every other packet fits the
+    /// path MTU and goes with Don't Fragment.
+    pub frag_ok: bool,
 }

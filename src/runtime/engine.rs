@@ -31,6 +31,7 @@ mod settings;
 mod setup;
 mod shared;
 mod shutdown;
+mod sock;
 mod turn;
 mod udp;
 
@@ -46,6 +47,7 @@ use inbox::Inbox;
 use send::SendSide;
 use shutdown::SEND_EOF_READ;
 pub use shutdown::ShutdownAction;
+use sock::apply_bufs;
 
 /// Engine-wide handle of one application socket.
 pub type SockId = u64;
@@ -264,6 +266,8 @@ struct State {
     loopback: VecDeque<(u16, SocketAddr, Vec<u8>)>,
     /// The engine-wide UDP port, when one carries every endpoint (udp.rs).
     shared: Option<udp::SharedUdp>,
+    /// Path MTUs of the routes to peers, and when they were looked up.
+    route_mtus: HashMap<IpAddr, (usize, Instant)>,
 }
 
 /// The per-process engine.
@@ -576,144 +580,6 @@ impl Engine {
             .socks
             .get(&id)
             .is_some_and(|s| s.connected)
-    }
-}
-
-impl Sock {
-    /// The filler that held off POLLOUT during a non-blocking connect goes
-    /// once the handshake is over: the socket is writable.
-    fn drop_junk(&mut self) {
-        let mut scrap = [0u8; 16384];
-        let side = self.tx.clone();
-        let mut tx = side.lock();
-        while self.junk > 0 {
-            let n = self.junk.min(scrap.len());
-            match sys::read(self.efd, &mut scrap[..n]) {
-                Ok(k) if k > 0 => {
-                    self.junk -= k;
-                    tx.skip(k);
-                }
-                _ => break,
-            }
-        }
-    }
-
-    fn new(v6: bool, efd: c_int, settings: &Settings) -> Sock {
-        Sock {
-            cfg: settings.cfg.clone(),
-            impair: settings.impair.clone(),
-            loopback_udp: settings.loopback_udp,
-            v6,
-            v4mapped: true,
-            reuse: false,
-            kind: Kind::Fresh,
-            port: None,
-            local: None,
-            peer: None,
-            efd,
-            inbox: Inbox::default(),
-            tx: Arc::new(SendSide::new(efd)),
-            default_spec: SendSpec::default(),
-            events: Events::default(),
-            assoc_events: HashMap::new(),
-            recv_rcvinfo: false,
-            recv_nxtinfo: false,
-            autoclose: 0,
-            watch: HashMap::new(),
-            eof_pending: false,
-            eof_sent: false,
-            app_gone: false,
-            shut: false,
-            refs: 1,
-            terminal: 0,
-            rcv_shut: false,
-            app_shut: 0,
-            hup: false,
-            linger_abort: false,
-            linger_wait: 0,
-            ip: ipopts::IpOpts::default(),
-            bufs: [None; 2],
-            extra_local: Vec::new(),
-            junk: 0,
-            connected: false,
-            error: 0,
-            held: HashMap::new(),
-            held_total: 0,
-            shared_free: None,
-            pair_mark: 0,
-            stalled: BTreeSet::new(),
-        }
-    }
-}
-
-/// Socket settings a new socket takes from the one it comes from (accept,
-/// sctp_peeloff), as Linux copies them.
-#[derive(Clone, Debug)]
-struct Inherited {
-    events: Events,
-    v4mapped: bool,
-    recv_rcvinfo: bool,
-    recv_nxtinfo: bool,
-    default_spec: SendSpec,
-    cfg: Config,
-    linger_abort: bool,
-    /// SO_LINGER's timeout in seconds (0: close returns at once).
-    linger_wait: u32,
-    ip: ipopts::IpOpts,
-    bufs: [Option<c_int>; 2],
-}
-
-/// Gives a new socket's application end the buffer sizes its parent's
-/// application set.
-fn apply_bufs(afd: c_int, i: &Inherited) {
-    for (name, v) in [(libc::SO_RCVBUF, i.bufs[0]), (libc::SO_SNDBUF, i.bufs[1])] {
-        if let Some(v) = v {
-            sys::set_int_option(afd, libc::SOL_SOCKET, name, v);
-        }
-    }
-}
-
-impl Sock {
-    /// An address as this socket reports it to the application.
-    fn present(&self, a: SocketAddr) -> SocketAddr {
-        sys::present(a, self.v6, self.v4mapped)
-    }
-
-    fn inherited(&self) -> Inherited {
-        Inherited {
-            events: self.events,
-            v4mapped: self.v4mapped,
-            recv_rcvinfo: self.recv_rcvinfo,
-            recv_nxtinfo: self.recv_nxtinfo,
-            default_spec: self.default_spec,
-            cfg: self.cfg.clone(),
-            linger_abort: self.linger_abort,
-            linger_wait: self.linger_wait,
-            ip: self.ip.clone(),
-            bufs: self.bufs,
-        }
-    }
-
-    /// Takes the settings of the socket it was made from (accept,
-    /// sctp_peeloff); its association `a` then sends with the new socket's
-    /// type of service (Linux's sctp_copy_sock does not copy IP_TOS).
-    fn inherit(&mut self, i: &Inherited, a: Option<&mut Association>) {
-        self.events = i.events;
-        self.v4mapped = i.v4mapped;
-        self.recv_rcvinfo = i.recv_rcvinfo;
-        self.recv_nxtinfo = i.recv_nxtinfo;
-        self.default_spec = i.default_spec;
-        self.tx.lock().default = i.default_spec;
-        self.cfg = i.cfg.clone();
-        self.linger_abort = i.linger_abort;
-        self.linger_wait = i.linger_wait;
-        let (ip, tos) = i.ip.for_child(self.v6);
-        self.ip = ip;
-        self.cfg.tos = tos;
-        self.bufs = i.bufs;
-        if let Some(a) = a {
-            a.update_config(now(), |c: &mut Config| c.tos = tos);
-        }
     }
 }
 

@@ -12,6 +12,8 @@ use crate::sys::{from_sockaddr, sockaddr_bytes, to_sockaddr, unmap};
 /// SPP_* flags of struct sctp_paddrparams.
 pub(super) const SPP_HB_ENABLE: u32 = 1;
 pub(super) const SPP_HB_DISABLE: u32 = 2;
+pub(super) const SPP_PMTUD_ENABLE: u32 = 8;
+pub(super) const SPP_PMTUD_DISABLE: u32 = 16;
 pub(super) const SPP_SACKDELAY_ENABLE: u32 = 32;
 pub(super) const SPP_SACKDELAY_DISABLE: u32 = 64;
 /// `spinfo_state` (enum sctp_spinfo_state): SCTP_INACTIVE, SCTP_PF, SCTP_ACTIVE.

@@ -123,6 +123,11 @@ pub(super) unsafe fn get_table(
             } else {
                 SPP_HB_DISABLE
             };
+            flags |= if cfg.pmtud {
+                SPP_PMTUD_ENABLE
+            } else {
+                SPP_PMTUD_DISABLE
+            };
             flags |= if cfg.sack_freq > 1 {
                 SPP_SACKDELAY_ENABLE
             } else {

@@ -82,14 +82,18 @@ pub(super) unsafe fn set_table(
             }
             // SAFETY: `val` holds at least 152 bytes (checked).
             let b = unsafe { input(val, len, 152) }?;
-            let (hb, pathmaxrxt, sackdelay, flags) = (
+            let (hb, pathmaxrxt, pathmtu, sackdelay, flags) = (
                 u32_at(&b, 132),
                 u16_at(&b, 136),
+                u32_at(&b, 138),
                 u32_at(&b, 142),
                 u32_at(&b, 146),
             );
+            // (Linux: a path MTU below SCTP_DEFAULT_MINSEGMENT, 512, is EINVAL.)
             if flags & SPP_HB_ENABLE != 0 && flags & SPP_HB_DISABLE != 0
                 || flags & SPP_SACKDELAY_ENABLE != 0 && flags & SPP_SACKDELAY_DISABLE != 0
+                || flags & SPP_PMTUD_ENABLE != 0 && flags & SPP_PMTUD_DISABLE != 0
+                || (pathmtu != 0 && pathmtu < 512)
                 || sackdelay > 500
             {
                 return Err(libc::EINVAL);
@@ -107,6 +111,14 @@ pub(super) unsafe fn set_table(
                 }
                 if pathmaxrxt != 0 {
                     c.path_max_retrans = u32::from(pathmaxrxt);
+                }
+                if pathmtu != 0 {
+                    c.pmtu = pathmtu as usize;
+                }
+                if flags & SPP_PMTUD_DISABLE != 0 {
+                    c.pmtud = false;
+                } else if flags & SPP_PMTUD_ENABLE != 0 {
+                    c.pmtud = true;
                 }
                 if flags & SPP_SACKDELAY_DISABLE != 0 {
                     c.sack_freq = 1;

@@ -3,13 +3,15 @@
 //! our own interposers, and small safe wrappers over them.
 
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::os::raw::{c_int, c_void};
 
 use libc::{sockaddr, sockaddr_in, sockaddr_in6, sockaddr_storage, socklen_t};
 
 mod real;
+mod route;
 pub use real::{Real, real};
+pub use route::{route_mtu, send_fragmentable, set_dont_fragment, source_ip_for};
 
 fn cvt(r: c_int) -> io::Result<c_int> {
     if r < 0 {
@@ -186,6 +188,13 @@ fn udp_bind_as(addr: SocketAddr, v6only: bool) -> io::Result<c_int> {
     };
     // SAFETY: `one` is a c_int option value of the size given.
     unsafe { (r.setsockopt)(fd, level, opt, &one as *const _ as *const c_void, 4) };
+    // Never fragmented: a datagram past the path MTU fails with EMSGSIZE
+    // and the engine learns the smaller MTU (a dual-stack IPv6 socket also
+    // carries IPv4).
+    set_dont_fragment(fd, false, true);
+    if addr.is_ipv6() {
+        set_dont_fragment(fd, true, true);
+    }
     let big: c_int = 4 << 20;
     for opt in [libc::SO_RCVBUF, libc::SO_SNDBUF] {
         // SAFETY: `big` is a c_int option value of the size given.
@@ -233,31 +242,6 @@ pub fn somaxconn() -> u32 {
     })
 }
 
-/// The source address the kernel picks for packets to `peer` (its route),
-/// found by connecting a UDP socket, which sends nothing.
-pub fn source_ip_for(peer: IpAddr) -> Option<IpAddr> {
-    let family = if peer.is_ipv4() {
-        libc::AF_INET
-    } else {
-        libc::AF_INET6
-    };
-    // SAFETY: plain socket(2) call.
-    let fd = unsafe { (real().socket)(family, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
-    if fd < 0 {
-        return None;
-    }
-    let (ss, len) = to_sockaddr(&SocketAddr::new(peer, 9));
-    // SAFETY: `ss` holds `len` bytes of a sockaddr.
-    let ok = unsafe { (real().connect)(fd, &ss as *const _ as *const sockaddr, len) } == 0;
-    let ip = if ok {
-        local_addr_of(fd).ok().map(|a| a.ip())
-    } else {
-        None
-    };
-    close(fd);
-    ip.filter(|ip| !ip.is_unspecified())
-}
-
 fn local_addr_of(fd: c_int) -> io::Result<SocketAddr> {
     // SAFETY: zeroed sockaddr_storage is valid; getsockname writes at most `len` bytes.
     let mut ss: sockaddr_storage = unsafe { std::mem::zeroed() };
@@ -292,10 +276,14 @@ pub fn recv_from(fd: c_int, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
 }
 
 /// An ICMP error queued on a UDP socket: where the failed datagram went,
-/// whether it means "port unreachable", and the datagram's first bytes.
+/// whether it means "port unreachable", the path MTU it reports when the
+/// datagram was too big (ICMP "fragmentation needed", ICMPv6 "packet too
+/// big"; the kernel's own EMSGSIZE comes back from the send call), and the
+/// datagram's first bytes.
 pub struct IcmpError {
     pub to: SocketAddr,
     pub port_unreachable: bool,
+    pub too_big: Option<u32>,
     pub payload: Vec<u8>,
 }
 
@@ -326,6 +314,7 @@ pub fn recv_error(fd: c_int) -> Option<IcmpError> {
     let to = unsafe { from_sockaddr(&name as *const _ as *const sockaddr, msg.msg_namelen) }
         .map(unmap)?;
     let mut port_unreachable = false;
+    let mut too_big = None;
     // SAFETY: walking the control buffer the kernel filled, with libc's CMSG macros.
     unsafe {
         let mut c = libc::CMSG_FIRSTHDR(&msg);
@@ -341,6 +330,12 @@ pub fn recv_error(fd: c_int) -> Option<IcmpError> {
                         || (ee.ee_origin == libc::SO_EE_ORIGIN_ICMP6
                             && ee.ee_type == 1
                             && ee.ee_code == 4);
+                let big =
+                    (ee.ee_origin == libc::SO_EE_ORIGIN_ICMP && ee.ee_type == 3 && ee.ee_code == 4)
+                        || (ee.ee_origin == libc::SO_EE_ORIGIN_ICMP6 && ee.ee_type == 2);
+                if big && ee.ee_info > 0 {
+                    too_big = Some(ee.ee_info);
+                }
             }
             c = libc::CMSG_NXTHDR(&msg, c);
         }
@@ -348,6 +343,7 @@ pub fn recv_error(fd: c_int) -> Option<IcmpError> {
     Some(IcmpError {
         to,
         port_unreachable,
+        too_big,
         payload: data[..(n as usize).min(data.len())].to_vec(),
     })
 }

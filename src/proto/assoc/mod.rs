@@ -10,6 +10,7 @@ pub mod handshake;
 mod heartbeat;
 mod inbound;
 pub mod path;
+mod pmtu;
 mod receive;
 pub mod rx;
 mod shutdown;
@@ -338,7 +339,11 @@ impl Association {
     /// sctp_apply_peer_addr_params).
     pub fn update_config(&mut self, now: Instant, f: impl Fn(&mut Config)) {
         let hb = self.cfg.hb_interval;
+        let mtu = (self.cfg.pmtu, self.cfg.pmtud);
         f(&mut self.cfg);
+        if self.cfg.pmtu != mtu.0 || (mtu.1 && !self.cfg.pmtud) {
+            self.apply_fixed_mtu();
+        }
         for p in &mut self.paths {
             p.rto.set_bounds(self.cfg.rto_min, self.cfg.rto_max);
         }
@@ -357,6 +362,11 @@ impl Association {
 
     pub fn id(&self) -> AssocId {
         self.id
+    }
+
+    /// The verification tag our packets carry (the peer's Initiate Tag).
+    pub fn peer_vtag(&self) -> u32 {
+        self.peer_vtag
     }
 
     /// The current state.
@@ -460,7 +470,7 @@ impl Association {
             cwnd: p.cc.cwnd as u32,
             srtt_ms: p.rto.srtt().map_or(0, ms),
             rto_ms: ms(p.rto.rto()),
-            mtu: p.mtu as u32,
+            mtu: p.pmtu as u32,
         }
     }
 
@@ -535,8 +545,11 @@ impl Association {
     /// last advertised, tell the sender rather than wait for its probe.
     fn window_update_if_opened(&mut self) {
         let after = self.a_rwnd();
+        // As Linux (sctp_peer_needs_update): an MTU or a 16th of the
+        // buffer, whichever is more, but never more than a quarter of it.
         let mtu = self.paths[self.primary].mtu as u32;
-        let step = (2 * mtu).max(self.cfg.rcvbuf as u32 / 4);
+        let buf = self.cfg.rcvbuf as u32;
+        let step = mtu.max(buf / 16).min(buf / 4);
         if self.is_established() && after >= self.rx.last_rwnd.saturating_add(step) {
             self.rx.sack_pending = true;
             self.rx.sack_now = true;

@@ -147,6 +147,8 @@ pub struct Path {
     pub udp_port: u16,
     /// Most SCTP packet bytes that fit this path's MTU.
     pub mtu: usize,
+    /// The path MTU itself, in bytes of IP packet (spinfo_mtu).
+    pub pmtu: usize,
     pub rto: Rto,
     pub cc: Congestion,
     /// Bytes of DATA sent on this path and not yet acknowledged or marked lost.
@@ -176,11 +178,12 @@ impl Path {
         } else {
             cfg.overhead_v6
         };
-        let mtu = cfg.pmtu.saturating_sub(overhead).max(512) & !3;
+        let mtu = Self::sctp_mtu(cfg.pmtu, overhead);
         Path {
             addr,
             udp_port,
             mtu,
+            pmtu: cfg.pmtu,
             rto: Rto::new(cfg),
             cc: Congestion::new(mtu, peer_rwnd),
             flight_size: 0,
@@ -192,6 +195,13 @@ impl Path {
             probe: None,
             last_data_sent: None,
         }
+    }
+
+    /// SCTP packet bytes that fit an IP packet of `pmtu` bytes behind
+    /// `overhead` bytes of IP and UDP header, in whole words.
+    /// (An IP packet holds at most 65,535 bytes, whatever the link's MTU.)
+    pub fn sctp_mtu(pmtu: usize, overhead: usize) -> usize {
+        pmtu.min(65_535).saturating_sub(overhead).max(512) & !3
     }
 
     /// Where packets for this path go (UDP destination).

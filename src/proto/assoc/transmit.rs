@@ -92,9 +92,12 @@ impl Association {
         }
 
         let mut new_data: Vec<DataChunk> = Vec::new();
+        let mut oversized = false;
         if data_ok {
-            self.fill_retransmissions(now, path, mtu, &mut size, &mut chunks);
-            self.fill_new_data(path, mtu, &mut size, &mut new_data);
+            self.fill_retransmissions(now, path, mtu, &mut size, &mut chunks, &mut oversized);
+            if !oversized {
+                self.fill_new_data(path, mtu, &mut size, &mut new_data);
+            }
         } else if !alone
             && matches!(self.state, State::CookieEchoed(_))
             && self.out.is_empty()
@@ -143,6 +146,7 @@ impl Association {
             src: None,
             payload,
             tos: self.cfg.tos,
+            frag_ok: oversized,
         })
     }
 
@@ -179,6 +183,7 @@ impl Association {
         mtu: usize,
         size: &mut usize,
         chunks: &mut Vec<Chunk>,
+        oversized: &mut bool,
     ) {
         // Fast retransmit may exceed cwnd for one packet (§7.2.4); T3 ones may not.
         let mut fast_packet = false;
@@ -193,7 +198,13 @@ impl Association {
             }
             let c = Chunk::Data(s.chunk.clone());
             if *size + c.encoded_len() > mtu {
-                break;
+                // Built for a larger MTU than the path has now: it goes
+                // alone, in a packet IP may fragment (§7.3).
+                if chunks.is_empty() && *size == Packet::HEADER_LEN {
+                    *oversized = true;
+                } else {
+                    break;
+                }
             }
             // §6.3.2 R3 / §7.2.4: retransmitting the earliest outstanding
             // chunk (fast retransmit included) restarts T3-rtx.
@@ -206,6 +217,9 @@ impl Association {
             self.stats.retransmitted_chunks += 1;
             if restart {
                 self.start_t3(now, path);
+            }
+            if *oversized {
+                break;
             }
         }
     }

@@ -151,6 +151,7 @@ impl Endpoint {
             src: None,
             payload: p.encode(),
             tos: 0,
+            frag_ok: false,
         });
     }
 
@@ -363,13 +364,7 @@ impl Endpoint {
     /// treat it as an ABORT (RFC 9260 Appendix C). Blind ICMP without the
     /// tag is ignored.
     pub fn handle_port_unreachable(&mut self, to: SocketAddr, original: &[u8]) {
-        let Some((src, dst, vtag)) = Packet::peek_header(original) else {
-            return;
-        };
-        if src != self.local_port {
-            return;
-        }
-        let Some(id) = self.find(SocketAddr::new(to.ip(), dst)) else {
+        let Some((id, vtag)) = self.sender_of(to, original) else {
             return;
         };
         // An INIT carries tag 0; its Initiate Tag (bytes 16..20) proves it ours.
@@ -382,5 +377,31 @@ impl Endpoint {
         if let Some(a) = self.assoc_mut(id) {
             a.on_port_unreachable(to, vtag, init_tag);
         }
+    }
+
+    /// A packet of ours to `to` was too big for the path (ICMP
+    /// "fragmentation needed" / "packet too big", or EMSGSIZE from the
+    /// kernel): `pmtu` is the path MTU reported, `original` the packet's
+    /// first bytes. Its association lowers that path's MTU and sends what
+    /// was in flight there again.
+    pub fn handle_packet_too_big(&mut self, to: SocketAddr, original: &[u8], pmtu: usize) {
+        let Some((id, vtag)) = self.sender_of(to, original) else {
+            return;
+        };
+        if let Some(a) = self.assoc_mut(id)
+            && (vtag == a.peer_vtag() || vtag == 0)
+        {
+            a.set_path_mtu(to.ip(), pmtu, true);
+        }
+    }
+
+    /// The association that sent `original` (a packet of ours quoted back)
+    /// to `to`, with the packet's verification tag.
+    fn sender_of(&self, to: SocketAddr, original: &[u8]) -> Option<(AssocId, u32)> {
+        let (src, dst, vtag) = Packet::peek_header(original)?;
+        if src != self.local_port {
+            return None;
+        }
+        Some((self.find(SocketAddr::new(to.ip(), dst))?, vtag))
     }
 }

@@ -251,6 +251,9 @@ impl State {
         ev: AssocEvent,
         sid: Option<SockId>,
     ) {
+        if ev == AssocEvent::Connected {
+            self.learn_mtu(port, aid, t);
+        }
         let Some(ep) = self.eps.get_mut(&port) else {
             return;
         };

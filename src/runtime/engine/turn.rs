@@ -61,11 +61,13 @@ impl State {
         let Some(ep) = self.eps.get_mut(&port) else {
             return;
         };
-        while let Some(err) = sys::recv_error(ep.udp) {
-            if err.port_unreachable {
-                ep.endpoint.handle_port_unreachable(err.to, &err.payload);
-            }
+        let udp = ep.udp;
+        while let Some(err) = sys::recv_error(udp) {
+            self.on_icmp(port, &err);
         }
+        let Some(ep) = self.eps.get_mut(&port) else {
+            return;
+        };
         for _ in 0..256 {
             match sys::recv_from(ep.udp, buf) {
                 Ok((n, from)) => ep.take_in(t, port, from, &buf[..n]),
@@ -381,27 +383,38 @@ impl State {
         pairs.sort_unstable();
         pairs.dedup();
         self.share_rcvbuf(port, &pairs, dirty, sweep);
-        let Some(ep) = self.eps.get_mut(&port) else {
-            return;
-        };
-        let udp = ep.udp;
-        let out: Vec<_> = std::iter::from_fn(|| ep.endpoint.poll_transmit(t)).collect();
-        for tx in out {
-            let fd = self.udp_out(udp, &tx.dst);
-            if let Some(to) = self.local_target(port, tx.dst, &tx.payload) {
-                let from = SocketAddr::new(tx.dst.ip(), self.udp_source_port(port));
-                self.loopback.push_back((to, from, tx.payload));
-                continue;
-            }
-            match self.eps.get_mut(&port).and_then(|ep| ep.impair.as_mut()) {
-                Some(im) => {
-                    for d in im.apply(t, false, port, tx.dst, &tx.payload) {
-                        sys::send_to_tos(fd, &d, &tx.dst, tx.tos).ok();
+        self.transmit(port, t);
+    }
+
+    /// Sends what endpoint `port` has to send: to an endpoint of this
+    /// engine directly, else by UDP (through the impairment, if any).
+    /// Datagrams too big for their path are sent again, smaller, once.
+    fn transmit(&mut self, port: u16, t: Instant) {
+        for _ in 0..2 {
+            let Some(ep) = self.eps.get_mut(&port) else {
+                return;
+            };
+            let udp = ep.udp;
+            let out: Vec<_> = std::iter::from_fn(|| ep.endpoint.poll_transmit(t)).collect();
+            let mut too_big = false;
+            for tx in out {
+                let fd = self.udp_out(udp, &tx.dst);
+                if let Some(to) = self.local_target(port, tx.dst, &tx.payload) {
+                    let from = SocketAddr::new(tx.dst.ip(), self.udp_source_port(port));
+                    self.loopback.push_back((to, from, tx.payload));
+                    continue;
+                }
+                match self.eps.get_mut(&port).and_then(|ep| ep.impair.as_mut()) {
+                    Some(im) => {
+                        for d in im.apply(t, false, port, tx.dst, &tx.payload) {
+                            too_big |= self.send_datagram(port, fd, &tx, &d, t);
+                        }
                     }
+                    None => too_big |= self.send_datagram(port, fd, &tx, &tx.payload, t),
                 }
-                None => {
-                    sys::send_to_tos(fd, &tx.payload, &tx.dst, tx.tos).ok();
-                }
+            }
+            if !too_big {
+                return;
             }
         }
     }

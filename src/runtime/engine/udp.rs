@@ -10,14 +10,19 @@
 //!   ports, so an application's own UDP port 5060 and SCTP port 5060 live
 //!   side by side, as on a host with kernel SCTP.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::os::raw::c_int;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::State;
-use crate::proto::Config;
+use crate::proto::assoc::AssocId;
 use crate::proto::endpoint::Endpoint;
+use crate::proto::{Config, Transmit};
 use crate::sys;
+
+/// How long a route's path MTU is trusted before it is looked up again
+/// (ICMP reports and EMSGSIZE forget it at once).
+const ROUTE_MTU_TTL: Duration = Duration::from_secs(10);
 
 /// The engine-wide UDP sockets of the one-port mode.
 #[derive(Debug)]
@@ -119,11 +124,8 @@ impl State {
         };
         while let Some(err) = sys::recv_error(fd) {
             // The quoted packet is one of ours: its source port is the endpoint's.
-            if let (true, Some(src)) = (err.port_unreachable, err.payload.get(..2)) {
-                let port = u16::from_be_bytes([src[0], src[1]]);
-                if let Some(ep) = self.eps.get_mut(&port) {
-                    ep.endpoint.handle_port_unreachable(err.to, &err.payload);
-                }
+            if let Some(src) = err.payload.get(..2) {
+                self.on_icmp(u16::from_be_bytes([src[0], src[1]]), &err);
             }
         }
         for _ in 0..256 {
@@ -152,6 +154,95 @@ impl State {
             let fd = self.udp_out(-1, &tx.dst);
             sys::send_to(fd, &tx.payload, &tx.dst).ok();
         }
+    }
+
+    /// An ICMP error about a datagram endpoint `port` sent.
+    pub(super) fn on_icmp(&mut self, port: u16, err: &sys::IcmpError) {
+        if err.too_big.is_some() {
+            self.route_mtus.remove(&err.to.ip());
+        }
+        let Some(ep) = self.eps.get_mut(&port) else {
+            return;
+        };
+        if err.port_unreachable {
+            ep.endpoint.handle_port_unreachable(err.to, &err.payload);
+        }
+        if let Some(mtu) = err.too_big {
+            ep.endpoint
+                .handle_packet_too_big(err.to, &err.payload, mtu as usize);
+        }
+    }
+
+    /// The path MTU of the route to `ip` (cached for `ROUTE_MTU_TTL`).
+    fn route_mtu(&mut self, ip: IpAddr, t: Instant) -> Option<usize> {
+        if let Some(&(mtu, at)) = self.route_mtus.get(&ip)
+            && t.saturating_duration_since(at) < ROUTE_MTU_TTL
+        {
+            return Some(mtu);
+        }
+        let mtu = sys::route_mtu(ip)?;
+        if self.route_mtus.len() >= 4096 {
+            self.route_mtus.clear();
+        }
+        self.route_mtus.insert(ip, (mtu, t));
+        Some(mtu)
+    }
+
+    /// An association that came up takes the MTU of its paths' routes
+    /// (with SCTP_PEER_ADDR_PARAMS' discovery on, the default).
+    pub(super) fn learn_mtu(&mut self, port: u16, aid: AssocId, t: Instant) {
+        let Some(ips) = self
+            .eps
+            .get(&port)
+            .and_then(|ep| ep.endpoint.assoc(aid))
+            .map(|a| a.mtu_wanted())
+        else {
+            return;
+        };
+        for ip in ips {
+            if let Some(mtu) = self.route_mtu(ip, t)
+                && let Some(a) = self
+                    .eps
+                    .get_mut(&port)
+                    .and_then(|ep| ep.endpoint.assoc_mut(aid))
+            {
+                a.set_path_mtu(ip, mtu, false);
+            }
+        }
+    }
+
+    /// Sends datagram `d` of endpoint `port` (the packet `tx`, or what the
+    /// impairment made of it). One too big for the path (EMSGSIZE: the
+    /// kernel learned a smaller path MTU) lowers its path's MTU and its
+    /// data goes again; returns true then.
+    pub(super) fn send_datagram(
+        &mut self,
+        port: u16,
+        fd: c_int,
+        tx: &Transmit,
+        d: &[u8],
+        t: Instant,
+    ) -> bool {
+        let r = if tx.frag_ok {
+            sys::send_fragmentable(fd, d, &tx.dst)
+        } else {
+            sys::send_to_tos(fd, d, &tx.dst, tx.tos)
+        };
+        if !matches!(&r, Err(e) if e.raw_os_error() == Some(libc::EMSGSIZE)) {
+            return false;
+        }
+        let ip = tx.dst.ip();
+        self.route_mtus.remove(&ip);
+        let header = if ip.is_ipv4() { 28 } else { 48 };
+        let Some(mtu) = self.route_mtu(ip, t) else {
+            return false;
+        };
+        // (The kernel refused it: never take a route MTU that would fit it.)
+        let mtu = mtu.min(d.len() + header - 1);
+        if let Some(ep) = self.eps.get_mut(&port) {
+            ep.endpoint.handle_packet_too_big(tx.dst, d, mtu);
+        }
+        true
     }
 
     /// A free SCTP port for bind(port 0) in the one-port mode: from the

@@ -41,7 +41,7 @@ fn status_reports_state_streams_and_primary_path() {
     assert_eq!((st.inbound_streams, st.outbound_streams), (10, 10));
     assert_eq!(st.primary, p.z_addr);
     assert!(st.primary_active);
-    assert_eq!(st.mtu, 1472);
+    assert_eq!(st.mtu, 1500, "the IP path MTU, as Linux's spinfo_mtu");
     assert_eq!(st.fragmentation_point, 1472 - 28);
     assert_eq!(st.rto_ms, 1000);
     p.a.send(p.now, a, msg(0, b"x")).unwrap();

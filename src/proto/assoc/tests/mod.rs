@@ -82,4 +82,5 @@ mod impaired;
 mod malformed;
 mod ootb_unknown;
 mod peer_faults;
+mod pmtu;
 mod retransmission;

@@ -349,6 +349,12 @@ impl Outstanding {
     /// there and not gap-acked is marked for retransmission.
     pub fn on_t3_expiry(&mut self, path_idx: usize, paths: &mut [Path]) -> usize {
         self.recovery_exit = None;
+        self.mark_path(path_idx, paths)
+    }
+
+    /// Marks every chunk last sent on `path_idx` and not gap-acked for
+    /// retransmission; returns how many.
+    pub fn mark_path(&mut self, path_idx: usize, paths: &mut [Path]) -> usize {
         let mut n = 0;
         for s in self.chunks.iter_mut() {
             if s.path == path_idx && !s.gap_acked {

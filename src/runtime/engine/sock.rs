@@ -1,0 +1,151 @@
+//! A socket's own state: creation, the settings a new socket inherits
+//! from the one it comes from (accept, sctp_peeloff), and its addresses as
+//! the application sees them.
+
+use std::collections::{BTreeSet, HashMap};
+use std::net::SocketAddr;
+use std::os::raw::c_int;
+use std::sync::Arc;
+
+use super::{Events, Inbox, Kind, SendSide, SendSpec, Settings, Sock, ipopts, now};
+use crate::proto::Config;
+use crate::proto::assoc::Association;
+use crate::sys;
+
+impl Sock {
+    /// The filler that held off POLLOUT during a non-blocking connect goes
+    /// once the handshake is over: the socket is writable.
+    pub(super) fn drop_junk(&mut self) {
+        let mut scrap = [0u8; 16384];
+        let side = self.tx.clone();
+        let mut tx = side.lock();
+        while self.junk > 0 {
+            let n = self.junk.min(scrap.len());
+            match sys::read(self.efd, &mut scrap[..n]) {
+                Ok(k) if k > 0 => {
+                    self.junk -= k;
+                    tx.skip(k);
+                }
+                _ => break,
+            }
+        }
+    }
+
+    pub(super) fn new(v6: bool, efd: c_int, settings: &Settings) -> Sock {
+        Sock {
+            cfg: settings.cfg.clone(),
+            impair: settings.impair.clone(),
+            loopback_udp: settings.loopback_udp,
+            v6,
+            v4mapped: true,
+            reuse: false,
+            kind: Kind::Fresh,
+            port: None,
+            local: None,
+            peer: None,
+            efd,
+            inbox: Inbox::default(),
+            tx: Arc::new(SendSide::new(efd)),
+            default_spec: SendSpec::default(),
+            events: Events::default(),
+            assoc_events: HashMap::new(),
+            recv_rcvinfo: false,
+            recv_nxtinfo: false,
+            autoclose: 0,
+            watch: HashMap::new(),
+            eof_pending: false,
+            eof_sent: false,
+            app_gone: false,
+            shut: false,
+            refs: 1,
+            terminal: 0,
+            rcv_shut: false,
+            app_shut: 0,
+            hup: false,
+            linger_abort: false,
+            linger_wait: 0,
+            ip: ipopts::IpOpts::default(),
+            bufs: [None; 2],
+            extra_local: Vec::new(),
+            junk: 0,
+            connected: false,
+            error: 0,
+            held: HashMap::new(),
+            held_total: 0,
+            shared_free: None,
+            pair_mark: 0,
+            stalled: BTreeSet::new(),
+        }
+    }
+}
+
+/// Socket settings a new socket takes from the one it comes from (accept,
+/// sctp_peeloff), as Linux copies them.
+#[derive(Clone, Debug)]
+pub(super) struct Inherited {
+    events: Events,
+    v4mapped: bool,
+    recv_rcvinfo: bool,
+    recv_nxtinfo: bool,
+    default_spec: SendSpec,
+    cfg: Config,
+    linger_abort: bool,
+    /// SO_LINGER's timeout in seconds (0: close returns at once).
+    linger_wait: u32,
+    ip: ipopts::IpOpts,
+    bufs: [Option<c_int>; 2],
+}
+
+/// Gives a new socket's application end the buffer sizes its parent's
+/// application set.
+pub(super) fn apply_bufs(afd: c_int, i: &Inherited) {
+    for (name, v) in [(libc::SO_RCVBUF, i.bufs[0]), (libc::SO_SNDBUF, i.bufs[1])] {
+        if let Some(v) = v {
+            sys::set_int_option(afd, libc::SOL_SOCKET, name, v);
+        }
+    }
+}
+
+impl Sock {
+    /// An address as this socket reports it to the application.
+    pub(super) fn present(&self, a: SocketAddr) -> SocketAddr {
+        sys::present(a, self.v6, self.v4mapped)
+    }
+
+    pub(super) fn inherited(&self) -> Inherited {
+        Inherited {
+            events: self.events,
+            v4mapped: self.v4mapped,
+            recv_rcvinfo: self.recv_rcvinfo,
+            recv_nxtinfo: self.recv_nxtinfo,
+            default_spec: self.default_spec,
+            cfg: self.cfg.clone(),
+            linger_abort: self.linger_abort,
+            linger_wait: self.linger_wait,
+            ip: self.ip.clone(),
+            bufs: self.bufs,
+        }
+    }
+
+    /// Takes the settings of the socket it was made from (accept,
+    /// sctp_peeloff); its association `a` then sends with the new socket's
+    /// type of service (Linux's sctp_copy_sock does not copy IP_TOS).
+    pub(super) fn inherit(&mut self, i: &Inherited, a: Option<&mut Association>) {
+        self.events = i.events;
+        self.v4mapped = i.v4mapped;
+        self.recv_rcvinfo = i.recv_rcvinfo;
+        self.recv_nxtinfo = i.recv_nxtinfo;
+        self.default_spec = i.default_spec;
+        self.tx.lock().default = i.default_spec;
+        self.cfg = i.cfg.clone();
+        self.linger_abort = i.linger_abort;
+        self.linger_wait = i.linger_wait;
+        let (ip, tos) = i.ip.for_child(self.v6);
+        self.ip = ip;
+        self.cfg.tos = tos;
+        self.bufs = i.bufs;
+        if let Some(a) = a {
+            a.update_config(now(), |c: &mut Config| c.tos = tos);
+        }
+    }
+}
