@@ -225,14 +225,21 @@ fn ours(fd: c_int) -> Result<c_int, c_int> {
 /// existing sockets fail as a reset connection.
 pub fn call(req: &Request, fd: Option<c_int>) -> Result<(Response, Option<c_int>), c_int> {
     let start = matches!(req, Request::Socket { .. });
-    if ownfds::in_vfork_child() {
-        // This memory is the parent's: a connection of its own, not kept.
+    // A connection of its own, not kept.
+    let once = || {
         let c = connect_daemon(start).map_err(|e| if start { e } else { libc::ECONNRESET })?;
         let r = exchange(c, req, fd);
         sys::close(c);
-        return r;
+        r
+    };
+    if ownfds::in_vfork_child() {
+        // This memory is the parent's.
+        return once();
     }
-    CONN.with(|cell| {
+    // (At thread or process exit the thread's connection may be gone
+    // already: calls made by later destructors, an atexit handler's
+    // shutdown for one, take their own.)
+    CONN.try_with(|cell| {
         let mut conn = cell.borrow_mut();
         let me = std::process::id();
         for attempt in 0..2 {
@@ -263,6 +270,7 @@ pub fn call(req: &Request, fd: Option<c_int>) -> Result<(Response, Option<c_int>
         }
         Err(libc::ECONNRESET)
     })
+    .unwrap_or_else(|_| once())
 }
 
 fn exchange(
