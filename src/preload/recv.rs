@@ -199,6 +199,9 @@ unsafe fn recv_unserialized(fd: c_int, id: SockId, m: &msghdr, flags: c_int) -> 
                 if got.r > 0 {
                     let eor = slice.eor_at_end && got.r as usize == slice.left;
                     got.record = Some((slice, eor));
+                    if flags & libc::MSG_PEEK == 0 {
+                        e.note_read(id);
+                    }
                 }
                 return got;
             }

@@ -38,6 +38,18 @@ impl Engine {
         s.inbox.at(unread)
     }
 
+    /// The application read from socket `id`: if unread bytes in its pair
+    /// held its receive window down, the engine looks at once (the window
+    /// update goes out now rather than at the next `PAIR_WATCH_EVERY`).
+    pub fn note_read(&self, id: SockId) {
+        let mut st = self.lock_quiet();
+        if st.pair_watch.contains(&id) {
+            st.dirty.insert(id);
+            drop(st);
+            self.wake();
+        }
+    }
+
     /// Whether SCTP_RCVINFO / SCTP_NXTINFO / SCTP_SNDRCV (data_io) go with
     /// received data.
     pub fn recv_options(&self, id: SockId) -> (bool, bool, bool) {
