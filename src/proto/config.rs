@@ -28,6 +28,10 @@ pub struct Config {
     pub sack_delay: Duration,
     /// Send a SACK for at least every this many packets carrying DATA.
     pub sack_freq: u32,
+    /// Loss recovery beyond RFC 9260's floor (RACK and tail loss probes,
+    /// assoc/recovery.rs); off, only the RFC's three miss indications and
+    /// T3-rtx (SCTPSHIM_LOSS_RECOVERY=rfc).
+    pub rack: bool,
     /// Max.Burst (§7.2.4); 0 disables the limit.
     pub max_burst: u32,
     /// Path MTU assumed for new paths, in bytes of IP packet (and the
@@ -104,6 +108,7 @@ impl Default for Config {
             sack_delay: Duration::from_millis(200),
             sack_freq: 2,
             max_burst: 4,
+            rack: true,
             pmtu: 1500,
             pmtud: true,
             overhead_v4: 20 + 8,

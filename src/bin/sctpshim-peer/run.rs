@@ -42,6 +42,12 @@ impl Helper {
             .env("SCTPSHIM_ENGINE", "thread")
             .env_remove("SCTPSHIM_UDP_PORT")
             .env_remove("SCTPSHIM_REMOTE_UDP_PORT");
+        // The scripts check RFC 9260's own loss detection and timing (as
+        // Linux has it): the shim's RACK and tail loss probes would resend
+        // sooner, unless the run asks for them.
+        if std::env::var_os("SCTPSHIM_LOSS_RECOVERY").is_none() {
+            c.env("SCTPSHIM_LOSS_RECOVERY", "rfc");
+        }
         Helper::start(c, false, false)
     }
 

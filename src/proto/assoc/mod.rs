@@ -12,6 +12,7 @@ mod inbound;
 pub mod path;
 mod pmtu;
 mod receive;
+mod recovery;
 pub mod rx;
 mod shutdown;
 mod timers;
@@ -213,6 +214,8 @@ pub struct Stats {
     pub data_chunks_received: u64,
     pub retransmitted_chunks: u64,
     pub fast_retransmits: u64,
+    /// Tail loss probes sent (recovery.rs).
+    pub loss_probes: u64,
     pub t3_expiries: u64,
     pub duplicate_tsns: u64,
     pub sacks_sent: u64,
@@ -254,6 +257,12 @@ pub struct Association {
     /// window probe waits until then (§6.1 A: one RTO), `probe_wait` while
     /// it does.
     probe_at: Option<Instant>,
+    /// RACK's reordering timer (tx/rack.rs).
+    rack_at: Option<Instant>,
+    /// The tail loss probe's deadline, and whether one went since the
+    /// last SACK (recovery.rs).
+    tlp_at: Option<Instant>,
+    tlp_sent: bool,
     probe_wait: bool,
     /// The peer's Adaptation Layer Indication, if it sent one.
     peer_adaptation: Option<u32>,
@@ -318,6 +327,9 @@ impl Association {
             burst_budget: cfg.max_burst,
             t3_hold: 0,
             probe_at: None,
+            rack_at: None,
+            tlp_at: None,
+            tlp_sent: false,
             probe_wait: false,
             peer_adaptation: None,
             rng,
@@ -362,6 +374,11 @@ impl Association {
 
     pub fn id(&self) -> AssocId {
         self.id
+    }
+
+    /// The TSN the next new DATA chunk gets.
+    pub fn next_tsn(&self) -> u32 {
+        self.out.next_tsn().0
     }
 
     /// The verification tag our packets carry (the peer's Initiate Tag).

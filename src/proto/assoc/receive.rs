@@ -148,7 +148,7 @@ impl Association {
             return;
         }
         let flight_before = self.out.in_flight_bytes();
-        let outcome = match self.out.on_sack(s, &mut self.paths, now) {
+        let outcome = match self.out.on_sack(s, &mut self.paths, now, self.cfg.rack) {
             Ok(o) => o,
             Err(_) => {
                 self.protocol_violation("SACK acknowledges an unsent TSN");
@@ -194,6 +194,9 @@ impl Association {
         if outcome.fast_retransmit {
             self.stats.fast_retransmits += 1;
         }
+        self.rack_at = outcome.rack_timer;
+        self.tlp_sent = false;
+        self.arm_tlp(now);
         for i in 0..self.paths.len() {
             if !self.out.has_outstanding_on(i) {
                 self.paths[i].t3 = None;

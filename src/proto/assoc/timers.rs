@@ -12,7 +12,10 @@ impl Association {
     /// Earliest timer deadline.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let probe = self.probe_at.filter(|_| !self.queue.is_empty());
-        let mut t = [self.t1, self.t2, self.rx.sack_timer, probe]
+        let out = !self.out.is_empty();
+        let rack = self.rack_at.filter(|_| out);
+        let tlp = self.tlp_at.filter(|_| out);
+        let mut t = [self.t1, self.t2, self.rx.sack_timer, probe, rack, tlp]
             .into_iter()
             .flatten()
             .min();
@@ -42,6 +45,7 @@ impl Association {
             self.rx.sack_timer = None;
             self.rx.sack_now = true;
         }
+        self.on_recovery_timers(now);
         for i in 0..self.paths.len() {
             if self.paths[i].t3.is_some_and(|t| t <= now) {
                 self.paths[i].t3 = None;

@@ -123,6 +123,7 @@ impl Association {
         };
         let payload = packet.encode();
         let sent_new = packet.chunks.len() > first_new;
+        let packet_has_data = packet.chunks.iter().any(|c| matches!(c, Chunk::Data(_)));
         for c in packet.chunks.into_iter().skip(first_new) {
             if let Chunk::Data(d) = c {
                 self.out.push_new(d, &mut self.paths[path], path, now);
@@ -132,6 +133,9 @@ impl Association {
         if sent_new {
             self.burst_budget = self.burst_budget.saturating_sub(1);
             self.paths[path].last_data_sent = Some(now);
+        }
+        if self.tlp_at.is_none() && packet_has_data {
+            self.arm_tlp(now);
         }
         if self.out.has_outstanding_on(path)
             && self.paths[path].t3.is_none()

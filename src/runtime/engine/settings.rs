@@ -97,6 +97,8 @@ impl Settings {
         if let Some(p) = num("SCTPSHIM_REMOTE_UDP_PORT").and_then(|p| u16::try_from(p).ok()) {
             c.remote_udp_port = p;
         }
+        // RFC 9260's loss detection only (no RACK, no tail loss probes).
+        c.rack = get("SCTPSHIM_LOSS_RECOVERY").as_deref() != Some("rfc");
         c.nodelay = true;
         Settings {
             cfg: c,
@@ -113,14 +115,15 @@ mod tests {
     #[test]
     fn settings_parse_from_lines() {
         let s = Settings::parse(
-            "SCTPSHIM_RTO_MIN_MS=20\nSCTPSHIM_MAX_RETRANS=3\nSCTPSHIM_IMPAIR=loss=5%\nSCTPSHIM_LOOPBACK=udp\nSCTPSHIM_REMOTE_UDP_PORT=9900\n",
+            "SCTPSHIM_RTO_MIN_MS=20\nSCTPSHIM_MAX_RETRANS=3\nSCTPSHIM_IMPAIR=loss=5%\nSCTPSHIM_LOOPBACK=udp\nSCTPSHIM_REMOTE_UDP_PORT=9900\nSCTPSHIM_LOSS_RECOVERY=rfc\n",
         );
+        assert!(!s.cfg.rack);
         assert_eq!(s.cfg.rto_min, Duration::from_millis(20));
         assert_eq!((s.cfg.assoc_max_retrans, s.cfg.path_max_retrans), (3, 3));
         assert_eq!(s.cfg.remote_udp_port, 9900);
         assert!(s.impair.is_some() && s.loopback_udp && s.cfg.nodelay);
         let d = Settings::parse("SCTPSHIM_IMPAIR=loss=lots\nSCTPSHIM_MAX_ASSOCS=0\n");
-        assert!(d.impair.is_none() && !d.loopback_udp);
+        assert!(d.impair.is_none() && !d.loopback_udp && d.cfg.rack);
         assert_eq!(d.cfg.max_associations, Config::default().max_associations);
         assert!(is_setting("SCTPSHIM_RTO_MIN_MS") && !is_setting("SCTPSHIM_ENGINE"));
     }

@@ -83,4 +83,5 @@ mod malformed;
 mod ootb_unknown;
 mod peer_faults;
 mod pmtu;
+mod recovery;
 mod retransmission;

@@ -4,6 +4,7 @@
 
 pub mod outstanding;
 pub mod queue;
+pub mod rack;
 
 pub use outstanding::{Outstanding, SackError, SackOutcome, Sent};
 pub use queue::{OutMessage, SendQueue};

@@ -58,6 +58,10 @@ pub struct SackOutcome {
     pub acked_paths: Vec<usize>,
     /// Nothing is outstanding any more.
     pub all_acked: bool,
+    /// RACK found chunks lost (rack.rs).
+    pub rack_lost: bool,
+    /// When RACK would find the next chunk lost, if no SACK comes first.
+    pub rack_timer: Option<Instant>,
 }
 
 /// The retransmission queue.
@@ -72,6 +76,8 @@ pub struct Outstanding {
     in_flight_bytes: usize,
     /// While in fast recovery: the highest TSN outstanding when it began.
     recovery_exit: Option<Tsn>,
+    /// Time-based loss detection (rack.rs).
+    pub(super) rack: super::rack::Rack,
 }
 
 impl Outstanding {
@@ -83,6 +89,7 @@ impl Outstanding {
             next_tsn: initial_tsn,
             in_flight_bytes: 0,
             recovery_exit: None,
+            rack: Default::default(),
         }
     }
 
@@ -162,6 +169,19 @@ impl Outstanding {
         self.chunks.get(i)
     }
 
+    pub(super) fn chunks_mut(&mut self) -> impl Iterator<Item = &mut Sent> {
+        self.chunks.iter_mut()
+    }
+
+    /// Takes `len` bytes of a chunk leaving flight off its path's and the
+    /// association's flight size.
+    pub(super) fn take_from_flight(&mut self, path: usize, len: usize, paths: &mut [Path]) {
+        if let Some(p) = paths.get_mut(path) {
+            p.flight_size = p.flight_size.saturating_sub(len);
+        }
+        self.in_flight_bytes = self.in_flight_bytes.saturating_sub(len);
+    }
+
     /// Records the retransmission of slot `i` on `path`.
     pub fn retransmitted(&mut self, i: usize, path: &mut Path, path_idx: usize, now: Instant) {
         let Some(s) = self.chunks.get_mut(i) else {
@@ -201,6 +221,7 @@ impl Outstanding {
         sack: &Sack,
         paths: &mut [Path],
         now: Instant,
+        rack_on: bool,
     ) -> Result<SackOutcome, SackError> {
         let cum = Tsn(sack.cum_tsn_ack);
         let mut out = SackOutcome::default();
@@ -220,7 +241,9 @@ impl Outstanding {
         let mut acked_bytes = vec![0usize; paths.len()];
         let mut htna: Option<Tsn> = None;
         let mut rtt: Option<(usize, Duration, Tsn)> = None;
+        let rack = &mut self.rack;
         let mut note_ack = |s: &Sent, acked_bytes: &mut Vec<usize>, htna: &mut Option<Tsn>| {
+            rack.on_delivered(s, now);
             let tsn = Tsn(s.chunk.tsn);
             if let Some(b) = acked_bytes.get_mut(s.path) {
                 *b += s.chunk.payload.len();
@@ -312,19 +335,20 @@ impl Outstanding {
                 }
             }
         }
+        // Time-based detection finds what the miss counts have not yet.
+        let (rack_lost, rack_next) = if rack_on {
+            self.rack_detect(now, paths)
+        } else {
+            (Vec::new(), None)
+        };
+        out.rack_timer = rack_next;
+        if !rack_lost.is_empty() {
+            out.rack_lost = true;
+            newly_fast.extend(rack_lost);
+        }
         if !newly_fast.is_empty() {
             out.fast_retransmit = true;
-            if self.recovery_exit.is_none() {
-                self.recovery_exit = Some(self.next_tsn.prev());
-                newly_fast.sort_unstable();
-                newly_fast.dedup();
-                for p in newly_fast {
-                    if let Some(path) = paths.get_mut(p) {
-                        let mtu = path.mtu;
-                        path.cc.on_fast_retransmit(mtu);
-                    }
-                }
-            }
+            self.enter_recovery(newly_fast, paths);
         }
 
         // Congestion window growth: only when the cumulative point advanced
@@ -343,6 +367,41 @@ impl Outstanding {
         out.rtt = rtt.map(|(p, d, _)| (p, d));
         out.all_acked = self.chunks.is_empty();
         Ok(out)
+    }
+
+    /// Chunks sent on `lost_on` were found lost by SACKs: fast recovery
+    /// (§7.2.4), whose one window reduction per path happens on entry.
+    pub fn enter_recovery(&mut self, mut lost_on: Vec<usize>, paths: &mut [Path]) {
+        if self.recovery_exit.is_some() {
+            return;
+        }
+        self.recovery_exit = Some(self.next_tsn.prev());
+        lost_on.sort_unstable();
+        lost_on.dedup();
+        for p in lost_on {
+            if let Some(path) = paths.get_mut(p) {
+                let mtu = path.mtu;
+                path.cc.on_fast_retransmit(mtu);
+            }
+        }
+    }
+
+    /// A tail loss probe (recovery.rs): the last chunk sent and not yet
+    /// acknowledged goes again, as a fast retransmission (past cwnd for
+    /// one packet). False when there is none to probe with.
+    pub fn mark_probe(&mut self, paths: &mut [Path]) -> bool {
+        let Some(s) = self
+            .chunks
+            .iter_mut()
+            .rev()
+            .find(|s| !s.gap_acked && !s.marked)
+        else {
+            return false;
+        };
+        Self::leave_flight(s, paths, &mut self.in_flight_bytes);
+        s.marked = true;
+        s.fast = true;
+        true
     }
 
     /// T3-rtx expired on `path_idx` (§6.3.3 E1–E3): every chunk last sent
@@ -441,12 +500,16 @@ mod tests {
     fn cumulative_ack_removes_chunks_and_samples_rtt() {
         let mut t = setup(3, 10);
         let later = t.now + Duration::from_millis(30);
-        let o = t.q.on_sack(&sack(11, &[]), &mut t.paths, later).unwrap();
+        let o =
+            t.q.on_sack(&sack(11, &[]), &mut t.paths, later, false)
+                .unwrap();
         assert!(o.cum_advanced);
         assert_eq!(o.rtt, Some((0, Duration::from_millis(30))));
         assert_eq!(t.q.len(), 1);
         assert_eq!(t.paths[0].flight_size, 100);
-        let o = t.q.on_sack(&sack(12, &[]), &mut t.paths, later).unwrap();
+        let o =
+            t.q.on_sack(&sack(12, &[]), &mut t.paths, later, false)
+                .unwrap();
         assert!(o.all_acked);
         assert_eq!(t.q.in_flight_bytes(), 0);
     }
@@ -455,11 +518,14 @@ mod tests {
     fn sack_for_unsent_tsn_is_an_error_and_old_sack_is_ignored() {
         let mut t = setup(2, 10);
         assert_eq!(
-            t.q.on_sack(&sack(12, &[]), &mut t.paths, t.now),
+            t.q.on_sack(&sack(12, &[]), &mut t.paths, t.now, false),
             Err(SackError::AcksUnsentTsn)
         );
-        t.q.on_sack(&sack(10, &[]), &mut t.paths, t.now).unwrap();
-        let o = t.q.on_sack(&sack(9, &[]), &mut t.paths, t.now).unwrap();
+        t.q.on_sack(&sack(10, &[]), &mut t.paths, t.now, false)
+            .unwrap();
+        let o =
+            t.q.on_sack(&sack(9, &[]), &mut t.paths, t.now, false)
+                .unwrap();
         assert!(!o.cum_advanced);
         assert_eq!(t.q.cum_ack(), Tsn(10));
     }
@@ -471,7 +537,7 @@ mod tests {
         // TSN 1 lost; 2, 3, 4 arrive one by one.
         for end in 1..=3u16 {
             let o =
-                t.q.on_sack(&sack(0, &[(2, end + 1)]), &mut t.paths, t.now)
+                t.q.on_sack(&sack(0, &[(2, end + 1)]), &mut t.paths, t.now, false)
                     .unwrap();
             assert_eq!(o.fast_retransmit, end == 3, "end {end}");
         }
@@ -484,19 +550,20 @@ mod tests {
         t.q.retransmitted(0, p, 0, t.now);
         assert_eq!(t.q.get(0).unwrap().transmissions, 2);
         // Recovery ends when the cum ack reaches the exit point.
-        t.q.on_sack(&sack(6, &[]), &mut t.paths, t.now).unwrap();
+        t.q.on_sack(&sack(6, &[]), &mut t.paths, t.now, false)
+            .unwrap();
         assert!(!t.q.in_fast_recovery());
     }
 
     #[test]
     fn htna_counts_only_below_highest_newly_acked() {
         let mut t = setup(5, 1);
-        t.q.on_sack(&sack(0, &[(2, 2)]), &mut t.paths, t.now)
+        t.q.on_sack(&sack(0, &[(2, 2)]), &mut t.paths, t.now, false)
             .unwrap();
         // Same SACK again: nothing newly acked, so no new miss indications.
-        t.q.on_sack(&sack(0, &[(2, 2)]), &mut t.paths, t.now)
+        t.q.on_sack(&sack(0, &[(2, 2)]), &mut t.paths, t.now, false)
             .unwrap();
-        t.q.on_sack(&sack(0, &[(2, 2)]), &mut t.paths, t.now)
+        t.q.on_sack(&sack(0, &[(2, 2)]), &mut t.paths, t.now, false)
             .unwrap();
         assert_eq!(t.q.get(0).unwrap().misses, 1);
         assert_eq!(t.q.first_marked(false), None);
@@ -508,14 +575,16 @@ mod tests {
         let p = &mut t.paths[0];
         t.q.on_t3_expiry(0, std::slice::from_mut(p));
         t.q.retransmitted(0, p, 0, t.now);
-        let o = t.q.on_sack(&sack(1, &[]), &mut t.paths, t.now).unwrap();
+        let o =
+            t.q.on_sack(&sack(1, &[]), &mut t.paths, t.now, false)
+                .unwrap();
         assert_eq!(o.rtt, None);
     }
 
     #[test]
     fn t3_marks_everything_on_the_path_but_gap_acked() {
         let mut t = setup(4, 1);
-        t.q.on_sack(&sack(0, &[(2, 2)]), &mut t.paths, t.now)
+        t.q.on_sack(&sack(0, &[(2, 2)]), &mut t.paths, t.now, false)
             .unwrap();
         assert_eq!(t.q.on_t3_expiry(0, &mut t.paths), 3);
         assert_eq!(t.paths[0].flight_size, 0);
@@ -526,10 +595,11 @@ mod tests {
     #[test]
     fn reneged_gap_ack_becomes_outstanding() {
         let mut t = setup(3, 1);
-        t.q.on_sack(&sack(0, &[(2, 3)]), &mut t.paths, t.now)
+        t.q.on_sack(&sack(0, &[(2, 3)]), &mut t.paths, t.now, false)
             .unwrap();
         assert!(t.q.get(2).unwrap().gap_acked);
-        t.q.on_sack(&sack(0, &[]), &mut t.paths, t.now).unwrap();
+        t.q.on_sack(&sack(0, &[]), &mut t.paths, t.now, false)
+            .unwrap();
         assert!(!t.q.get(2).unwrap().gap_acked);
         assert_eq!(t.q.on_t3_expiry(0, &mut t.paths), 3);
     }
@@ -538,7 +608,7 @@ mod tests {
     fn tsn_wrap_is_handled() {
         let mut t = setup(4, u32::MAX - 1);
         let o =
-            t.q.on_sack(&sack(u32::MAX, &[(2, 2)]), &mut t.paths, t.now)
+            t.q.on_sack(&sack(u32::MAX, &[(2, 2)]), &mut t.paths, t.now, false)
                 .unwrap();
         assert!(o.cum_advanced);
         assert_eq!(t.q.len(), 2);
@@ -552,14 +622,15 @@ mod tests {
         let mut t = setup(3, 1);
         t.paths[0].cc.cwnd = 300;
         t.paths[0].cc.ssthresh = 1 << 20;
-        t.q.on_sack(&sack(3, &[]), &mut t.paths, t.now).unwrap();
+        t.q.on_sack(&sack(3, &[]), &mut t.paths, t.now, false)
+            .unwrap();
         assert_eq!(t.paths[0].cc.cwnd, 600);
     }
 
     #[test]
     fn drain_returns_unacked_chunks() {
         let mut t = setup(3, 1);
-        t.q.on_sack(&sack(0, &[(2, 2)]), &mut t.paths, t.now)
+        t.q.on_sack(&sack(0, &[(2, 2)]), &mut t.paths, t.now, false)
             .unwrap();
         assert_eq!(t.q.drain().len(), 2);
         assert!(t.q.is_empty());

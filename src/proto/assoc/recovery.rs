@@ -1,0 +1,58 @@
+//! Loss recovery beyond RFC 9260's floor, where the RFC leaves room:
+//! - RACK's reordering timer (tx/rack.rs): a chunk overtaken by a later
+//!   one is found lost when its window passes, even if no SACK follows;
+//! - tail loss probes (RFC 8985 §7): when SACKs stop while data is out,
+//!   after two smoothed RTTs (plus the peer's delayed SACK when one packet
+//!   is out) the last chunk goes again, so that the SACK it draws reveals
+//!   any loss to RACK instead of waiting for T3-rtx (RTO.Min is 1 s). A
+//!   probe changes neither cwnd nor RTO, and one goes per SACK at most;
+//!   T3-rtx stays armed as RFC 9260 §6.3.2 says, with its back-off (E2)
+//!   only on its own expiry: losses found by SACKs never back the timer
+//!   off.
+
+use std::time::Instant;
+
+use super::Association;
+
+impl Association {
+    /// Arms the tail loss probe after data went out or a SACK came (none
+    /// before the first RTT measurement, none when it would not come
+    /// before T3-rtx).
+    pub(super) fn arm_tlp(&mut self, now: Instant) {
+        self.tlp_at = None;
+        if self.out.is_empty() || self.tlp_sent || !self.cfg.rack {
+            return;
+        }
+        let p = &self.paths[self.primary];
+        let Some(srtt) = p.rto.srtt() else {
+            return;
+        };
+        let mut pto = srtt * 2;
+        if self.out.in_flight_bytes() <= p.mtu {
+            // One packet out: the peer may hold its SACK (§6.2).
+            pto += self.cfg.sack_delay;
+        }
+        if pto < p.rto.rto() {
+            self.tlp_at = Some(now + pto);
+        }
+    }
+
+    /// The RACK reordering timer or the tail loss probe is due.
+    pub(super) fn on_recovery_timers(&mut self, now: Instant) {
+        if self.rack_at.is_some_and(|t| t <= now) {
+            let (lost, next) = self.out.rack_detect(now, &mut self.paths);
+            self.rack_at = next;
+            if !lost.is_empty() {
+                self.stats.fast_retransmits += 1;
+                self.out.enter_recovery(lost, &mut self.paths);
+            }
+        }
+        if self.tlp_at.is_some_and(|t| t <= now) {
+            self.tlp_at = None;
+            if self.is_established() && self.out.mark_probe(&mut self.paths) {
+                self.tlp_sent = true;
+                self.stats.loss_probes += 1;
+            }
+        }
+    }
+}

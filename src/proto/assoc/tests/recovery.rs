@@ -1,0 +1,116 @@
+//! Loss recovery beyond the RFC's floor (recovery.rs, tx/rack.rs): losses
+//! that three miss indications cannot reveal (too few packets after
+//! them) are found by RACK's timer or a tail loss probe long before
+//! T3-rtx's one second.
+
+use super::*;
+
+/// An established pair on a link of 10 ms each way whose sender has
+/// measured the round trip (20 ms).
+fn warm_pair() -> (Pair, AssocId, AssocId) {
+    let mut p = Pair::default_pair();
+    p.link.delay = Duration::from_millis(10);
+    let (a, z) = p.establish();
+    p.a.send(p.now, a, msg(0, b"warm-up")).unwrap();
+    assert!(p.run_until(Duration::from_secs(2), |p| {
+        p.z.assoc(z).unwrap().has_message()
+    }));
+    recv_all(&mut p.z, z);
+    p.run_for(Duration::from_millis(300));
+    assert!(p.a.assoc(a).unwrap().paths()[0].rto.srtt().is_some());
+    (p, a, z)
+}
+
+/// Drops the DATA packets sent by A whose first TSN is in `tsns`, once
+/// each time the TSN is listed.
+fn drop_tsns(p: &mut Pair, mut tsns: Vec<u32>) {
+    p.drop_filter = Some(Box::new(move |s, pk| {
+        let Some(Chunk::Data(d)) = pk.chunks.iter().find(|c| matches!(c, Chunk::Data(_))) else {
+            return false;
+        };
+        match tsns.iter().position(|&t| t == d.tsn) {
+            Some(i) if s == Side::A => {
+                tsns.remove(i);
+                true
+            }
+            _ => false,
+        }
+    }));
+}
+
+fn next_tsn(p: &Pair, a: AssocId) -> u32 {
+    p.a.assoc(a).unwrap().next_tsn()
+}
+
+fn delivered_within(p: &mut Pair, z: AssocId, want: usize, limit: Duration) -> Duration {
+    let t0 = p.now;
+    let mut got = 0;
+    assert!(
+        p.run_until(limit, |p| {
+            got += recv_all(&mut p.z, z).len();
+            got >= want
+        }),
+        "only {got} of {want} messages within {limit:?}"
+    );
+    p.now - t0
+}
+
+#[test]
+fn rack_finds_a_loss_that_only_one_later_packet_reveals() {
+    let (mut p, a, z) = warm_pair();
+    let first = next_tsn(&p, a);
+    drop_tsns(&mut p, vec![first]);
+    p.a.send(p.now, a, msg(0, &[1; 1400])).unwrap();
+    p.a.send(p.now, a, msg(0, &[2; 1400])).unwrap();
+    let took = delivered_within(&mut p, z, 2, Duration::from_secs(3));
+    let st = p.a.assoc(a).unwrap().stats();
+    assert!(
+        took < Duration::from_millis(100),
+        "{took:?}: RTT + reordering window + RTT"
+    );
+    assert_eq!(st.t3_expiries, 0);
+    assert_eq!(st.retransmitted_chunks, 1);
+    assert_eq!(st.loss_probes, 0);
+}
+
+#[test]
+fn a_lost_tail_is_probed_before_t3() {
+    let (mut p, a, z) = warm_pair();
+    let first = next_tsn(&p, a);
+    drop_tsns(&mut p, vec![first]);
+    p.a.send(p.now, a, msg(0, b"the last packet")).unwrap();
+    let took = delivered_within(&mut p, z, 1, Duration::from_secs(3));
+    let st = p.a.assoc(a).unwrap().stats();
+    // 2 SRTT plus the peer's delayed SACK (one packet out), then the trip.
+    assert!(took < Duration::from_millis(300), "{took:?}");
+    assert_eq!((st.loss_probes, st.t3_expiries), (1, 0));
+    let rto = p.a.assoc(a).unwrap().paths()[0].rto.rto();
+    assert_eq!(rto, Duration::from_secs(1), "no back-off");
+}
+
+#[test]
+fn a_lost_retransmission_is_recovered_without_t3() {
+    let (mut p, a, z) = warm_pair();
+    let first = next_tsn(&p, a);
+    drop_tsns(&mut p, vec![first, first]);
+    for i in 0..3u8 {
+        p.a.send(p.now, a, msg(0, &[i; 1400])).unwrap();
+    }
+    let took = delivered_within(&mut p, z, 3, Duration::from_secs(3));
+    let st = p.a.assoc(a).unwrap().stats();
+    assert!(took < Duration::from_millis(500), "{took:?}");
+    assert_eq!(st.t3_expiries, 0);
+    assert_eq!(st.retransmitted_chunks, 2);
+}
+
+#[test]
+fn losing_everything_still_ends_in_t3_with_back_off() {
+    let (mut p, a, _) = warm_pair();
+    p.link.down = true;
+    p.a.send(p.now, a, msg(0, b"into the void")).unwrap();
+    p.run_for(Duration::from_millis(1500));
+    let asn = p.a.assoc(a).unwrap();
+    assert_eq!(asn.stats().loss_probes, 1, "one probe, then T3-rtx");
+    assert_eq!(asn.stats().t3_expiries, 1);
+    assert_eq!(asn.paths()[0].rto.rto(), Duration::from_secs(2));
+}
