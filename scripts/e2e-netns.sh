@@ -87,7 +87,8 @@ result "link down mid-transfer: the sender fails after ${took} ms (rc $rc)" $?
 # ICMP "fragmentation needed" (read through IP_RECVERR) or the kernel's
 # EMSGSIZE lowers the path to 1400. The file arrives whole, and B sees
 # IP fragments only for chunks built before the smaller MTU was known
-# (RFC 9260 §7.3): a handful, not the transfer.
+# (RFC 9260 §7.3): a handful, not the transfer. (B counts packets as
+# they arrive: segmentation offload may carry several datagrams in one.)
 unset SCTPSHIM_RTO_MAX_MS SCTPSHIM_MAX_RETRANS
 R=sctpshim-r$$
 ip netns add $R
@@ -114,7 +115,7 @@ rc=$?
 wait $srv
 counts=$(ip netns exec $B nft list table inet pmtucount | grep -o 'packets [0-9]*' | awk '{print $2}' | tr '\n' ' ')
 frags=${counts%% *}; all=$(echo $counts | awk '{print $2}')
-[ $rc -eq 0 ] && cmp -s "$work/in.bin" "$work/out.bin" && [ "${frags:-999}" -le 64 ] && [ "${all:-0}" -gt 20000 ]
+[ $rc -eq 0 ] && cmp -s "$work/in.bin" "$work/out.bin" && [ "${frags:-999}" -le 64 ] && [ "${all:-0}" -gt 500 ]
 result "32 MiB through a router onto an MTU-1400 link (A's link 9000): path MTU lowered, byte-identical; IP fragments at B: ${frags:-?} of ${all:-?} packets" $?
 
 echo "e2e-netns: $pass passed, $fail failed"

@@ -8,8 +8,12 @@ use std::os::raw::{c_int, c_void};
 
 use libc::{sockaddr, sockaddr_in, sockaddr_in6, sockaddr_storage, socklen_t};
 
+mod batch;
 mod real;
 mod route;
+pub use batch::{
+    GSO_MAX_BYTES, GSO_MAX_SEGMENTS, enable_gro, gso_available, recv_coalesced, send_segments,
+};
 pub use real::{Real, real};
 pub use route::{route_mtu, send_fragmentable, set_dont_fragment, source_ip_for};
 
@@ -195,6 +199,7 @@ fn udp_bind_as(addr: SocketAddr, v6only: bool) -> io::Result<c_int> {
     if addr.is_ipv6() {
         set_dont_fragment(fd, true, true);
     }
+    enable_gro(fd);
     let big: c_int = 4 << 20;
     for opt in [libc::SO_RCVBUF, libc::SO_SNDBUF] {
         // SAFETY: `big` is a c_int option value of the size given.

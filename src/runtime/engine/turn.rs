@@ -2,6 +2,7 @@
 //! timers, deliveries, and what the epoll instance should watch.
 
 use super::event_loop::Key;
+use crate::proto::Transmit;
 
 /// Rounds of datagrams exchanged within the engine in one turn: a loopback
 /// handshake (INIT, INIT ACK, COOKIE ECHO, COOKIE ACK) takes four.
@@ -69,8 +70,12 @@ impl State {
             return;
         };
         for _ in 0..256 {
-            match sys::recv_from(ep.udp, buf) {
-                Ok((n, from)) => ep.take_in(t, port, from, &buf[..n]),
+            match sys::recv_coalesced(ep.udp, buf) {
+                Ok((n, from, seg)) => {
+                    for d in buf[..n].chunks(seg) {
+                        ep.take_in(t, port, from, d);
+                    }
+                }
                 Err(_) => break,
             }
         }
@@ -397,6 +402,8 @@ impl State {
             let udp = ep.udp;
             let out: Vec<_> = std::iter::from_fn(|| ep.endpoint.poll_transmit(t)).collect();
             let mut too_big = false;
+            // Datagrams for one destination go out together (udp.rs).
+            let mut batch: Vec<Transmit> = Vec::new();
             for tx in out {
                 let fd = self.udp_out(udp, &tx.dst);
                 if let Some(to) = self.local_target(port, tx.dst, &tx.payload) {
@@ -410,9 +417,16 @@ impl State {
                             too_big |= self.send_datagram(port, fd, &tx, &d, t);
                         }
                     }
-                    None => too_big |= self.send_datagram(port, fd, &tx, &tx.payload, t),
+                    None => {
+                        if !udp::batches_with(&batch, &tx) {
+                            too_big |= self.send_batch(port, udp, &batch, t);
+                            batch.clear();
+                        }
+                        batch.push(tx);
+                    }
                 }
             }
+            too_big |= self.send_batch(port, udp, &batch, t);
             if !too_big {
                 return;
             }

@@ -71,6 +71,26 @@ pub(super) fn port_from_env(default: u16) -> u16 {
         .unwrap_or(default)
 }
 
+/// Whether `tx` may join `batch` in one segmented send: same destination
+/// and type of service, the size of the batch's datagrams (the last may
+/// be shorter), within the kernel's limits, and never a packet IP may
+/// fragment.
+pub(super) fn batches_with(batch: &[Transmit], tx: &Transmit) -> bool {
+    let Some(first) = batch.first() else {
+        return true;
+    };
+    let seg = first.payload.len();
+    let total: usize = batch.iter().map(|b| b.payload.len()).sum();
+    tx.dst == first.dst
+        && tx.tos == first.tos
+        && !tx.frag_ok
+        && !first.frag_ok
+        && batch.last().is_some_and(|b| b.payload.len() == seg)
+        && tx.payload.len() <= seg
+        && batch.len() < sys::GSO_MAX_SEGMENTS
+        && total + tx.payload.len() <= sys::GSO_MAX_BYTES
+}
+
 /// The SCTP destination port of a packet (common header bytes 2..4).
 fn sctp_dst_port(packet: &[u8]) -> Option<u16> {
     Some(u16::from_be_bytes([*packet.get(2)?, *packet.get(3)?]))
@@ -129,17 +149,20 @@ impl State {
             }
         }
         for _ in 0..256 {
-            let Ok((n, from)) = sys::recv_from(fd, buf) else {
+            let Ok((n, from, seg)) = sys::recv_coalesced(fd, buf) else {
                 break;
             };
-            let Some(port) = sctp_dst_port(&buf[..n]) else {
-                continue;
-            };
-            let Some(ep) = self.eps.get_mut(&port) else {
-                self.answer_unknown_port(t, port, from, &buf[..n]);
-                continue;
-            };
-            ep.take_in(t, port, from, &buf[..n]);
+            // (With receive offload, several datagrams of one sender.)
+            for d in buf[..n].chunks(seg) {
+                let Some(port) = sctp_dst_port(d) else {
+                    continue;
+                };
+                let Some(ep) = self.eps.get_mut(&port) else {
+                    self.answer_unknown_port(t, port, from, d);
+                    continue;
+                };
+                ep.take_in(t, port, from, d);
+            }
         }
     }
 
@@ -243,6 +266,36 @@ impl State {
             ep.endpoint.handle_packet_too_big(tx.dst, d, mtu);
         }
         true
+    }
+
+    /// Sends `batch` (datagrams `batches_with` let go together) in one
+    /// segmented send where the kernel can, else one by one; true when
+    /// one was too big for its path (see `send_datagram`).
+    pub(super) fn send_batch(
+        &mut self,
+        port: u16,
+        udp: c_int,
+        batch: &[Transmit],
+        t: Instant,
+    ) -> bool {
+        let Some(first) = batch.first() else {
+            return false;
+        };
+        let fd = self.udp_out(udp, &first.dst);
+        if batch.len() > 1 && sys::gso_available() {
+            let segs: Vec<&[u8]> = batch.iter().map(|tx| tx.payload.as_slice()).collect();
+            match sys::send_segments(fd, &segs, &first.dst, first.tos) {
+                Ok(_) => return false,
+                // Lost as a datagram would be: retransmission recovers.
+                Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => return false,
+                Err(_) => {}
+            }
+        }
+        let mut too_big = false;
+        for tx in batch {
+            too_big |= self.send_datagram(port, fd, tx, &tx.payload, t);
+        }
+        too_big
     }
 
     /// A free SCTP port for bind(port 0) in the one-port mode: from the
