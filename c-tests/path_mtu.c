@@ -95,6 +95,21 @@ int main(void) {
     pp.spp_pathmtu = 0;
     pp.spp_flags = SPP_PMTUD_DISABLE | SPP_PMTUD_ENABLE;
     CHECK(setsockopt(c2, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &pp, sizeof pp) < 0 && errno == EINVAL);
+    /* 5. SCTP_PLPMTUD_PROBE_INTERVAL (RFC 8899 probing): off (0) by
+     * default; at least 5 s; the whole struct or EINVAL. */
+    struct sctp_probeinterval spi;
+    memset(&spi, 0, sizeof spi);
+    socklen_t sl = sizeof spi;
+    CHECK(getsockopt(c2, IPPROTO_SCTP, SCTP_PLPMTUD_PROBE_INTERVAL, &spi, &sl) == 0);
+    CHECK(sl == sizeof spi && spi.spi_interval == 0);
+    spi.spi_interval = 1000;
+    CHECK(setsockopt(c2, IPPROTO_SCTP, SCTP_PLPMTUD_PROBE_INTERVAL, &spi, sizeof spi) < 0 && errno == EINVAL);
+    spi.spi_interval = 10000;
+    CHECK(setsockopt(c2, IPPROTO_SCTP, SCTP_PLPMTUD_PROBE_INTERVAL, &spi, sizeof spi - 4) < 0 && errno == EINVAL);
+    CHECK(setsockopt(c2, IPPROTO_SCTP, SCTP_PLPMTUD_PROBE_INTERVAL, &spi, sizeof spi) == 0);
+    memset(&spi, 0, sizeof spi);
+    sl = sizeof spi;
+    CHECK(getsockopt(c2, IPPROTO_SCTP, SCTP_PLPMTUD_PROBE_INTERVAL, &spi, &sl) == 0 && spi.spi_interval == 10000);
     close(c2);
     close(s2);
     close(l2);

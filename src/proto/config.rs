@@ -40,6 +40,9 @@ pub struct Config {
     /// Path MTU discovery (SPP_PMTUD_ENABLE): each path takes the MTU of
     /// its route and lowers it on "packet too big" reports.
     pub pmtud: bool,
+    /// SCTP_PLPMTUD_PROBE_INTERVAL: RFC 8899 probing every this long (None:
+    /// off, Linux's default).
+    pub probe_interval: Option<Duration>,
     /// IP_TOS / IPV6_TCLASS of the association's packets (0: the default).
     pub tos: u8,
     /// Bytes of IP+UDP header in front of each SCTP packet on an IPv4 path
@@ -111,6 +114,7 @@ impl Default for Config {
             rack: true,
             pmtu: 1500,
             pmtud: true,
+            probe_interval: None,
             overhead_v4: 20 + 8,
             overhead_v6: 40 + 8,
             rcvbuf: 212_992,

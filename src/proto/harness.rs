@@ -110,6 +110,10 @@ pub struct Pair {
     pub link_mtu: usize,
     pub icmp_mtu: Option<usize>,
     pub fragmented: usize,
+    /// Packets larger than `link_mtu` vanish without a word (a path that
+    /// blocks ICMP), counted in `black_holed`.
+    pub black_hole: bool,
+    pub black_holed: usize,
 }
 
 /// A fixed start of virtual time.
@@ -146,6 +150,8 @@ impl Pair {
             link_mtu: 1500,
             icmp_mtu: None,
             fragmented: 0,
+            black_hole: false,
+            black_holed: 0,
         }
     }
 
@@ -220,15 +226,18 @@ impl Pair {
             });
         }
         if bytes.len() > self.link_mtu {
-            let icmp = self.icmp_mtu.expect("packet larger than the link's MTU");
             if frag_ok {
                 self.fragmented += 1;
+            } else if self.black_hole {
+                self.black_holed += 1;
+                return;
             } else {
+                let icmp = self.icmp_mtu.expect("packet larger than the link's MTU");
                 let (sender, dst) = match from {
                     Side::A => (&mut self.a, self.z_addr),
                     Side::Z => (&mut self.z, self.a_addr),
                 };
-                sender.handle_packet_too_big(dst, &bytes, icmp);
+                sender.handle_packet_too_big(self.now, dst, &bytes, icmp);
                 return;
             }
         }

@@ -37,7 +37,7 @@ pub(super) unsafe fn get_table(
         SCTP_CONTEXT | SCTP_PR_SUPPORTED | SCTP_DEFAULT_PRINFO => 8,
         SCTP_GET_ASSOC_ID_LIST => 4,
         SCTP_GET_ASSOC_STATS => 8,
-        SCTP_REMOTE_UDP_ENCAPS_PORT => 144,
+        SCTP_REMOTE_UDP_ENCAPS_PORT | SCTP_PLPMTUD_PROBE_INTERVAL => 144,
         SCTP_PEER_ADDR_THLDS | SCTP_PEER_ADDR_THLDS_V2 => THLDS_LEN,
         SCTP_EXPOSE_POTENTIALLY_FAILED_STATE => 8,
         _ => 4,
@@ -188,6 +188,10 @@ pub(super) unsafe fn get_table(
                 (_, p) => p,
             };
             b[136..138].copy_from_slice(&port.to_be_bytes());
+            b[..144].to_vec()
+        }
+        SCTP_PLPMTUD_PROBE_INTERVAL => {
+            put32(&mut b, 136, cfg.probe_interval.map_or(0, ms));
             b[..144].to_vec()
         }
         SCTP_CONTEXT => {

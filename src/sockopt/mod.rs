@@ -54,6 +54,7 @@ pub const SCTP_PEER_ADDR_THLDS: c_int = 31;
 pub const SCTP_REUSE_PORT: c_int = 36;
 pub const SCTP_PEER_ADDR_THLDS_V2: c_int = 37;
 pub const SCTP_EXPOSE_POTENTIALLY_FAILED_STATE: c_int = 131;
+pub const SCTP_PLPMTUD_PROBE_INTERVAL: c_int = 133;
 pub const SCTP_INITMSG: c_int = 2;
 pub const SCTP_AUTOCLOSE: c_int = 4;
 pub const SCTP_ADAPTATION_LAYER: c_int = 7;
@@ -101,6 +102,7 @@ pub fn handles(name: c_int) -> bool {
                 | SCTP_REUSE_PORT
                 | SCTP_PEER_ADDR_THLDS_V2
                 | SCTP_EXPOSE_POTENTIALLY_FAILED_STATE
+                | SCTP_PLPMTUD_PROBE_INTERVAL
                 | SCTP_INITMSG
                 | SCTP_AUTOCLOSE
                 | SCTP_ADAPTATION_LAYER

@@ -263,6 +263,32 @@ pub(super) unsafe fn set_table(
             e.assoc_config(id, u32_at(&b, 0), |c: &mut Config| c.remote_udp_port = port)
                 .map(|_| 0)
         }
+        SCTP_PLPMTUD_PROBE_INTERVAL => {
+            // struct sctp_probeinterval { assoc id; sockaddr_storage; u32 ms }.
+            exact(144)?;
+            // SAFETY: `val` holds 144 bytes (checked).
+            let b = unsafe { input(val, len, 144) }?;
+            let ms = u32_at(&b, 136);
+            // (Linux: SCTP_PROBE_TIMER_MIN, 5 s.)
+            if ms != 0 && ms < 5000 {
+                return Err(libc::EINVAL);
+            }
+            let assoc = u32_at(&b, 0);
+            // SAFETY: 128 bytes of sockaddr_storage in our copy.
+            let addr = unsafe { from_sockaddr(b[8..].as_ptr() as *const libc::sockaddr, 128) }
+                .filter(|a| !a.ip().is_unspecified());
+            if let Some(a) = addr {
+                // A peer address of the association (its one path).
+                let (_, view) = e.assoc_view(id, assoc)?;
+                let v = view.ok_or(libc::EINVAL)?;
+                if unmap(a).ip() != unmap(v.status.primary).ip() {
+                    return Err(libc::EINVAL);
+                }
+            }
+            let iv = (ms != 0).then(|| Duration::from_millis(u64::from(ms)));
+            e.assoc_config(id, assoc, |c: &mut Config| c.probe_interval = iv)
+                .map(|_| 0)
+        }
         SCTP_I_WANT_MAPPED_V4_ADDR | SCTP_REUSE_PORT => {
             // SAFETY: `val` covers `len` bytes (checked inside).
             let b = unsafe { input(val, len, 4) }?;

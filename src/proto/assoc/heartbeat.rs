@@ -75,6 +75,11 @@ impl Association {
             return;
         };
         let i = idx as usize;
+        if hb.info.get(12) == Some(&b'P') {
+            // A PLPMTUD probe (plpmtud.rs), not a path heartbeat.
+            self.pl_on_ack(now, i, nonce);
+            return;
+        }
         let Some(p) = self.paths.get_mut(i) else {
             return;
         };

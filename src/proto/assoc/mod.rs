@@ -10,6 +10,7 @@ pub mod handshake;
 mod heartbeat;
 mod inbound;
 pub mod path;
+pub mod plpmtud;
 mod pmtu;
 mod receive;
 mod recovery;
@@ -263,6 +264,8 @@ pub struct Association {
     /// last SACK (recovery.rs).
     tlp_at: Option<Instant>,
     tlp_sent: bool,
+    /// PLPMTUD probes to send: (path, nonce, size) (plpmtud.rs).
+    pl_outbox: Vec<(usize, u64, usize)>,
     probe_wait: bool,
     /// The peer's Adaptation Layer Indication, if it sent one.
     peer_adaptation: Option<u32>,
@@ -330,6 +333,7 @@ impl Association {
             rack_at: None,
             tlp_at: None,
             tlp_sent: false,
+            pl_outbox: Vec::new(),
             probe_wait: false,
             peer_adaptation: None,
             rng,
@@ -351,10 +355,17 @@ impl Association {
     /// sctp_apply_peer_addr_params).
     pub fn update_config(&mut self, now: Instant, f: impl Fn(&mut Config)) {
         let hb = self.cfg.hb_interval;
-        let mtu = (self.cfg.pmtu, self.cfg.pmtud);
+        let mtu = (self.cfg.pmtu, self.cfg.pmtud, self.cfg.probe_interval);
         f(&mut self.cfg);
         if self.cfg.pmtu != mtu.0 || (mtu.1 && !self.cfg.pmtud) {
             self.apply_fixed_mtu();
+        }
+        if (self.cfg.pmtud, self.cfg.probe_interval) != (mtu.1, mtu.2) {
+            for i in 0..self.paths.len() {
+                let p = &self.paths[i];
+                let max = p.route_mtu.unwrap_or(p.mtu);
+                self.pl_reset(now, i, max);
+            }
         }
         for p in &mut self.paths {
             p.rto.set_bounds(self.cfg.rto_min, self.cfg.rto_max);

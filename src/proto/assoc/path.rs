@@ -149,6 +149,10 @@ pub struct Path {
     pub mtu: usize,
     /// The path MTU itself, in bytes of IP packet (spinfo_mtu).
     pub pmtu: usize,
+    /// The largest SCTP packet its route allows, once known.
+    pub route_mtu: Option<usize>,
+    /// PLPMTUD's search, when SCTP_PLPMTUD_PROBE_INTERVAL is set.
+    pub pl: Option<super::plpmtud::Plpmtud>,
     pub rto: Rto,
     pub cc: Congestion,
     /// Bytes of DATA sent on this path and not yet acknowledged or marked lost.
@@ -184,6 +188,8 @@ impl Path {
             udp_port,
             mtu,
             pmtu: cfg.pmtu,
+            route_mtu: None,
+            pl: None,
             rto: Rto::new(cfg),
             cc: Congestion::new(mtu, peer_rwnd),
             flight_size: 0,

@@ -6,6 +6,7 @@
 //! alone, in packets IP may fragment (§7.3).
 
 use std::net::IpAddr;
+use std::time::Instant;
 
 use super::Association;
 use super::path::{Congestion, Path};
@@ -16,7 +17,7 @@ impl Association {
     /// report that a packet was too big (`too_big`: only ever lowers, and
     /// what was in flight on the path goes again in smaller packets).
     /// Returns true when the path's MTU changed.
-    pub fn set_path_mtu(&mut self, ip: IpAddr, pmtu: usize, too_big: bool) -> bool {
+    pub fn set_path_mtu(&mut self, now: Instant, ip: IpAddr, pmtu: usize, too_big: bool) -> bool {
         let Some(i) = self.paths.iter().position(|p| p.addr == ip) else {
             return false;
         };
@@ -26,6 +27,17 @@ impl Association {
             self.cfg.overhead_v6
         };
         let mtu = Path::sctp_mtu(pmtu, overhead);
+        if !too_big && self.cfg.pmtud {
+            self.paths[i].route_mtu = Some(mtu);
+            if self.cfg.probe_interval.is_some() {
+                // PLPMTUD: the route's MTU is only where the search ends.
+                self.pl_reset(now, i, mtu);
+                return false;
+            }
+        }
+        if too_big {
+            self.pl_lower(i, mtu);
+        }
         let p = &mut self.paths[i];
         let changed = if !self.cfg.pmtud || mtu == p.mtu || (too_big && mtu > p.mtu) {
             false

@@ -190,6 +190,7 @@ impl Association {
         }
         for &p in &outcome.acked_paths {
             self.path_heard(p);
+            self.pl_on_ack_data(p);
         }
         if outcome.fast_retransmit {
             self.stats.fast_retransmits += 1;

@@ -15,7 +15,8 @@ impl Association {
         let out = !self.out.is_empty();
         let rack = self.rack_at.filter(|_| out);
         let tlp = self.tlp_at.filter(|_| out);
-        let mut t = [self.t1, self.t2, self.rx.sack_timer, probe, rack, tlp]
+        let pl = self.pl_timeout().filter(|_| self.is_established());
+        let mut t = [self.t1, self.t2, self.rx.sack_timer, probe, rack, tlp, pl]
             .into_iter()
             .flatten()
             .min();
@@ -46,6 +47,7 @@ impl Association {
             self.rx.sack_now = true;
         }
         self.on_recovery_timers(now);
+        self.on_pl_timer(now);
         for i in 0..self.paths.len() {
             if self.paths[i].t3.is_some_and(|t| t <= now) {
                 self.paths[i].t3 = None;
@@ -141,6 +143,7 @@ impl Association {
             let mtu = p.mtu;
             p.cc.on_timeout(mtu);
             p.rto.back_off();
+            self.pl_on_t3(now, i);
             if marked > 0 && self.count_path_error(now, i) {
                 return;
             }

@@ -14,6 +14,20 @@ const DATA_OVERHEAD: usize = 12 + 16;
 impl Association {
     /// The next packet to send, if any.
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Transmit> {
+        if let Some((path, nonce, size)) = self.pl_outbox.pop()
+            && self.is_established()
+            && path < self.paths.len()
+        {
+            // A PLPMTUD probe goes alone, never fragmented.
+            self.stats.packets_sent += 1;
+            return Some(Transmit {
+                dst: self.paths[path].udp_dest(),
+                src: None,
+                payload: self.pl_packet(path, nonce, size),
+                tos: self.cfg.tos,
+                frag_ok: false,
+            });
+        }
         self.probe_wait = self.probe_at.is_some_and(|t| now < t);
         let path = self
             .control

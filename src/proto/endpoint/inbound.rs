@@ -384,14 +384,20 @@ impl Endpoint {
     /// kernel): `pmtu` is the path MTU reported, `original` the packet's
     /// first bytes. Its association lowers that path's MTU and sends what
     /// was in flight there again.
-    pub fn handle_packet_too_big(&mut self, to: SocketAddr, original: &[u8], pmtu: usize) {
+    pub fn handle_packet_too_big(
+        &mut self,
+        now: Instant,
+        to: SocketAddr,
+        original: &[u8],
+        pmtu: usize,
+    ) {
         let Some((id, vtag)) = self.sender_of(to, original) else {
             return;
         };
         if let Some(a) = self.assoc_mut(id)
             && (vtag == a.peer_vtag() || vtag == 0)
         {
-            a.set_path_mtu(to.ip(), pmtu, true);
+            a.set_path_mtu(now, to.ip(), pmtu, true);
         }
     }
 

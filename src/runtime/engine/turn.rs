@@ -64,7 +64,7 @@ impl State {
         };
         let udp = ep.udp;
         while let Some(err) = sys::recv_error(udp) {
-            self.on_icmp(port, &err);
+            self.on_icmp(t, port, &err);
         }
         let Some(ep) = self.eps.get_mut(&port) else {
             return;

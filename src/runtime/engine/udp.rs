@@ -145,7 +145,7 @@ impl State {
         while let Some(err) = sys::recv_error(fd) {
             // The quoted packet is one of ours: its source port is the endpoint's.
             if let Some(src) = err.payload.get(..2) {
-                self.on_icmp(u16::from_be_bytes([src[0], src[1]]), &err);
+                self.on_icmp(t, u16::from_be_bytes([src[0], src[1]]), &err);
             }
         }
         for _ in 0..256 {
@@ -180,7 +180,7 @@ impl State {
     }
 
     /// An ICMP error about a datagram endpoint `port` sent.
-    pub(super) fn on_icmp(&mut self, port: u16, err: &sys::IcmpError) {
+    pub(super) fn on_icmp(&mut self, t: Instant, port: u16, err: &sys::IcmpError) {
         if err.too_big.is_some() {
             self.route_mtus.remove(&err.to.ip());
         }
@@ -192,7 +192,7 @@ impl State {
         }
         if let Some(mtu) = err.too_big {
             ep.endpoint
-                .handle_packet_too_big(err.to, &err.payload, mtu as usize);
+                .handle_packet_too_big(t, err.to, &err.payload, mtu as usize);
         }
     }
 
@@ -229,7 +229,7 @@ impl State {
                     .get_mut(&port)
                     .and_then(|ep| ep.endpoint.assoc_mut(aid))
             {
-                a.set_path_mtu(ip, mtu, false);
+                a.set_path_mtu(t, ip, mtu, false);
             }
         }
     }
@@ -263,7 +263,7 @@ impl State {
         // (The kernel refused it: never take a route MTU that would fit it.)
         let mtu = mtu.min(d.len() + header - 1);
         if let Some(ep) = self.eps.get_mut(&port) {
-            ep.endpoint.handle_packet_too_big(tx.dst, d, mtu);
+            ep.endpoint.handle_packet_too_big(t, tx.dst, d, mtu);
         }
         true
     }

@@ -31,7 +31,7 @@ fn the_route_mtu_makes_packets_as_large_as_the_path_allows() {
     let (a, z) = p.establish();
     let zip = p.z_addr.ip();
     let aa = p.a.assoc_mut(a).unwrap();
-    assert!(aa.set_path_mtu(zip, 65_536, false));
+    assert!(aa.set_path_mtu(p.now, zip, 65_536, false));
     let st = aa.status();
     assert_eq!(st.mtu, 65_536, "reported as Linux does (whole words)");
     assert_eq!(st.fragmentation_point as usize, 65_504 - 28);
@@ -51,7 +51,9 @@ fn packet_too_big_lowers_the_mtu_and_resends_what_was_lost() {
     p.link_mtu = 65_507;
     let (a, z) = p.establish();
     let zip = p.z_addr.ip();
-    p.a.assoc_mut(a).unwrap().set_path_mtu(zip, 65_536, false);
+    p.a.assoc_mut(a)
+        .unwrap()
+        .set_path_mtu(p.now, zip, 65_536, false);
     // The path shrinks to Ethernet's 1500: the next big packet is refused
     // and ICMP reports the MTU.
     p.link_mtu = 1472;
@@ -87,11 +89,11 @@ fn reports_never_raise_the_mtu_and_a_fixed_mtu_ignores_the_route() {
     let zip = p.z_addr.ip();
     let aa = p.a.assoc_mut(a).unwrap();
     assert!(
-        !aa.set_path_mtu(zip, 9000, true),
+        !aa.set_path_mtu(p.now, zip, 9000, true),
         "a too-big report only lowers"
     );
     assert_eq!(aa.status().mtu, 1500);
-    assert!(aa.set_path_mtu(zip, 1400, true));
+    assert!(aa.set_path_mtu(p.now, zip, 1400, true));
     assert_eq!(aa.status().mtu, 1400);
     // SCTP_PEER_ADDR_PARAMS: spp_pathmtu with SPP_PMTUD_DISABLE.
     aa.update_config(p.now, |c| {
@@ -99,7 +101,10 @@ fn reports_never_raise_the_mtu_and_a_fixed_mtu_ignores_the_route() {
         c.pmtud = false;
     });
     assert_eq!(aa.status().mtu, 9000);
-    assert!(!aa.set_path_mtu(zip, 1500, false), "discovery is off");
+    assert!(
+        !aa.set_path_mtu(p.now, zip, 1500, false),
+        "discovery is off"
+    );
     assert!(aa.mtu_wanted().is_empty());
     assert_eq!(aa.status().mtu, 9000);
 }
@@ -112,6 +117,113 @@ fn a_path_that_sent_nothing_starts_with_the_window_of_its_real_mtu() {
     let aa = p.a.assoc_mut(a).unwrap();
     let before = aa.status().cwnd;
     assert_eq!(before, 4404, "§7.2.1: min(4 MTU, max(2 MTU, 4404))");
-    aa.set_path_mtu(zip, 9000, false);
+    aa.set_path_mtu(p.now, zip, 9000, false);
     assert_eq!(aa.status().cwnd, 2 * (9000 - 28));
+}
+
+// --- PLPMTUD (RFC 8899), with SCTP_PLPMTUD_PROBE_INTERVAL set ---
+
+fn probing_pair() -> (Pair, u32, u32) {
+    let cfg = Config {
+        probe_interval: Some(Duration::from_secs(30)),
+        ..Config::default()
+    };
+    let mut p = Pair::new(cfg, Config::default());
+    let (a, z) = p.establish();
+    (p, a, z)
+}
+
+fn pads_sent(p: &Pair) -> usize {
+    p.count_sent(
+        Side::A,
+        |c| matches!(c, Chunk::Unknown(u) if u.chunk_type == 0x84),
+    )
+}
+
+#[test]
+fn probing_confirms_the_route_mtu_before_using_it() {
+    let (mut p, a, z) = probing_pair();
+    p.link_mtu = 9000;
+    let zip = p.z_addr.ip();
+    let now = p.now;
+    p.a.assoc_mut(a)
+        .unwrap()
+        .set_path_mtu(now, zip, 9028, false);
+    // Until a probe passes: BASE_PLPMTU.
+    assert_eq!(p.a.assoc(a).unwrap().status().mtu, 1200);
+    p.run_for(Duration::from_millis(100));
+    assert_eq!(
+        p.a.assoc(a).unwrap().status().mtu,
+        9028,
+        "the route's MTU, probed once"
+    );
+    assert_eq!(pads_sent(&p), 1);
+    p.a.send(p.now, a, msg(0, &[5u8; 8000])).unwrap();
+    let got = received(&mut p, z, 1);
+    assert_eq!(got, vec![vec![5u8; 8000]]);
+    assert!(data_chunks(&p, Side::A).contains(&8000), "one chunk");
+}
+
+#[test]
+fn probing_finds_a_smaller_mtu_that_drops_silently() {
+    let (mut p, a, z) = probing_pair();
+    p.link_mtu = 1400;
+    p.black_hole = true;
+    let zip = p.z_addr.ip();
+    let now = p.now;
+    p.a.assoc_mut(a)
+        .unwrap()
+        .set_path_mtu(now, zip, 9028, false);
+    // Data meanwhile goes at the confirmed size and arrives.
+    p.a.send(p.now, a, msg(0, &[6u8; 5000])).unwrap();
+    assert_eq!(received(&mut p, z, 1), vec![vec![6u8; 5000]]);
+    p.run_for(Duration::from_secs(120));
+    let st = p.a.assoc(a).unwrap().status();
+    assert!((1400 - 16 + 28..=1400 + 28).contains(&st.mtu), "{}", st.mtu);
+    assert!(
+        p.black_holed >= 3,
+        "only probes were lost: {}",
+        p.black_holed
+    );
+    assert_eq!(p.a.assoc(a).unwrap().stats().t3_expiries, 0);
+}
+
+#[test]
+fn a_black_hole_after_probing_falls_back_to_the_base_size() {
+    let (mut p, a, z) = probing_pair();
+    p.link_mtu = 9000;
+    let zip = p.z_addr.ip();
+    let now = p.now;
+    p.a.assoc_mut(a)
+        .unwrap()
+        .set_path_mtu(now, zip, 9028, false);
+    p.run_for(Duration::from_millis(100));
+    assert_eq!(p.a.assoc(a).unwrap().status().mtu, 9028);
+    // The path shrinks and says nothing.
+    p.link_mtu = 1400;
+    p.black_hole = true;
+    p.a.send(p.now, a, msg(0, &[7u8; 8000])).unwrap();
+    p.a.send(p.now, a, msg(0, &[8u8; 8000])).unwrap();
+    let got = received(&mut p, z, 2);
+    assert_eq!(got, vec![vec![7u8; 8000], vec![8u8; 8000]]);
+    assert!(p.a.assoc(a).unwrap().status().mtu <= 1400 + 28);
+}
+
+#[test]
+fn no_probes_without_a_probe_interval() {
+    let mut p = Pair::default_pair();
+    p.link_mtu = 9000;
+    let (a, _) = p.establish();
+    let zip = p.z_addr.ip();
+    let now = p.now;
+    p.a.assoc_mut(a)
+        .unwrap()
+        .set_path_mtu(now, zip, 9028, false);
+    p.run_for(Duration::from_secs(60));
+    assert_eq!(pads_sent(&p), 0);
+    assert_eq!(
+        p.a.assoc(a).unwrap().status().mtu,
+        9028,
+        "the route's MTU, trusted (as Linux)"
+    );
 }
