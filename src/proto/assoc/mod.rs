@@ -264,6 +264,8 @@ pub struct Association {
     /// last SACK (recovery.rs).
     tlp_at: Option<Instant>,
     tlp_sent: bool,
+    /// The last new DATA asked for an immediate SACK (RFC 7053 I bit).
+    sack_asked: bool,
     /// PLPMTUD probes to send: (path, nonce, size) (plpmtud.rs).
     pl_outbox: Vec<(usize, u64, usize)>,
     probe_wait: bool,
@@ -333,6 +335,7 @@ impl Association {
             rack_at: None,
             tlp_at: None,
             tlp_sent: false,
+            sack_asked: false,
             pl_outbox: Vec::new(),
             probe_wait: false,
             peer_adaptation: None,

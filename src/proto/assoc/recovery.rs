@@ -13,6 +13,7 @@
 use std::time::Instant;
 
 use super::Association;
+use crate::proto::wire::DataChunk;
 
 impl Association {
     /// Arms the tail loss probe after data went out or a SACK came (none
@@ -28,12 +29,37 @@ impl Association {
             return;
         };
         let mut pto = srtt * 2;
-        if self.out.in_flight_bytes() <= p.mtu {
+        if self.out.in_flight_bytes() <= p.mtu && !self.sack_asked {
             // One packet out: the peer may hold its SACK (§6.2).
             pto += self.cfg.sack_delay;
         }
         if pto < p.rto.rto() {
             self.tlp_at = Some(now + pto);
+        }
+    }
+
+    /// RFC 7053: the last DATA chunk of a packet after which the sender
+    /// must wait (cwnd or the peer's window exhausted with data queued)
+    /// carries the I bit, so the peer acknowledges at once instead of
+    /// holding its SACK up to 200 ms (§6.2). Off with the RFC 9260-only
+    /// recovery.
+    pub(super) fn ask_immediate_sack(&mut self, path: usize, mtu: usize, new: &mut [DataChunk]) {
+        if new.is_empty() {
+            return;
+        }
+        let sent: usize = new.iter().map(|d| d.payload.len()).sum();
+        let p = &self.paths[path];
+        let blocked = self
+            .queue
+            .peek_len(self.max_payload(mtu))
+            .is_some_and(|next| {
+                p.flight_size + sent + next > p.cc.cwnd || (self.peer_rwnd as usize) < next
+            });
+        self.sack_asked = self.cfg.rack && blocked;
+        if self.sack_asked
+            && let Some(last) = new.last_mut()
+        {
+            last.immediate = true;
         }
     }
 

@@ -125,6 +125,7 @@ impl Association {
             return None;
         }
         let first_new = chunks.len();
+        self.ask_immediate_sack(path, mtu, &mut new_data);
         chunks.extend(new_data.into_iter().map(Chunk::Data));
         if self.t3_hold == 1 && chunks.iter().any(|c| matches!(c, Chunk::Data(_))) {
             self.t3_hold = 2;

@@ -114,3 +114,27 @@ fn losing_everything_still_ends_in_t3_with_back_off() {
     assert_eq!(asn.stats().t3_expiries, 1);
     assert_eq!(asn.paths()[0].rto.rto(), Duration::from_secs(2));
 }
+
+#[test]
+fn the_last_data_before_the_window_closes_asks_for_an_immediate_sack() {
+    for rack in [true, false] {
+        let cfg = Config {
+            rack,
+            ..Config::default()
+        };
+        let mut p = Pair::new(cfg, Config::default());
+        let (a, z) = p.establish();
+        // More than the initial cwnd (4404 bytes): the sender must wait.
+        for i in 0..8u8 {
+            p.a.send(p.now, a, msg(0, &[i; 1400])).unwrap();
+        }
+        let got = delivered_within(&mut p, z, 8, Duration::from_secs(3));
+        assert!(got < Duration::from_millis(100), "{got:?}");
+        let flagged = p.count_sent(Side::A, |c| matches!(c, Chunk::Data(d) if d.immediate));
+        if rack {
+            assert!(flagged >= 1, "RFC 7053 I bit when cwnd runs out");
+        } else {
+            assert_eq!(flagged, 0, "RFC 9260 only: no I bit");
+        }
+    }
+}
