@@ -565,26 +565,29 @@ impl Association {
 
     /// Sets the receive space this association shares with others (None:
     /// only its own buffer). Once the window has opened well beyond what
-    /// was last advertised, a window update goes out.
-    pub fn set_shared_space(&mut self, space: Option<usize>) {
+    /// was last advertised, a window update goes out: returns true then
+    /// (the association has a packet to send).
+    pub fn set_shared_space(&mut self, space: Option<usize>) -> bool {
         self.rx.shared_space = space;
         self.rx.held_at_share = self.rx.reasm.buffered_bytes();
-        self.window_update_if_opened();
+        self.window_update_if_opened()
     }
 
     /// Window update (§6.2): once the window has opened well beyond what we
     /// last advertised, tell the sender rather than wait for its probe.
-    fn window_update_if_opened(&mut self) {
+    fn window_update_if_opened(&mut self) -> bool {
         let after = self.a_rwnd();
         // As Linux (sctp_peer_needs_update): an MTU or a 16th of the
         // buffer, whichever is more, but never more than a quarter of it.
         let mtu = self.paths[self.primary].mtu as u32;
         let buf = self.cfg.rcvbuf as u32;
         let step = mtu.max(buf / 16).min(buf / 4);
-        if self.is_established() && after >= self.rx.last_rwnd.saturating_add(step) {
+        let due = self.is_established() && after >= self.rx.last_rwnd.saturating_add(step);
+        if due {
             self.rx.sack_pending = true;
             self.rx.sack_now = true;
         }
+        due
     }
 
     /// Queues a user message (§6.1). Messages larger than the send buffer

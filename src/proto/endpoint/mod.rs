@@ -196,6 +196,21 @@ impl Endpoint {
         Some(a)
     }
 
+    /// Gives association `id` the receive space it shares with the other
+    /// associations of its socket. Only one whose window update is now due
+    /// counts as changed: with thousands of associations on a socket whose
+    /// shared space moved, the others are not all looked at again (each
+    /// advertises the space with its next SACK).
+    pub fn share_space(&mut self, id: AssocId, space: usize) {
+        let due = self
+            .assocs
+            .get_mut(&id)
+            .is_some_and(|a| a.set_shared_space(Some(space)));
+        if due {
+            self.touch(id);
+        }
+    }
+
     /// Marks an association changed (see `assoc_mut`).
     fn touch(&mut self, id: AssocId) {
         self.assoc_mut(id);

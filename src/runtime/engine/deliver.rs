@@ -232,10 +232,8 @@ impl State {
                 pairs.iter().filter(|p| p.1 == sid).map(|p| p.0).collect()
             };
             for aid in ids {
-                if ep.endpoint.assoc(aid).is_some_and(|a| !a.shares(free))
-                    && let Some(a) = ep.endpoint.assoc_mut(aid)
-                {
-                    a.set_shared_space(Some(free));
+                if ep.endpoint.assoc(aid).is_some_and(|a| !a.shares(free)) {
+                    ep.endpoint.share_space(aid, free);
                 }
             }
         }
