@@ -360,7 +360,9 @@ impl Engine {
     }
 
     /// The state, for the engine thread and for application calls that
-    /// change nothing the engine must look at again (reading records).
+    /// change nothing the engine must look at again (reading records, the
+    /// option and name getters): no sweep, which with thousands of sockets
+    /// would cost every such call a turn over all of them.
     fn lock_quiet(&self) -> MutexGuard<'_, State> {
         // A panic elsewhere while holding the lock leaves the state usable.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
@@ -444,7 +446,7 @@ impl Engine {
 
     /// Another descriptor of this process refers to the socket (dup, ...).
     pub fn add_ref(&self, id: SockId) {
-        if let Some(s) = self.lock().socks.get_mut(&id) {
+        if let Some(s) = self.lock_quiet().socks.get_mut(&id) {
             s.refs += 1;
         }
     }
@@ -476,7 +478,7 @@ impl Engine {
 
     /// SCTP_INITMSG as (num_ostreams, max_instreams, max_attempts, max_init_timeo ms).
     pub fn initmsg(&self, id: SockId) -> Option<(u16, u16, u16, u16)> {
-        let st = self.lock();
+        let st = self.lock_quiet();
         let c = &st.socks.get(&id)?.cfg;
         let timeo = c.max_init_timeo.as_millis().min(u128::from(u16::MAX)) as u16;
         Some((
@@ -520,7 +522,7 @@ impl Engine {
 
     /// The peer's addresses (SCTP_GET_PEER_ADDRS); ENOTCONN without an association.
     pub fn peer_addrs(&self, id: SockId, wanted: AssocId) -> Result<Vec<SocketAddr>, c_int> {
-        let st = self.lock();
+        let st = self.lock_quiet();
         let (_, a) = st.assoc_of(id, wanted, libc::ENOTCONN)?;
         let port = a.peer_port();
         let s = st.socks.get(&id).ok_or(libc::EBADF)?;
@@ -535,7 +537,7 @@ impl Engine {
         id: SockId,
         wanted: AssocId,
     ) -> Result<(AssocId, crate::proto::assoc::Status), c_int> {
-        let st = self.lock();
+        let st = self.lock_quiet();
         let (assoc, a) = st.assoc_of(id, wanted, libc::EINVAL)?;
         let mut status = a.status();
         if let Some(s) = st.socks.get(&id) {

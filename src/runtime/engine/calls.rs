@@ -139,7 +139,7 @@ impl Engine {
         let Some((Some(local), _)) = self.names(id) else {
             return Vec::new();
         };
-        let st = self.lock();
+        let st = self.lock_quiet();
         let Some(s) = st.socks.get(&id) else {
             return Vec::new();
         };
@@ -154,7 +154,7 @@ impl Engine {
     /// The association of a one-to-one socket, or of a one-to-many socket
     /// with peer `peer`.
     pub fn assoc_for(&self, id: SockId, peer: Option<SocketAddr>) -> Option<AssocId> {
-        let st = self.lock();
+        let st = self.lock_quiet();
         let s = st.socks.get(&id)?;
         match s.kind {
             Kind::Stream { assoc } => Some(assoc),
@@ -170,7 +170,7 @@ impl Engine {
 
     /// SCTP_EVENTS: the subscription bytes.
     pub fn events(&self, id: SockId) -> [u8; ev::COUNT] {
-        self.lock()
+        self.lock_quiet()
             .socks
             .get(&id)
             .map(|s| s.events.bytes())
@@ -194,7 +194,7 @@ impl Engine {
     /// (on a connected one-to-one socket, its association whatever the id),
     /// else the socket's. EINVAL for other ids on one-to-many sockets.
     pub fn event_on(&self, id: SockId, assoc: AssocId, e: usize) -> Result<bool, c_int> {
-        let st = self.lock();
+        let st = self.lock_quiet();
         let s = st.socks.get(&id).ok_or(libc::EBADF)?;
         let mine = st.assocs_of(id);
         let named = match s.kind {
@@ -313,6 +313,9 @@ impl Engine {
                 }
             }
         }
+        // New timers (a heartbeat interval, path MTU probes): the engine
+        // thread, asleep until the old deadlines, looks again.
+        self.wake();
         Ok(())
     }
 
@@ -359,7 +362,7 @@ impl Engine {
 
     /// Associations of a one-to-many socket (SCTP_GET_ASSOC_ID_LIST).
     pub fn assoc_ids(&self, id: SockId) -> Result<Vec<AssocId>, c_int> {
-        let st = self.lock();
+        let st = self.lock_quiet();
         let s = st.socks.get(&id).ok_or(libc::EBADF)?;
         if s.kind != Kind::Many {
             return Err(libc::EINVAL);
@@ -379,7 +382,12 @@ impl Engine {
 
     /// SCTP_DEFAULT_SEND_PARAM / SCTP_DEFAULT_SNDINFO.
     pub fn default_send(&self, id: SockId) -> Result<SendSpec, c_int> {
-        Ok(self.lock().socks.get(&id).ok_or(libc::EBADF)?.default_spec)
+        Ok(self
+            .lock_quiet()
+            .socks
+            .get(&id)
+            .ok_or(libc::EBADF)?
+            .default_spec)
     }
 
     /// Sets the send parameters of sends that give none.
@@ -409,7 +417,7 @@ impl Engine {
 
     /// SO_ACCEPTCONN: a listening socket of either style.
     pub fn accepts_connections(&self, id: SockId) -> bool {
-        let st = self.lock();
+        let st = self.lock_quiet();
         let Some(s) = st.socks.get(&id) else {
             return false;
         };
@@ -422,14 +430,14 @@ impl Engine {
 
     /// True for AF_INET6 sockets.
     pub fn is_v6(&self, id: SockId) -> bool {
-        self.lock().socks.get(&id).is_some_and(|s| s.v6)
+        self.lock_quiet().socks.get(&id).is_some_and(|s| s.v6)
     }
 
     /// A peer address the application gave (connect, sendto, sctp_connectx,
     /// an option): IPv6 ones only on AF_INET6 sockets (EINVAL otherwise, as
     /// Linux's sctp_verify_addr); a v4-mapped one names the IPv4 peer.
     pub fn peer_arg(&self, id: SockId, a: SocketAddr) -> Result<SocketAddr, c_int> {
-        let st = self.lock();
+        let st = self.lock_quiet();
         let s = st.socks.get(&id).ok_or(libc::EBADF)?;
         if a.is_ipv6() && !s.v6 || Engine::v6only_refuses(s, a) {
             return Err(libc::EINVAL);
@@ -439,7 +447,7 @@ impl Engine {
 
     /// SO_REUSEADDR / SCTP_REUSE_PORT (see `Sock::reuse`).
     pub fn reuse(&self, id: SockId) -> Result<bool, c_int> {
-        Ok(self.lock().socks.get(&id).ok_or(libc::EBADF)?.reuse)
+        Ok(self.lock_quiet().socks.get(&id).ok_or(libc::EBADF)?.reuse)
     }
 
     /// Sets SO_REUSEADDR, or with `sctp_option` SCTP_REUSE_PORT, which
@@ -460,7 +468,12 @@ impl Engine {
 
     /// SCTP_I_WANT_MAPPED_V4_ADDR.
     pub fn v4mapped(&self, id: SockId) -> Result<bool, c_int> {
-        Ok(self.lock().socks.get(&id).ok_or(libc::EBADF)?.v4mapped)
+        Ok(self
+            .lock_quiet()
+            .socks
+            .get(&id)
+            .ok_or(libc::EBADF)?
+            .v4mapped)
     }
 
     /// Sets SCTP_I_WANT_MAPPED_V4_ADDR.
@@ -471,7 +484,7 @@ impl Engine {
 
     /// A copy of the socket's protocol settings.
     pub fn config(&self, id: SockId) -> Result<crate::proto::Config, c_int> {
-        let st = self.lock();
+        let st = self.lock_quiet();
         Ok(st.socks.get(&id).ok_or(libc::EBADF)?.cfg.clone())
     }
 
@@ -494,7 +507,7 @@ impl Engine {
 
     /// SCTP_PARTIAL_DELIVERY_POINT (bytes; 0: when the receive buffer fills).
     pub fn pd_point(&self, id: SockId) -> Result<u32, c_int> {
-        let st = self.lock();
+        let st = self.lock_quiet();
         let s = st.socks.get(&id).ok_or(libc::EBADF)?;
         Ok(s.cfg.pd_point as u32)
     }
@@ -517,7 +530,7 @@ impl Engine {
 
     /// SCTP_AUTOCLOSE (seconds); EOPNOTSUPP on one-to-one sockets, as Linux.
     pub fn autoclose(&self, id: SockId) -> Result<u32, c_int> {
-        let st = self.lock();
+        let st = self.lock_quiet();
         let s = st.socks.get(&id).ok_or(libc::EBADF)?;
         if s.kind != Kind::Many {
             return Err(libc::EOPNOTSUPP);
