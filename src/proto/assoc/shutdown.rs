@@ -81,6 +81,14 @@ impl Association {
                 self.events.push_back(AssocEvent::PeerShutdown);
                 self.send_shutdown_ack(now);
             }
+            State::ShutdownAckSent => {
+                // §9.2: a SHUTDOWN again (our SHUTDOWN ACK was lost) is
+                // answered at once, T2-shutdown running on.
+                self.control
+                    .queue
+                    .retain(|(_, c)| !matches!(c, Chunk::ShutdownAck));
+                self.control.queue.push_back((None, Chunk::ShutdownAck));
+            }
             _ => {}
         }
     }

@@ -231,6 +231,33 @@ fn unanswered_shutdown_ack_gives_up_after_max_retrans() {
     );
 }
 
+/// §9.2: a SHUTDOWN received again in SHUTDOWN-ACK-SENT (the SHUTDOWN ACK
+/// was lost) is answered with a SHUTDOWN ACK at once, not at T2's expiry.
+#[test]
+fn shutdown_again_in_shutdown_ack_sent_is_answered_at_once() {
+    let mut p = Pair::default_pair();
+    let (_, z) = p.establish();
+    let (zl, _) = p.z.assoc(z).unwrap().vtags();
+    let cum = p.z.assoc(z).unwrap().out.cum_ack().0;
+    let shutdown = Packet {
+        src_port: 5001,
+        dst_port: 5002,
+        verification_tag: zl,
+        chunks: vec![Chunk::Shutdown(Shutdown { cum_tsn_ack: cum })],
+    };
+    inject_to_z(&mut p, shutdown.clone());
+    inject_to_z(&mut p, shutdown);
+    assert!(matches!(
+        p.z.assoc(z).unwrap().state(),
+        State::ShutdownAckSent
+    ));
+    assert_eq!(
+        p.count_sent(Side::Z, |c| matches!(c, Chunk::ShutdownAck)),
+        2,
+        "one SHUTDOWN ACK per SHUTDOWN, with no time passing"
+    );
+}
+
 #[test]
 fn data_in_shutdown_sent_is_answered_with_sack_and_shutdown() {
     let mut p = Pair::default_pair();
