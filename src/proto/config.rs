@@ -96,6 +96,17 @@ pub struct Config {
     pub max_associations: usize,
 }
 
+impl Config {
+    /// Bytes of IP and UDP header in front of each SCTP packet to `ip`.
+    pub fn overhead(&self, ip: std::net::IpAddr) -> usize {
+        if ip.is_ipv4() {
+            self.overhead_v4
+        } else {
+            self.overhead_v6
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {

@@ -177,12 +177,7 @@ pub struct Path {
 impl Path {
     /// A new path to `addr` (UDP port `udp_port`).
     pub fn new(cfg: &Config, addr: IpAddr, udp_port: u16, peer_rwnd: u32) -> Path {
-        let overhead = if addr.is_ipv4() {
-            cfg.overhead_v4
-        } else {
-            cfg.overhead_v6
-        };
-        let mtu = Self::sctp_mtu(cfg.pmtu, overhead);
+        let mtu = Self::sctp_mtu(cfg.pmtu, cfg.overhead(addr));
         Path {
             addr,
             udp_port,

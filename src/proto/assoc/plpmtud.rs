@@ -215,17 +215,9 @@ impl Association {
     }
 
     fn overhead(&self, i: usize) -> usize {
-        self.paths.get(i).map_or(self.cfg.overhead_v4, |p| {
-            self.cfg_overhead(p.addr.is_ipv4())
-        })
-    }
-
-    fn cfg_overhead(&self, v4: bool) -> usize {
-        if v4 {
-            self.cfg.overhead_v4
-        } else {
-            self.cfg.overhead_v6
-        }
+        self.paths
+            .get(i)
+            .map_or(self.cfg.overhead_v4, |p| self.cfg.overhead(p.addr))
     }
 }
 

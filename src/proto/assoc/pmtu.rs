@@ -21,12 +21,7 @@ impl Association {
         let Some(i) = self.paths.iter().position(|p| p.addr == ip) else {
             return false;
         };
-        let overhead = if ip.is_ipv4() {
-            self.cfg.overhead_v4
-        } else {
-            self.cfg.overhead_v6
-        };
-        let mtu = Path::sctp_mtu(pmtu, overhead);
+        let mtu = Path::sctp_mtu(pmtu, self.cfg.overhead(ip));
         if !too_big && self.cfg.pmtud {
             self.paths[i].route_mtu = Some(mtu);
             if self.cfg.probe_interval.is_some() {
@@ -64,12 +59,7 @@ impl Association {
     pub(super) fn apply_fixed_mtu(&mut self) {
         let pmtu = self.cfg.pmtu;
         for p in &mut self.paths {
-            let overhead = if p.addr.is_ipv4() {
-                self.cfg.overhead_v4
-            } else {
-                self.cfg.overhead_v6
-            };
-            p.mtu = Path::sctp_mtu(pmtu, overhead);
+            p.mtu = Path::sctp_mtu(pmtu, self.cfg.overhead(p.addr));
             p.pmtu = pmtu;
         }
     }

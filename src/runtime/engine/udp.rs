@@ -256,7 +256,7 @@ impl State {
         }
         let ip = tx.dst.ip();
         self.route_mtus.remove(&ip);
-        let header = if ip.is_ipv4() { 28 } else { 48 };
+        let header = Config::default().overhead(ip);
         let Some(mtu) = self.route_mtu(ip, t) else {
             return false;
         };

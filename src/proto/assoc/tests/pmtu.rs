@@ -133,6 +133,12 @@ fn probing_pair() -> (Pair, u32, u32) {
     (p, a, z)
 }
 
+/// A's route to Z reports a path MTU of `mtu` bytes.
+fn route_says(p: &mut Pair, a: u32, mtu: usize) {
+    let (zip, now) = (p.z_addr.ip(), p.now);
+    p.a.assoc_mut(a).unwrap().set_path_mtu(now, zip, mtu, false);
+}
+
 fn pads_sent(p: &Pair) -> usize {
     p.count_sent(
         Side::A,
@@ -144,11 +150,7 @@ fn pads_sent(p: &Pair) -> usize {
 fn probing_confirms_the_route_mtu_before_using_it() {
     let (mut p, a, z) = probing_pair();
     p.link_mtu = 9000;
-    let zip = p.z_addr.ip();
-    let now = p.now;
-    p.a.assoc_mut(a)
-        .unwrap()
-        .set_path_mtu(now, zip, 9028, false);
+    route_says(&mut p, a, 9028);
     // Until a probe passes: BASE_PLPMTU.
     assert_eq!(p.a.assoc(a).unwrap().status().mtu, 1200);
     p.run_for(Duration::from_millis(100));
@@ -169,11 +171,7 @@ fn probing_finds_a_smaller_mtu_that_drops_silently() {
     let (mut p, a, z) = probing_pair();
     p.link_mtu = 1400;
     p.black_hole = true;
-    let zip = p.z_addr.ip();
-    let now = p.now;
-    p.a.assoc_mut(a)
-        .unwrap()
-        .set_path_mtu(now, zip, 9028, false);
+    route_says(&mut p, a, 9028);
     // Data meanwhile goes at the confirmed size and arrives.
     p.a.send(p.now, a, msg(0, &[6u8; 5000])).unwrap();
     assert_eq!(received(&mut p, z, 1), vec![vec![6u8; 5000]]);
@@ -192,11 +190,7 @@ fn probing_finds_a_smaller_mtu_that_drops_silently() {
 fn a_black_hole_after_probing_falls_back_to_the_base_size() {
     let (mut p, a, z) = probing_pair();
     p.link_mtu = 9000;
-    let zip = p.z_addr.ip();
-    let now = p.now;
-    p.a.assoc_mut(a)
-        .unwrap()
-        .set_path_mtu(now, zip, 9028, false);
+    route_says(&mut p, a, 9028);
     p.run_for(Duration::from_millis(100));
     assert_eq!(p.a.assoc(a).unwrap().status().mtu, 9028);
     // The path shrinks and says nothing.
@@ -214,11 +208,7 @@ fn no_probes_without_a_probe_interval() {
     let mut p = Pair::default_pair();
     p.link_mtu = 9000;
     let (a, _) = p.establish();
-    let zip = p.z_addr.ip();
-    let now = p.now;
-    p.a.assoc_mut(a)
-        .unwrap()
-        .set_path_mtu(now, zip, 9028, false);
+    route_says(&mut p, a, 9028);
     p.run_for(Duration::from_secs(60));
     assert_eq!(pads_sent(&p), 0);
     assert_eq!(
