@@ -582,7 +582,17 @@ impl Association {
         let mtu = self.paths[self.primary].mtu as u32;
         let buf = self.cfg.rcvbuf as u32;
         let step = mtu.max(buf / 16).min(buf / 4);
-        let due = self.is_established() && after >= self.rx.last_rwnd.saturating_add(step);
+        // Only while the peer may still send (sctp_peer_needs_update's
+        // states): after SHUTDOWN ACK the peer has closed, and an update
+        // would reach it as out of the blue and come back as an ABORT.
+        let peer_sends = matches!(
+            self.state,
+            State::Established
+                | State::ShutdownPending
+                | State::ShutdownReceived
+                | State::ShutdownSent
+        );
+        let due = peer_sends && after >= self.rx.last_rwnd.saturating_add(step);
         if due {
             self.rx.sack_pending = true;
             self.rx.sack_now = true;

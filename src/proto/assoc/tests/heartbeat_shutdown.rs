@@ -258,6 +258,59 @@ fn shutdown_again_in_shutdown_ack_sent_is_answered_at_once() {
     );
 }
 
+/// Data read after the SHUTDOWN ACK went out sends no window update: the
+/// peer has closed (sctp_peer_needs_update), and the update would reach it
+/// out of the blue and come back as an ABORT (a reset after a clean close).
+#[test]
+fn no_window_update_after_shutdown_ack() {
+    let mut p = Pair::default_pair();
+    let (a, z) = p.establish();
+    for _ in 0..20 {
+        p.a.send(p.now, a, msg(0, &[7u8; 1000])).unwrap();
+    }
+    assert!(p.run_until(Duration::from_secs(1), |p| {
+        p.z.assoc(z).unwrap().rx_buffered() == 20_000
+    }));
+    p.run_for(Duration::from_secs(1));
+    let (zl, _) = p.z.assoc(z).unwrap().vtags();
+    let cum = p.z.assoc(z).unwrap().out.cum_ack().0;
+    inject_to_z(
+        &mut p,
+        Packet {
+            src_port: 5001,
+            dst_port: 5002,
+            verification_tag: zl,
+            chunks: vec![Chunk::Shutdown(Shutdown { cum_tsn_ack: cum })],
+        },
+    );
+    assert!(matches!(
+        p.z.assoc(z).unwrap().state(),
+        State::ShutdownAckSent
+    ));
+    let sacks = p.count_sent(Side::Z, |c| matches!(c, Chunk::Sack(_)));
+    while p.z.recv(z).is_some() {}
+    p.flush();
+    assert_eq!(
+        p.count_sent(Side::Z, |c| matches!(c, Chunk::Sack(_))),
+        sacks,
+        "no SACK once the SHUTDOWN ACK is out"
+    );
+    // While the peer may still send, the same read does update it.
+    let mut p = Pair::default_pair();
+    let (a, z) = p.establish();
+    for _ in 0..20 {
+        p.a.send(p.now, a, msg(0, &[7u8; 1000])).unwrap();
+    }
+    assert!(p.run_until(Duration::from_secs(1), |p| {
+        p.z.assoc(z).unwrap().rx_buffered() == 20_000
+    }));
+    p.run_for(Duration::from_secs(1));
+    let sacks = p.count_sent(Side::Z, |c| matches!(c, Chunk::Sack(_)));
+    while p.z.recv(z).is_some() {}
+    p.flush();
+    assert!(p.count_sent(Side::Z, |c| matches!(c, Chunk::Sack(_))) > sacks);
+}
+
 #[test]
 fn data_in_shutdown_sent_is_answered_with_sack_and_shutdown() {
     let mut p = Pair::default_pair();
