@@ -149,6 +149,9 @@ struct Sock {
     /// Bytes written into the pair to hold off POLLOUT during a non-blocking
     /// connect; dropped once the handshake ends.
     junk: usize,
+    /// Events of an accepted association from while it waited in the
+    /// accept queue, replayed once the messages it holds are delivered.
+    replay: Vec<AssocEvent>,
     connected: bool,
     /// errno for SO_ERROR / connect.
     error: c_int,
@@ -204,6 +207,11 @@ struct Ep {
     shortcut: bool,
     listener: Option<SockId>,
     socks: HashMap<AssocId, SockId>,
+    /// What happened to associations waiting in the listener's accept
+    /// queue (data stays in the association): replayed after accept (see
+    /// `Sock::replay`), so a peer that sent, shut down or aborted before
+    /// accept() is seen as Linux's sctp_sock_migrate shows it.
+    parked: HashMap<AssocId, Vec<AssocEvent>>,
 }
 
 impl Ep {
@@ -618,9 +626,10 @@ impl State {
 
     /// Debug dump of every socket and association (SCTPSHIM_DEBUG, on idle).
     fn dump(&self) {
+        let pid = std::process::id();
         for (id, s) in &self.socks {
             eprintln!(
-                "sctpshim: sock {id:#x} {:?} port {:?} staged {} records {} unread {} eof {}/{} shut {} junk {}",
+                "sctpshim[{pid}]: sock {id:#x} {:?} port {:?} staged {} records {} unread {} eof {}/{} shut {} junk {}",
                 s.kind,
                 s.port,
                 s.inbox.staged(),
@@ -637,7 +646,8 @@ impl State {
                 if let Some(x) = ep.endpoint.assoc(a) {
                     let st = x.status();
                     eprintln!(
-                        "sctpshim: port {port} assoc {a} -> {:?} state {} unacked {} pending {} msg {} t3 {:?} rwnd {} cwnd {} flight {}",
+                        "sctpshim[{pid}]: port {port} assoc {a} peer {} -> {:?} state {} unacked {} pending {} msg {} t3 {:?} rwnd {} cwnd {} flight {} exiting {}",
+                        x.peer_addr(),
                         ep.socks.get(&a),
                         st.state,
                         st.unacked,
@@ -646,7 +656,8 @@ impl State {
                         x.paths()[0].t3.map(|t| t.saturating_duration_since(now())),
                         x.peer_rwnd(),
                         x.paths()[0].cc.cwnd,
-                        x.paths()[0].flight_size
+                        x.paths()[0].flight_size,
+                        self.exiting
                     );
                 }
             }

@@ -239,6 +239,38 @@ impl State {
         }
     }
 
+    /// The events an accepted association had while it waited in the
+    /// accept queue, once the messages it received before them are in the
+    /// socket (Linux migrates both, in order); then the EOF or error.
+    pub(super) fn replay_parked(&mut self, port: u16, t: Instant, pairs: &[(AssocId, SockId)]) {
+        for &(aid, sid) in pairs {
+            let Some(s) = self.socks.get_mut(&sid).filter(|s| !s.replay.is_empty()) else {
+                continue;
+            };
+            let holds = self
+                .eps
+                .get(&port)
+                .and_then(|ep| ep.endpoint.assoc(aid))
+                .is_some_and(|a| a.has_message());
+            if holds {
+                continue;
+            }
+            for ev in std::mem::take(&mut s.replay) {
+                let closed = matches!(ev, AssocEvent::Closed { .. });
+                self.on_event(port, t, aid, ev, Some(sid));
+                // An ABORT's error went to the listener that owned the
+                // association then (SCTP_CMD_SET_SK_ERR): this socket reads
+                // COMM_LOST, then a plain EOF.
+                if closed && let Some(s) = self.socks.get_mut(&sid) {
+                    s.error = 0;
+                    s.terminal = 0;
+                    s.rcv_shut = true;
+                }
+            }
+            self.deliver(port, t, &[(aid, sid)]);
+        }
+    }
+
     /// One association event, for socket `sid` (None: an inbound association
     /// for a one-to-one listener).
     pub(super) fn on_event(
@@ -259,6 +291,13 @@ impl State {
         let peer = info.map(|i| i.1);
         let streams = info.map_or((0, 0), |i| i.0);
         let Some(sid) = sid else {
+            let waiting = ep.listener.and_then(|l| self.socks.get(&l)).is_some_and(
+                |l| matches!(&l.kind, Kind::Listener { pending } if pending.contains(&aid)),
+            );
+            if waiting {
+                ep.parked.entry(aid).or_default().push(ev);
+                return;
+            }
             if ev == AssocEvent::Connected {
                 // Inbound: hand it to the listener, one token byte each.
                 match ep.listener.and_then(|l| self.socks.get_mut(&l)) {

@@ -101,6 +101,7 @@ impl Engine {
                 shortcut: !s.loopback_udp && s.impair.is_none(),
                 listener: None,
                 socks: HashMap::new(),
+                parked: HashMap::new(),
             },
         );
         self.wake();
@@ -323,8 +324,12 @@ impl Engine {
             s.tx.lock().track_limits(a);
         }
         ep.socks.insert(assoc, nid);
+        // What the association went through while it waited: the next turn
+        // delivers the messages it holds, then these (deliver.rs).
+        s.replay = ep.parked.remove(&assoc).unwrap_or_default();
         let peer = s.present(peer);
         st.socks.insert(nid, s);
+        st.dirty.insert(nid);
         self.wake();
         Ok((nid, afd, peer))
     }

@@ -68,6 +68,7 @@ impl Sock {
             bufs: [None; 2],
             extra_local: Vec::new(),
             junk: 0,
+            replay: Vec::new(),
             connected: false,
             error: 0,
             held: HashMap::new(),

@@ -387,6 +387,7 @@ impl State {
         }
         pairs.sort_unstable();
         pairs.dedup();
+        self.replay_parked(port, t, &pairs);
         self.share_rcvbuf(port, &pairs, dirty, sweep);
         self.transmit(port, t);
     }
@@ -561,6 +562,7 @@ impl State {
                 ep.endpoint.listen(false);
                 if let Kind::Listener { pending } = s.kind {
                     for a in pending {
+                        ep.parked.remove(&a);
                         if let Some(x) = ep.endpoint.assoc_mut(a) {
                             x.abort(now(), b"listener closed");
                         }
