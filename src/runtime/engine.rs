@@ -18,6 +18,7 @@ use crate::sys;
 
 mod calls;
 mod closing;
+mod deadlines;
 mod deliver;
 mod early;
 mod event_loop;
@@ -269,6 +270,18 @@ struct State {
     sync_all: bool,
     /// When the last sweep was.
     swept: Option<Instant>,
+    /// Each endpoint's next timer (deadlines.rs).
+    deadlines: deadlines::Deadlines,
+    /// Endpoints given input outside a turn (datagrams, ICMP errors) or
+    /// left with output after one: the next turn looks at them. With the
+    /// `dirty` sockets' and the due timers' endpoints, that is every
+    /// endpoint with work, so a turn need not ask every endpoint.
+    touched: BTreeSet<u16>,
+    /// Some endpoint impairs its datagrams (their delays end in turns).
+    any_impair: bool,
+    /// Some socket has had SCTP_AUTOCLOSE set: turns look for idle
+    /// associations (otherwise they skip that scan over every socket).
+    autoclose_on: bool,
     /// Datagrams between two endpoints of this engine, handed over within
     /// the turn instead of through UDP: (destination port, source, bytes).
     loopback: VecDeque<(u16, SocketAddr, Vec<u8>)>,
@@ -377,10 +390,13 @@ impl Engine {
     }
 
     /// Waits on the condition variable until `deadline` (None: forever);
-    /// returns the guard and whether the deadline passed.
+    /// returns the guard and whether the deadline passed. The caller's
+    /// socket `id`, if any, is marked for the next turn: what the call
+    /// changes after waiting (a send that found room) is looked at then.
     fn wait<'a>(
         &self,
         st: MutexGuard<'a, State>,
+        id: Option<SockId>,
         deadline: Option<Instant>,
     ) -> (MutexGuard<'a, State>, bool) {
         let (g, timed_out) = match deadline {
@@ -397,8 +413,12 @@ impl Engine {
                 (g, r.timed_out())
             }
         };
-        // Callers only look after waiting, or change associations (which
-        // the endpoints track): no sweep needed.
+        // Callers only look after waiting, or change their own socket's
+        // associations: no sweep needed.
+        let mut g = g;
+        if let Some(id) = id {
+            g.dirty.insert(id);
+        }
         (g, timed_out)
     }
 

@@ -546,6 +546,7 @@ impl Engine {
             return Err(libc::EOPNOTSUPP);
         }
         s.autoclose = secs;
+        st.autoclose_on |= secs > 0;
         drop(st);
         self.wake();
         Ok(())

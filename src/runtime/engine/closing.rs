@@ -30,7 +30,7 @@ impl Engine {
             if over {
                 return;
             }
-            let (g, timed_out) = self.wait(st, Some(deadline));
+            let (g, timed_out) = self.wait(st, Some(id), Some(deadline));
             st = g;
             if timed_out {
                 return;
@@ -53,7 +53,7 @@ impl Engine {
                 .assoc_ids()
                 .any(|id| ep.endpoint.assoc(id).is_some_and(|a| !a.is_closed()))
         }) {
-            let (g, timed_out) = self.wait(st, Some(deadline));
+            let (g, timed_out) = self.wait(st, None, Some(deadline));
             st = g;
             if timed_out {
                 break;

@@ -555,6 +555,9 @@ impl State {
     pub(super) fn autoclose_deadline(&self) -> Option<Instant> {
         // Only established associations: one shutting down already would
         // keep the deadline in the past (every turn a sweep) until closed.
+        if !self.autoclose_on {
+            return None;
+        }
         self.socks
             .values()
             .filter(|s| s.autoclose > 0)

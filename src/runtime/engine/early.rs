@@ -84,7 +84,7 @@ impl Engine {
                     self.wake();
                     return Ok(Some(data.len()));
                 }
-                Err(SendError::WouldBlock) if !nonblocking => st = self.wait(st, None).0,
+                Err(SendError::WouldBlock) if !nonblocking => st = self.wait(st, Some(id), None).0,
                 Err(e) => return Err(errno_of_send(e)),
             }
         }
@@ -101,7 +101,7 @@ impl Engine {
             if s.error != 0 {
                 return Err(std::mem::take(&mut s.error));
             }
-            st = self.wait(st, None).0;
+            st = self.wait(st, Some(id), None).0;
         }
     }
 }

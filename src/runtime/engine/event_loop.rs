@@ -39,23 +39,22 @@ impl Engine {
                 let t = now();
                 // Associations changed after the turn sent (aborts when a
                 // listener is reaped) have datagrams or events waiting.
-                let pending = (!st.loopback.is_empty()
-                    || st.eps.values().any(|ep| ep.endpoint.has_output()))
-                .then_some(t);
+                let pending = (!st.loopback.is_empty() || !st.touched.is_empty()).then_some(t);
                 let pair_watch = (!st.pair_watch.is_empty()).then(|| t + deliver::PAIR_WATCH_EVERY);
                 let others = [
                     pair_watch,
                     st.autoclose_deadline(),
                     st.eps
                         .values()
+                        .filter(|_| st.any_impair)
                         .filter_map(|ep| ep.impair.as_ref()?.next_due())
                         .min(),
                     pending,
                 ];
                 timeout_ms = st
-                    .eps
-                    .values_mut()
-                    .filter_map(|ep| ep.endpoint.poll_timeout())
+                    .deadlines
+                    .next()
+                    .into_iter()
                     .chain(others.into_iter().flatten())
                     .min()
                     .map(|d| d.saturating_duration_since(t).as_millis().min(60_000) as c_int + 1)

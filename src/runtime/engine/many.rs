@@ -126,7 +126,7 @@ impl Engine {
             if gone {
                 return Err(libc::ECONNREFUSED);
             }
-            st = self.wait(st, None).0;
+            st = self.wait(st, Some(id), None).0;
         }
     }
 
@@ -218,7 +218,7 @@ impl Engine {
                     }
                     return Ok(data.len());
                 }
-                Err(SendError::WouldBlock) if !nonblocking => st = self.wait(st, None).0,
+                Err(SendError::WouldBlock) if !nonblocking => st = self.wait(st, Some(id), None).0,
                 Err(e) => return Err(super::early::errno_of_send(e)),
             }
         }
@@ -241,7 +241,7 @@ impl Engine {
             if s.is_up(aid) || over {
                 return;
             }
-            let (g, timed_out) = self.wait(st, Some(deadline));
+            let (g, timed_out) = self.wait(st, Some(id), Some(deadline));
             if timed_out {
                 return;
             }

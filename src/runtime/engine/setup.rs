@@ -91,6 +91,7 @@ impl Engine {
         let mut cfg = s.cfg.clone();
         cfg.backlog = usize::MAX;
         let endpoint = Endpoint::new(cfg, port, sys::random_seed(), now());
+        st.any_impair |= s.impair.is_some();
         st.eps.insert(
             port,
             Ep {

@@ -69,6 +69,7 @@ impl State {
         let Some(ep) = self.eps.get_mut(&port) else {
             return;
         };
+        self.touched.insert(port);
         for _ in 0..256 {
             match sys::recv_coalesced(ep.udp, buf) {
                 Ok((n, from, seg)) => {
@@ -233,12 +234,13 @@ impl State {
     pub(super) fn turn(&mut self, t: Instant) {
         // Impaired datagrams whose delay is over.
         let mut late = Vec::new();
-        for ep in self.eps.values_mut() {
+        for (&port, ep) in self.eps.iter_mut().filter(|_| self.any_impair) {
             let Some(im) = ep.impair.as_mut() else {
                 continue;
             };
             for (_, from, d) in im.due(t, true) {
                 ep.endpoint.handle(t, from, &d);
+                self.touched.insert(port);
             }
             late.extend(
                 im.due(t, false)
@@ -255,12 +257,15 @@ impl State {
             || self.autoclose_deadline().is_some_and(|d| d <= t);
         let mut dirty = std::mem::take(&mut self.dirty);
         dirty.extend(self.pair_watch.iter().copied());
-        let autoclose: HashSet<u16> = self
-            .socks
-            .values()
-            .filter(|s| s.autoclose > 0)
-            .filter_map(|s| s.port)
-            .collect();
+        let autoclose: HashSet<u16> = if self.autoclose_on {
+            self.socks
+                .values()
+                .filter(|s| s.autoclose > 0)
+                .filter_map(|s| s.port)
+                .collect()
+        } else {
+            HashSet::new()
+        };
         let mut visited: HashSet<SockId> = dirty.clone();
         let ports: Vec<u16> = if sweep {
             self.swept = Some(t);
@@ -270,11 +275,14 @@ impl State {
                 .iter()
                 .filter_map(|id| self.socks.get(id)?.port)
                 .collect();
-            for (&port, ep) in self.eps.iter_mut() {
-                if ep.endpoint.is_busy() || ep.endpoint.poll_timeout().is_some_and(|d| d <= t) {
-                    ports.insert(port);
-                }
-            }
+            ports.extend(self.deadlines.take_due(t));
+            ports.append(&mut self.touched);
+            debug_assert!(
+                self.eps
+                    .iter()
+                    .all(|(p, ep)| !ep.endpoint.is_busy() || ports.contains(p)),
+                "an endpoint with work nobody marked"
+            );
             ports.into_iter().collect()
         };
         let mut ports = ports;
@@ -390,6 +398,13 @@ impl State {
         self.replay_parked(port, t, &pairs);
         self.share_rcvbuf(port, &pairs, dirty, sweep);
         self.transmit(port, t);
+        let Some(ep) = self.eps.get_mut(&port) else {
+            return;
+        };
+        if ep.endpoint.has_output() {
+            self.touched.insert(port);
+        }
+        self.deadlines.set(port, ep.endpoint.poll_timeout());
     }
 
     /// Sends what endpoint `port` has to send: to an endpoint of this
@@ -561,6 +576,7 @@ impl State {
                 ep.listener = None;
                 ep.endpoint.listen(false);
                 if let Kind::Listener { pending } = s.kind {
+                    self.touched.insert(port);
                     for a in pending {
                         ep.parked.remove(&a);
                         if let Some(x) = ep.endpoint.assoc_mut(a) {
@@ -576,9 +592,11 @@ impl State {
                     .assoc_ids()
                     .all(|a| ep.endpoint.assoc(a).is_none_or(|x| x.is_closed()))
                 && let Some(ep) = self.eps.remove(&port)
-                && ep.udp >= 0
             {
-                self.closing.push(ep.udp);
+                self.deadlines.set(port, None);
+                if ep.udp >= 0 {
+                    self.closing.push(ep.udp);
+                }
             }
         }
     }

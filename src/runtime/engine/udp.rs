@@ -162,6 +162,7 @@ impl State {
                     continue;
                 };
                 ep.take_in(t, port, from, d);
+                self.touched.insert(port);
             }
         }
     }
@@ -187,6 +188,7 @@ impl State {
         let Some(ep) = self.eps.get_mut(&port) else {
             return;
         };
+        self.touched.insert(port);
         if err.port_unreachable {
             ep.endpoint.handle_port_unreachable(err.to, &err.payload);
         }
