@@ -70,7 +70,7 @@ mod tests {
 
     #[test]
     fn due_ports_come_out_in_order_and_stale_entries_are_skipped() {
-        let t0 = Instant::now();
+        let t0 = crate::runtime::engine::now();
         let s = |ms| t0 + Duration::from_millis(ms);
         let mut d = Deadlines::default();
         d.set(1, Some(s(30)));
@@ -92,7 +92,7 @@ mod tests {
 
     #[test]
     fn stale_entries_do_not_pile_up() {
-        let t0 = Instant::now();
+        let t0 = crate::runtime::engine::now();
         let mut d = Deadlines::default();
         for i in 0..10_000u64 {
             d.set(7, Some(t0 + Duration::from_micros(i)));
