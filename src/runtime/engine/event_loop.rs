@@ -31,6 +31,8 @@ impl Engine {
         let mut epfd = self.new_epoll();
         let mut watched = Watched::default();
         let mut evs: Vec<libc::epoll_event> = Vec::with_capacity(1024);
+        // (Read once: getenv on every turn showed in profiles.)
+        let debug = std::env::var_os("SCTPSHIM_DEBUG").is_some();
         loop {
             let timeout_ms;
             {
@@ -60,7 +62,6 @@ impl Engine {
                     .map(|d| d.saturating_duration_since(t).as_millis().min(60_000) as c_int + 1)
                     .unwrap_or(60_000);
             }
-            let debug = std::env::var_os("SCTPSHIM_DEBUG").is_some();
             let limit = if debug {
                 timeout_ms.min(3000)
             } else {
