@@ -3,6 +3,7 @@
 
 pub mod assoc;
 pub mod cookie;
+pub mod deadlines;
 pub mod endpoint;
 pub mod serial;
 pub mod wire;

@@ -18,7 +18,6 @@ use crate::sys;
 
 mod calls;
 mod closing;
-mod deadlines;
 mod deliver;
 mod early;
 mod event_loop;
@@ -270,8 +269,11 @@ struct State {
     sync_all: bool,
     /// When the last sweep was.
     swept: Option<Instant>,
-    /// Each endpoint's next timer (deadlines.rs).
-    deadlines: deadlines::Deadlines,
+    /// Each endpoint's next timer: a turn refreshes the deadline of every
+    /// endpoint it looked at (a sweep, after any application call that may
+    /// change timers, looks at all), so turns and the wait find the due
+    /// endpoints without asking each one.
+    deadlines: crate::proto::deadlines::Deadlines<u16>,
     /// Endpoints given input outside a turn (datagrams, ICMP errors) or
     /// left with output after one: the next turn looks at them. With the
     /// `dirty` sockets' and the due timers' endpoints, that is every

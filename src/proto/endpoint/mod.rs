@@ -4,8 +4,7 @@
 //! packets (§8.4) and keeps the accept queue. It holds any number of
 //! associations, so one-to-one and one-to-many sockets both sit on it.
 
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
@@ -17,6 +16,7 @@ use crate::proto::assoc::tx::OutMessage;
 use crate::proto::assoc::{AssocEvent, AssocId, Association, SendError};
 use crate::proto::config::Config;
 use crate::proto::cookie::{CookieData, CookieError, Rng};
+use crate::proto::deadlines::Deadlines;
 use crate::proto::wire::{
     Abort, Chunk, ErrorCause, ErrorChunk, Init, Packet, Param, ShutdownComplete, UnknownAction,
 };
@@ -85,10 +85,8 @@ pub struct Endpoint {
     to_rearm: BTreeSet<AssocId>,
     /// Associations changed since the caller last took them (`take_changed`).
     changed: BTreeSet<AssocId>,
-    /// Deadlines, earliest first; an entry is current only while it equals
-    /// `armed[id]` (later changes push new entries, old ones are skipped).
-    timers: BinaryHeap<Reverse<(Instant, AssocId)>>,
-    armed: HashMap<AssocId, Instant>,
+    /// Each association's next deadline.
+    timers: Deadlines<AssocId>,
 }
 
 impl std::fmt::Debug for Rng {
@@ -120,8 +118,7 @@ impl Endpoint {
             to_report: BTreeSet::new(),
             to_rearm: BTreeSet::new(),
             changed: BTreeSet::new(),
-            timers: BinaryHeap::new(),
-            armed: HashMap::new(),
+            timers: Deadlines::default(),
         }
     }
 
@@ -274,7 +271,7 @@ impl Endpoint {
             self.unmap(&a, id);
         }
         self.accept_queue.retain(|&x| x != id);
-        self.armed.remove(&id);
+        self.timers.set(id, None);
         for set in [
             &mut self.to_transmit,
             &mut self.to_report,
@@ -378,36 +375,14 @@ impl Endpoint {
     fn rearm(&mut self) {
         for id in std::mem::take(&mut self.to_rearm) {
             let due = self.assocs.get(&id).and_then(Association::poll_timeout);
-            match due {
-                Some(t) if self.armed.get(&id) != Some(&t) => {
-                    self.armed.insert(id, t);
-                    self.timers.push(Reverse((t, id)));
-                }
-                Some(_) => {}
-                None => {
-                    self.armed.remove(&id);
-                }
-            }
-        }
-        if self.timers.len() > 2 * self.armed.len() + 64 {
-            self.timers = self
-                .armed
-                .iter()
-                .map(|(&id, &t)| Reverse((t, id)))
-                .collect();
+            self.timers.set(id, due);
         }
     }
 
     /// The earliest current heap entry (stale ones are dropped).
     fn next_timer(&mut self) -> Option<(Instant, AssocId)> {
         self.rearm();
-        while let Some(&Reverse((t, id))) = self.timers.peek() {
-            if self.armed.get(&id) == Some(&t) {
-                return Some((t, id));
-            }
-            self.timers.pop();
-        }
-        None
+        self.timers.earliest()
     }
 
     /// Earliest deadline of any association.
@@ -418,8 +393,7 @@ impl Endpoint {
     /// Fires due timers.
     pub fn handle_timeout(&mut self, now: Instant) {
         while let Some((_, id)) = self.next_timer().filter(|&(t, _)| t <= now) {
-            self.timers.pop();
-            self.armed.remove(&id);
+            self.timers.set(id, None);
             if let Some(a) = self.assoc_mut(id)
                 && a.poll_timeout().is_some_and(|d| d <= now)
             {
@@ -523,7 +497,7 @@ mod tests {
             assert!(rounds < 100, "timers keep firing");
         }
         assert_eq!(closed, n - 1, "every unanswered association timed out");
-        assert!(ep.timers.len() <= 2 * ep.armed.len() + 64);
+        assert!(ep.timers.is_compact());
     }
 
     /// An IPV6_V6ONLY listener: an IPv4 or v4-mapped peer's INIT finds

@@ -55,7 +55,8 @@ impl Engine {
                 ];
                 timeout_ms = st
                     .deadlines
-                    .next()
+                    .earliest()
+                    .map(|(t, _)| t)
                     .into_iter()
                     .chain(others.into_iter().flatten())
                     .min()

@@ -205,21 +205,7 @@ fn lost_shutdown_is_retransmitted_by_t2() {
 fn unanswered_shutdown_ack_gives_up_after_max_retrans() {
     let mut p = Pair::default_pair();
     let (_, z) = p.establish();
-    let (zl, _) = p.z.assoc(z).unwrap().vtags();
-    let cum = p.z.assoc(z).unwrap().out.cum_ack().0;
-    inject_to_z(
-        &mut p,
-        Packet {
-            src_port: 5001,
-            dst_port: 5002,
-            verification_tag: zl,
-            chunks: vec![Chunk::Shutdown(Shutdown { cum_tsn_ack: cum })],
-        },
-    );
-    assert!(matches!(
-        p.z.assoc(z).unwrap().state(),
-        State::ShutdownAckSent
-    ));
+    forge_shutdown_to_z(&mut p, z);
     assert!(p.run_until(Duration::from_secs(3600), |p| {
         closed_reason(&p.z_events, z).is_some()
     }));
@@ -258,24 +244,13 @@ fn shutdown_again_in_shutdown_ack_sent_is_answered_at_once() {
     );
 }
 
-/// Data read after the SHUTDOWN ACK went out sends no window update: the
-/// peer has closed (sctp_peer_needs_update), and the update would reach it
-/// out of the blue and come back as an ABORT (a reset after a clean close).
-#[test]
-fn no_window_update_after_shutdown_ack() {
-    let mut p = Pair::default_pair();
-    let (a, z) = p.establish();
-    for _ in 0..20 {
-        p.a.send(p.now, a, msg(0, &[7u8; 1000])).unwrap();
-    }
-    assert!(p.run_until(Duration::from_secs(1), |p| {
-        p.z.assoc(z).unwrap().rx_buffered() == 20_000
-    }));
-    p.run_for(Duration::from_secs(1));
+/// A SHUTDOWN as from A (Z's own tag, Z's cumulative TSN), which puts Z in
+/// SHUTDOWN-ACK-SENT whatever A's state.
+fn forge_shutdown_to_z(p: &mut Pair, z: AssocId) {
     let (zl, _) = p.z.assoc(z).unwrap().vtags();
     let cum = p.z.assoc(z).unwrap().out.cum_ack().0;
     inject_to_z(
-        &mut p,
+        p,
         Packet {
             src_port: 5001,
             dst_port: 5002,
@@ -287,15 +262,10 @@ fn no_window_update_after_shutdown_ack() {
         p.z.assoc(z).unwrap().state(),
         State::ShutdownAckSent
     ));
-    let sacks = p.count_sent(Side::Z, |c| matches!(c, Chunk::Sack(_)));
-    while p.z.recv(z).is_some() {}
-    p.flush();
-    assert_eq!(
-        p.count_sent(Side::Z, |c| matches!(c, Chunk::Sack(_))),
-        sacks,
-        "no SACK once the SHUTDOWN ACK is out"
-    );
-    // While the peer may still send, the same read does update it.
+}
+
+/// A pair whose Z holds 20 messages of 1000 bytes, all acknowledged, unread.
+fn z_holding_20_kb() -> (Pair, AssocId) {
     let mut p = Pair::default_pair();
     let (a, z) = p.establish();
     for _ in 0..20 {
@@ -305,6 +275,26 @@ fn no_window_update_after_shutdown_ack() {
         p.z.assoc(z).unwrap().rx_buffered() == 20_000
     }));
     p.run_for(Duration::from_secs(1));
+    (p, z)
+}
+
+/// Data read after the SHUTDOWN ACK went out sends no window update: the
+/// peer has closed (sctp_peer_needs_update), and the update would reach it
+/// out of the blue and come back as an ABORT (a reset after a clean close).
+#[test]
+fn no_window_update_after_shutdown_ack() {
+    let (mut p, z) = z_holding_20_kb();
+    forge_shutdown_to_z(&mut p, z);
+    let sacks = p.count_sent(Side::Z, |c| matches!(c, Chunk::Sack(_)));
+    while p.z.recv(z).is_some() {}
+    p.flush();
+    assert_eq!(
+        p.count_sent(Side::Z, |c| matches!(c, Chunk::Sack(_))),
+        sacks,
+        "no SACK once the SHUTDOWN ACK is out"
+    );
+    // While the peer may still send, the same read does update it.
+    let (mut p, z) = z_holding_20_kb();
     let sacks = p.count_sent(Side::Z, |c| matches!(c, Chunk::Sack(_)));
     while p.z.recv(z).is_some() {}
     p.flush();
