@@ -401,7 +401,7 @@ impl Engine {
         id: Option<SockId>,
         deadline: Option<Instant>,
     ) -> (MutexGuard<'a, State>, bool) {
-        let (g, timed_out) = match deadline {
+        let (mut g, timed_out) = match deadline {
             None => (self.cond.wait(st).unwrap_or_else(|e| e.into_inner()), false),
             Some(d) => {
                 let left = d.saturating_duration_since(now());
@@ -417,7 +417,6 @@ impl Engine {
         };
         // Callers only look after waiting, or change their own socket's
         // associations: no sweep needed.
-        let mut g = g;
         if let Some(id) = id {
             g.dirty.insert(id);
         }

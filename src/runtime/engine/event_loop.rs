@@ -46,11 +46,14 @@ impl Engine {
                 let others = [
                     pair_watch,
                     st.autoclose_deadline(),
-                    st.eps
-                        .values()
-                        .filter(|_| st.any_impair)
-                        .filter_map(|ep| ep.impair.as_ref()?.next_due())
-                        .min(),
+                    st.any_impair
+                        .then(|| {
+                            st.eps
+                                .values()
+                                .filter_map(|ep| ep.impair.as_ref()?.next_due())
+                                .min()
+                        })
+                        .flatten(),
                     pending,
                 ];
                 timeout_ms = st

@@ -232,24 +232,27 @@ impl State {
 
     /// After input: timers, events, delivery to the app, transmission, cleanup.
     pub(super) fn turn(&mut self, t: Instant) {
-        // Impaired datagrams whose delay is over.
-        let mut late = Vec::new();
-        for (&port, ep) in self.eps.iter_mut().filter(|_| self.any_impair) {
-            let Some(im) = ep.impair.as_mut() else {
-                continue;
-            };
-            for (_, from, d) in im.due(t, true) {
-                ep.endpoint.handle(t, from, &d);
-                self.touched.insert(port);
+        // Impaired datagrams whose delay is over (the loop visits every
+        // endpoint: only when some endpoint is impaired).
+        if self.any_impair {
+            let mut late = Vec::new();
+            for (&port, ep) in self.eps.iter_mut() {
+                let Some(im) = ep.impair.as_mut() else {
+                    continue;
+                };
+                for (_, from, d) in im.due(t, true) {
+                    ep.endpoint.handle(t, from, &d);
+                    self.touched.insert(port);
+                }
+                late.extend(
+                    im.due(t, false)
+                        .into_iter()
+                        .map(|(_, to, d)| (ep.udp, to, d)),
+                );
             }
-            late.extend(
-                im.due(t, false)
-                    .into_iter()
-                    .map(|(_, to, d)| (ep.udp, to, d)),
-            );
-        }
-        for (udp, to, d) in late {
-            sys::send_to(self.udp_out(udp, &to), &d, &to).ok();
+            for (udp, to, d) in late {
+                sys::send_to(self.udp_out(udp, &to), &d, &to).ok();
+            }
         }
         let exiting = self.exiting;
         let sweep = std::mem::take(&mut self.sweep)
