@@ -10,7 +10,7 @@
 #define MSG 1000
 
 int main(void) {
-    uint16_t port = (uint16_t)(30000 + getpid() % 20000);
+    uint16_t port = free_ports(1);
     int l = listen_on(SOCK_STREAM, port, 32 * 1024, 1);
     struct sockaddr_in a = loop4(port);
 

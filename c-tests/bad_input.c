@@ -4,7 +4,7 @@
 #include "expect.h"
 
 int main(void) {
-    uint16_t port = 38000 + getpid() % 2000;
+    uint16_t port = free_ports(1);
     struct sockaddr_in a = loop4(port);
     int s = socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP);
     CHECK(s >= 0);

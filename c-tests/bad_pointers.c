@@ -218,7 +218,7 @@ int main(void) {
     unmapped = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     CHECK(unmapped != MAP_FAILED);
     CHECK(munmap(unmapped, 4096) == 0);
-    uint16_t port = 12000 + getpid() % 2000;
+    uint16_t port = free_ports(5);
     addresses(port);
     accepts(port + 1);
     options(port + 2);

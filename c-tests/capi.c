@@ -9,7 +9,7 @@
 #include "common.h"
 
 int main(void) {
-    uint16_t port = 34000 + getpid() % 3000;
+    uint16_t port = free_ports(2);
     char buf[256];
     CHECK(sctp_getaddrlen(AF_INET) == sizeof(struct sockaddr_in));
     CHECK(sctp_getaddrlen(AF_INET6) == sizeof(struct sockaddr_in6));

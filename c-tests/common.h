@@ -162,4 +162,38 @@ static inline long fill_until_full(int fd, int rounds, char (*pattern)(size_t)) 
     return (long)total;
 }
 
+/* A block of `n` SCTP ports for one test run: below the kernel's ephemeral
+ * range (32768 up), where no socket bound to port 0 lands, and free now for
+ * UDP (the in-process engine binds UDP port P for SCTP port P) and SCTP. */
+static inline uint16_t free_ports(int n) {
+    for (unsigned tries = 0; tries < 1000; tries++) {
+        uint16_t base = (uint16_t)(10000 + ((unsigned)getpid() * 31 + tries * 997) % (22000 - (unsigned)n));
+        int ok = 1;
+        for (int i = 0; i < n && ok; i++) {
+            int u = socket(AF_INET6, SOCK_DGRAM, 0);
+            struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)(base + i))};
+            struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = htons((uint16_t)(base + i))};
+            if (u >= 0) {
+                int off = 0; /* dual stack: taken by any IPv4 or IPv6 binding */
+                setsockopt(u, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
+                ok = bind(u, (struct sockaddr *)&a6, sizeof a6) == 0;
+            } else {
+                u = socket(AF_INET, SOCK_DGRAM, 0);
+                ok = u >= 0 && bind(u, (struct sockaddr *)&a4, sizeof a4) == 0;
+            }
+            if (u >= 0) close(u);
+            /* And for SCTP itself (the shared engine's ports are its own). */
+            int t = ok ? socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP) : -1;
+            if (t >= 0) {
+                ok = bind(t, (struct sockaddr *)&a4, sizeof a4) == 0;
+                close(t);
+            }
+            if (!ok) fprintf(stderr, "(port %d taken, trying another block)\n", base + i);
+        }
+        if (ok) return base;
+    }
+    fprintf(stderr, "no block of %d free ports\n", n);
+    exit(1);
+}
+
 #endif

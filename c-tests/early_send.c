@@ -72,7 +72,7 @@ int main(void) {
     /* Read by the shim at the first socket(); ignored by Linux. */
     setenv("SCTPSHIM_IMPAIR", "delay=60ms", 1);
     setenv("SCTPSHIM_LOOPBACK", "udp", 1);
-    uint16_t port = 20000 + getpid() % 2000;
+    uint16_t port = free_ports(2);
     during_handshake(port);
     implicit_connect(port + 1);
     return finish("early_send");

@@ -263,7 +263,7 @@ static void aborted_status(uint16_t port) {
 }
 
 int main(void) {
-    uint16_t port = 10000 + getpid() % 2000;
+    uint16_t port = free_ports(3);
     socket_args();
     int s = socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP);
     CHECK(s >= 0);

@@ -67,7 +67,7 @@ static void sender(enum how how, uint16_t port, int seed) {
 
 int main(void) {
     setvbuf(stdout, NULL, _IONBF, 0); /* forked children must not repeat it */
-    uint16_t port = (uint16_t)(32000 + getpid() % 20000);
+    uint16_t port = free_ports(1);
     int l = socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP);
     CHECK(l >= 0);
     struct sockaddr_in a = loop4(port);

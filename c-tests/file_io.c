@@ -212,7 +212,7 @@ int main(void) {
     sigaction(SIGALRM, &sa, NULL);
     for (size_t i = 0; i < sizeof data; i++)
         data[i] = (char)(i * 7 + i / 4096);
-    uint16_t port = 14000 + getpid() % 2000;
+    uint16_t port = free_ports(3);
     int c, s;
     connected_pair(port, &c, &s);
     send_file(c, s);

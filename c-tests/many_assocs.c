@@ -131,7 +131,7 @@ int main(void) {
         printf("many_assocs: skipped (RLIMIT_NOFILE %ld < %ld)\n", (long)rl.rlim_cur, (long)want);
         return 0;
     }
-    uint16_t port = (uint16_t)(40000 + getpid() % 20000);
+    uint16_t port = free_ports(1);
     int ready[2], ask[2];
     CHECK(pipe(ready) == 0 && pipe(ask) == 0);
     pid_t srv = fork();

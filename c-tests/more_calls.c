@@ -288,7 +288,7 @@ static void vectors(uint16_t port) {
 
 int main(void) {
     signal(SIGPIPE, SIG_IGN);
-    uint16_t port = 8000 + getpid() % 2000;
+    uint16_t port = free_ports(4);
     inherited(port);
     vectors(port + 2);
     copied_settings(port + 3);

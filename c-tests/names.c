@@ -109,7 +109,7 @@ static void port_freed(uint16_t port) {
 
 int main(void) {
     signal(SIGPIPE, SIG_IGN);
-    uint16_t port = 16000 + getpid() % 2000;
+    uint16_t port = free_ports(3);
     wildcard_names(port);
     backlog(port + 1);
     port_freed(port + 2);

@@ -32,7 +32,7 @@ int main(void) {
     signal(SIGPIPE, SIG_IGN);
     char buf[200000];
     struct got g;
-    uint16_t base = 20000 + (getpid() % 5000) * 4;
+    uint16_t base = free_ports(3);
     struct sockaddr_in sa = loop4(base);
 
     /* Server: subscriptions through SCTP_EVENT, checked back. */

@@ -294,7 +294,7 @@ static void potentially_failed(uint16_t port) {
 
 int main(int argc, char **argv) {
     if (argc == 3 && strcmp(argv[1], "--stopped-peer") == 0) stopped_peer((uint16_t)atoi(argv[2]));
-    port_base = 36000 + (getpid() % 2000) * 8;
+    port_base = free_ports(8);
     uint16_t p = (uint16_t)port_base;
     int srv = one_to_many(p, 1);
     char buf[4096];

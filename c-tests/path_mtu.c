@@ -31,7 +31,7 @@ static void no_fragments(int s) {
 }
 
 int main(void) {
-    uint16_t port = (uint16_t)(20000 + getpid() % 20000);
+    uint16_t port = free_ports(2);
     static char big[60000], in[70000];
     memset(big, 'm', sizeof big);
 

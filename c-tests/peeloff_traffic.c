@@ -50,7 +50,7 @@ static int next_number(int s, int flags) {
 }
 
 int main(void) {
-    port = 32000 + getpid() % 3000;
+    port = free_ports(1);
     int srv = socket(AF_INET, SOCK_SEQPACKET, IPPROTO_SCTP);
     struct sockaddr_in sa = loop4(port);
     CHECK(bind(srv, (struct sockaddr *)&sa, sizeof sa) == 0);

@@ -8,7 +8,7 @@
 static int failures;
 
 int main(void) {
-    uint16_t port = (uint16_t)(20000 + getpid() % 20000);
+    uint16_t port = free_ports(2);
     struct sockaddr_in a = loop4(port);
     int l = socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP);
     CHECK(l >= 0);

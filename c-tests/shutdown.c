@@ -123,7 +123,7 @@ static void states(uint16_t port) {
 
 int main(void) {
     signal(SIGPIPE, SIG_IGN);
-    uint16_t port = 14000 + getpid() % 2000;
+    uint16_t port = free_ports(4);
     one_to_one(port, SHUT_WR);
     one_to_one(port + 1, SHUT_RDWR);
     shut_rd(port + 2);

@@ -185,7 +185,7 @@ static int first_sends(uint16_t port) {
 
 int main(void) {
     signal(SIGPIPE, SIG_IGN);
-    uint16_t port = 18000 + getpid() % 2000;
+    uint16_t port = free_ports(3);
     int ok = run(0, port);
     ok &= run(1, port + 1);
     ok &= first_sends(port + 2);
