@@ -74,7 +74,7 @@ ctests: lib $(CTESTS)
 	@# and AddressSanitizer (the ASan runtime must come first in
 	@# LD_PRELOAD): no invalid accesses, in the program or in the shim.
 	@if command -v valgrind >/dev/null; then for t in $(CHECKED_TESTS) bad_pointers; do \
-		LD_PRELOAD=$(CURDIR)/$(LIB) valgrind -q --error-exitcode=9 c-tests/bin/$$t || exit 1; done; \
+		LD_PRELOAD=$(CURDIR)/$(LIB) valgrind -q --error-exitcode=9 --suppressions=c-tests/valgrind.supp c-tests/bin/$$t || exit 1; done; \
 	else echo "valgrind missing: $(CHECKED_TESTS) bad_pointers not rerun under it"; fi
 	@# (bad_pointers not under ASan: its own interceptors, getsockname's
 	@# for one, dereference the bad pointers before the shim sees them.)

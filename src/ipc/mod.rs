@@ -68,6 +68,13 @@ pub enum Request {
     Shutdown { how: i32 },
     /// ioctl(FIONREAD): the length of the next message.
     BytesReady,
+    /// For sends placed by the program itself (see `sys::sendshm`): the
+    /// socket's shared send page (`pair_end` false) or a copy of the
+    /// engine's end of its pair (true), as the attached descriptor.
+    SendPage { pair_end: bool },
+    /// A send the program marked in the shared page moved `written` of its
+    /// `len` bytes (short or refused).
+    Settle { mark: u64, len: u64, written: u64 },
 }
 
 /// The answer to one request.
@@ -209,6 +216,8 @@ impl Request {
             Request::Stat => w.u8(14),
             Request::Shutdown { how } => w.u8(15).i32(*how),
             Request::BytesReady => w.u8(16),
+            Request::SendPage { pair_end } => w.u8(17).u8(u8::from(*pair_end)),
+            Request::Settle { mark, len, written } => w.u8(18).u64(*mark).u64(*len).u64(*written),
         };
         w.0
     }
@@ -262,6 +271,14 @@ impl Request {
             14 => Request::Stat,
             15 => Request::Shutdown { how: r.i32()? },
             16 => Request::BytesReady,
+            17 => Request::SendPage {
+                pair_end: r.u8()? != 0,
+            },
+            18 => Request::Settle {
+                mark: r.u64()?,
+                len: r.u64()?,
+                written: r.u64()?,
+            },
             t => return Err(DecodeError::UnknownTag(t)),
         };
         r.end()?;
@@ -374,6 +391,12 @@ mod tests {
             },
             Request::Closed { id: u64::MAX },
             Request::Stat,
+            Request::SendPage { pair_end: true },
+            Request::Settle {
+                mark: 3,
+                len: u64::MAX,
+                written: 1,
+            },
         ]
     }
 

@@ -605,6 +605,11 @@ pub unsafe fn setsockopt(
 
 /// sendmsg(2), and send/sendto/write through it.
 pub fn sendmsg(fd: c_int, msg: *const msghdr, flags: c_int) -> isize {
+    if let Some(r) =
+        super::fdtable::lookup(fd).and_then(|id| super::fastsend::try_send(fd, id, msg, flags))
+    {
+        return r;
+    }
     let gathered = (|| {
         let m = usermem::get(msg)?;
         let data = super::args::gather(&iovecs_of(&m)?)?;

@@ -9,6 +9,7 @@ mod capi;
 mod capi_msg;
 pub(crate) mod client;
 mod cmsg;
+mod fastsend;
 mod fds;
 mod fdtable;
 mod files;

@@ -312,6 +312,22 @@ fn on_socket(req: Request, fd: c_int, id: SockId, pid: u32) -> (Response, Option
         Request::Listen { backlog } => answer(unsafe { super::interpose::listen(fd, backlog) }),
         Request::Shutdown { how } => answer_result(super::interpose::shutdown_socket(fd, id, how)),
         Request::BytesReady => answer_result(super::vectors::bytes_ready(fd, id)),
+        Request::SendPage { pair_end } => {
+            return match engine().send_page(id) {
+                Ok((page, end)) => {
+                    let (give, keep) = if pair_end { (end, page) } else { (page, end) };
+                    sys::close(keep);
+                    (Response::ok(0), Some(give))
+                }
+                Err(e) => (Response::error(e), None),
+            };
+        }
+        Request::Settle { mark, len, written } => {
+            let len = usize::try_from(len).unwrap_or(usize::MAX);
+            let written = usize::try_from(written).unwrap_or(0).min(len);
+            engine().settle_mark(id, crate::runtime::Ticket::placed(mark, len), written);
+            Response::ok(0)
+        }
         Request::Connect { addr } => answer_result(
             super::interpose::connect_addr(&addr)
                 .and_then(|a| connect_start(fd, id, Some(a), true)),

@@ -11,6 +11,7 @@ use libc::{sockaddr, sockaddr_in, sockaddr_in6, sockaddr_storage, socklen_t};
 mod batch;
 mod real;
 mod route;
+pub mod sendshm;
 pub use batch::{
     GSO_MAX_BYTES, GSO_MAX_SEGMENTS, enable_gro, gso_available, recv_coalesced, send_segments,
 };
@@ -646,6 +647,17 @@ pub fn set_nonblocking(fd: c_int, on: bool) {
             fl & !libc::O_NONBLOCK
         };
         (r.fcntl)(fd, libc::F_SETFL, fl as libc::c_ulong);
+    }
+}
+
+/// A copy of `fd` that closes on exec (through the real fcntl).
+pub fn dup_cloexec(fd: c_int) -> io::Result<c_int> {
+    // SAFETY: F_DUPFD_CLOEXEC on a descriptor; no memory passed.
+    let r = unsafe { (real().fcntl)(fd, libc::F_DUPFD_CLOEXEC, 0) };
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(r)
     }
 }
 

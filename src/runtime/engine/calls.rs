@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::inbox::Slice;
 use super::notify::{Events, ev};
 use super::send::{SendSide, Ticket};
-use super::{Engine, Kind, SendSpec, SockId};
+use super::{Engine, Kind, SendSpec, SockId, is_many_id};
 use crate::proto::assoc::AssocId;
 use crate::sys;
 
@@ -78,6 +78,30 @@ impl Engine {
     pub fn settle_mark(&self, id: SockId, ticket: Ticket, written: usize) {
         if let Some(side) = self.send_side(id) {
             side.lock().settle(ticket, written);
+        }
+    }
+
+    /// For a program that places its own send marks (see `sys::sendshm`):
+    /// copies of one-to-one socket `id`'s shared page and of the engine's
+    /// end of its pair (whose unread bytes place a mark).
+    pub fn send_page(&self, id: SockId) -> Result<(c_int, c_int), c_int> {
+        let (side, efd) = {
+            let st = self.lock_quiet();
+            let s = st.socks.get(&id).ok_or(libc::EBADF)?;
+            if is_many_id(id) || matches!(s.kind, Kind::Listener { .. }) {
+                return Err(libc::EOPNOTSUPP);
+            }
+            (s.tx.clone(), s.efd)
+        };
+        let err = |e: std::io::Error| e.raw_os_error().unwrap_or(libc::EIO);
+        let page = side.shared_page().map_err(err)?;
+        let page = sys::dup_cloexec(page).map_err(err)?;
+        match sys::dup_cloexec(efd) {
+            Ok(e) => Ok((page, e)),
+            Err(e) => {
+                sys::close(page);
+                Err(err(e))
+            }
         }
     }
 

@@ -13,12 +13,13 @@
 
 use std::collections::VecDeque;
 use std::os::raw::c_int;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use super::many::{SCTP_EOF, SCTP_UNORDERED, SendSpec};
 use crate::proto::assoc::Association;
 use crate::proto::assoc::tx::OutMessage;
 use crate::sys;
+use crate::sys::sendshm::{Mirror, SendShm, ShmGuard, TurnGuard};
 
 /// One socket's send side, shared between the engine and the application's
 /// sending threads under its own lock: a send must not wait for a whole
@@ -34,6 +35,46 @@ pub struct SendSide {
     /// lock makes them, so that no message is split or mixed.
     pub app_send: Mutex<()>,
     pub app_recv: Mutex<()>,
+    /// The page programs of the shared daemon place their marks in, once
+    /// one asked for it (see `sendshm.rs`).
+    shm: OnceLock<SendShm>,
+}
+
+/// The send side locked: the marks programs left in the shared page are
+/// taken in first, and what they need is published back on release.
+pub struct OutGuard<'a> {
+    out: MutexGuard<'a, Outgoing>,
+    shm: Option<ShmGuard<'a>>,
+}
+
+impl std::ops::Deref for OutGuard<'_> {
+    type Target = Outgoing;
+    fn deref(&self) -> &Outgoing {
+        &self.out
+    }
+}
+
+impl std::ops::DerefMut for OutGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Outgoing {
+        &mut self.out
+    }
+}
+
+impl Drop for OutGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(g) = self.shm.as_mut() {
+            let o = &*self.out;
+            g.publish(&Mirror {
+                taken: o.taken,
+                next_id: o.next_id,
+                whole_limit: o.whole_limit,
+                default: o.default,
+                streams: o.streams,
+                peer_shut: o.peer_shut,
+                open: o.open.is_some(),
+            });
+        }
+    }
 }
 
 impl SendSide {
@@ -43,11 +84,45 @@ impl SendSide {
             out: Mutex::new(Outgoing::default()),
             app_send: Mutex::new(()),
             app_recv: Mutex::new(()),
+            shm: OnceLock::new(),
         }
     }
 
-    pub fn lock(&self) -> MutexGuard<'_, Outgoing> {
-        self.out.lock().unwrap_or_else(|e| e.into_inner())
+    pub fn lock(&self) -> OutGuard<'_> {
+        let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
+        let shm = self.shm.get().map(|s| {
+            let mut g = s.lock();
+            g.drain(|id, start, len, spec| out.adopt(id, start, len, spec));
+            out.next_id = out.next_id.max(g.next_id());
+            g
+        });
+        OutGuard { out, shm }
+    }
+
+    /// The shared page, made at the first program's request; its memfd.
+    pub fn shared_page(&self) -> std::io::Result<c_int> {
+        if self.shm.get().is_none() {
+            // After the send in progress, if any: it left its mark without
+            // the page's turn, and the program's first mark must follow its
+            // bytes. (Under the send lock too: two requests make one page.)
+            let _turn = self.app_send.lock().unwrap_or_else(|e| e.into_inner());
+            let _o = self.out.lock().unwrap_or_else(|e| e.into_inner());
+            if self.shm.get().is_none() {
+                let _ = self.shm.set(SendShm::create()?);
+            }
+        }
+        // Published at once: the guard's release writes the state.
+        drop(self.lock());
+        Ok(self.shm.get().map_or(-1, SendShm::fd))
+    }
+
+    /// The send turn shared with programs that write into the pair
+    /// themselves (None: no page, or busy and `nonblocking`; Err: busy).
+    pub fn shared_turn(&self, nonblocking: bool) -> Result<Option<TurnGuard<'_>>, c_int> {
+        match self.shm.get() {
+            None => Ok(None),
+            Some(s) => s.turn(nonblocking).map(Some).ok_or(libc::EAGAIN),
+        }
     }
 
     /// An application send of `len` bytes is about to write into the pair
@@ -84,6 +159,15 @@ pub struct Ticket {
 }
 
 impl Ticket {
+    /// The ticket of a mark a program placed in the shared page.
+    pub fn placed(id: u64, len: usize) -> Ticket {
+        Ticket {
+            cont: 0,
+            id: Some(id),
+            len,
+        }
+    }
+
     /// A send that wrote all its bytes and continued nothing needs no settling.
     pub fn settled_by(&self, written: isize) -> bool {
         self.cont == 0 && written >= 0 && written as usize == self.len
@@ -181,6 +265,16 @@ impl Outgoing {
             self.next_id
         });
         Ticket { cont, id, len }
+    }
+
+    /// A mark a program placed in the shared page.
+    fn adopt(&mut self, id: u64, start: u64, len: u64, spec: SendSpec) {
+        self.marks.push_back(Mark {
+            id,
+            start,
+            len,
+            spec,
+        });
     }
 
     /// The send behind `t` moved `written` bytes: what continued the open
