@@ -68,13 +68,16 @@ pub enum Request {
     Shutdown { how: i32 },
     /// ioctl(FIONREAD): the length of the next message.
     BytesReady,
-    /// For sends placed by the program itself (see `sys::sendshm`): the
+    /// For sends placed by the program itself (see `sys::sockpage`): the
     /// socket's shared send page (`pair_end` false) or a copy of the
     /// engine's end of its pair (true), as the attached descriptor.
     SendPage { pair_end: bool },
     /// A send the program marked in the shared page moved `written` of its
     /// `len` bytes (short or refused).
     Settle { mark: u64, len: u64, written: u64 },
+    /// The program read from its end of the pair on its own (the engine
+    /// may have a window update to send).
+    NoteRead,
 }
 
 /// The answer to one request.
@@ -218,6 +221,7 @@ impl Request {
             Request::BytesReady => w.u8(16),
             Request::SendPage { pair_end } => w.u8(17).u8(u8::from(*pair_end)),
             Request::Settle { mark, len, written } => w.u8(18).u64(*mark).u64(*len).u64(*written),
+            Request::NoteRead => w.u8(19),
         };
         w.0
     }
@@ -279,6 +283,7 @@ impl Request {
                 len: r.u64()?,
                 written: r.u64()?,
             },
+            19 => Request::NoteRead,
             t => return Err(DecodeError::UnknownTag(t)),
         };
         r.end()?;
@@ -392,6 +397,7 @@ mod tests {
             Request::Closed { id: u64::MAX },
             Request::Stat,
             Request::SendPage { pair_end: true },
+            Request::NoteRead,
             Request::Settle {
                 mark: 3,
                 len: u64::MAX,

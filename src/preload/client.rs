@@ -466,7 +466,7 @@ pub unsafe fn accept(fd: c_int, addr: *mut sockaddr, len: *mut socklen_t, flags:
 
 /// Waits until `fd` is readable as a blocking read would (signals give
 /// EINTR, SO_RCVTIMEO gives EAGAIN), without taking anything.
-fn wait_in(fd: c_int, flags: c_int) -> Result<(), c_int> {
+pub(super) fn wait_in(fd: c_int, flags: c_int) -> Result<(), c_int> {
     match super::recv::wait_readable(fd, flags) {
         Some(got) if got.r < 0 => Err(std::io::Error::last_os_error()
             .raw_os_error()
@@ -673,6 +673,11 @@ pub fn recvmsg(fd: c_int, msg: *mut msghdr, flags: c_int) -> isize {
         },
     };
     let blocking = super::recv::app_blocking(fd, flags);
+    let fast = super::fdtable::lookup(fd)
+        .and_then(|id| super::fastrecv::try_recv(fd, id, msg, &m, &iov, flags, blocking));
+    if let Some(r) = fast {
+        return r;
+    }
     let r = loop {
         let r = match call(&req, Some(fd)) {
             Ok((r, _)) => r,

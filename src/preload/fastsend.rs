@@ -1,54 +1,23 @@
 //! Sends on one-to-one sockets of the shared daemon without the round trip:
 //! the program places its message's mark in the socket's shared send page
-//! (`sys::sendshm`) and writes the bytes into its own end of the pair, as
+//! (`sys::sockpage`) and writes the bytes into its own end of the pair, as
 //! the in-process placement does. Whatever it cannot decide alone (the
 //! association not up yet, an open message, SCTP_EOF, an address, a
 //! failed write) goes to the daemon as before, whose answer is the
-//! reference; so does a socket's first few sends, which keeps short-lived
-//! sockets (connect, send, close) from paying for the page.
+//! reference (so are a socket's first few calls: see `fastpath.rs`).
 
-use std::collections::HashMap;
 use std::os::raw::c_int;
-use std::sync::{Arc, RwLock};
 
 use libc::msghdr;
 
 use super::args::iovecs_of;
 use super::client::call;
+use super::fastpath::attached;
 use super::interpose::is_nonblocking;
 use crate::ipc::Request;
 use crate::runtime::{SCTP_UNORDERED, SockId, is_many_id};
-use crate::sys::sendshm::SendShm;
 use crate::sys::{self, real, set_errno};
-use crate::{ownfds, usermem};
-
-/// Sends through the daemon before a socket gets its page.
-const SLOW_SENDS_FIRST: u32 = 3;
-
-/// A socket's page and this process's copy of the engine's end of its pair.
-struct Attached {
-    shm: SendShm,
-    efd: c_int,
-}
-
-impl Drop for Attached {
-    fn drop(&mut self) {
-        sys::close(self.efd);
-    }
-}
-
-enum Slot {
-    /// Sends so far through the daemon.
-    Counting(u32),
-    Ready(Arc<Attached>),
-    /// The daemon has no page for it (a listener, or it failed).
-    Never,
-}
-
-fn table() -> &'static RwLock<HashMap<SockId, Slot>> {
-    static T: std::sync::OnceLock<RwLock<HashMap<SockId, Slot>>> = std::sync::OnceLock::new();
-    T.get_or_init(|| RwLock::new(HashMap::new()))
-}
+use crate::usermem;
 
 /// sendmsg on one-to-one socket `id` without the daemon, or None when the
 /// daemon must take it.
@@ -84,14 +53,14 @@ pub fn try_send(fd: c_int, id: SockId, msg: *const msghdr, flags: c_int) -> Opti
         Some(p.spec)
     };
     let a = attached(fd, id)?;
-    let turn = match a.shm.turn(true) {
+    let turn = match a.page.turn(true) {
         Some(t) => t,
         // Busy: a non-blocking send gets its EAGAIN from the daemon.
         None if flags & libc::MSG_DONTWAIT != 0 || is_nonblocking(fd) => return None,
-        None => a.shm.turn(false)?,
+        None => a.page.turn(false)?,
     };
     let mark = a
-        .shm
+        .page
         .lock()
         .place(sys::pending_bytes(a.efd), total, spec)
         .ok()?;
@@ -128,63 +97,4 @@ pub fn try_send(fd: c_int, id: SockId, msg: *const msghdr, flags: c_int) -> Opti
         set_errno(err);
     }
     Some(r)
-}
-
-/// The socket's page, asked for once it has sent a few messages.
-fn attached(fd: c_int, id: SockId) -> Option<Arc<Attached>> {
-    match table().read().ok()?.get(&id) {
-        Some(Slot::Ready(a)) => return Some(a.clone()),
-        Some(Slot::Never) => return None,
-        Some(Slot::Counting(_)) | None => {}
-    }
-    let mut t = table().write().ok()?;
-    let slot = t.entry(id).or_insert(Slot::Counting(0));
-    match slot {
-        Slot::Counting(n) if *n < SLOW_SENDS_FIRST => {
-            *n += 1;
-            return None;
-        }
-        Slot::Counting(_) => {}
-        Slot::Ready(a) => return Some(a.clone()),
-        Slot::Never => return None,
-    }
-    *slot = match fetch(fd) {
-        Some(a) => Slot::Ready(Arc::new(a)),
-        None => Slot::Never,
-    };
-    match slot {
-        Slot::Ready(a) => Some(a.clone()),
-        _ => None,
-    }
-}
-
-/// The page and the pair end from the daemon.
-fn fetch(fd: c_int) -> Option<Attached> {
-    let get = |pair_end: bool| match call(&Request::SendPage { pair_end }, Some(fd)) {
-        Ok((r, Some(got))) if r.ret >= 0 => Some(got),
-        Ok((_, Some(got))) => {
-            sys::close(got);
-            None
-        }
-        _ => None,
-    };
-    let shm = SendShm::attach(get(false)?).ok()?;
-    let efd = get(true)?;
-    ownfds::claim(efd);
-    Some(Attached { shm, efd })
-}
-
-/// The process closed a descriptor of socket `id`: with none left, its
-/// page and pair end go.
-pub fn closed(id: SockId) {
-    let known = table().read().is_ok_and(|t| t.contains_key(&id));
-    if !known {
-        return;
-    }
-    let open = super::fdtable::in_range(0, u32::MAX)
-        .into_iter()
-        .any(|fd| super::fdtable::lookup(fd) == Some(id));
-    if !open && let Ok(mut t) = table().write() {
-        t.remove(&id);
-    }
 }

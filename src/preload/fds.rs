@@ -40,7 +40,7 @@ fn forget(fd: c_int) {
     if let Some(id) = remove(fd) {
         if client::remote() {
             client::closed(id);
-            super::fastsend::closed(id);
+            super::fastpath::closed(id);
         } else {
             of(id).drop_ref(id);
             of(id).linger_close(id);

@@ -9,6 +9,8 @@ mod capi;
 mod capi_msg;
 pub(crate) mod client;
 mod cmsg;
+mod fastpath;
+mod fastrecv;
 mod fastsend;
 mod fds;
 mod fdtable;

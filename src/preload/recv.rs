@@ -92,6 +92,8 @@ pub(super) unsafe fn recv_record(
     loop {
         {
             let _turn = side.app_recv.lock().unwrap_or_else(|e| e.into_inner());
+            // Programs reading on their own (sys::sockpage) take turns too.
+            let _shared = side.shared_recv_turn();
             // SAFETY: per this function's contract.
             let got = unsafe { recv_unserialized(fd, id, m, flags | libc::MSG_DONTWAIT) };
             let again =

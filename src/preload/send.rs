@@ -302,7 +302,7 @@ pub(super) unsafe fn send_msg(
             .as_ref()
             .map(|s| s.app_send.lock().unwrap_or_else(|e| e.into_inner())),
     };
-    // Programs placing their own marks (sys::sendshm) take the same turn.
+    // Programs placing their own marks (sys::sockpage) take the same turn.
     let _shared = match side.as_ref().map(|s| s.shared_turn(nonblocking)) {
         Some(Err(err)) => {
             set_errno(err);

@@ -322,6 +322,10 @@ fn on_socket(req: Request, fd: c_int, id: SockId, pid: u32) -> (Response, Option
                 Err(e) => (Response::error(e), None),
             };
         }
+        Request::NoteRead => {
+            engine().note_read(id);
+            Response::ok(0)
+        }
         Request::Settle { mark, len, written } => {
             let len = usize::try_from(len).unwrap_or(usize::MAX);
             let written = usize::try_from(written).unwrap_or(0).min(len);

@@ -11,7 +11,7 @@ use libc::{sockaddr, sockaddr_in, sockaddr_in6, sockaddr_storage, socklen_t};
 mod batch;
 mod real;
 mod route;
-pub mod sendshm;
+pub mod sockpage;
 pub use batch::{
     GSO_MAX_BYTES, GSO_MAX_SEGMENTS, enable_gro, gso_available, recv_coalesced, send_segments,
 };

@@ -81,7 +81,7 @@ impl Engine {
         }
     }
 
-    /// For a program that places its own send marks (see `sys::sendshm`):
+    /// For a program that places its own send marks (see `sys::sockpage`):
     /// copies of one-to-one socket `id`'s shared page and of the engine's
     /// end of its pair (whose unread bytes place a mark).
     pub fn send_page(&self, id: SockId) -> Result<(c_int, c_int), c_int> {

@@ -140,7 +140,7 @@ impl State {
             }
         }
         if any {
-            s.inbox.flush(s.efd);
+            s.inbox.flush(s.efd, s.tx.page());
         }
     }
 
@@ -212,10 +212,14 @@ impl State {
                 .cfg
                 .rcvbuf
                 .saturating_sub(s.held_total + s.inbox.staged() + in_pair);
-            if in_pair > 0 && free < s.cfg.rcvbuf / 2 {
-                watch.insert(sid);
+            let watched = in_pair > 0 && free < s.cfg.rcvbuf / 2;
+            let changed = if watched {
+                watch.insert(sid)
             } else {
-                watch.remove(&sid);
+                watch.remove(&sid)
+            };
+            if changed && let Some(p) = s.tx.page() {
+                p.lock().set_watched(watched);
             }
             let step = (s.cfg.rcvbuf / 8).max(2 * 1500);
             let moved = s
@@ -380,6 +384,8 @@ impl State {
                     let b = notify::pdapi_aborted(stream, ssn, aid);
                     s.notify(aid, peer, ev::PARTIAL_DELIVERY, b);
                     s.inbox.release_lobby();
+                    // (Readers of the shared page see the message end.)
+                    s.inbox.flush(s.efd, s.tx.page());
                 }
                 let err = errno_of(&reason, was_up);
                 let state = match reason {
@@ -510,7 +516,7 @@ impl State {
                     a.shutdown(t);
                 }
             }
-            let flushed = s.inbox.flush(s.efd);
+            let flushed = s.inbox.flush(s.efd, s.tx.page());
             let over = ep.endpoint.assoc(aid).is_none_or(|a| a.is_closed());
             match s.kind {
                 Kind::Stream { .. } => {

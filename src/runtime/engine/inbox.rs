@@ -17,6 +17,7 @@ use std::os::raw::c_int;
 
 use super::many::RecordMeta;
 use crate::sys;
+use crate::sys::sockpage::SockPage;
 
 /// Records further than this behind the pair's write offset have been read
 /// for sure (no pair holds that much): dropped even if nobody asked.
@@ -145,8 +146,11 @@ impl Inbox {
         self.records.len()
     }
 
-    /// Writes staged bytes into `efd` while it takes them; true once all are in.
-    pub fn flush(&mut self, efd: c_int) -> bool {
+    /// Writes staged bytes into `efd` while it takes them; true once all are
+    /// in. With a shared page, under its lock, and the records published
+    /// there for programs that read on their own (see `sys::sockpage`).
+    pub fn flush(&mut self, efd: c_int, page: Option<&SockPage>) -> bool {
+        let mut shared = page.map(SockPage::lock);
         while !self.staged.is_empty() {
             let (a, _) = self.staged.as_slices();
             match sys::write(efd, a) {
@@ -163,6 +167,21 @@ impl Inbox {
             .is_some_and(|r| r.complete && r.end + FORGET_AFTER < self.written)
         {
             self.records.pop_front();
+        }
+        if let Some(g) = shared.as_mut() {
+            let read = g.read_pos();
+            while self
+                .records
+                .front()
+                .is_some_and(|r| r.complete && r.end <= read)
+            {
+                self.records.pop_front();
+            }
+            let recs = self
+                .records
+                .iter()
+                .map(|r| (r.start, r.end, r.complete, r.aborted, r.meta.notification));
+            g.publish_records(self.written, recs);
         }
         self.staged.is_empty()
     }

@@ -19,7 +19,7 @@ use super::many::{SCTP_EOF, SCTP_UNORDERED, SendSpec};
 use crate::proto::assoc::Association;
 use crate::proto::assoc::tx::OutMessage;
 use crate::sys;
-use crate::sys::sendshm::{Mirror, SendShm, ShmGuard, TurnGuard};
+use crate::sys::sockpage::{Mirror, ShmGuard, SockPage, TurnGuard};
 
 /// One socket's send side, shared between the engine and the application's
 /// sending threads under its own lock: a send must not wait for a whole
@@ -36,8 +36,8 @@ pub struct SendSide {
     pub app_send: Mutex<()>,
     pub app_recv: Mutex<()>,
     /// The page programs of the shared daemon place their marks in, once
-    /// one asked for it (see `sendshm.rs`).
-    shm: OnceLock<SendShm>,
+    /// one asked for it (see `sockpage.rs`).
+    shm: OnceLock<SockPage>,
 }
 
 /// The send side locked: the marks programs left in the shared page are
@@ -108,12 +108,22 @@ impl SendSide {
             let _turn = self.app_send.lock().unwrap_or_else(|e| e.into_inner());
             let _o = self.out.lock().unwrap_or_else(|e| e.into_inner());
             if self.shm.get().is_none() {
-                let _ = self.shm.set(SendShm::create()?);
+                let _ = self.shm.set(SockPage::create()?);
             }
         }
         // Published at once: the guard's release writes the state.
         drop(self.lock());
-        Ok(self.shm.get().map_or(-1, SendShm::fd))
+        Ok(self.shm.get().map_or(-1, SockPage::fd))
+    }
+
+    /// The shared page, if a program asked for it.
+    pub fn page(&self) -> Option<&SockPage> {
+        self.shm.get()
+    }
+
+    /// The receive turn shared with programs that read the pair themselves.
+    pub fn shared_recv_turn(&self) -> Option<TurnGuard<'_>> {
+        self.shm.get().and_then(|s| s.recv_turn(false))
     }
 
     /// The send turn shared with programs that write into the pair

@@ -87,7 +87,7 @@ impl State {
             return;
         };
         if revents & libc::POLLOUT != 0 {
-            s.inbox.flush(s.efd);
+            s.inbox.flush(s.efd, s.tx.page());
         }
         if revents & (libc::POLLHUP | libc::POLLERR) != 0 {
             s.hup = true;

@@ -1,5 +1,6 @@
-//! A one-to-one socket's send marks in memory shared with the programs
-//! that hold the socket: the daemon placement's fast path for sends.
+//! A one-to-one socket's send marks and receive records in memory shared
+//! with the programs that hold the socket: the daemon placement's fast
+//! path for sends and receives.
 //!
 //! With the engine in the shared daemon, a send used to be a round trip:
 //! the program asked the daemon to leave its mark (see `send.rs`) and to
@@ -22,6 +23,15 @@
 //!   decide alone (an open message, a full ring, a check that fails) takes
 //!   the round trip, whose answer and errno are the reference.
 //!
+//! Receives work the same way in the other direction: the engine writes
+//! messages into the pair and, under the same lock, publishes the bytes
+//! written so far and the first records (message ranges in that byte
+//! stream, as `inbox.rs` keeps them). A program finds where it stands
+//! (written minus the unread bytes in its own end), reads at most to the
+//! end of its record, and publishes how far it read, so the engine can
+//! forget the records behind it. `rturn` makes readers of all processes
+//! take turns, as `SendSide::app_recv` does inside one.
+//!
 //! A program that dies holding a mutex leaves it to the next locker
 //! (EOWNERDEAD): the state it guards is consistent between any two stores
 //! that matter (a mark is published by the count written last).
@@ -31,7 +41,16 @@ use std::os::raw::c_int;
 use crate::runtime::SendSpec;
 
 /// Marks a page holds before the engine drains them.
-const RING: usize = 80;
+const RING: usize = 56;
+/// Records of received messages a page shows (from the oldest unread).
+const RECS: usize = 48;
+/// A reader tells the engine (a round trip) when it read this much since
+/// the last time, while the engine waits for reads to open its window.
+const NOTE_EVERY: u64 = 16 << 10;
+
+const COMPLETE: u32 = 1;
+const ABORTED: u32 = 2;
+const NOTIFICATION: u32 = 4;
 /// Layout version check, so a page of another build is refused.
 const MAGIC: u64 = 0x5343_5450_5348_4d31; // "SCTPSHM1"
 
@@ -80,10 +99,20 @@ struct PodMark {
     spec: PodSpec,
 }
 
+/// One received message's range of the pair's byte stream.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+struct PodRec {
+    start: u64,
+    end: u64,
+    flags: u32,
+}
+
 #[repr(C)]
 struct Page {
     lock: libc::pthread_mutex_t,
     turn: libc::pthread_mutex_t,
+    rturn: libc::pthread_mutex_t,
     magic: u64,
     taken: u64,
     next_id: u64,
@@ -97,6 +126,30 @@ struct Page {
     head: u32,
     count: u32,
     ring: [PodMark; RING],
+    /// Bytes the engine wrote into the pair so far.
+    written: u64,
+    /// How far readers got (the engine drops the records before it).
+    read_pos: u64,
+    /// `read_pos` when a reader last told the engine.
+    noted: u64,
+    /// The engine waits for reads to open its receive window.
+    watched: u8,
+    rec_count: u32,
+    recs: [PodRec; RECS],
+}
+
+/// Where a reader stands in its record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecSlice {
+    /// The reader's offset in the pair's byte stream.
+    pub pos: u64,
+    /// Bytes left in the record from there (in the pair or still coming).
+    pub left: usize,
+    /// All of the message is in the record.
+    pub complete: bool,
+    /// Reading to the end of the record ends the message (MSG_EOR).
+    pub eor_at_end: bool,
+    pub notification: bool,
 }
 
 /// What the engine publishes for the programs after each hold of the lock.
@@ -113,7 +166,7 @@ pub struct Mirror {
 
 /// One mapping of a socket's page (the daemon's, or a program's).
 #[derive(Debug)]
-pub struct SendShm {
+pub struct SockPage {
     page: *mut Page,
     /// The memfd (the daemon keeps it to hand out; -1 in programs).
     fd: c_int,
@@ -121,15 +174,15 @@ pub struct SendShm {
 
 // SAFETY: the page is only touched under its process-shared mutexes, and
 // the pointer stays valid until drop.
-unsafe impl Send for SendShm {}
+unsafe impl Send for SockPage {}
 // SAFETY: as above.
-unsafe impl Sync for SendShm {}
+unsafe impl Sync for SockPage {}
 
 const SIZE: usize = std::mem::size_of::<Page>();
 
-impl SendShm {
+impl SockPage {
     /// A new page (the daemon, for a socket's first fast-path program).
-    pub fn create() -> std::io::Result<SendShm> {
+    pub fn create() -> std::io::Result<SockPage> {
         // SAFETY: memfd_create with a NUL-terminated name.
         let fd = unsafe { libc::memfd_create(c"sctpshim-send".as_ptr(), libc::MFD_CLOEXEC) };
         if fd < 0 {
@@ -141,8 +194,8 @@ impl SendShm {
             crate::sys::close(fd);
             return Err(e);
         }
-        let shm = match SendShm::map_fd(fd) {
-            Ok(p) => SendShm { page: p, fd },
+        let shm = match SockPage::map_fd(fd) {
+            Ok(p) => SockPage { page: p, fd },
             Err(e) => {
                 crate::sys::close(fd);
                 return Err(e);
@@ -157,6 +210,7 @@ impl SendShm {
             libc::pthread_mutexattr_setrobust(&mut attr, libc::PTHREAD_MUTEX_ROBUST);
             libc::pthread_mutex_init(&mut (*shm.page).lock, &attr);
             libc::pthread_mutex_init(&mut (*shm.page).turn, &attr);
+            libc::pthread_mutex_init(&mut (*shm.page).rturn, &attr);
             libc::pthread_mutexattr_destroy(&mut attr);
             (*shm.page).whole_limit = u64::MAX;
             (*shm.page).magic = MAGIC;
@@ -165,18 +219,18 @@ impl SendShm {
     }
 
     /// A program's mapping of the page behind `fd` (closed here either way).
-    pub fn attach(fd: c_int) -> std::io::Result<SendShm> {
+    pub fn attach(fd: c_int) -> std::io::Result<SockPage> {
         // SAFETY: struct stat is plain data; all zeroes is a valid value.
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
         // SAFETY: fstat writes one struct stat.
         let ok = unsafe { libc::fstat(fd, &mut st) } == 0 && st.st_size as usize == SIZE;
         let page = if ok {
-            SendShm::map_fd(fd)
+            SockPage::map_fd(fd)
         } else {
             Err(std::io::Error::from_raw_os_error(libc::EINVAL))
         };
         crate::sys::close(fd);
-        let shm = SendShm {
+        let shm = SockPage {
             page: page?,
             fd: -1,
         };
@@ -232,9 +286,16 @@ impl SendShm {
         let m = unsafe { &raw mut (*self.page).turn };
         lock_robust(m, nonblocking).then_some(TurnGuard { m, _shm: self })
     }
+
+    /// Takes the receive turn, as [`SockPage::turn`].
+    pub fn recv_turn(&self, nonblocking: bool) -> Option<TurnGuard<'_>> {
+        // SAFETY: the page's mutex, initialised at creation.
+        let m = unsafe { &raw mut (*self.page).rturn };
+        lock_robust(m, nonblocking).then_some(TurnGuard { m, _shm: self })
+    }
 }
 
-impl Drop for SendShm {
+impl Drop for SockPage {
     fn drop(&mut self) {
         // SAFETY: our mapping of SIZE bytes, unmapped once.
         unsafe { libc::munmap(self.page as *mut libc::c_void, SIZE) };
@@ -269,7 +330,7 @@ fn lock_robust(m: *mut libc::pthread_mutex_t, try_only: bool) -> bool {
 /// The send turn, held from a mark to the end of its write.
 pub struct TurnGuard<'a> {
     m: *mut libc::pthread_mutex_t,
-    _shm: &'a SendShm,
+    _shm: &'a SockPage,
 }
 
 impl Drop for TurnGuard<'_> {
@@ -281,7 +342,7 @@ impl Drop for TurnGuard<'_> {
 
 /// The page, locked.
 pub struct ShmGuard<'a> {
-    shm: &'a SendShm,
+    shm: &'a SockPage,
 }
 
 impl Drop for ShmGuard<'_> {
@@ -361,6 +422,76 @@ impl ShmGuard<'_> {
         p.count += 1;
         Ok(mark.id)
     }
+
+    /// The association came up (its streams are known).
+    pub fn established(&mut self) -> bool {
+        self.page().streams > 0
+    }
+
+    /// The engine: how far readers got.
+    pub fn read_pos(&mut self) -> u64 {
+        self.page().read_pos
+    }
+
+    /// The engine: the bytes written into the pair so far and the records
+    /// from the oldest one not read yet, as (start, end, complete, aborted,
+    /// notification); as many as the page holds.
+    pub fn publish_records(
+        &mut self,
+        written: u64,
+        recs: impl Iterator<Item = (u64, u64, bool, bool, bool)>,
+    ) {
+        let p = self.page();
+        p.written = written;
+        let mut n = 0;
+        for (start, end, complete, aborted, note) in recs.take(RECS) {
+            let bit = |on: bool, b: u32| if on { b } else { 0 };
+            let flags = bit(complete, COMPLETE) | bit(aborted, ABORTED) | bit(note, NOTIFICATION);
+            p.recs[n] = PodRec { start, end, flags };
+            n += 1;
+        }
+        p.rec_count = n as u32;
+    }
+
+    /// The engine: whether it waits for reads to open its window.
+    pub fn set_watched(&mut self, on: bool) {
+        self.page().watched = on.into();
+    }
+
+    /// A reader with `unread` bytes in its end of the pair: its record
+    /// (None: nothing to read), or the daemon's turn when the page cannot
+    /// tell (records beyond what it shows, bytes without a record).
+    pub fn slice_at(&mut self, unread: usize) -> Result<Option<RecSlice>, AskDaemon> {
+        let p = self.page();
+        let pos = p.written.checked_sub(unread as u64).ok_or(AskDaemon)?;
+        let shown = &p.recs[..(p.rec_count as usize).min(RECS)];
+        let r = shown
+            .iter()
+            .find(|r| !(r.end <= pos && r.flags & COMPLETE != 0));
+        match r {
+            Some(r) if r.start <= pos => Ok(Some(RecSlice {
+                pos,
+                left: (r.end - pos) as usize,
+                complete: r.flags & COMPLETE != 0,
+                eor_at_end: r.flags & (COMPLETE | ABORTED) == COMPLETE,
+                notification: r.flags & NOTIFICATION != 0,
+            })),
+            None if pos >= p.written => Ok(None),
+            _ => Err(AskDaemon),
+        }
+    }
+
+    /// A reader got to `pos`; true when it should tell the engine (see
+    /// `NOTE_EVERY`).
+    pub fn advance(&mut self, pos: u64) -> bool {
+        let p = self.page();
+        p.read_pos = p.read_pos.max(pos);
+        if p.watched != 0 && p.read_pos - p.noted >= NOTE_EVERY {
+            p.noted = p.read_pos;
+            return true;
+        }
+        false
+    }
 }
 
 #[cfg(test)]
@@ -384,9 +515,9 @@ mod tests {
 
     #[test]
     fn marks_travel_through_the_page() {
-        let daemon = SendShm::create().unwrap();
+        let daemon = SockPage::create().unwrap();
         // SAFETY: a copy of our own memfd for the "program" side.
-        let prog = SendShm::attach(unsafe { libc::dup(daemon.fd()) }).unwrap();
+        let prog = SockPage::attach(unsafe { libc::dup(daemon.fd()) }).unwrap();
         // Not established yet: the program asks the daemon.
         assert_eq!(prog.lock().place(0, 5, None), Err(AskDaemon));
         daemon.lock().publish(&mirror(2));
@@ -426,7 +557,7 @@ mod tests {
 
     #[test]
     fn a_full_ring_and_a_foreign_page_are_refused() {
-        let daemon = SendShm::create().unwrap();
+        let daemon = SockPage::create().unwrap();
         daemon.lock().publish(&mirror(1));
         for _ in 0..RING {
             assert!(daemon.lock().place(0, 1, None).is_ok());
@@ -438,12 +569,64 @@ mod tests {
         assert!(daemon.lock().place(0, 1, None).is_ok());
         // SAFETY: a memfd of the wrong size.
         let other = unsafe { libc::memfd_create(c"x".as_ptr(), 0) };
-        assert!(SendShm::attach(other).is_err());
+        assert!(SockPage::attach(other).is_err());
+    }
+
+    #[test]
+    fn readers_find_their_records() {
+        let daemon = SockPage::create().unwrap();
+        let recs = [
+            (0, 5, true, false, false),
+            (5, 7, true, false, true),
+            (7, 20, false, false, false),
+        ];
+        // Nothing written yet: nothing to read.
+        assert_eq!(daemon.lock().slice_at(0), Ok(None));
+        daemon.lock().publish_records(10, recs.into_iter());
+        let mut g = daemon.lock();
+        // 10 bytes written, all unread: the reader is at 0.
+        let s = g.slice_at(10).unwrap().unwrap();
+        assert_eq!(
+            (s.pos, s.left, s.eor_at_end, s.notification),
+            (0, 5, true, false)
+        );
+        let s = g.slice_at(5).unwrap().unwrap();
+        assert_eq!((s.pos, s.left, s.notification), (5, 2, true));
+        // In the message arriving in pieces: 13 bytes left of it.
+        let s = g.slice_at(3).unwrap().unwrap();
+        assert_eq!((s.left, s.complete, s.eor_at_end), (13, false, false));
+        // Read all that is there: the open record, nothing left of it yet.
+        assert_eq!(g.slice_at(0).unwrap().unwrap().left, 10);
+        // More unread than written: the page is behind, ask.
+        assert_eq!(g.slice_at(11), Err(AskDaemon));
+        // Reading moves the engine only while it waits, every NOTE_EVERY.
+        assert!(!g.advance(5));
+        assert_eq!(g.read_pos(), 5);
+        g.set_watched(true);
+        assert!(!g.advance(6));
+        assert!(g.advance(NOTE_EVERY));
+        assert!(!g.advance(NOTE_EVERY + 1));
+        // Bytes past the records shown: the daemon knows.
+        g.publish_records(30, recs.into_iter().take(2));
+        assert_eq!(g.slice_at(25).unwrap().unwrap().left, 2);
+        assert_eq!(g.slice_at(1), Err(AskDaemon));
+    }
+
+    #[test]
+    fn an_aborted_message_ends_without_eor() {
+        let daemon = SockPage::create().unwrap();
+        daemon
+            .lock()
+            .publish_records(4, [(0, 4, true, true, false)].into_iter());
+        let s = daemon.lock().slice_at(4).unwrap().unwrap();
+        assert!(s.complete && !s.eor_at_end);
+        // Read: the record is behind the reader.
+        assert_eq!(daemon.lock().slice_at(0), Ok(None));
     }
 
     #[test]
     fn a_dead_holder_leaves_the_lock_usable() {
-        let daemon = SendShm::create().unwrap();
+        let daemon = SockPage::create().unwrap();
         // SAFETY: fork in a test: the child only locks and exits.
         let pid = unsafe { libc::fork() };
         if pid == 0 {

@@ -1,0 +1,139 @@
+//! Receives on one-to-one sockets of the shared daemon without the round
+//! trip: the program finds its record in the socket's shared page
+//! (`sys::sockpage`) and reads at most to its end from its own end of the
+//! pair, as the in-process placement does with the engine's record index.
+//! Only plain receives (read, recv, recvmsg without name or control data,
+//! no flags but MSG_DONTWAIT) take this path; the rest, and whatever the
+//! page cannot tell (end of file, errors, bytes past the records it shows),
+//! go to the daemon as before.
+
+use std::os::raw::c_int;
+
+use libc::msghdr;
+
+use super::client::{call, wait_in};
+use super::fastpath::attached;
+use super::send::iov_window;
+use crate::ipc::Request;
+use crate::runtime::{SockId, is_many_id};
+use crate::sys::{self, real, set_errno};
+use crate::usermem;
+
+/// recvmsg on one-to-one socket `id` without the daemon, or None when the
+/// daemon must take it. `m` and `iov` are the caller's header and iovecs,
+/// copied in; `msg` is where the header lives (its msg_flags is written).
+pub fn try_recv(
+    fd: c_int,
+    id: SockId,
+    msg: *mut msghdr,
+    m: &msghdr,
+    iov: &[libc::iovec],
+    flags: c_int,
+    blocking: bool,
+) -> Option<isize> {
+    let plain = (m.msg_name.is_null() || m.msg_namelen == 0)
+        && (m.msg_control.is_null() || m.msg_controllen == 0);
+    if is_many_id(id) || flags & !libc::MSG_DONTWAIT != 0 || !plain {
+        return None;
+    }
+    let total: usize = iov.iter().map(|v| v.iov_len).sum();
+    if total == 0 {
+        return None;
+    }
+    let a = attached(fd, id)?;
+    let mut waited = false;
+    loop {
+        let turn = match a.page.recv_turn(true) {
+            Some(t) => t,
+            None if !blocking => return None,
+            None => a.page.recv_turn(false)?,
+        };
+        let (slice, up) = {
+            let mut g = a.page.lock();
+            // Under the page's lock: the engine writes into the pair and
+            // publishes how much only while holding it.
+            (g.slice_at(sys::pending_bytes(fd)).ok()?, g.established())
+        };
+        let Some(slice) = slice.filter(|s| s.left > 0) else {
+            // Nothing to read yet (or all of a message arriving in pieces
+            // was read): wait as the caller's read would, then look again.
+            // Readable with nothing in it is the end or an error, and a
+            // socket without an association has nothing to wait for: the
+            // daemon answers those.
+            drop(turn);
+            if !blocking || !up || waited && sys::pending_bytes(fd) == 0 {
+                return None;
+            }
+            if let Err(e) = wait_in(fd, flags) {
+                set_errno(e);
+                return Some(-1);
+            }
+            waited = true;
+            continue;
+        };
+        let want = total.min(slice.left);
+        let got = read_record(fd, iov, want, slice.complete);
+        if got <= 0 {
+            // (The unread bytes said there was data.)
+            return None;
+        }
+        let note = a.page.lock().advance(slice.pos + got as u64);
+        drop(turn);
+        if note {
+            let _ = call(&Request::NoteRead, Some(fd));
+        }
+        let mut out = 0;
+        if slice.eor_at_end && got as usize == slice.left {
+            out |= libc::MSG_EOR;
+        }
+        if slice.notification {
+            out |= libc::MSG_NOTIFICATION;
+        }
+        let at = std::mem::offset_of!(msghdr, msg_flags);
+        let field = (msg as *mut u8).wrapping_add(at) as *mut c_int;
+        if let Err(e) = usermem::put(field, out) {
+            set_errno(e);
+            return Some(-1);
+        }
+        return Some(got);
+    }
+}
+
+/// Reads `want` bytes of one record into `iov`; a message the engine holds
+/// whole but had not all written into the pair yet (the pair was full) is
+/// waited for a little, so that it arrives in one piece as from a kernel
+/// socket. The bytes read, or -1.
+fn read_record(fd: c_int, iov: &[libc::iovec], want: usize, complete: bool) -> isize {
+    let mut got = 0usize;
+    let mut waits = 0;
+    while got < want {
+        let mut cut = iov_window(iov, got, want - got);
+        // SAFETY: a zeroed msghdr is valid; it points at our iovec window
+        // over the caller's buffers (the kernel checks them: EFAULT).
+        let mut h: msghdr = unsafe { std::mem::zeroed() };
+        h.msg_iov = cut.as_mut_ptr();
+        h.msg_iovlen = cut.len();
+        // SAFETY: as above.
+        let r = unsafe { (real().recvmsg)(fd, &mut h, libc::MSG_DONTWAIT) };
+        if r > 0 {
+            got += r as usize;
+            continue;
+        }
+        if got == 0 {
+            return r;
+        }
+        let again = r < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EAGAIN);
+        if !again || !complete || waits >= 10 {
+            break;
+        }
+        let mut pfd = [libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        }];
+        if !matches!(sys::poll(&mut pfd, 100), Ok(n) if n > 0) {
+            waits += 1;
+        }
+    }
+    got as isize
+}
