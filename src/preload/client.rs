@@ -605,11 +605,30 @@ pub unsafe fn setsockopt(
 
 /// sendmsg(2), and send/sendto/write through it.
 pub fn sendmsg(fd: c_int, msg: *const msghdr, flags: c_int) -> isize {
-    if let Some(r) =
-        super::fdtable::lookup(fd).and_then(|id| super::fastsend::try_send(fd, id, msg, flags))
-    {
+    let fast = super::fdtable::lookup(fd).and_then(|id| {
+        let m = usermem::get(msg).ok()?;
+        let mut iov = iovecs_of(&m).ok()?;
+        super::fastsend::try_send(fd, id, &m, &mut iov, flags)
+    });
+    if let Some(r) = fast {
         return r;
     }
+    send_slow(fd, msg, flags)
+}
+
+/// send, sendto without an address, write: the header and its one iovec
+/// are ours, so the fast path needs no checked copies of them.
+pub fn send_local(fd: c_int, m: &msghdr, iov: &mut libc::iovec, flags: c_int) -> isize {
+    let fast = super::fdtable::lookup(fd)
+        .and_then(|id| super::fastsend::try_send(fd, id, m, std::slice::from_mut(iov), flags));
+    match fast {
+        Some(r) => r,
+        None => send_slow(fd, m, flags),
+    }
+}
+
+/// sendmsg through the daemon.
+fn send_slow(fd: c_int, msg: *const msghdr, flags: c_int) -> isize {
     let gathered = (|| {
         let m = usermem::get(msg)?;
         let data = super::args::gather(&iovecs_of(&m)?)?;
@@ -650,6 +669,17 @@ pub fn sendmsg(fd: c_int, msg: *const msghdr, flags: c_int) -> isize {
     }
 }
 
+/// read, recv, recvfrom without an address: the header and its one iovec
+/// are ours, so the fast path needs no checked copies of them.
+pub fn recv_local(fd: c_int, m: &mut msghdr, iov: &libc::iovec, flags: c_int) -> isize {
+    let fast = super::fdtable::lookup(fd)
+        .and_then(|id| super::fastrecv::try_recv(fd, id, m, std::slice::from_ref(iov), flags));
+    match fast {
+        Some((r, _)) => r,
+        None => recvmsg(fd, m, flags),
+    }
+}
+
 /// recvmsg(2), and read/recv/recvfrom through it: waits on the program's
 /// descriptor, then takes one message (or the next piece of one).
 pub fn recvmsg(fd: c_int, msg: *mut msghdr, flags: c_int) -> isize {
@@ -672,12 +702,18 @@ pub fn recvmsg(fd: c_int, msg: *mut msghdr, flags: c_int) -> isize {
             m.msg_controllen.min(1 << 16) as u32
         },
     };
-    let blocking = super::recv::app_blocking(fd, flags);
     let fast = super::fdtable::lookup(fd)
-        .and_then(|id| super::fastrecv::try_recv(fd, id, msg, &m, &iov, flags, blocking));
-    if let Some(r) = fast {
+        .and_then(|id| super::fastrecv::try_recv(fd, id, &m, &iov, flags));
+    if let Some((r, out)) = fast {
+        if r >= 0 {
+            let at = field::<c_int>(msg, std::mem::offset_of!(msghdr, msg_flags));
+            if let Err(e) = usermem::put(at, out) {
+                return fail(e) as isize;
+            }
+        }
         return r;
     }
+    let blocking = super::recv::app_blocking(fd, flags);
     let r = loop {
         let r = match call(&req, Some(fd)) {
             Ok((r, _)) => r,

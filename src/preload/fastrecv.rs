@@ -13,24 +13,23 @@ use libc::msghdr;
 
 use super::client::{call, wait_in};
 use super::fastpath::attached;
+use super::recv::app_blocking;
 use super::send::iov_window;
 use crate::ipc::Request;
 use crate::runtime::{SockId, is_many_id};
 use crate::sys::{self, real, set_errno};
-use crate::usermem;
 
 /// recvmsg on one-to-one socket `id` without the daemon, or None when the
-/// daemon must take it. `m` and `iov` are the caller's header and iovecs,
-/// copied in; `msg` is where the header lives (its msg_flags is written).
+/// daemon must take it: the bytes read and the message flags (MSG_EOR,
+/// MSG_NOTIFICATION), or -1 with errno. `m` and `iov` are the header and
+/// its iovecs in our memory (the buffers they point at are the caller's).
 pub fn try_recv(
     fd: c_int,
     id: SockId,
-    msg: *mut msghdr,
     m: &msghdr,
     iov: &[libc::iovec],
     flags: c_int,
-    blocking: bool,
-) -> Option<isize> {
+) -> Option<(isize, c_int)> {
     let plain = (m.msg_name.is_null() || m.msg_namelen == 0)
         && (m.msg_control.is_null() || m.msg_controllen == 0);
     if is_many_id(id) || flags & !libc::MSG_DONTWAIT != 0 || !plain {
@@ -42,10 +41,12 @@ pub fn try_recv(
     }
     let a = attached(fd, id)?;
     let mut waited = false;
+    // (Asked only when it matters: it costs a system call.)
+    let blocking = || app_blocking(fd, flags);
     loop {
         let turn = match a.page.recv_turn(true) {
             Some(t) => t,
-            None if !blocking => return None,
+            None if !blocking() => return None,
             None => a.page.recv_turn(false)?,
         };
         let (slice, up) = {
@@ -61,12 +62,12 @@ pub fn try_recv(
             // socket without an association has nothing to wait for: the
             // daemon answers those.
             drop(turn);
-            if !blocking || !up || waited && sys::pending_bytes(fd) == 0 {
+            if !up || waited && sys::pending_bytes(fd) == 0 || !blocking() {
                 return None;
             }
             if let Err(e) = wait_in(fd, flags) {
                 set_errno(e);
-                return Some(-1);
+                return Some((-1, 0));
             }
             waited = true;
             continue;
@@ -89,13 +90,7 @@ pub fn try_recv(
         if slice.notification {
             out |= libc::MSG_NOTIFICATION;
         }
-        let at = std::mem::offset_of!(msghdr, msg_flags);
-        let field = (msg as *mut u8).wrapping_add(at) as *mut c_int;
-        if let Err(e) = usermem::put(field, out) {
-            set_errno(e);
-            return Some(-1);
-        }
-        return Some(got);
+        return Some((got, out));
     }
 }
 

@@ -10,7 +10,6 @@ use std::os::raw::c_int;
 
 use libc::msghdr;
 
-use super::args::iovecs_of;
 use super::client::call;
 use super::fastpath::attached;
 use super::interpose::is_nonblocking;
@@ -20,16 +19,21 @@ use crate::sys::{self, real, set_errno};
 use crate::usermem;
 
 /// sendmsg on one-to-one socket `id` without the daemon, or None when the
-/// daemon must take it.
-pub fn try_send(fd: c_int, id: SockId, msg: *const msghdr, flags: c_int) -> Option<isize> {
+/// daemon must take it. `m` and `iov` are the header and its iovecs in our
+/// memory (the buffers and control data they point at are the caller's).
+pub fn try_send(
+    fd: c_int,
+    id: SockId,
+    m: &msghdr,
+    iov: &mut [libc::iovec],
+    flags: c_int,
+) -> Option<isize> {
     if is_many_id(id) || flags & !(libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) != 0 {
         return None;
     }
-    let m = usermem::get(msg).ok()?;
     if !m.msg_name.is_null() && m.msg_namelen > 0 {
         return None;
     }
-    let mut iov = iovecs_of(&m).ok()?;
     let total = iov
         .iter()
         .try_fold(0usize, |t, v| t.checked_add(v.iov_len))?;
@@ -42,7 +46,7 @@ pub fn try_send(fd: c_int, id: SockId, msg: *const msghdr, flags: c_int) -> Opti
         None
     } else {
         let mut control = usermem::read(m.msg_control, m.msg_controllen.min(1 << 16)).ok()?;
-        let mut c = m;
+        let mut c = *m;
         c.msg_control = control.as_mut_ptr() as *mut libc::c_void;
         c.msg_controllen = control.len();
         // SAFETY: `c` points at our copy of the control data.
@@ -64,7 +68,7 @@ pub fn try_send(fd: c_int, id: SockId, msg: *const msghdr, flags: c_int) -> Opti
         .lock()
         .place(sys::pending_bytes(a.efd), total, spec)
         .ok()?;
-    let mut plain = m;
+    let mut plain = *m;
     plain.msg_name = std::ptr::null_mut();
     plain.msg_namelen = 0;
     plain.msg_control = std::ptr::null_mut();

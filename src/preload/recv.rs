@@ -270,6 +270,9 @@ unsafe fn remote_recv(
             }
         }
     }
+    if m.msg_name.is_null() {
+        return client::recv_local(fd, &mut m, &iov, flags);
+    }
     let r = client::recvmsg(fd, &mut m, flags);
     if r >= 0 && !m.msg_name.is_null() && crate::usermem::put(alen, m.msg_namelen).is_err() {
         set_errno(libc::EFAULT);

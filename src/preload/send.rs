@@ -119,7 +119,8 @@ unsafe fn remote_send(
     let mut m = one_iov(&mut iov);
     m.msg_name = addr as *mut c_void;
     m.msg_namelen = if addr.is_null() { 0 } else { alen };
-    client::sendmsg(fd, &m, flags)
+    let mut one = iov;
+    client::send_local(fd, &m, &mut one, flags)
 }
 
 /// A send of one contiguous buffer (sendto, send, write).
