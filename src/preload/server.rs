@@ -323,7 +323,7 @@ fn on_socket(req: Request, fd: c_int, id: SockId, pid: u32) -> (Response, Option
             };
         }
         Request::NoteRead => {
-            engine().note_read(id);
+            engine().reader_moved(id);
             Response::ok(0)
         }
         Request::Settle { mark, len, written } => {

@@ -43,7 +43,7 @@ use crate::runtime::SendSpec;
 /// Marks a page holds before the engine drains them.
 const RING: usize = 56;
 /// Records of received messages a page shows (from the oldest unread).
-const RECS: usize = 48;
+const RECS: usize = 256;
 /// A reader tells the engine (a round trip) when it read this much since
 /// the last time, while the engine waits for reads to open its window.
 const NOTE_EVERY: u64 = 16 << 10;
@@ -134,6 +134,10 @@ struct Page {
     noted: u64,
     /// The engine waits for reads to open its receive window.
     watched: u8,
+    /// The engine holds messages back until a reader moves on.
+    held: u8,
+    /// ... past this offset (half the records shown: one note per half).
+    wake_at: u64,
     rec_count: u32,
     recs: [PodRec; RECS],
 }
@@ -181,6 +185,9 @@ unsafe impl Sync for SockPage {}
 const SIZE: usize = std::mem::size_of::<Page>();
 
 impl SockPage {
+    /// How many records a page shows.
+    pub const RECORDS: usize = RECS;
+
     /// A new page (the daemon, for a socket's first fast-path program).
     pub fn create() -> std::io::Result<SockPage> {
         // SAFETY: memfd_create with a NUL-terminated name.
@@ -453,6 +460,14 @@ impl ShmGuard<'_> {
         p.rec_count = n as u32;
     }
 
+    /// The engine: whether messages wait for a reader to move past
+    /// `wake_at` (and tell it).
+    pub fn set_held(&mut self, on: bool, wake_at: u64) {
+        let p = self.page();
+        p.held = on.into();
+        p.wake_at = wake_at;
+    }
+
     /// The engine: whether it waits for reads to open its window.
     pub fn set_watched(&mut self, on: bool) {
         self.page().watched = on.into();
@@ -481,11 +496,17 @@ impl ShmGuard<'_> {
         }
     }
 
-    /// A reader got to `pos`; true when it should tell the engine (see
+    /// A reader got to `pos`; true when it should tell the engine (it holds
+    /// messages back, or waits for reads to open its window: see
     /// `NOTE_EVERY`).
     pub fn advance(&mut self, pos: u64) -> bool {
         let p = self.page();
         p.read_pos = p.read_pos.max(pos);
+        if p.held != 0 && p.read_pos >= p.wake_at {
+            p.held = 0;
+            p.noted = p.read_pos;
+            return true;
+        }
         if p.watched != 0 && p.read_pos - p.noted >= NOTE_EVERY {
             p.noted = p.read_pos;
             return true;

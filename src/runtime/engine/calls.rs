@@ -50,6 +50,13 @@ impl Engine {
         }
     }
 
+    /// A program reading on its own (see `sys::sockpage`) moved on: held
+    /// messages may go into the pair, a window update may be due.
+    pub fn reader_moved(&self, id: SockId) {
+        self.lock_quiet().dirty.insert(id);
+        self.wake();
+    }
+
     /// Whether SCTP_RCVINFO / SCTP_NXTINFO / SCTP_SNDRCV (data_io) go with
     /// received data.
     pub fn recv_options(&self, id: SockId) -> (bool, bool, bool) {

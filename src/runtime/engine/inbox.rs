@@ -61,6 +61,8 @@ pub struct Inbox {
     /// Messages and notifications that arrived while a message was being
     /// delivered in pieces: they follow its last piece.
     lobby: VecDeque<(RecordMeta, Vec<u8>)>,
+    /// See [`Inbox::flush`].
+    held: bool,
 }
 
 impl Inbox {
@@ -149,11 +151,28 @@ impl Inbox {
     /// Writes staged bytes into `efd` while it takes them; true once all are
     /// in. With a shared page, under its lock, and the records published
     /// there for programs that read on their own (see `sys::sockpage`).
+    ///
+    /// Only records the page can show go into the pair: past them a reader
+    /// would have to ask the daemon. The rest waits (`held`) until a reader
+    /// moves on and says so (`Engine::reader_moved`).
     pub fn flush(&mut self, efd: c_int, page: Option<&SockPage>) -> bool {
         let mut shared = page.map(SockPage::lock);
+        if let Some(g) = shared.as_mut() {
+            self.forget_read(g.read_pos());
+        }
+        let limit = match shared {
+            Some(_) => self.records.get(SockPage::RECORDS).map(|r| r.start),
+            None => None,
+        };
+        self.held = false;
         while !self.staged.is_empty() {
             let (a, _) = self.staged.as_slices();
-            match sys::write(efd, a) {
+            let room = limit.map_or(a.len(), |l| l.saturating_sub(self.written) as usize);
+            if room == 0 {
+                self.held = true;
+                break;
+            }
+            match sys::write(efd, &a[..a.len().min(room)]) {
                 Ok(n) if n > 0 => {
                     self.staged.drain(..n);
                     self.written += n as u64;
@@ -169,14 +188,11 @@ impl Inbox {
             self.records.pop_front();
         }
         if let Some(g) = shared.as_mut() {
-            let read = g.read_pos();
-            while self
+            let half = self
                 .records
-                .front()
-                .is_some_and(|r| r.complete && r.end <= read)
-            {
-                self.records.pop_front();
-            }
+                .get(SockPage::RECORDS / 2)
+                .map_or(0, |r| r.start);
+            g.set_held(self.held, half);
             let recs = self
                 .records
                 .iter()
@@ -184,6 +200,22 @@ impl Inbox {
             g.publish_records(self.written, recs);
         }
         self.staged.is_empty()
+    }
+
+    /// Records a reader of the shared page read to the end of.
+    fn forget_read(&mut self, read: u64) {
+        while self
+            .records
+            .front()
+            .is_some_and(|r| r.complete && r.end <= read)
+        {
+            self.records.pop_front();
+        }
+    }
+
+    /// Staged bytes wait for a reader of the shared page to move on.
+    pub fn held(&self) -> bool {
+        self.held
     }
 
     /// The reader whose end still holds `unread` bytes: its record.

@@ -27,7 +27,7 @@ impl State {
         if s.hup && ev == 0 {
             return None;
         }
-        if s.inbox.staged() > 0 {
+        if s.inbox.staged() > 0 && !s.inbox.held() {
             ev |= libc::EPOLLOUT as u32;
         }
         Some((Key::Sock(id), s.efd, ev))
