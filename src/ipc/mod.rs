@@ -75,9 +75,10 @@ pub enum Request {
     /// A send the program marked in the shared page moved `written` of its
     /// `len` bytes (short or refused).
     Settle { mark: u64, len: u64, written: u64 },
-    /// The program read from its end of the pair on its own (the engine
-    /// may have a window update to send).
-    NoteRead,
+    /// The program read from its end of socket `id`'s pair on its own (the
+    /// engine may have messages to put into the pair, or a window update to
+    /// send). The one request without an answer: the reader does not wait.
+    Moved { id: u64 },
 }
 
 /// The answer to one request.
@@ -221,7 +222,7 @@ impl Request {
             Request::BytesReady => w.u8(16),
             Request::SendPage { pair_end } => w.u8(17).u8(u8::from(*pair_end)),
             Request::Settle { mark, len, written } => w.u8(18).u64(*mark).u64(*len).u64(*written),
-            Request::NoteRead => w.u8(19),
+            Request::Moved { id } => w.u8(19).u64(*id),
         };
         w.0
     }
@@ -283,7 +284,7 @@ impl Request {
                 len: r.u64()?,
                 written: r.u64()?,
             },
-            19 => Request::NoteRead,
+            19 => Request::Moved { id: r.u64()? },
             t => return Err(DecodeError::UnknownTag(t)),
         };
         r.end()?;
@@ -397,7 +398,7 @@ mod tests {
             Request::Closed { id: u64::MAX },
             Request::Stat,
             Request::SendPage { pair_end: true },
-            Request::NoteRead,
+            Request::Moved { id: 7 },
             Request::Settle {
                 mark: 3,
                 len: u64::MAX,

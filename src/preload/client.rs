@@ -273,6 +273,26 @@ pub fn call(req: &Request, fd: Option<c_int>) -> Result<(Response, Option<c_int>
     .unwrap_or_else(|_| once())
 }
 
+/// Sends `req`, which has no answer, on this thread's connection (a new
+/// one if it has none).
+pub fn tell(req: &Request) {
+    let sent = CONN
+        .try_with(|cell| {
+            let conn = cell.borrow();
+            conn.fd >= 0
+                && conn.pid == std::process::id()
+                && send_frame(conn.fd, &req.encode(), None).is_ok()
+        })
+        .unwrap_or(false);
+    if sent || ownfds::in_vfork_child() {
+        return;
+    }
+    if let Ok(c) = connect_daemon(false) {
+        let _ = send_frame(c, &req.encode(), None);
+        sys::close(c);
+    }
+}
+
 fn exchange(
     c: c_int,
     req: &Request,

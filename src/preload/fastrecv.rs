@@ -11,7 +11,7 @@ use std::os::raw::c_int;
 
 use libc::msghdr;
 
-use super::client::{call, wait_in};
+use super::client::{tell, wait_in};
 use super::fastpath::attached;
 use super::recv::app_blocking;
 use super::send::iov_window;
@@ -81,7 +81,7 @@ pub fn try_recv(
         let note = a.page.lock().advance(slice.pos + got as u64);
         drop(turn);
         if note {
-            let _ = call(&Request::NoteRead, Some(fd));
+            tell(&Request::Moved { id });
         }
         let mut out = 0;
         if slice.eor_at_end && got as usize == slice.left {

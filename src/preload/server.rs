@@ -166,6 +166,14 @@ fn accept_client(lfd: c_int) {
 fn serve(c: c_int, pid: u32) {
     while let Ok(Some((body, fd))) = recv_frame(c) {
         let (resp, out) = match Request::decode(&body) {
+            // Told, not asked: no answer.
+            Ok(Request::Moved { id }) => {
+                engine().reader_moved(id);
+                if let Some(fd) = fd {
+                    sys::close(fd);
+                }
+                continue;
+            }
             Ok(req) => execute(req, fd, pid),
             Err(_) => {
                 if let Some(fd) = fd {
@@ -322,10 +330,6 @@ fn on_socket(req: Request, fd: c_int, id: SockId, pid: u32) -> (Response, Option
                 Err(e) => (Response::error(e), None),
             };
         }
-        Request::NoteRead => {
-            engine().reader_moved(id);
-            Response::ok(0)
-        }
         Request::Settle { mark, len, written } => {
             let len = usize::try_from(len).unwrap_or(usize::MAX);
             let written = usize::try_from(written).unwrap_or(0).min(len);
@@ -408,7 +412,7 @@ fn on_socket(req: Request, fd: c_int, id: SockId, pid: u32) -> (Response, Option
             namelen,
             controllen,
         } => receive(fd, id, flags, len, namelen, controllen),
-        Request::Socket { .. } | Request::Closed { .. } | Request::Stat => {
+        Request::Socket { .. } | Request::Closed { .. } | Request::Stat | Request::Moved { .. } => {
             Response::error(libc::EINVAL)
         }
     };
