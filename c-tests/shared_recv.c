@@ -4,7 +4,9 @@
  *   one only, and the next read starts the next message;
  * - several readers (two processes, two threads each) share the socket:
  *   each message goes whole to one of them, and all arrive once;
- * - a notification read with a plain recvmsg has MSG_NOTIFICATION.
+ * - a notification read with a plain recvmsg has MSG_NOTIFICATION;
+ * - a reader that starts after the association ended still gets every
+ *   message, then the end of the stream.
  * (With the shared daemon, programs read records on their own through the
  * socket's shared page: this is the test of that path.) */
 #include <pthread.h>
@@ -75,7 +77,7 @@ static void join_readers(pthread_t *t) {
 }
 
 int main(void) {
-    uint16_t port = free_ports(1);
+    uint16_t port = free_ports(2);
     int cl;
     connected_pair(port, &cl, &srv);
     char buf[MAXLEN];
@@ -150,6 +152,27 @@ int main(void) {
     for (int i = 0; i < MSGS; i++) CHECK(seen[i] == 1);
     CHECK(*notes == 1);
     close(cl);
+    close(srv);
+
+    /* A late reader: more messages than a shared page shows wait while the
+     * association ends; all of them come, then the end of the stream. */
+    connected_pair((uint16_t)(port + 1), &cl, &srv);
+    for (uint32_t seq = 0; seq < 700; seq++) {
+        fill(buf, seq);
+        CHECK(send(cl, buf, len_of(seq) % 200 + 8, 0) == (ssize_t)(len_of(seq) % 200 + 8));
+    }
+    close(cl);
+    usleep(300 * 1000);
+    for (uint32_t seq = 0; seq < 700; seq++) {
+        int fl;
+        ssize_t n = plain_recv(srv, buf, sizeof buf, &fl);
+        CHECK(n == (ssize_t)(len_of(seq) % 200 + 8) && (fl & MSG_EOR));
+        uint32_t got;
+        memcpy(&got, buf, 4);
+        CHECK(got == seq);
+    }
+    int fl;
+    CHECK(plain_recv(srv, buf, sizeof buf, &fl) == 0);
     close(srv);
     printf("shared_recv: ok\n");
     return 0;

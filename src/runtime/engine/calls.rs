@@ -102,6 +102,10 @@ impl Engine {
         };
         let err = |e: std::io::Error| e.raw_os_error().unwrap_or(libc::EIO);
         let page = side.shared_page().map_err(err)?;
+        // The records already in the pair, published at once.
+        if let Some(s) = self.lock_quiet().socks.get_mut(&id) {
+            s.inbox.flush(s.efd, s.tx.page());
+        }
         let page = sys::dup_cloexec(page).map_err(err)?;
         match sys::dup_cloexec(efd) {
             Ok(e) => Ok((page, e)),
