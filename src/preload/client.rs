@@ -696,13 +696,19 @@ pub fn recv_local(fd: c_int, m: &mut msghdr, iov: &libc::iovec, flags: c_int) ->
         .and_then(|id| super::fastrecv::try_recv(fd, id, m, std::slice::from_ref(iov), flags));
     match fast {
         Some((r, _)) => r,
-        None => recvmsg(fd, m, flags),
+        None => recv_checked(fd, m, flags, false),
     }
 }
 
 /// recvmsg(2), and read/recv/recvfrom through it: waits on the program's
 /// descriptor, then takes one message (or the next piece of one).
 pub fn recvmsg(fd: c_int, msg: *mut msghdr, flags: c_int) -> isize {
+    recv_checked(fd, msg, flags, true)
+}
+
+/// recvmsg with the header copied in (EFAULT), trying the fast path first
+/// when `fast`.
+fn recv_checked(fd: c_int, msg: *mut msghdr, flags: c_int, fast: bool) -> isize {
     let (m, iov) = match usermem::get(msg as *const msghdr).and_then(|m| Ok((m, iovecs_of(&m)?))) {
         Ok(x) => x,
         Err(e) => return fail(e) as isize,
@@ -723,6 +729,7 @@ pub fn recvmsg(fd: c_int, msg: *mut msghdr, flags: c_int) -> isize {
         },
     };
     let fast = super::fdtable::lookup(fd)
+        .filter(|_| fast)
         .and_then(|id| super::fastrecv::try_recv(fd, id, &m, &iov, flags));
     if let Some((r, out)) = fast {
         if r >= 0 {
