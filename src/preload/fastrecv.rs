@@ -121,12 +121,7 @@ fn read_record(fd: c_int, iov: &[libc::iovec], want: usize, complete: bool) -> i
         if !again || !complete || waits >= 10 {
             break;
         }
-        let mut pfd = [libc::pollfd {
-            fd,
-            events: libc::POLLIN,
-            revents: 0,
-        }];
-        if !matches!(sys::poll(&mut pfd, 100), Ok(n) if n > 0) {
+        if !sys::readable_within(fd, 100) {
             waits += 1;
         }
     }

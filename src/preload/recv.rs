@@ -177,12 +177,7 @@ unsafe fn recv_unserialized(fd: c_int, id: SockId, m: &msghdr, flags: c_int) -> 
                     && flags & libc::MSG_PEEK == 0
                     && waits < 10
                 {
-                    let mut pfd = [libc::pollfd {
-                        fd,
-                        events: libc::POLLIN,
-                        revents: 0,
-                    }];
-                    if !matches!(sys::poll(&mut pfd, 100), Ok(n) if n > 0) {
+                    if !sys::readable_within(fd, 100) {
                         waits += 1;
                         continue;
                     }

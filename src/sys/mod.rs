@@ -650,6 +650,16 @@ pub fn set_nonblocking(fd: c_int, on: bool) {
     }
 }
 
+/// Whether `fd` turns readable within `timeout_ms`.
+pub fn readable_within(fd: c_int, timeout_ms: c_int) -> bool {
+    let mut pfd = [libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    }];
+    matches!(poll(&mut pfd, timeout_ms), Ok(n) if n > 0)
+}
+
 /// A copy of `fd` that closes on exec (through the real fcntl).
 pub fn dup_cloexec(fd: c_int) -> io::Result<c_int> {
     // SAFETY: F_DUPFD_CLOEXEC on a descriptor; no memory passed.
