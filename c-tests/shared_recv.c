@@ -6,7 +6,9 @@
  *   each message goes whole to one of them, and all arrive once;
  * - a notification read with a plain recvmsg has MSG_NOTIFICATION;
  * - a reader that starts after the association ended still gets every
- *   message, then the end of the stream.
+ *   message, then the end of the stream;
+ * - a reader that asks for ancillary data (through the daemon) gets every
+ *   message, also more than the shared page shows.
  * (With the shared daemon, programs read records on their own through the
  * socket's shared page: this is the test of that path.) */
 #include <pthread.h>
@@ -77,7 +79,7 @@ static void join_readers(pthread_t *t) {
 }
 
 int main(void) {
-    uint16_t port = free_ports(2);
+    uint16_t port = free_ports(3);
     int cl;
     connected_pair(port, &cl, &srv);
     char buf[MAXLEN];
@@ -173,6 +175,31 @@ int main(void) {
     }
     int fl;
     CHECK(plain_recv(srv, buf, sizeof buf, &fl) == 0);
+    close(srv);
+
+    /* A reader that always asks for ancillary data (the daemon's path) on a
+     * socket whose page its sends made: more messages than a page shows
+     * still all come. */
+    connected_pair((uint16_t)(port + 2), &cl, &srv);
+    int on = 1;
+    CHECK(setsockopt(srv, IPPROTO_SCTP, SCTP_RECVRCVINFO, &on, sizeof on) == 0);
+    for (int i = 0; i < 6; i++) {
+        CHECK(send(srv, "x", 1, 0) == 1);
+        CHECK(recv(cl, buf, sizeof buf, 0) == 1);
+    }
+    for (uint32_t seq = 0; seq < 700; seq++) {
+        fill(buf, seq);
+        CHECK(send(cl, buf, 40, 0) == 40);
+    }
+    for (uint32_t seq = 0; seq < 700; seq++) {
+        struct got g;
+        CHECK(readable(srv, 5000));
+        CHECK(recv_got(srv, buf, sizeof buf, 0, &g) == 40 && (g.flags & MSG_EOR) && g.has_rcvinfo);
+        uint32_t got;
+        memcpy(&got, buf, 4);
+        CHECK(got == seq);
+    }
+    close(cl);
     close(srv);
     printf("shared_recv: ok\n");
     return 0;

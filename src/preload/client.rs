@@ -273,24 +273,31 @@ pub fn call(req: &Request, fd: Option<c_int>) -> Result<(Response, Option<c_int>
     .unwrap_or_else(|_| once())
 }
 
-/// Sends `req`, which has no answer, on this thread's connection (a new
-/// one if it has none).
+/// Sends `req`, which has no answer, on this thread's connection (made
+/// and kept if it has none). Nothing is sent when no daemon answers.
 pub fn tell(req: &Request) {
-    let sent = CONN
-        .try_with(|cell| {
-            let conn = cell.borrow();
-            conn.fd >= 0
-                && conn.pid == std::process::id()
-                && send_frame(conn.fd, &req.encode(), None).is_ok()
-        })
-        .unwrap_or(false);
-    if sent || ownfds::in_vfork_child() {
+    if ownfds::in_vfork_child() {
         return;
     }
-    if let Ok(c) = connect_daemon(false) {
-        let _ = send_frame(c, &req.encode(), None);
-        sys::close(c);
-    }
+    let _ = CONN.try_with(|cell| {
+        let mut conn = cell.borrow_mut();
+        let me = std::process::id();
+        if conn.fd < 0 || conn.pid != me {
+            if conn.fd >= 0 && conn.pid == me {
+                sys::close(conn.fd);
+            }
+            let Ok(c) = connect_daemon(false) else {
+                conn.fd = -1;
+                return;
+            };
+            ownfds::claim(c);
+            *conn = Conn { fd: c, pid: me };
+        }
+        if send_frame(conn.fd, &req.encode(), None).is_err() {
+            sys::close(conn.fd);
+            conn.fd = -1;
+        }
+    });
 }
 
 fn exchange(

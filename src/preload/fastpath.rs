@@ -33,9 +33,19 @@ impl Drop for Attached {
 enum Slot {
     /// Calls so far through the daemon.
     Counting(u32),
+    /// A thread of this process is asking the daemon for it.
+    Fetching,
     Ready(Arc<Attached>),
     /// The daemon has no page for it (a listener, or it failed).
     Never,
+}
+
+/// What the daemon answered.
+enum Fetched {
+    Page(Attached),
+    /// A send or receive of the socket was in progress: later.
+    Busy,
+    No,
 }
 
 fn table() -> &'static RwLock<HashMap<SockId, Slot>> {
@@ -48,44 +58,70 @@ fn table() -> &'static RwLock<HashMap<SockId, Slot>> {
 pub fn attached(fd: c_int, id: SockId) -> Option<Arc<Attached>> {
     match table().read().ok()?.get(&id) {
         Some(Slot::Ready(a)) => return Some(a.clone()),
-        Some(Slot::Never) => return None,
+        Some(Slot::Never | Slot::Fetching) => return None,
         Some(Slot::Counting(_)) | None => {}
     }
-    let mut t = table().write().ok()?;
-    let slot = t.entry(id).or_insert(Slot::Counting(0));
-    match slot {
-        Slot::Counting(n) if *n < SLOW_CALLS_FIRST => {
-            *n += 1;
-            return None;
+    {
+        let mut t = table().write().ok()?;
+        let slot = t.entry(id).or_insert(Slot::Counting(0));
+        match slot {
+            Slot::Counting(n) if *n < SLOW_CALLS_FIRST => {
+                *n += 1;
+                return None;
+            }
+            Slot::Counting(_) => *slot = Slot::Fetching,
+            Slot::Ready(a) => return Some(a.clone()),
+            Slot::Never | Slot::Fetching => return None,
         }
-        Slot::Counting(_) => {}
-        Slot::Ready(a) => return Some(a.clone()),
-        Slot::Never => return None,
     }
-    *slot = match fetch(fd) {
-        Some(a) => Slot::Ready(Arc::new(a)),
-        None => Slot::Never,
+    // Not under the table's lock: the round trips may wait, and other
+    // sockets' calls must not.
+    let got = fetch(fd);
+    let mut t = table().write().ok()?;
+    let slot = match got {
+        Fetched::Page(a) => Slot::Ready(Arc::new(a)),
+        Fetched::Busy => Slot::Counting(0),
+        Fetched::No => Slot::Never,
     };
-    match slot {
+    // (Closed meanwhile: nothing to keep.)
+    let s = t.get_mut(&id)?;
+    *s = slot;
+    match s {
         Slot::Ready(a) => Some(a.clone()),
         _ => None,
     }
 }
 
 /// The page and the pair end from the daemon.
-fn fetch(fd: c_int) -> Option<Attached> {
+fn fetch(fd: c_int) -> Fetched {
     let get = |pair_end: bool| match call(&Request::SendPage { pair_end }, Some(fd)) {
-        Ok((r, Some(got))) if r.ret >= 0 => Some(got),
-        Ok((_, Some(got))) => {
-            sys::close(got);
-            None
+        Ok((r, Some(got))) if r.ret >= 0 => Ok(got),
+        Ok((r, got)) => {
+            if let Some(g) = got {
+                sys::close(g);
+            }
+            Err(if r.errno == libc::EAGAIN {
+                Fetched::Busy
+            } else {
+                Fetched::No
+            })
         }
-        _ => None,
+        Err(_) => Err(Fetched::No),
     };
-    let shm = SockPage::attach(get(false)?).ok()?;
-    let efd = get(true)?;
-    ownfds::claim(efd);
-    Some(Attached { page: shm, efd })
+    let page = match get(false) {
+        Ok(p) => p,
+        Err(f) => return f,
+    };
+    let Ok(page) = SockPage::attach(page) else {
+        return Fetched::No;
+    };
+    match get(true) {
+        Ok(efd) => {
+            ownfds::claim(efd);
+            Fetched::Page(Attached { page, efd })
+        }
+        Err(f) => f,
+    }
 }
 
 /// The process closed a descriptor of socket `id`: with none left, its

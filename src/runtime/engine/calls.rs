@@ -43,7 +43,10 @@ impl Engine {
     /// update goes out now rather than at the next `PAIR_WATCH_EVERY`).
     pub fn note_read(&self, id: SockId) {
         let mut st = self.lock_quiet();
-        if st.pair_watch.contains(&id) {
+        // (Also when records wait for a reader of the shared page to move
+        // on: this reader went through the daemon.)
+        let held = st.socks.get(&id).is_some_and(|s| s.inbox.held());
+        if held || st.pair_watch.contains(&id) {
             st.dirty.insert(id);
             drop(st);
             self.wake();
@@ -102,9 +105,17 @@ impl Engine {
         };
         let err = |e: std::io::Error| e.raw_os_error().unwrap_or(libc::EIO);
         let page = side.shared_page().map_err(err)?;
-        // The records already in the pair, published at once.
-        if let Some(s) = self.lock_quiet().socks.get_mut(&id) {
-            s.inbox.flush(s.efd, s.tx.page());
+        // The records already in the pair, published at once, and whether
+        // the engine waits for reads to open its window.
+        {
+            let mut st = self.lock_quiet();
+            let watched = st.pair_watch.contains(&id);
+            if let Some(s) = st.socks.get_mut(&id) {
+                s.inbox.flush(s.efd, s.tx.page());
+                if let Some(p) = s.tx.page() {
+                    p.lock().set_watched(watched);
+                }
+            }
         }
         let page = sys::dup_cloexec(page).map_err(err)?;
         match sys::dup_cloexec(efd) {

@@ -212,7 +212,9 @@ impl State {
                 .cfg
                 .rcvbuf
                 .saturating_sub(s.held_total + s.inbox.staged() + in_pair);
-            let watched = in_pair > 0 && free < s.cfg.rcvbuf / 2;
+            // (Records held back for a shared page's readers are looked at
+            // again too: a reader that does not tell may have moved on.)
+            let watched = in_pair > 0 && free < s.cfg.rcvbuf / 2 || s.inbox.held();
             let changed = if watched {
                 watch.insert(sid)
             } else {

@@ -158,7 +158,14 @@ impl Inbox {
     pub fn flush(&mut self, efd: c_int, page: Option<&SockPage>) -> bool {
         let mut shared = page.map(SockPage::lock);
         if let Some(g) = shared.as_mut() {
-            self.forget_read(g.read_pos());
+            // An empty pair was read to the end, whoever read it (the
+            // daemon, or calls the shim does not see).
+            let read = if sys::outq_bytes(efd) == 0 {
+                self.written
+            } else {
+                g.read_pos()
+            };
+            self.forget_read(read);
         }
         let limit = match shared {
             Some(_) => self.records.get(SockPage::RECORDS).map(|r| r.start),

@@ -102,10 +102,13 @@ impl SendSide {
     /// The shared page, made at the first program's request; its memfd.
     pub fn shared_page(&self) -> std::io::Result<c_int> {
         if self.shm.get().is_none() {
-            // After the send in progress, if any: it left its mark without
-            // the page's turn, and the program's first mark must follow its
-            // bytes. (Under the send lock too: two requests make one page.)
-            let _turn = self.app_send.lock().unwrap_or_else(|e| e.into_inner());
+            // Not while a send or receive of the daemon is in progress: it
+            // left its mark, or took its record, without the page's turns
+            // (the program asks again later: EAGAIN). (Under the send lock
+            // too: two requests make one page.)
+            let busy = || std::io::Error::from_raw_os_error(libc::EAGAIN);
+            let _send = self.app_send.try_lock().map_err(|_| busy())?;
+            let _recv = self.app_recv.try_lock().map_err(|_| busy())?;
             let _o = self.out.lock().unwrap_or_else(|e| e.into_inner());
             if self.shm.get().is_none() {
                 let _ = self.shm.set(SockPage::create()?);
