@@ -9,6 +9,7 @@ mod capi;
 mod capi_msg;
 pub(crate) mod client;
 mod cmsg;
+mod daemon;
 mod fastpath;
 mod fastrecv;
 mod fastsend;
