@@ -105,12 +105,7 @@ pub fn run(foreground: bool) -> i32 {
         .map_or(Duration::from_secs(10), Duration::from_secs);
     let mut idle_since: Option<Instant> = None;
     loop {
-        let mut p = [libc::pollfd {
-            fd: lfd,
-            events: libc::POLLIN,
-            revents: 0,
-        }];
-        if sys::poll(&mut p, 1000).is_ok_and(|n| n > 0) {
+        if sys::readable_within(lfd, 1000) {
             accept_client(lfd);
         }
         if CLIENTS.load(Ordering::Acquire) == 0 && engine().is_idle() {
@@ -321,12 +316,8 @@ fn on_socket(req: Request, fd: c_int, id: SockId, pid: u32) -> (Response, Option
         Request::Shutdown { how } => answer_result(super::interpose::shutdown_socket(fd, id, how)),
         Request::BytesReady => answer_result(super::vectors::bytes_ready(fd, id)),
         Request::SendPage { pair_end } => {
-            return match engine().send_page(id) {
-                Ok((page, end)) => {
-                    let (give, keep) = if pair_end { (end, page) } else { (page, end) };
-                    sys::close(keep);
-                    (Response::ok(0), Some(give))
-                }
+            return match engine().send_page(id, pair_end) {
+                Ok(give) => (Response::ok(0), Some(give)),
                 Err(e) => (Response::error(e), None),
             };
         }

@@ -92,9 +92,9 @@ impl Engine {
     }
 
     /// For a program that places its own send marks (see `sys::sockpage`):
-    /// copies of one-to-one socket `id`'s shared page and of the engine's
-    /// end of its pair (whose unread bytes place a mark).
-    pub fn send_page(&self, id: SockId) -> Result<(c_int, c_int), c_int> {
+    /// a copy of one-to-one socket `id`'s shared page, or with `pair_end`
+    /// of the engine's end of its pair (whose unread bytes place a mark).
+    pub fn send_page(&self, id: SockId, pair_end: bool) -> Result<c_int, c_int> {
         let (side, efd) = {
             let st = self.lock_quiet();
             let s = st.socks.get(&id).ok_or(libc::EBADF)?;
@@ -117,14 +117,7 @@ impl Engine {
                 }
             }
         }
-        let page = sys::dup_cloexec(page).map_err(err)?;
-        match sys::dup_cloexec(efd) {
-            Ok(e) => Ok((page, e)),
-            Err(e) => {
-                sys::close(page);
-                Err(err(e))
-            }
-        }
+        sys::dup_cloexec(if pair_end { efd } else { page }).map_err(err)
     }
 
     /// The per-socket turns of the application's sends and receives (see

@@ -187,12 +187,9 @@ impl Inbox {
                 _ => break,
             }
         }
-        while self
-            .records
-            .front()
-            .is_some_and(|r| r.complete && r.end + FORGET_AFTER < self.written)
-        {
-            self.records.pop_front();
+        // (end + FORGET_AFTER < written)
+        if let Some(read) = self.written.checked_sub(FORGET_AFTER + 1) {
+            self.forget_read(read);
         }
         if let Some(g) = shared.as_mut() {
             let half = self
@@ -209,7 +206,7 @@ impl Inbox {
         self.staged.is_empty()
     }
 
-    /// Records a reader of the shared page read to the end of.
+    /// Records read to the end of (a reader at offset `read`).
     fn forget_read(&mut self, read: u64) {
         while self
             .records
@@ -228,13 +225,7 @@ impl Inbox {
     /// The reader whose end still holds `unread` bytes: its record.
     pub fn at(&mut self, unread: usize) -> Option<Slice> {
         let pos = self.written.saturating_sub(unread as u64);
-        while self
-            .records
-            .front()
-            .is_some_and(|r| r.end <= pos && r.complete)
-        {
-            self.records.pop_front();
-        }
+        self.forget_read(pos);
         let r = self.records.front().filter(|r| r.start <= pos)?;
         let next = self
             .records
