@@ -667,7 +667,7 @@ impl State {
                 if let Some(x) = ep.endpoint.assoc(a) {
                     let st = x.status();
                     eprintln!(
-                        "sctpshim[{pid}]: port {port} assoc {a} peer {} -> {:?} state {} unacked {} pending {} msg {} t3 {:?} rwnd {} cwnd {} flight {} exiting {} stats {:?}",
+                        "sctpshim[{pid}]: port {port} assoc {a} peer {} -> {:?} state {} unacked {} pending {} msg {} t3 {:?} rwnd {} cwnd {} flight {} srtt {:?} mtu {} exiting {} stats {:?}",
                         x.peer_addr(),
                         ep.socks.get(&a),
                         st.state,
@@ -678,6 +678,8 @@ impl State {
                         x.peer_rwnd(),
                         x.paths()[0].cc.cwnd,
                         x.paths()[0].flight_size,
+                        x.paths()[0].rto.srtt(),
+                        x.paths()[0].mtu,
                         self.exiting,
                         x.stats()
                     );

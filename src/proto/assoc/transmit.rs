@@ -149,7 +149,11 @@ impl Association {
             self.burst_budget = self.burst_budget.saturating_sub(1);
             self.paths[path].last_data_sent = Some(now);
         }
-        if self.tlp_at.is_none() && packet_has_data {
+        // RFC 8985 §7.2: the probe timeout starts or restarts with each
+        // transmission of new data (the first packet of a burst alone
+        // would otherwise set it for one packet out, with the peer's
+        // delayed-SACK time added, for the whole burst).
+        if packet_has_data && (sent_new || self.tlp_at.is_none()) {
             self.arm_tlp(now);
         }
         if self.out.has_outstanding_on(path)

@@ -138,3 +138,33 @@ fn the_last_data_before_the_window_closes_asks_for_an_immediate_sack() {
         }
     }
 }
+
+#[test]
+fn the_probe_timer_restarts_with_each_packet_of_a_burst() {
+    let (mut p, a, _) = warm_pair();
+    let mut sacks_lost = 0;
+    p.drop_filter = Some(Box::new(move |s, pk| {
+        let sack = pk.chunks.iter().any(|c| matches!(c, Chunk::Sack(_)));
+        if s == Side::Z && sack && sacks_lost < 2 {
+            sacks_lost += 1;
+            return true;
+        }
+        false
+    }));
+    // Four packets within the initial cwnd; the peer acknowledges every
+    // second one, and both of those SACKs are lost.
+    for i in 0..4u8 {
+        p.a.send(p.now, a, msg(0, &[i; 1000])).unwrap();
+    }
+    let t0 = p.now;
+    assert!(p.run_until(Duration::from_secs(2), |p| {
+        p.a.assoc(a).unwrap().status().unacked == 0
+    }));
+    let took = p.now - t0;
+    let st = p.a.assoc(a).unwrap().stats();
+    // Four packets out: 2 SRTT (40 ms) after the last, not the 200 ms
+    // more that one packet out (the state after the first) adds for the
+    // peer's delayed SACK.
+    assert!(took < Duration::from_millis(120), "{took:?}");
+    assert_eq!((st.loss_probes, st.t3_expiries), (1, 0));
+}
