@@ -260,10 +260,10 @@ pub struct Association {
     probe_at: Option<Instant>,
     /// RACK's reordering timer (tx/rack.rs).
     rack_at: Option<Instant>,
-    /// The tail loss probe's deadline, and whether one went since the
+    /// The tail loss probe's deadline, and how many probes went since the
     /// last SACK (recovery.rs).
     tlp_at: Option<Instant>,
-    tlp_sent: bool,
+    tlp_sent: u32,
     /// The last new DATA asked for an immediate SACK (RFC 7053 I bit).
     sack_asked: bool,
     /// PLPMTUD probes to send: (path, nonce, size) (plpmtud.rs).
@@ -334,7 +334,7 @@ impl Association {
             probe_at: None,
             rack_at: None,
             tlp_at: None,
-            tlp_sent: false,
+            tlp_sent: 0,
             sack_asked: false,
             pl_outbox: Vec::new(),
             probe_wait: false,

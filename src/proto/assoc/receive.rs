@@ -196,7 +196,7 @@ impl Association {
             self.stats.fast_retransmits += 1;
         }
         self.rack_at = outcome.rack_timer;
-        self.tlp_sent = false;
+        self.tlp_sent = 0;
         self.arm_tlp(now);
         for i in 0..self.paths.len() {
             if !self.out.has_outstanding_on(i) {

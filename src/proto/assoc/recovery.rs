@@ -5,8 +5,11 @@
 //!   after two smoothed RTTs (plus the peer's delayed SACK when one packet
 //!   is out) the last chunk goes again, so that the SACK it draws reveals
 //!   any loss to RACK instead of waiting for T3-rtx (RTO.Min is 1 s). A
-//!   probe changes neither cwnd nor RTO, and one goes per SACK at most;
-//!   T3-rtx stays armed as RFC 9260 §6.3.2 says, with its back-off (E2)
+//!   probe changes neither cwnd nor RTO. A probe whose SACK does not come
+//!   (the probe or its SACK lost too: at 10% loss each way, one probe in
+//!   five) is followed by another after twice the time, as QUIC's probe
+//!   timeout backs off (RFC 9002 §6.2.1), for as long as the next would
+//!   come before T3-rtx: one packet per doubling. T3-rtx stays armed as RFC 9260 §6.3.2 says, with its back-off (E2)
 //!   only on its own expiry: losses found by SACKs never back the timer
 //!   off.
 
@@ -21,7 +24,7 @@ impl Association {
     /// before T3-rtx).
     pub(super) fn arm_tlp(&mut self, now: Instant) {
         self.tlp_at = None;
-        if self.out.is_empty() || self.tlp_sent || !self.cfg.rack {
+        if self.out.is_empty() || !self.cfg.rack {
             return;
         }
         let p = &self.paths[self.primary];
@@ -33,6 +36,8 @@ impl Association {
             // One packet out: the peer may hold its SACK (§6.2).
             pto += self.cfg.sack_delay;
         }
+        // Probes since the last SACK: each waits twice as long.
+        pto = pto.saturating_mul(1 << self.tlp_sent.min(16));
         if pto < p.rto.rto() {
             self.tlp_at = Some(now + pto);
         }
@@ -76,7 +81,7 @@ impl Association {
         if self.tlp_at.is_some_and(|t| t <= now) {
             self.tlp_at = None;
             if self.is_established() && self.out.mark_probe(&mut self.paths) {
-                self.tlp_sent = true;
+                self.tlp_sent += 1;
                 self.stats.loss_probes += 1;
             }
         }

@@ -230,8 +230,9 @@ impl Association {
                 }
             }
             // §6.3.2 R3 / §7.2.4: retransmitting the earliest outstanding
-            // chunk (fast retransmit included) restarts T3-rtx.
-            let restart = s.chunk.tsn == self.out.cum_ack().0.wrapping_add(1);
+            // chunk (fast retransmit included) restarts T3-rtx; a tail loss
+            // probe leaves it as the RFC's rules set it.
+            let restart = !s.probe && s.chunk.tsn == self.out.cum_ack().0.wrapping_add(1);
             // §6.2.1 B: retransmissions use up the peer's window too.
             self.peer_rwnd = self.peer_rwnd.saturating_sub(s.chunk.payload.len() as u32);
             *size += c.encoded_len();

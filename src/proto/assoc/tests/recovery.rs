@@ -110,7 +110,9 @@ fn losing_everything_still_ends_in_t3_with_back_off() {
     p.a.send(p.now, a, msg(0, b"into the void")).unwrap();
     p.run_for(Duration::from_millis(1500));
     let asn = p.a.assoc(a).unwrap();
-    assert_eq!(asn.stats().loss_probes, 1, "one probe, then T3-rtx");
+    // One packet out: probes 240 ms (2 SRTT and the delayed SACK) and
+    // 480 ms later; a third would come after T3-rtx.
+    assert_eq!(asn.stats().loss_probes, 2, "two probes, then T3-rtx");
     assert_eq!(asn.stats().t3_expiries, 1);
     assert_eq!(asn.paths()[0].rto.rto(), Duration::from_secs(2));
 }
@@ -139,20 +141,20 @@ fn the_last_data_before_the_window_closes_asks_for_an_immediate_sack() {
     }
 }
 
-#[test]
-fn the_probe_timer_restarts_with_each_packet_of_a_burst() {
+/// Four packets of 1000 bytes go out at once (within the initial cwnd);
+/// the peer's first `lost` SACKs are dropped. Returns how long until the
+/// sender learned everything arrived.
+fn burst_with_sacks_lost(lost: usize) -> (Duration, crate::proto::assoc::Stats) {
     let (mut p, a, _) = warm_pair();
     let mut sacks_lost = 0;
     p.drop_filter = Some(Box::new(move |s, pk| {
         let sack = pk.chunks.iter().any(|c| matches!(c, Chunk::Sack(_)));
-        if s == Side::Z && sack && sacks_lost < 2 {
+        if s == Side::Z && sack && sacks_lost < lost {
             sacks_lost += 1;
             return true;
         }
         false
     }));
-    // Four packets within the initial cwnd; the peer acknowledges every
-    // second one, and both of those SACKs are lost.
     for i in 0..4u8 {
         p.a.send(p.now, a, msg(0, &[i; 1000])).unwrap();
     }
@@ -160,11 +162,25 @@ fn the_probe_timer_restarts_with_each_packet_of_a_burst() {
     assert!(p.run_until(Duration::from_secs(2), |p| {
         p.a.assoc(a).unwrap().status().unacked == 0
     }));
-    let took = p.now - t0;
-    let st = p.a.assoc(a).unwrap().stats();
+    (p.now - t0, p.a.assoc(a).unwrap().stats().clone())
+}
+
+#[test]
+fn the_probe_timer_restarts_with_each_packet_of_a_burst() {
+    // The SACKs of the second and the fourth packet are lost.
+    let (took, st) = burst_with_sacks_lost(2);
     // Four packets out: 2 SRTT (40 ms) after the last, not the 200 ms
     // more that one packet out (the state after the first) adds for the
     // peer's delayed SACK.
     assert!(took < Duration::from_millis(120), "{took:?}");
     assert_eq!((st.loss_probes, st.t3_expiries), (1, 0));
+}
+
+#[test]
+fn a_probe_whose_sack_is_lost_is_followed_by_another_after_twice_the_time() {
+    // Both SACKs of the burst and the first probe's are lost: the second
+    // probe, 2 x 40 ms after the first, draws the SACK.
+    let (took, st) = burst_with_sacks_lost(3);
+    assert!(took < Duration::from_millis(200), "{took:?}");
+    assert_eq!((st.loss_probes, st.t3_expiries), (2, 0));
 }

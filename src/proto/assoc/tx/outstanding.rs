@@ -36,6 +36,9 @@ pub struct Sent {
     pub marked: bool,
     /// The mark comes from fast retransmit (may bypass cwnd once).
     pub fast: bool,
+    /// The mark is a tail loss probe's: its retransmission leaves T3-rtx
+    /// as it was (the probe is not one of RFC 9260's rules).
+    pub probe: bool,
     /// Retransmitted when TSNs up to this one had been sent. Miss
     /// indications for it count again only from SACKs that newly acknowledge
     /// a later TSN: data sent after the retransmission arrived, so the
@@ -152,6 +155,7 @@ impl Outstanding {
             misses: 0,
             marked: false,
             fast: false,
+            probe: false,
             rtx_after: None,
         });
         tsn
@@ -190,6 +194,7 @@ impl Outstanding {
         let len = s.chunk.payload.len();
         s.marked = false;
         s.fast = false;
+        s.probe = false;
         s.misses = 0;
         s.rtx_after = Some(self.next_tsn.prev());
         s.transmissions += 1;
@@ -401,6 +406,7 @@ impl Outstanding {
         Self::leave_flight(s, paths, &mut self.in_flight_bytes);
         s.marked = true;
         s.fast = true;
+        s.probe = true;
         true
     }
 
@@ -420,6 +426,7 @@ impl Outstanding {
                 Self::leave_flight(s, paths, &mut self.in_flight_bytes);
                 s.marked = true;
                 s.fast = false;
+                s.probe = false;
                 n += 1;
             }
         }
