@@ -12,11 +12,13 @@ mod batch;
 mod real;
 mod route;
 pub mod sockpage;
+mod wait;
 pub use batch::{
     GSO_MAX_BYTES, GSO_MAX_SEGMENTS, enable_gro, gso_available, recv_coalesced, send_segments,
 };
 pub use real::{Real, real};
 pub use route::{route_mtu, send_fragmentable, set_dont_fragment, source_ip_for};
+pub use wait::{epoll_create, epoll_ctl, epoll_wait, poll, readable_within, wake_pipe};
 
 fn cvt(r: c_int) -> io::Result<c_int> {
     if r < 0 {
@@ -553,46 +555,6 @@ pub fn shutdown(fd: c_int, how: c_int) {
     unsafe { (real().shutdown)(fd, how) };
 }
 
-/// poll(2) through the real libc.
-pub fn poll(fds: &mut [libc::pollfd], timeout_ms: c_int) -> io::Result<usize> {
-    // SAFETY: the slice is valid for its length.
-    cvt(unsafe { (real().poll)(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) })
-        .map(|n| n as usize)
-}
-
-/// A new epoll instance (close-on-exec).
-pub fn epoll_create() -> io::Result<c_int> {
-    // SAFETY: plain syscall, no pointers.
-    let fd = cvt(unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) })?;
-    crate::ownfds::claim(fd);
-    Ok(fd)
-}
-
-/// epoll_ctl(2): `op` (EPOLL_CTL_ADD/MOD/DEL) for `fd` with `events`,
-/// reported with `token`.
-pub fn epoll_ctl(epfd: c_int, op: c_int, fd: c_int, events: u32, token: u64) -> io::Result<()> {
-    let mut ev = libc::epoll_event { events, u64: token };
-    // SAFETY: `ev` is a valid epoll_event for the duration of the call.
-    cvt(unsafe { libc::epoll_ctl(epfd, op, fd, &mut ev) }).map(|_| ())
-}
-
-/// epoll_wait(2) into `evs` (its capacity; its length becomes the count).
-pub fn epoll_wait(
-    epfd: c_int,
-    evs: &mut Vec<libc::epoll_event>,
-    timeout_ms: c_int,
-) -> io::Result<()> {
-    evs.clear();
-    let room = evs.capacity().clamp(1, c_int::MAX as usize);
-    evs.reserve(room);
-    // SAFETY: `evs` has room for `room` events; the kernel writes at most
-    // that many and returns how many, which then become the length.
-    let n = cvt(unsafe { libc::epoll_wait(epfd, evs.as_mut_ptr(), room as c_int, timeout_ms) })?;
-    // SAFETY: the first `n` (<= room) entries were written by the kernel.
-    unsafe { evs.set_len(n as usize) };
-    Ok(())
-}
-
 /// A connected AF_UNIX socket pair of `kind` (SOCK_STREAM or SOCK_SEQPACKET)
 /// with the given flags on each end: the first for the application, the
 /// second the engine's own (marked in [`crate::ownfds`]).
@@ -650,16 +612,6 @@ pub fn set_nonblocking(fd: c_int, on: bool) {
     }
 }
 
-/// Whether `fd` turns readable within `timeout_ms`.
-pub fn readable_within(fd: c_int, timeout_ms: c_int) -> bool {
-    let mut pfd = [libc::pollfd {
-        fd,
-        events: libc::POLLIN,
-        revents: 0,
-    }];
-    matches!(poll(&mut pfd, timeout_ms), Ok(n) if n > 0)
-}
-
 /// A copy of `fd` that closes on exec (through the real fcntl).
 pub fn dup_cloexec(fd: c_int) -> io::Result<c_int> {
     // SAFETY: F_DUPFD_CLOEXEC on a descriptor; no memory passed.
@@ -669,16 +621,6 @@ pub fn dup_cloexec(fd: c_int) -> io::Result<c_int> {
     } else {
         Ok(r)
     }
-}
-
-/// A pipe used to wake the engine thread: (read end, write end), both non-blocking.
-pub fn wake_pipe() -> io::Result<(c_int, c_int)> {
-    let mut fds = [0 as c_int; 2];
-    // SAFETY: `fds` has room for two descriptors.
-    cvt(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) })?;
-    crate::ownfds::claim(fds[0]);
-    crate::ownfds::claim(fds[1]);
-    Ok((fds[0], fds[1]))
 }
 
 /// 32 bytes from the OS random source.

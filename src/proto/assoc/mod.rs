@@ -217,6 +217,8 @@ pub struct Stats {
     pub fast_retransmits: u64,
     /// Tail loss probes sent (recovery.rs).
     pub loss_probes: u64,
+    /// Asks whether a closed window opened (recovery.rs).
+    pub window_asks: u64,
     pub t3_expiries: u64,
     pub duplicate_tsns: u64,
     pub sacks_sent: u64,
@@ -258,6 +260,10 @@ pub struct Association {
     /// window probe waits until then (§6.1 A: one RTO), `probe_wait` while
     /// it does.
     probe_at: Option<Instant>,
+    /// Until then, asking the peer whether its window opened (a lost
+    /// window update): when, and how many asks went (recovery.rs).
+    window_ask_at: Option<Instant>,
+    window_asks: u32,
     /// RACK's reordering timer (tx/rack.rs).
     rack_at: Option<Instant>,
     /// The tail loss probe's deadline, and how many probes went since the
@@ -332,6 +338,8 @@ impl Association {
             burst_budget: cfg.max_burst,
             t3_hold: 0,
             probe_at: None,
+            window_ask_at: None,
+            window_asks: 0,
             rack_at: None,
             tlp_at: None,
             tlp_sent: 0,

@@ -169,6 +169,7 @@ impl Association {
         } else if self.out.in_flight_bytes() == 0 && self.probe_at.is_none() {
             self.probe_at = Some(now + self.rto());
         }
+        self.arm_window_ask(now, s.a_rwnd);
         // §6.1 A: SACKs that keep the window closed while the only chunk
         // out is a zero window probe mean the peer is alive: unanswered
         // probes do not count as errors (Linux clears the counters too).

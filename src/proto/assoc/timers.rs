@@ -12,14 +12,24 @@ impl Association {
     /// Earliest timer deadline.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let probe = self.probe_at.filter(|_| !self.queue.is_empty());
+        let ask = self.window_ask_at.filter(|_| !self.queue.is_empty());
         let out = !self.out.is_empty();
         let rack = self.rack_at.filter(|_| out);
         let tlp = self.tlp_at.filter(|_| out);
         let pl = self.pl_timeout().filter(|_| self.is_established());
-        let mut t = [self.t1, self.t2, self.rx.sack_timer, probe, rack, tlp, pl]
-            .into_iter()
-            .flatten()
-            .min();
+        let mut t = [
+            self.t1,
+            self.t2,
+            self.rx.sack_timer,
+            probe,
+            ask,
+            rack,
+            tlp,
+            pl,
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         for p in &self.paths {
             for d in [p.t3, p.hb_due].into_iter().flatten() {
                 t = Some(t.map_or(d, |t: Instant| t.min(d)));

@@ -152,8 +152,10 @@ impl Association {
         // RFC 8985 §7.2: the probe timeout starts or restarts with each
         // transmission of new data (the first packet of a burst alone
         // would otherwise set it for one packet out, with the peer's
-        // delayed-SACK time added, for the whole burst).
-        if packet_has_data && (sent_new || self.tlp_at.is_none()) {
+        // delayed-SACK time added, for the whole burst), and here with
+        // each retransmission too (what is out, and whether the peer has
+        // a gap, changed).
+        if packet_has_data {
             self.arm_tlp(now);
         }
         if self.out.has_outstanding_on(path)

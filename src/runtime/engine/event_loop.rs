@@ -3,6 +3,10 @@
 
 use super::*;
 
+/// The shortest and the longest wait for a timer.
+const MIN_WAIT: Duration = Duration::from_micros(10);
+const MAX_WAIT: Duration = Duration::from_secs(60);
+
 impl Engine {
     /// A new epoll instance watching the wake pipe (retried until the
     /// process has a descriptor to spare).
@@ -34,14 +38,15 @@ impl Engine {
         // (Read once: getenv on every turn showed in profiles.)
         let debug = std::env::var_os("SCTPSHIM_DEBUG").is_some();
         loop {
-            let timeout_ms;
+            let timeout;
             {
                 let mut st = self.lock_quiet();
                 watched.sync(epfd, &mut st);
                 let t = now();
                 // Associations changed after the turn sent (aborts when a
                 // listener is reaped) have datagrams or events waiting.
-                let pending = (!st.loopback.is_empty() || !st.touched.is_empty()).then_some(t);
+                let pending = (!st.loopback.is_empty() || !st.touched.is_empty())
+                    .then(|| t + Duration::from_millis(1));
                 let pair_watch = (!st.pair_watch.is_empty()).then(|| t + deliver::PAIR_WATCH_EVERY);
                 let others = [
                     pair_watch,
@@ -56,22 +61,24 @@ impl Engine {
                         .flatten(),
                     pending,
                 ];
-                timeout_ms = st
+                // To the microsecond (RACK's reordering window on a fast
+                // path is tens of them), at least MIN_WAIT.
+                timeout = st
                     .deadlines
                     .earliest()
                     .map(|(t, _)| t)
                     .into_iter()
                     .chain(others.into_iter().flatten())
                     .min()
-                    .map(|d| d.saturating_duration_since(t).as_millis().min(60_000) as c_int + 1)
-                    .unwrap_or(60_000);
+                    .map(|d| d.saturating_duration_since(t).max(MIN_WAIT).min(MAX_WAIT))
+                    .unwrap_or(MAX_WAIT);
             }
             let limit = if debug {
-                timeout_ms.min(3000)
+                timeout.min(Duration::from_secs(3))
             } else {
-                timeout_ms
+                timeout
             };
-            if let Err(e) = sys::epoll_wait(epfd, &mut evs, limit) {
+            if let Err(e) = sys::epoll_wait(epfd, &mut evs, Some(limit)) {
                 if e.raw_os_error() != Some(libc::EINTR) {
                     // The instance is gone (closed by a raw system call the
                     // interposers never saw): a new one, everything

@@ -15,9 +15,12 @@ use super::outstanding::{Outstanding, Sent};
 use crate::proto::assoc::path::Path;
 use crate::proto::serial::Tsn;
 
-/// Floor of the reordering window: on a loopback path the RTT is a few
-/// microseconds, and a chunk overtaken by less than this is not lost.
-const MIN_REO_WND: Duration = Duration::from_millis(1);
+/// Floor of the reordering window: on the in-engine loopback path the
+/// RTT is a few microseconds, and a chunk overtaken by less than this is
+/// not lost. (It was 1 ms while the engine's timers had milliseconds: on
+/// loopback UDP, 64 KiB packets and a 100 us RTT, each loss then stalled
+/// a window-limited sender for that millisecond.)
+const MIN_REO_WND: Duration = Duration::from_micros(50);
 
 /// RACK's state: the most recently sent chunk known delivered.
 #[derive(Clone, Copy, Debug, Default)]
