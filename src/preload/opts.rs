@@ -96,7 +96,13 @@ pub unsafe extern "C" fn getsockopt(
             if flags & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) != 0 {
                 return Err(libc::EINVAL);
             }
-            let (nid, nfd) = of(id).peeloff(id, assoc, flags)?;
+            // Other readers of the one-to-many socket wait: its unread
+            // bytes come out of `fd` and go back in (see Engine::peeloff).
+            let side = of(id).gates(id);
+            let _turn = side
+                .as_ref()
+                .map(|s| s.app_recv.lock().unwrap_or_else(|e| e.into_inner()));
+            let (nid, nfd) = of(id).peeloff(id, assoc, flags, fd)?;
             if !insert(nfd, nid) {
                 sys::close(nfd);
                 return Err(libc::EMFILE);

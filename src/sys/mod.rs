@@ -482,6 +482,31 @@ pub fn pending_bytes(fd: c_int) -> usize {
     if r < 0 { 0 } else { n.max(0) as usize }
 }
 
+/// Reads, without waiting, everything `fd` holds for its reader.
+pub fn drain(fd: c_int) -> Vec<u8> {
+    let mut out = vec![0u8; pending_bytes(fd)];
+    let mut got = 0;
+    while got < out.len() {
+        // SAFETY: the buffer has room for what is asked.
+        let r = unsafe {
+            (real().recvfrom)(
+                fd,
+                out[got..].as_mut_ptr() as *mut c_void,
+                out.len() - got,
+                libc::MSG_DONTWAIT,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+            )
+        };
+        if r <= 0 {
+            break;
+        }
+        got += r as usize;
+    }
+    out.truncate(got);
+    out
+}
+
 /// close(2) through the real libc (the engine's own descriptors are
 /// unmarked first: see [`crate::ownfds`]).
 pub fn close(fd: c_int) {

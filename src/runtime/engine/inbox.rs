@@ -240,45 +240,93 @@ impl Inbox {
         })
     }
 
-    /// Takes the records of `assoc` that are still wholly staged (not in the
-    /// pair yet), data only: sctp_peeloff moves them to the new socket.
-    pub fn take_assoc(&mut self, assoc: u32) -> Vec<(RecordMeta, Vec<u8>)> {
-        let base = self.written;
-        let staged: Vec<u8> = self.staged.drain(..).collect();
+    /// sctp_peeloff, as Linux's sctp_sock_migrate: everything of `assoc`
+    /// not yet read leaves this socket, in order: its messages and
+    /// notifications, the rest of one read in part, one still arriving in
+    /// pieces (its later pieces follow it: see [`Inbox::push_piece`]).
+    /// `unread` is what the application's end held, drained from it (the
+    /// pair is empty now): it goes back in front of the staged bytes, less
+    /// what leaves, to be written again.
+    pub fn take_assoc(&mut self, assoc: u32, unread: &[u8]) -> Vec<Taken> {
+        let base = self.written.saturating_sub(unread.len() as u64);
+        self.written = base;
+        let mut bytes = unread.to_vec();
+        bytes.extend(self.staged.drain(..));
         let mut kept = VecDeque::new();
         let mut taken = Vec::new();
-        let mut keep_bytes = Vec::with_capacity(staged.len());
+        let mut keep_bytes = Vec::with_capacity(bytes.len());
         let mut off = base;
         for r in self.records.drain(..) {
-            if r.end <= base || r.start < base {
-                // Already (partly) in the pair: stays here.
-                if r.end > base {
-                    keep_bytes.extend_from_slice(&staged[..(r.end - base) as usize]);
-                    off = r.end;
-                }
+            if r.end <= base {
+                // Read already.
                 kept.push_back(r);
                 continue;
             }
-            let bytes = &staged[(r.start - base) as usize..(r.end - base) as usize];
-            if r.meta.assoc == assoc && !r.meta.notification && r.complete {
-                taken.push((r.meta, bytes.to_vec()));
-            } else {
-                let len = r.end - r.start;
-                keep_bytes.extend_from_slice(bytes);
-                kept.push_back(Record {
-                    start: off,
-                    end: off + len,
+            let from = r.start.max(base);
+            let lo = ((from - base) as usize).min(bytes.len());
+            let hi = ((r.end - base) as usize).clamp(lo, bytes.len());
+            let slice = &bytes[lo..hi];
+            if r.meta.assoc == assoc {
+                taken.push(Taken {
                     meta: r.meta,
+                    data: slice.to_vec(),
                     complete: r.complete,
                     aborted: r.aborted,
                 });
-                off += len;
+                continue;
+            }
+            keep_bytes.extend_from_slice(slice);
+            let len = slice.len() as u64;
+            // A record being read keeps its start: the reader's offset
+            // arithmetic (written less unread) still lands inside it.
+            let start = if r.start < base { r.start } else { off };
+            kept.push_back(Record {
+                start,
+                end: off + len,
+                ..r
+            });
+            off += len;
+        }
+        for (meta, data) in std::mem::take(&mut self.lobby) {
+            if meta.assoc == assoc {
+                taken.push(Taken {
+                    meta,
+                    data,
+                    complete: true,
+                    aborted: false,
+                });
+            } else {
+                self.lobby.push_back((meta, data));
             }
         }
         self.staged = keep_bytes.into();
         self.records = kept;
+        self.release_lobby();
         taken
     }
+
+    /// A record taken from another socket by [`Inbox::take_assoc`].
+    pub fn push_taken(&mut self, t: Taken) {
+        if !t.complete {
+            self.push_piece(t.meta, &t.data, false);
+        } else if self.open_assoc().is_some() {
+            self.lobby.push_back((t.meta, t.data));
+        } else {
+            self.append(t.meta, &t.data, true);
+            if let Some(r) = self.records.back_mut() {
+                r.aborted = t.aborted;
+            }
+        }
+    }
+}
+
+/// One record leaving a socket (sctp_peeloff).
+#[derive(Debug)]
+pub struct Taken {
+    pub meta: RecordMeta,
+    pub data: Vec<u8>,
+    pub complete: bool,
+    pub aborted: bool,
 }
 
 #[cfg(test)]
@@ -314,29 +362,88 @@ mod tests {
         assert_eq!(b.records(), 0);
     }
 
+    impl Inbox {
+        /// As `flush`, into nowhere: everything staged counts as written.
+        fn flush_to_vec(&mut self) -> bool {
+            self.written += self.staged.len() as u64;
+            self.staged.clear();
+            true
+        }
+    }
+
+    fn staged(b: &Inbox) -> Vec<u8> {
+        b.staged.iter().copied().collect()
+    }
+
     #[test]
-    fn peeloff_takes_only_wholly_staged_data_of_its_association() {
+    fn peeloff_takes_everything_of_its_association_even_from_the_pair() {
         let mut b = Inbox::default();
-        b.push(meta(1, 0), b"aa");
-        b.push(meta(2, 0), b"bbb");
-        b.push(meta(1, 0), b"cccc");
-        // The first record went into the pair.
-        b.written = 2;
-        b.staged.drain(..2);
+        b.push(meta(1, 0), b"aa"); // 0..2
+        b.push(meta(2, 0), b"bbb"); // 2..5
         let mut note = meta(1, 0);
         note.notification = true;
-        b.push(note, b"nn");
-        let taken = b.take_assoc(1);
-        assert_eq!(taken.len(), 1);
-        assert_eq!(taken[0].1, b"cccc");
-        assert_eq!(b.staged.iter().copied().collect::<Vec<u8>>(), b"bbbnn");
-        // Offsets stay contiguous after the removal.
+        b.push(note, b"nn"); // 5..7
+        b.push(meta(1, 0), b"cccc"); // 7..11
+        // The pair got 9 bytes, of which the reader read one.
+        b.written = 9;
+        b.staged.drain(..9);
+        let taken = b.take_assoc(1, b"abbbnncc");
+        let got: Vec<(&[u8], bool, bool)> = taken
+            .iter()
+            .map(|t| (&t.data[..], t.meta.notification, t.complete))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (&b"a"[..], false, true),
+                (&b"nn"[..], true, true),
+                (&b"cccc"[..], false, true)
+            ]
+        );
+        // What stays goes into the pair again, right after what was read.
+        assert_eq!((b.written, staged(&b)), (1, b"bbb".to_vec()));
         let s = b.at(0).unwrap();
         assert_eq!((s.meta.assoc, s.left), (2, 3));
-        b.written = 7;
+    }
+
+    #[test]
+    fn peeloff_leaves_another_association_s_message_being_read_where_it_was() {
+        let mut b = Inbox::default();
+        b.push(meta(2, 0), b"bbb"); // 0..3
+        b.push(meta(1, 0), b"aa"); // 3..5
+        b.written = 5;
         b.staged.clear();
+        // One byte of "bbb" read.
+        let taken = b.take_assoc(1, b"bbaa");
+        assert_eq!(taken.len(), 1);
+        assert_eq!((b.written, staged(&b)), (1, b"bb".to_vec()));
+        assert!(b.flush_to_vec());
+        // The reader's end holds "bb" again: the rest of its record.
         let s = b.at(2).unwrap();
-        assert!(s.meta.notification);
-        assert_eq!(s.left, 2);
+        assert_eq!((s.meta.assoc, s.left, s.eor_at_end), (2, 2, true));
+    }
+
+    #[test]
+    fn peeloff_takes_a_message_arriving_in_pieces_and_what_waits_behind_it() {
+        let mut b = Inbox::default();
+        b.push_piece(meta(1, 0), b"p1", false);
+        b.push(meta(2, 0), b"other"); // in the lobby, behind the open message
+        b.push(meta(1, 3), b"later"); // likewise
+        let taken = b.take_assoc(1, b"");
+        assert_eq!(taken.len(), 2);
+        assert!(!taken[0].complete);
+        assert_eq!(taken[1].data, b"later");
+        // The other association's message is no longer held back.
+        assert_eq!(staged(&b), b"other".to_vec());
+        assert_eq!(b.open_assoc(), None);
+        // On the new socket: the open message first, the next behind it
+        // until its last piece comes.
+        let mut n = Inbox::default();
+        for t in taken {
+            n.push_taken(t);
+        }
+        assert_eq!(staged(&n), b"p1".to_vec());
+        n.push_piece(meta(1, 0), b"p2", true);
+        assert_eq!(staged(&n), b"p1p2later".to_vec());
     }
 }

@@ -283,13 +283,17 @@ impl Engine {
 
     /// sctp_peeloff: moves association `assoc` of one-to-many socket `id`
     /// onto a new one-to-one socket; `flags` are SOCK_NONBLOCK/SOCK_CLOEXEC.
-    /// Messages not yet handed to the application move with it; records
-    /// already in the one-to-many socket stay readable there.
+    /// Everything of the association the application has not read moves
+    /// with it (Linux's sctp_sock_migrate), also what already went into
+    /// the one-to-many socket's pair: `app_end` is the application's end,
+    /// whose unread bytes are taken back (the caller keeps other readers
+    /// of the socket out meanwhile).
     pub fn peeloff(
         &self,
         id: super::SockId,
         assoc: AssocId,
         flags: c_int,
+        app_end: c_int,
     ) -> Result<(super::SockId, c_int), c_int> {
         let (afd, efd) = super::stream_pair(flags)?;
         let mut st = self.lock();
@@ -331,8 +335,12 @@ impl Engine {
             n.assoc_events.insert(assoc, ev);
         }
         s.forget_assoc(assoc);
-        for (meta, data) in s.inbox.take_assoc(assoc) {
-            n.inbox.push(meta, &data);
+        // What the application's end holds comes back out of it (under
+        // the engine lock: nothing is written into it meanwhile), so that
+        // the association's records there move too.
+        let unread = sys::drain(app_end);
+        for t in s.inbox.take_assoc(assoc, &unread) {
+            n.inbox.push_taken(t);
         }
         let nid = st_ref.next;
         st_ref.next += 1;
@@ -340,6 +348,8 @@ impl Engine {
             ep.socks.insert(assoc, nid);
         }
         st_ref.socks.insert(nid, n);
+        st_ref.dirty.insert(id);
+        st_ref.dirty.insert(nid);
         drop(st);
         self.wake();
         Ok((nid, afd))
