@@ -170,6 +170,16 @@ pub unsafe extern "C" fn getsockopt(
         set_errno(e);
         return -1;
     }
+    // Linux's SCTP_GET_LOCAL_ADDRS reports the addresses' bytes only, its
+    // 8-byte header left out ("we can't change it anymore", says
+    // sctp_getsockopt_local_addrs); the header is written all the same.
+    if r >= 0
+        && (level, name) == (SOL_SCTP, options::SCTP_GET_LOCAL_ADDRS)
+        && let Err(e) = crate::usermem::put(ulen, ob.len.saturating_sub(8))
+    {
+        set_errno(e);
+        return -1;
+    }
     r
 }
 

@@ -513,7 +513,14 @@ fn get_option(
         return (r, out);
     }
     let mut r = answer(ret);
-    val.truncate((len as usize).min(val.len()));
+    // SCTP_GET_LOCAL_ADDRS's optlen leaves out its 8-byte header (as
+    // Linux's), which is written all the same.
+    let written = if ret >= 0 && level == SOL_SCTP && name == crate::sockopt::SCTP_GET_LOCAL_ADDRS {
+        len as usize + 8
+    } else {
+        len as usize
+    };
+    val.truncate(written.min(val.len()));
     r.data = val;
     r.namelen = len;
     (r, None)

@@ -232,8 +232,15 @@ pub unsafe fn get(
             unsafe { put_addrs(val, len, &addrs) }
         }
         SCTP_GET_LOCAL_ADDRS => {
-            let local = e.local_addrs(id);
-            // SAFETY: caller's option buffer, checked inside.
+            if val.is_null() || len.is_null() || (unsafe { *len } as usize) < 8 {
+                return Err(libc::EINVAL);
+            }
+            // SAFETY: at least 8 readable bytes (checked): assoc_id first.
+            let wanted = unsafe { std::ptr::read_unaligned(val as *const u32) };
+            let local = e.local_addrs(id, wanted)?;
+            // SAFETY: caller's option buffer, checked inside. (The optlen
+            // the application sees leaves out the 8-byte header, as
+            // Linux's: see preload::opts::getsockopt.)
             unsafe { put_addrs(val, len, &local) }
         }
         // SAFETY: as for this function.

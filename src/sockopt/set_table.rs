@@ -65,14 +65,22 @@ pub(super) unsafe fn set_table(
             let b = unsafe { input(val, len, 132) }?;
             let (_, view) = e.assoc_view(id, u32_at(&b, 0))?;
             let v = view.ok_or(libc::EINVAL)?;
+            if name == SCTP_SET_PEER_PRIMARY_ADDR {
+                // It asks the peer through ASCONF (RFC 5061), which the
+                // shim does not have: Linux's answer with ASCONF off (its
+                // default, net.sctp.addip_enable = 0).
+                return Err(libc::EPERM);
+            }
             // SAFETY: 128 bytes of sockaddr_storage in our copy.
             let a = unsafe { from_sockaddr(b[4..].as_ptr() as *const libc::sockaddr, 128) }
                 .ok_or(libc::EINVAL)?;
-            // Single-homed: the one peer address is the only choice.
+            // Single-homed: the one peer address is the only choice;
+            // another is no transport of the association (Linux's
+            // sctp_addr_id2transport: EINVAL).
             if unmap(a).ip() == unmap(v.status.primary).ip() {
                 Ok(0)
             } else {
-                Err(libc::EADDRNOTAVAIL)
+                Err(libc::EINVAL)
             }
         }
         SCTP_PEER_ADDR_PARAMS => {

@@ -17,7 +17,9 @@ pub use batch::{
     GSO_MAX_BYTES, GSO_MAX_SEGMENTS, enable_gro, gso_available, recv_coalesced, send_segments,
 };
 pub use real::{Real, real};
-pub use route::{route_mtu, send_fragmentable, set_dont_fragment, source_ip_for};
+pub use route::{
+    addr_scope, host_addrs, route_mtu, send_fragmentable, set_dont_fragment, source_ip_for,
+};
 pub use wait::{epoll_create, epoll_ctl, epoll_wait, poll, readable_within, wake_pipe};
 
 fn cvt(r: c_int) -> io::Result<c_int> {

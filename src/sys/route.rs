@@ -9,7 +9,7 @@ use std::os::raw::{c_int, c_void};
 
 use libc::{sockaddr, socklen_t};
 
-use super::{close, local_addr_of, real, send_to, set_int_option, to_sockaddr};
+use super::{close, from_sockaddr, local_addr_of, real, send_to, set_int_option, to_sockaddr};
 
 /// A UDP socket connected to `peer` (which sends nothing: connect only
 /// looks up the route), or None.
@@ -100,9 +100,83 @@ pub fn send_fragmentable(fd: c_int, buf: &[u8], to: &SocketAddr) -> io::Result<u
     r
 }
 
+/// The host's addresses (this network namespace's), interface by
+/// interface as getifaddrs(3) lists them: what a socket bound to the
+/// wildcard address has (Linux's sctp local address list).
+pub fn host_addrs() -> Vec<IpAddr> {
+    let mut head: *mut libc::ifaddrs = std::ptr::null_mut();
+    // SAFETY: getifaddrs fills `head` with a list we free below.
+    if unsafe { libc::getifaddrs(&mut head) } != 0 {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let mut p = head;
+    while !p.is_null() {
+        // SAFETY: `p` is a node of the list getifaddrs returned.
+        let ifa = unsafe { &*p };
+        if !ifa.ifa_addr.is_null() {
+            // SAFETY: a sockaddr of its family's size, per getifaddrs.
+            let family = unsafe { (*ifa.ifa_addr).sa_family } as c_int;
+            let len = match family {
+                libc::AF_INET => std::mem::size_of::<libc::sockaddr_in>(),
+                libc::AF_INET6 => std::mem::size_of::<libc::sockaddr_in6>(),
+                _ => 0,
+            };
+            // SAFETY: as above, `len` bytes of the family's sockaddr.
+            if len > 0
+                && let Some(a) = unsafe { from_sockaddr(ifa.ifa_addr, len as socklen_t) }
+            {
+                out.push(a.ip());
+            }
+        }
+        p = ifa.ifa_next;
+    }
+    // SAFETY: the list getifaddrs allocated, freed once.
+    unsafe { libc::freeifaddrs(head) };
+    out
+}
+
+/// Linux's address scopes (sctp_v4_scope, sctp_v6_scope): an association
+/// lists the local addresses whose scope is no wider than its peer's
+/// (sctp_in_scope), so a peer on the Internet is not told of loopback or
+/// private addresses.
+pub fn addr_scope(ip: IpAddr) -> u8 {
+    const GLOBAL: u8 = 0;
+    const PRIVATE: u8 = 1;
+    const LINK: u8 = 2;
+    const LOOPBACK: u8 = 3;
+    match ip {
+        IpAddr::V4(a) if a.is_loopback() => LOOPBACK,
+        IpAddr::V4(a) if a.is_link_local() => LINK,
+        IpAddr::V4(a) if a.is_private() => PRIVATE,
+        IpAddr::V4(_) => GLOBAL,
+        IpAddr::V6(a) if a.is_loopback() => LOOPBACK,
+        IpAddr::V6(a) if a.segments()[0] & 0xffc0 == 0xfe80 => LINK,
+        IpAddr::V6(a) if a.segments()[0] & 0xffc0 == 0xfec0 => PRIVATE,
+        IpAddr::V6(a) => match a.to_ipv4_mapped() {
+            Some(v4) => addr_scope(IpAddr::V4(v4)),
+            None => GLOBAL,
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scopes_as_linux() {
+        let sc = |a: &str| addr_scope(a.parse().unwrap());
+        assert_eq!(sc("127.0.0.1"), 3);
+        assert_eq!(sc("::1"), 3);
+        assert_eq!(sc("169.254.1.1"), 2);
+        assert_eq!(sc("fe80::1"), 2);
+        assert_eq!(sc("10.1.2.3"), 1);
+        assert_eq!(sc("192.168.0.1"), 1);
+        assert_eq!(sc("::ffff:10.1.2.3"), 1);
+        assert_eq!(sc("8.8.8.8"), 0);
+        assert_eq!(sc("2001:db8::1"), 0);
+    }
 
     #[test]
     fn loopback_route_has_the_interface_mtu() {

@@ -1,7 +1,7 @@
 //! Engine calls behind the interposed receive and send paths and the
 //! notification-related socket options.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::os::raw::c_int;
 use std::sync::Arc;
 
@@ -173,21 +173,52 @@ impl Engine {
         Ok(())
     }
 
-    /// The socket's local addresses (SCTP_GET_LOCAL_ADDRS / sctp_getladdrs).
-    pub fn local_addrs(&self, id: SockId) -> Vec<SocketAddr> {
+    /// The socket's local addresses (SCTP_GET_LOCAL_ADDRS / sctp_getladdrs)
+    /// for association `assoc` (0: the socket's own). A socket bound to the
+    /// wildcard address (or not bound before it connected) has all of the
+    /// host's addresses of its families, as Linux's local address list;
+    /// an association the ones in its peer's scope (sctp_in_scope). EINVAL
+    /// for an association the socket does not have.
+    pub fn local_addrs(&self, id: SockId, assoc: u32) -> Result<Vec<SocketAddr>, c_int> {
         let Some((Some(local), _)) = self.names(id) else {
-            return Vec::new();
+            return Ok(Vec::new());
         };
         let st = self.lock_quiet();
         let Some(s) = st.socks.get(&id) else {
-            return Vec::new();
+            return Ok(Vec::new());
         };
-        let extra: Vec<SocketAddr> = s
-            .extra_local
-            .iter()
-            .map(|&ip| s.present(SocketAddr::new(ip, local.port())))
-            .collect();
-        std::iter::once(local).chain(extra).collect()
+        // The peer whose scope limits the list (sctp_id2assoc: a
+        // one-to-one socket's association whatever the id).
+        let peer = match s.kind {
+            Kind::Stream { .. } if assoc != 0 => s.peer,
+            Kind::Many if assoc != 0 => {
+                let ep = s.port.and_then(|p| st.eps.get(&p)).ok_or(libc::EINVAL)?;
+                let a = ep
+                    .endpoint
+                    .assoc(assoc)
+                    .filter(|a| !a.is_closed() && ep.socks.get(&assoc) == Some(&id))
+                    .ok_or(libc::EINVAL)?;
+                Some(a.peer_addr())
+            }
+            _ => None,
+        };
+        if s.local.is_some_and(|l| !l.ip().is_unspecified()) {
+            let extra = s
+                .extra_local
+                .iter()
+                .map(|&ip| s.present(SocketAddr::new(ip, local.port())));
+            return Ok(std::iter::once(local).chain(extra).collect());
+        }
+        let scope = peer.map(|p| sys::addr_scope(sys::unmap(p).ip()));
+        Ok(sys::host_addrs()
+            .into_iter()
+            .filter(|ip| match ip {
+                IpAddr::V4(_) => !s.v6 || !s.ip.v6only,
+                IpAddr::V6(_) => s.v6,
+            })
+            .filter(|&ip| scope.is_none_or(|sc| sys::addr_scope(ip) <= sc))
+            .map(|ip| s.present(SocketAddr::new(ip, local.port())))
+            .collect())
     }
 
     /// The association of a one-to-one socket, or of a one-to-many socket
