@@ -93,6 +93,7 @@ e2e: lib
 	bash scripts/e2e-usrsctp.sh $(LIB)
 	bash scripts/e2e-process.sh $(LIB)
 	bash scripts/e2e-kamailio.sh $(LIB)
+	bash scripts/e2e-java.sh $(LIB)
 
 fuzz:
 	FUZZ_DECODER_SECONDS=$(FUZZ_DECODER_SECONDS) bash scripts/fuzz.sh $(FUZZ_SECONDS)
