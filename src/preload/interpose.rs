@@ -352,25 +352,7 @@ pub(super) fn connect_outcome(id: SockId) -> Result<c_int, c_int> {
 /// Ours is one end of a socketpair, so fill its send buffer with filler the
 /// engine drops when the handshake ends; returns how many bytes that took.
 pub(super) fn hold_writability(fd: c_int) -> usize {
-    let filler = [0u8; 16384];
-    let mut total = 0;
-    loop {
-        // SAFETY: sending from a local buffer on the caller's (non-blocking) fd.
-        let n = unsafe {
-            (real().sendto)(
-                fd,
-                filler.as_ptr() as *const c_void,
-                filler.len(),
-                libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
-                std::ptr::null(),
-                0,
-            )
-        };
-        if n <= 0 {
-            return total;
-        }
-        total += n as usize;
-    }
+    sys::fill_pair(fd)
 }
 
 /// accept4 on listener `id` (application end `fd`); `dontwait` takes only

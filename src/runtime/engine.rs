@@ -435,10 +435,16 @@ impl Engine {
             flags,
             libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
         )?;
+        // Not writable before it connects, as Linux's sctp_poll answers for
+        // a one-to-one socket in CLOSED: the engine drops the filler when
+        // an association comes up (see Sock::drop_junk).
+        let junk = sys::fill_pair(afd);
         let mut st = self.lock();
         let id = st.next;
         st.next += 1;
-        st.socks.insert(id, Sock::new(v6, efd, &self.defaults));
+        let mut s = Sock::new(v6, efd, &self.defaults);
+        s.junk = junk;
+        st.socks.insert(id, s);
         drop(st);
         self.wake();
         Ok((id, afd))

@@ -484,6 +484,31 @@ pub fn pending_bytes(fd: c_int) -> usize {
     if r < 0 { 0 } else { n.max(0) as usize }
 }
 
+/// Fills the send buffer of `fd` (an application's end of a pair) with
+/// filler until it takes no more, so that it does not poll writable;
+/// returns how many bytes went in (the engine drops them unread).
+pub fn fill_pair(fd: c_int) -> usize {
+    let filler = [0u8; 16384];
+    let mut total = 0;
+    loop {
+        // SAFETY: sending from a local buffer, without waiting.
+        let n = unsafe {
+            (real().sendto)(
+                fd,
+                filler.as_ptr() as *const c_void,
+                filler.len(),
+                libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+                std::ptr::null(),
+                0,
+            )
+        };
+        if n <= 0 {
+            return total;
+        }
+        total += n as usize;
+    }
+}
+
 /// Reads, without waiting, everything `fd` holds for its reader.
 pub fn drain(fd: c_int) -> Vec<u8> {
     let mut out = vec![0u8; pending_bytes(fd)];

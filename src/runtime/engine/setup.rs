@@ -255,7 +255,8 @@ impl Engine {
             }
             s.kind = Kind::Stream { assoc };
             s.peer = Some(peer);
-            s.junk = junk;
+            // (Added to the filler socket() put in.)
+            s.junk += junk;
         }
         // A peer in this engine: the handshake completes now, inside
         // connect(), as on a kernel's loopback (the listener can accept as
