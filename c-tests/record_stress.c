@@ -61,8 +61,10 @@ struct seen {
 static struct client cl[CLIENTS];
 static struct seen sn[CLIENTS];
 
+/* The client bound to port `p` (the latest: an ended client's port may be
+ * taken again by a later one). */
 static int client_of_port(uint16_t p) {
-    for (int i = 0; i < CLIENTS; i++)
+    for (int i = CLIENTS - 1; i >= 0; i--)
         if (cl[i].cport == p) return i;
     return -1;
 }
