@@ -51,9 +51,8 @@ static void nothing_left(int s) {
 /* Part 1: queued messages and the queued COMM_UP move; part 2: the rest of
  * a message read in part. */
 static void queued(void) {
-    int srv = socket(AF_INET, SOCK_SEQPACKET, IPPROTO_SCTP);
+    int srv = listen_on(SOCK_SEQPACKET, port, 0, 8);
     struct sockaddr_in sa = loop4(port);
-    CHECK(bind(srv, (struct sockaddr *)&sa, sizeof sa) == 0 && listen(srv, 8) == 0);
     sub_assoc_events(srv);
     int c = socket(AF_INET, SOCK_SEQPACKET, IPPROTO_SCTP);
     char big[3000];
@@ -164,9 +163,7 @@ static void expect_msg(int s, int i, unsigned seed, size_t skip) {
 }
 
 static void races(void) {
-    int srv = socket(AF_INET, SOCK_SEQPACKET, IPPROTO_SCTP);
-    struct sockaddr_in sa = loop4(port);
-    CHECK(bind(srv, (struct sockaddr *)&sa, sizeof sa) == 0 && listen(srv, 8) == 0);
+    int srv = listen_on(SOCK_SEQPACKET, port, 0, 8);
     sub_assoc_events(srv);
     int moved = 0, partial = 0;
     for (int round = 0; round < ROUNDS; round++) {

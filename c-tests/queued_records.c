@@ -56,9 +56,8 @@ static void one_to_one(uint16_t port) {
 }
 
 static void one_to_many(uint16_t port) {
-    int srv = socket(AF_INET, SOCK_SEQPACKET, IPPROTO_SCTP);
+    int srv = listen_on(SOCK_SEQPACKET, port, 0, 4);
     struct sockaddr_in sa = loop4(port);
-    CHECK(bind(srv, (struct sockaddr *)&sa, sizeof sa) == 0 && listen(srv, 4) == 0);
     subscribe(srv);
     int c = socket(AF_INET, SOCK_SEQPACKET, IPPROTO_SCTP);
     char big[5000];

@@ -142,9 +142,7 @@ static int one_record(int s, size_t piece, int peek) {
 
 int main(void) {
     port = free_ports(1);
-    int srv = socket(AF_INET, SOCK_SEQPACKET, IPPROTO_SCTP);
-    struct sockaddr_in sa = loop4(port);
-    CHECK(bind(srv, (struct sockaddr *)&sa, sizeof sa) == 0 && listen(srv, 64) == 0);
+    int srv = listen_on(SOCK_SEQPACKET, port, 0, 64);
     struct sctp_event_subscribe ev = {0};
     ev.sctp_data_io_event = 1;
     ev.sctp_association_event = 1;

@@ -8,7 +8,12 @@ use super::*;
 /// An established pair on a link of 10 ms each way whose sender has
 /// measured the round trip (20 ms).
 fn warm_pair() -> (Pair, AssocId, AssocId) {
-    let mut p = Pair::default_pair();
+    warm_pair_with(Pair::default_pair())
+}
+
+/// `p`, established over a link of 10 ms each way, its sender's round
+/// trip measured.
+fn warm_pair_with(mut p: Pair) -> (Pair, AssocId, AssocId) {
     p.link.delay = Duration::from_millis(10);
     let (a, z) = p.establish();
     p.a.send(p.now, a, msg(0, b"warm-up")).unwrap();
@@ -194,15 +199,7 @@ fn a_lost_window_update_is_asked_for_long_before_the_zero_window_probe() {
         rcvbuf: 16 * 1024,
         ..Config::default()
     };
-    let mut p = Pair::new(Config::default(), cz);
-    p.link.delay = Duration::from_millis(10);
-    let (a, z) = p.establish();
-    p.a.send(p.now, a, msg(0, b"warm-up")).unwrap();
-    assert!(p.run_until(Duration::from_secs(2), |p| {
-        p.z.assoc(z).unwrap().has_message()
-    }));
-    recv_all(&mut p.z, z);
-    p.run_for(Duration::from_millis(300));
+    let (mut p, a, z) = warm_pair_with(Pair::new(Config::default(), cz));
     // More than the receiver's buffer, which nobody reads: its window
     // closes, with nothing in flight.
     for i in 0..40u8 {
