@@ -107,7 +107,12 @@ impl State {
                     // Closed: every association shuts down gracefully.
                     s.app_gone = true;
                     if let Some(ep) = port.and_then(|p| self.eps.get_mut(&p)) {
-                        ep.endpoint.listen(false);
+                        // (A socket bound to the port since, and listening,
+                        // keeps listening: its close may come first.)
+                        if ep.listener == Some(id) {
+                            ep.listener = None;
+                            ep.endpoint.listen(false);
+                        }
                         for a in ep.assocs_of(id) {
                             if let Some(x) = ep.endpoint.assoc_mut(a) {
                                 x.shutdown(t);
