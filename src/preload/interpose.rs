@@ -219,7 +219,7 @@ pub unsafe extern "C" fn listen(fd: c_int, backlog: c_int) -> c_int {
         // only POLLIN, when an association waits): its pair's send buffer
         // is filled once, and the engine never reads a listener's pair.
         if !is_many_id(id) {
-            hold_writability(fd);
+            sys::fill_pair(fd);
             // Sends on it are EPIPE (and SIGPIPE), as Linux's sctp_sendmsg
             // answers on a listening one-to-one socket.
             sys::shutdown(fd, libc::SHUT_WR);
@@ -304,7 +304,10 @@ pub(super) fn connect_start(
         // Already connecting or connected: EALREADY / EISCONN / the error.
         return e.connect_holding(id, a, true, 0).map(|_| 0);
     }
-    let junk = hold_writability(fd);
+    // A kernel socket is not writable until its non-blocking connect
+    // finishes: the pair takes filler (socket() put some in already) that
+    // the engine drops when the handshake ends.
+    let junk = sys::fill_pair(fd);
     match e.connect_holding(id, a, true, junk) {
         Err(libc::EINPROGRESS) if !nonblocking && !handshake_async => {}
         r => return r.map(|_| 0),
@@ -346,13 +349,6 @@ pub(super) fn connect_outcome(id: SockId) -> Result<c_int, c_int> {
         0 => Err(libc::ECONNREFUSED),
         err => Err(err),
     }
-}
-
-/// A kernel socket is not writable until its non-blocking connect finishes.
-/// Ours is one end of a socketpair, so fill its send buffer with filler the
-/// engine drops when the handshake ends; returns how many bytes that took.
-pub(super) fn hold_writability(fd: c_int) -> usize {
-    sys::fill_pair(fd)
 }
 
 /// accept4 on listener `id` (application end `fd`); `dontwait` takes only

@@ -29,7 +29,7 @@ pub fn epoll_ctl(epfd: c_int, op: c_int, fd: c_int, events: u32, token: u64) -> 
 }
 
 /// Waits on `epfd` into `evs` (its capacity; its length becomes the
-/// count), at most `timeout` (None: until an event). epoll_pwait2(2) takes
+/// count), at most `timeout`. epoll_pwait2(2) takes
 /// the timeout to the nanosecond (the engine's loss timers are tens of
 /// microseconds on a fast path); where the kernel (before 5.11) or a
 /// seccomp filter refuses it, epoll_wait(2) with whole milliseconds,
@@ -37,7 +37,7 @@ pub fn epoll_ctl(epfd: c_int, op: c_int, fd: c_int, events: u32, token: u64) -> 
 pub fn epoll_wait(
     epfd: c_int,
     evs: &mut Vec<libc::epoll_event>,
-    timeout: Option<std::time::Duration>,
+    timeout: std::time::Duration,
 ) -> io::Result<()> {
     use std::sync::atomic::{AtomicBool, Ordering};
     static NO_PWAIT2: AtomicBool = AtomicBool::new(false);
@@ -46,23 +46,20 @@ pub fn epoll_wait(
     evs.reserve(room);
     let mut n = -1;
     if !NO_PWAIT2.load(Ordering::Relaxed) {
-        let ts = timeout.map(|d| libc::timespec {
-            tv_sec: d.as_secs().min(i32::MAX as u64) as libc::time_t,
-            tv_nsec: d.subsec_nanos() as libc::c_long,
-        });
-        let tsp = ts
-            .as_ref()
-            .map_or(std::ptr::null(), |t| t as *const libc::timespec);
-        // SAFETY: `evs` has room for `room` events, `tsp` is null or points
-        // to a timespec alive across the call, and no signal mask is
-        // passed (null, with the kernel's sigset size).
+        let ts = libc::timespec {
+            tv_sec: timeout.as_secs().min(i32::MAX as u64) as libc::time_t,
+            tv_nsec: timeout.subsec_nanos() as libc::c_long,
+        };
+        // SAFETY: `evs` has room for `room` events, `ts` is alive across
+        // the call, and no signal mask is passed (null, with the kernel's
+        // sigset size).
         let r = unsafe {
             libc::syscall(
                 libc::SYS_epoll_pwait2,
                 epfd,
                 evs.as_mut_ptr(),
                 room as c_int,
-                tsp,
+                &ts as *const libc::timespec,
                 std::ptr::null::<libc::sigset_t>(),
                 8usize,
             )
@@ -78,9 +75,7 @@ pub fn epoll_wait(
         }
     }
     if n < 0 {
-        let ms = timeout.map_or(-1, |d| {
-            d.as_micros().div_ceil(1000).min(c_int::MAX as u128) as c_int
-        });
+        let ms = timeout.as_micros().div_ceil(1000).min(c_int::MAX as u128) as c_int;
         // SAFETY: `evs` has room for `room` events; the kernel writes at
         // most that many and returns how many.
         n = cvt(unsafe { libc::epoll_wait(epfd, evs.as_mut_ptr(), room as c_int, ms) })?;

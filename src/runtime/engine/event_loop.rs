@@ -78,7 +78,7 @@ impl Engine {
             } else {
                 timeout
             };
-            if let Err(e) = sys::epoll_wait(epfd, &mut evs, Some(limit)) {
+            if let Err(e) = sys::epoll_wait(epfd, &mut evs, limit) {
                 if e.raw_os_error() != Some(libc::EINTR) {
                     // The instance is gone (closed by a raw system call the
                     // interposers never saw): a new one, everything
