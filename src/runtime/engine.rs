@@ -159,13 +159,23 @@ struct Sock {
     /// looked at), and their sum: the socket's share of SO_RCVBUF in use.
     held: HashMap<AssocId, usize>,
     held_total: usize,
-    /// The free receive space last given to all the socket's associations.
+    /// The free receive space last given to the socket's associations.
     shared_free: Option<usize>,
+    /// Associations that last advertised less than a share step: the ones
+    /// told at once when the shared space opens (the others' peers still
+    /// have room to send, and their next packet brings them up to date).
+    starved: BTreeSet<AssocId>,
+    /// Where the next look at `starved` starts, and how many of them the
+    /// current pass has still to tell.
+    starved_next: AssocId,
+    starved_left: usize,
     /// `inbox.written()` when the pair was last seen empty (see
     /// `Sock::unread_in_pair`).
     pair_mark: u64,
-    /// Associations with messages that wait for room in the inbox.
+    /// Associations with messages that wait for room in the inbox, and
+    /// where the next look at them starts (`Sock::stalled_batch`).
     stalled: BTreeSet<AssocId>,
+    stalled_next: AssocId,
 }
 
 /// Per-association notes of a socket.

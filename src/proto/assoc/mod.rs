@@ -560,6 +560,11 @@ impl Association {
         self.rx.reasm.buffered_bytes()
     }
 
+    /// The receive window last advertised to the peer.
+    pub fn advertised_rwnd(&self) -> u32 {
+        self.rx.last_rwnd
+    }
+
     /// The shared receive space last set (`set_shared_space`).
     pub fn shared_space(&self) -> Option<usize> {
         self.rx.shared_space

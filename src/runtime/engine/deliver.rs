@@ -37,6 +37,7 @@ impl Sock {
     pub(super) fn forget_assoc(&mut self, assoc: AssocId) {
         self.held_total -= self.held.remove(&assoc).unwrap_or(0);
         self.stalled.remove(&assoc);
+        self.starved.remove(&assoc);
     }
 
     /// The subscriptions of association `assoc` on this socket.
@@ -153,10 +154,14 @@ impl State {
     /// sees the window close and blocks.
     ///
     /// Only the associations in `pairs` are looked at (all in a sweep):
-    /// the others' holdings have not changed. They are told the socket's
-    /// free space when it moved far from what they were last told (by a
-    /// window update's step), so the walk over all of a socket's
-    /// associations is amortised over that much received or read data.
+    /// the others' holdings have not changed. When the socket's free space
+    /// grew by a share step to at least a step, the associations that last
+    /// advertised less than a step are told too (a pass over them,
+    /// STARVED_BATCH a turn), so that the ones whose peers wait for room
+    /// get a window update; the others' peers can still send, and an
+    /// association is told the space whenever it receives. (Telling every
+    /// association on each step cost a walk over all of them: with 10,000
+    /// on one socket behind a slow reader, most of the engine's time.)
     /// The space of the `dirty` sockets moved too (the application read).
     pub(super) fn share_rcvbuf(
         &mut self,
@@ -169,6 +174,7 @@ impl State {
             socks,
             eps,
             pair_watch: watch,
+            dirty: dirty_next,
             ..
         } = self;
         let Some(ep) = eps.get_mut(&port) else {
@@ -179,6 +185,8 @@ impl State {
                 if let Some(s) = socks.get_mut(&sid) {
                     s.held.clear();
                     s.held_total = 0;
+                    s.starved.clear();
+                    s.starved_left = 0;
                     s.shared_free = None;
                 }
             }
@@ -201,6 +209,7 @@ impl State {
             s.held_total = s.held_total + now_held - before;
             *touched.entry(sid).or_default() += 1;
         }
+        let mut again = Vec::new();
         for (sid, n) in touched {
             let Some(s) = socks.get_mut(&sid) else {
                 continue;
@@ -227,22 +236,44 @@ impl State {
             let moved = s
                 .shared_free
                 .is_none_or(|f| f.abs_diff(free) >= step || (free == 0) != (f == 0));
-            // Everyone's space moved: tell everyone (all of them are in
-            // `pairs` already when `n` counts all the socket holds).
+            let mut ids: Vec<AssocId> = pairs.iter().filter(|p| p.1 == sid).map(|p| p.0).collect();
             if moved {
                 s.shared_free = Some(free);
+                // Room opened: one pass over the starved (all of them are
+                // in `pairs` already when `n` counts all the socket holds).
+                if n < s.held.len() && free >= step.min(s.cfg.rcvbuf / 4) {
+                    s.starved_left = s.starved.len();
+                }
             }
-            let ids: Vec<AssocId> = if moved && n < s.held.len() {
-                s.held.keys().copied().collect()
-            } else {
-                pairs.iter().filter(|p| p.1 == sid).map(|p| p.0).collect()
-            };
+            if s.starved_left > 0 {
+                let batch =
+                    super::sock::round_robin(&s.starved, &mut s.starved_next, STARVED_BATCH);
+                s.starved_left = s.starved_left.saturating_sub(batch.len().max(1));
+                ids.extend(batch);
+                if s.starved_left > 0 {
+                    again.push(sid);
+                }
+            }
             for aid in ids {
-                if ep.endpoint.assoc(aid).is_some_and(|a| !a.shares(free)) {
+                let Some(a) = ep.endpoint.assoc(aid) else {
+                    continue;
+                };
+                if !a.shares(free) {
                     ep.endpoint.share_space(aid, free);
+                }
+                let low = ep
+                    .endpoint
+                    .assoc(aid)
+                    .is_some_and(|a| (a.advertised_rwnd() as usize) < step);
+                if low {
+                    s.starved.insert(aid);
+                } else {
+                    s.starved.remove(&aid);
                 }
             }
         }
+        // The rest of a pass goes on in the next turn.
+        dirty_next.extend(again);
     }
 
     /// The events an accepted association had while it waited in the
@@ -587,6 +618,9 @@ impl State {
 
 /// How often a socket in `pair_watch` is looked at.
 pub(super) const PAIR_WATCH_EVERY: Duration = Duration::from_millis(10);
+
+/// Starved associations told the shared space per turn (`share_rcvbuf`).
+const STARVED_BATCH: usize = 256;
 
 impl Sock {
     /// Bytes delivered into the pair that the application has not read:

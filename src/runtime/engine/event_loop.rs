@@ -47,6 +47,8 @@ impl Engine {
                 // listener is reaped) have datagrams or events waiting.
                 let pending = (!st.loopback.is_empty() || !st.touched.is_empty())
                     .then(|| t + Duration::from_millis(1));
+                // Sockets a turn left work for (stalled associations).
+                let unfinished = (!st.dirty.is_empty()).then_some(t);
                 let pair_watch = (!st.pair_watch.is_empty()).then(|| t + deliver::PAIR_WATCH_EVERY);
                 let others = [
                     pair_watch,
@@ -60,6 +62,7 @@ impl Engine {
                         })
                         .flatten(),
                     pending,
+                    unfinished,
                 ];
                 // To the microsecond (RACK's reordering window on a fast
                 // path is tens of them), at least MIN_WAIT.

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use super::{Events, Inbox, Kind, SendSide, SendSpec, Settings, Sock, ipopts, now};
 use crate::proto::Config;
+use crate::proto::assoc::AssocId;
 use crate::proto::assoc::Association;
 use crate::sys;
 
@@ -73,9 +74,13 @@ impl Sock {
             error: 0,
             held: HashMap::new(),
             held_total: 0,
+            starved: BTreeSet::new(),
+            starved_next: 0,
+            starved_left: 0,
             shared_free: None,
             pair_mark: 0,
             stalled: BTreeSet::new(),
+            stalled_next: 0,
         }
     }
 }
@@ -107,7 +112,42 @@ pub(super) fn apply_bufs(afd: c_int, i: &Inherited) {
     }
 }
 
+/// Stalled associations a turn looks at per round (`Sock::stalled_batch`).
+const STALLED_BATCH: usize = 64;
+
+/// Up to `n` members of `set`, from `next` on and around: the next batch
+/// of a walk in turns. `next` moves past the last one taken.
+pub(super) fn round_robin(set: &BTreeSet<AssocId>, next: &mut AssocId, n: usize) -> Vec<AssocId> {
+    let from = *next;
+    let batch: Vec<AssocId> = set
+        .range(from..)
+        .chain(set.range(..from))
+        .take(n)
+        .copied()
+        .collect();
+    if let Some(&last) = batch.last() {
+        *next = last.wrapping_add(1);
+    }
+    batch
+}
+
 impl Sock {
+    /// The next of the associations whose messages wait for room in the
+    /// inbox, when it has room: a few at a time, in turns (each round
+    /// starts after the last one looked at). With thousands stalled behind
+    /// a slow reader, each read opens room for a few messages, and looking
+    /// at all of them every time cost a walk over all of them per read.
+    /// While a message is half delivered, only its association can go on.
+    pub(super) fn stalled_batch(&mut self) -> Vec<AssocId> {
+        if self.inbox.staged() >= super::TO_APP_MAX {
+            return Vec::new();
+        }
+        if let Some(o) = self.inbox.open_assoc() {
+            return self.stalled.contains(&o).then_some(o).into_iter().collect();
+        }
+        round_robin(&self.stalled, &mut self.stalled_next, STALLED_BATCH)
+    }
+
     /// An address as this socket reports it to the application.
     pub(super) fn present(&self, a: SocketAddr) -> SocketAddr {
         sys::present(a, self.v6, self.v4mapped)
@@ -148,5 +188,43 @@ impl Sock {
         if let Some(a) = a {
             a.update_config(now(), |c: &mut Config| c.tos = tos);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Batches go around the set: every member comes once per lap, in
+    /// order from where the last batch ended, whatever joins or leaves.
+    #[test]
+    fn round_robin_visits_everyone_in_turns() {
+        let mut set: BTreeSet<AssocId> = (1..=10).collect();
+        let mut next = 0;
+        assert_eq!(round_robin(&set, &mut next, 4), vec![1, 2, 3, 4]);
+        assert_eq!(round_robin(&set, &mut next, 4), vec![5, 6, 7, 8]);
+        // Around the end, back to the start.
+        assert_eq!(round_robin(&set, &mut next, 4), vec![9, 10, 1, 2]);
+        // One that was served leaves, a new one joins behind the cursor:
+        // the lap goes on from 3 and reaches the newcomer in its place.
+        set.remove(&4);
+        set.insert(0);
+        assert_eq!(round_robin(&set, &mut next, 6), vec![3, 5, 6, 7, 8, 9]);
+        assert_eq!(round_robin(&set, &mut next, 3), vec![10, 0, 1]);
+        // Never more than the set holds, and nothing from an empty set.
+        assert_eq!(round_robin(&set, &mut next, 100).len(), set.len());
+        let mut n = 7;
+        assert!(round_robin(&BTreeSet::new(), &mut n, 5).is_empty());
+        assert_eq!(n, 7);
+    }
+
+    /// The cursor after the largest id wraps instead of overflowing.
+    #[test]
+    fn round_robin_wraps_at_the_largest_id() {
+        let set: BTreeSet<AssocId> = [1, AssocId::MAX].into_iter().collect();
+        let mut next = AssocId::MAX;
+        assert_eq!(round_robin(&set, &mut next, 1), vec![AssocId::MAX]);
+        assert_eq!(next, 0);
+        assert_eq!(round_robin(&set, &mut next, 1), vec![1]);
     }
 }

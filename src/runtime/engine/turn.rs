@@ -401,6 +401,10 @@ impl State {
             pairs.extend(more);
             more = next;
         }
+        // Room left and more waiting: the next turn goes on (at once).
+        for &(_, sid) in &more {
+            self.dirty.insert(sid);
+        }
         pairs.sort_unstable();
         pairs.dedup();
         self.replay_parked(port, t, &pairs);
@@ -494,14 +498,14 @@ impl State {
             .filter(|a| ep.socks.contains_key(a))
             .collect();
         for id in dirty {
-            let Some(s) = self.socks.get(id).filter(|s| s.port == Some(port)) else {
+            let Some(s) = self.socks.get_mut(id).filter(|s| s.port == Some(port)) else {
                 continue;
             };
             match s.kind {
                 Kind::Stream { assoc } => {
                     wanted.insert(assoc);
                 }
-                Kind::Many => wanted.extend(s.stalled.iter().copied()),
+                Kind::Many => wanted.extend(s.stalled_batch()),
                 _ => {}
             }
         }
@@ -519,18 +523,16 @@ impl State {
         pairs
     }
 
-    /// The stalled associations of the sockets in `pairs` whose inbox has
-    /// room and no message half delivered.
-    pub(super) fn unstalled(&self, pairs: &[(AssocId, SockId)]) -> Vec<(AssocId, SockId)> {
+    /// The next stalled associations of the sockets in `pairs` whose inbox
+    /// has room (`Sock::stalled_batch`).
+    pub(super) fn unstalled(&mut self, pairs: &[(AssocId, SockId)]) -> Vec<(AssocId, SockId)> {
         let socks: BTreeSet<SockId> = pairs.iter().map(|p| p.1).collect();
         let mut more = Vec::new();
         for sid in socks {
-            let Some(s) = self.socks.get(&sid) else {
+            let Some(s) = self.socks.get_mut(&sid) else {
                 continue;
             };
-            if s.inbox.staged() < TO_APP_MAX && s.inbox.open_assoc().is_none() {
-                more.extend(s.stalled.iter().map(|&a| (a, sid)));
-            }
+            more.extend(s.stalled_batch().into_iter().map(|a| (a, sid)));
         }
         more
     }
