@@ -89,6 +89,7 @@ e2e: lib
 	bash scripts/e2e-programs.sh $(LIB)
 	bash scripts/e2e-impair.sh $(LIB)
 	bash scripts/e2e-netns.sh $(LIB)
+	bash scripts/e2e-multihome.sh $(LIB)
 	bash scripts/e2e-security.sh $(LIB)
 	bash scripts/e2e-usrsctp.sh $(LIB)
 	bash scripts/e2e-process.sh $(LIB)

@@ -3,8 +3,8 @@
 //! few lines on top of [`Pair`].
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-use std::net::SocketAddr;
+use std::collections::{BinaryHeap, HashSet};
+use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use crate::proto::assoc::{AssocEvent, AssocId};
@@ -81,8 +81,9 @@ pub struct Traced {
     pub packet: Packet,
 }
 
-/// A datagram on the link: (arrival, sequence, to Z?, bytes), ordered by arrival.
-type InFlight = Reverse<(Instant, u64, bool, Vec<u8>)>;
+/// A datagram on the link: (arrival, sequence, to Z?, bytes, source
+/// address), ordered by arrival.
+type InFlight = Reverse<(Instant, u64, bool, Vec<u8>, SocketAddr)>;
 /// Test hook deciding whether to drop a packet.
 pub type DropFilter = Box<dyn FnMut(Side, &Packet) -> bool>;
 
@@ -114,6 +115,14 @@ pub struct Pair {
     /// blocks ICMP), counted in `black_holed`.
     pub black_hole: bool,
     pub black_holed: usize,
+    /// More addresses of each side (multi-homing), on A's and Z's ports:
+    /// link k joins A's k-th address and Z's (0: `a_addr` and `z_addr`),
+    /// and a packet to Z's k-th address leaves from A's k-th (or its
+    /// first), as a route would choose.
+    pub a_more: Vec<IpAddr>,
+    pub z_more: Vec<IpAddr>,
+    /// Links that carry nothing (a cut cable).
+    pub cut: HashSet<usize>,
 }
 
 /// A fixed start of virtual time.
@@ -152,7 +161,30 @@ impl Pair {
             fragmented: 0,
             black_hole: false,
             black_holed: 0,
+            a_more: Vec::new(),
+            z_more: Vec::new(),
+            cut: HashSet::new(),
         }
+    }
+
+    /// Side `side`'s k-th address (0: its first).
+    fn addr_of(&self, side: Side, k: usize) -> Option<SocketAddr> {
+        let (first, more) = match side {
+            Side::A => (self.a_addr, &self.a_more),
+            Side::Z => (self.z_addr, &self.z_more),
+        };
+        match k {
+            0 => Some(first),
+            k => more.get(k - 1).map(|ip| SocketAddr::new(*ip, first.port())),
+        }
+    }
+
+    /// Which link a packet from `from` to `dst` takes (None: an address
+    /// the other side does not have).
+    fn link_to(&self, from: Side, dst: SocketAddr) -> Option<usize> {
+        let to = if from == Side::A { Side::Z } else { Side::A };
+        (0..=self.a_more.len().max(self.z_more.len()))
+            .find(|&k| self.addr_of(to, k).is_some_and(|a| a.ip() == dst.ip()))
     }
 
     /// Two endpoints with default settings.
@@ -195,13 +227,13 @@ impl Pair {
         loop {
             let mut any = false;
             while let Some(t) = self.a.poll_transmit(self.now) {
-                assert_eq!(t.dst, self.z_addr, "A sent to an unknown address");
-                self.launch(Side::A, t.payload, t.frag_ok);
+                assert_eq!(t.dst.port(), self.z_addr.port(), "A sent to another port");
+                self.launch(Side::A, t.dst, t.payload, t.frag_ok);
                 any = true;
             }
             while let Some(t) = self.z.poll_transmit(self.now) {
-                assert_eq!(t.dst, self.a_addr, "Z sent to an unknown address");
-                self.launch(Side::Z, t.payload, t.frag_ok);
+                assert_eq!(t.dst.port(), self.a_addr.port(), "Z sent to another port");
+                self.launch(Side::Z, t.dst, t.payload, t.frag_ok);
                 any = true;
             }
             if !any {
@@ -216,8 +248,15 @@ impl Pair {
         }
     }
 
-    fn launch(&mut self, from: Side, mut bytes: Vec<u8>, frag_ok: bool) {
+    fn launch(&mut self, from: Side, dst: SocketAddr, mut bytes: Vec<u8>, frag_ok: bool) {
         let packet = Packet::decode(&bytes).expect("endpoints send only valid packets");
+        let k = self
+            .link_to(from, dst)
+            .unwrap_or_else(|| panic!("{from:?} sent to an unknown address {dst}"));
+        let src = self
+            .addr_of(from, k)
+            .or_else(|| self.addr_of(from, 0))
+            .expect("a first address");
         if self.tracing {
             self.trace.push(Traced {
                 at: self.now,
@@ -233,9 +272,9 @@ impl Pair {
                 return;
             } else {
                 let icmp = self.icmp_mtu.expect("packet larger than the link's MTU");
-                let (sender, dst) = match from {
-                    Side::A => (&mut self.a, self.z_addr),
-                    Side::Z => (&mut self.z, self.a_addr),
+                let sender = match from {
+                    Side::A => &mut self.a,
+                    Side::Z => &mut self.z,
                 };
                 sender.handle_packet_too_big(self.now, dst, &bytes, icmp);
                 return;
@@ -247,7 +286,7 @@ impl Pair {
             return;
         }
         let link = &mut self.link;
-        if link.down || link.rng.chance(link.loss) {
+        if link.down || self.cut.contains(&k) || link.rng.chance(link.loss) {
             return;
         }
         let copies = if link.rng.chance(link.dup) { 2 } else { 1 };
@@ -262,23 +301,23 @@ impl Pair {
             }
             self.seq += 1;
             self.queue
-                .push(Reverse((at, self.seq, from == Side::A, bytes.clone())));
+                .push(Reverse((at, self.seq, from == Side::A, bytes.clone(), src)));
         }
     }
 
     /// Delivers due packets and fires due timers, once.
     fn deliver_due(&mut self) {
-        while let Some(Reverse((at, _, _, _))) = self.queue.peek() {
+        while let Some(Reverse((at, ..))) = self.queue.peek() {
             if *at > self.now {
                 break;
             }
-            let Some(Reverse((_, _, to_z, bytes))) = self.queue.pop() else {
+            let Some(Reverse((_, _, to_z, bytes, src))) = self.queue.pop() else {
                 break;
             };
             if to_z {
-                self.z.handle(self.now, self.a_addr, &bytes);
+                self.z.handle(self.now, src, &bytes);
             } else {
-                self.a.handle(self.now, self.z_addr, &bytes);
+                self.a.handle(self.now, src, &bytes);
             }
             self.flush();
         }

@@ -137,7 +137,7 @@ struct Sock {
     /// sockets accept and sctp_peeloff make (sctp_copy_sock copies them).
     bufs: [Option<c_int>; 2],
     /// Addresses added with sctp_bindx beyond the bound one (listed by
-    /// sctp_getladdrs; not used as paths yet: associations are single-homed).
+    /// sctp_getladdrs, and in INIT / INIT ACK: see `Engine::bindx`).
     extra_local: Vec<IpAddr>,
     /// Per-socket protocol settings (SCTP_INITMSG, ...), given to the
     /// endpoint when the socket is bound.

@@ -139,44 +139,12 @@ pub fn host_addrs() -> Vec<IpAddr> {
 /// Linux's address scopes (sctp_v4_scope, sctp_v6_scope): an association
 /// lists the local addresses whose scope is no wider than its peer's
 /// (sctp_in_scope), so a peer on the Internet is not told of loopback or
-/// private addresses.
-pub fn addr_scope(ip: IpAddr) -> u8 {
-    const GLOBAL: u8 = 0;
-    const PRIVATE: u8 = 1;
-    const LINK: u8 = 2;
-    const LOOPBACK: u8 = 3;
-    match ip {
-        IpAddr::V4(a) if a.is_loopback() => LOOPBACK,
-        IpAddr::V4(a) if a.is_link_local() => LINK,
-        IpAddr::V4(a) if a.is_private() => PRIVATE,
-        IpAddr::V4(_) => GLOBAL,
-        IpAddr::V6(a) if a.is_loopback() => LOOPBACK,
-        IpAddr::V6(a) if a.segments()[0] & 0xffc0 == 0xfe80 => LINK,
-        IpAddr::V6(a) if a.segments()[0] & 0xffc0 == 0xfec0 => PRIVATE,
-        IpAddr::V6(a) => match a.to_ipv4_mapped() {
-            Some(v4) => addr_scope(IpAddr::V4(v4)),
-            None => GLOBAL,
-        },
-    }
-}
+/// private addresses. (The protocol core filters the peer's list alike.)
+pub use crate::proto::assoc::multihome::addr_scope;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn scopes_as_linux() {
-        let sc = |a: &str| addr_scope(a.parse().unwrap());
-        assert_eq!(sc("127.0.0.1"), 3);
-        assert_eq!(sc("::1"), 3);
-        assert_eq!(sc("169.254.1.1"), 2);
-        assert_eq!(sc("fe80::1"), 2);
-        assert_eq!(sc("10.1.2.3"), 1);
-        assert_eq!(sc("192.168.0.1"), 1);
-        assert_eq!(sc("::ffff:10.1.2.3"), 1);
-        assert_eq!(sc("8.8.8.8"), 0);
-        assert_eq!(sc("2001:db8::1"), 0);
-    }
 
     #[test]
     fn loopback_route_has_the_interface_mtu() {

@@ -125,6 +125,7 @@ impl Association {
             vec![5]
         })];
         params.extend(adaptation_param(&cfg));
+        params.extend(super::multihome::addr_params(&cfg.local_addrs));
         let init = Init {
             initiate_tag: local_vtag,
             a_rwnd: cfg.rcvbuf as u32,
@@ -174,6 +175,9 @@ impl Association {
             udp_peer,
             State::Established,
         );
+        // The peer's other addresses (its INIT listed them): unconfirmed.
+        a.add_paths(c.peer_addrs.get(1..).unwrap_or(&[]));
+        a.paths_added = false;
         a.adopt_cookie(now, c);
         a.control.queue.push_back((None, Chunk::CookieAck));
         a.report_adaptation();
@@ -268,6 +272,9 @@ impl Association {
         self.peer_vtag = ia.initiate_tag;
         self.peer_rwnd = ia.a_rwnd;
         self.peer_adaptation = adaptation_of(&ia.params);
+        let from = self.paths[self.primary].addr;
+        let listed = super::multihome::listed_addrs(&ia.params, from, &self.cfg.local_addrs);
+        self.add_paths(&listed);
         self.queue
             .set_streams(self.cfg.outbound_streams.min(ia.inbound_streams));
         self.inbound_streams = ia.outbound_streams.min(self.cfg.max_inbound_streams);

@@ -8,17 +8,60 @@ use super::path::Probe;
 use crate::proto::wire::{Chunk, Heartbeat};
 
 impl Association {
-    /// Arms the heartbeat timer of every path.
+    /// Arms the heartbeat timer of every path; unconfirmed ones are
+    /// probed at once (§5.4).
     pub(super) fn start_heartbeats(&mut self, now: Instant) {
-        if let Some(iv) = self.cfg.hb_interval {
-            for p in &mut self.paths {
+        let iv = self.cfg.hb_interval;
+        for p in &mut self.paths {
+            if !p.confirmed {
+                p.hb_due = Some(now);
+            } else if let Some(iv) = iv {
                 p.hb_due = Some(now + iv + p.rto.rto());
             }
         }
     }
 
+    /// Queues a HEARTBEAT on path `i` (a fresh nonce in its info).
+    fn send_heartbeat(&mut self, now: Instant, i: usize) {
+        let nonce = u64::from(self.rng.u32()) << 32 | u64::from(self.rng.u32());
+        let mut info = Vec::with_capacity(12);
+        info.extend_from_slice(&(i as u32).to_be_bytes());
+        info.extend_from_slice(&nonce.to_be_bytes());
+        self.paths[i].probe = Some(Probe { nonce, sent: now });
+        self.control.queue.push_back((
+            Some(i),
+            Chunk::Heartbeat(Heartbeat {
+                info,
+                extra: vec![],
+            }),
+        ));
+    }
+
+    /// An unconfirmed path's timer: a probe every RTO (backed off while
+    /// unanswered), heartbeats on or off, as Linux's sctp_transport_timeout.
+    /// Its failures count against the path only, and no event tells of
+    /// them (sctp_do_8_2_transport_strike, sctp_assoc_control_transport).
+    fn probe_unconfirmed(&mut self, now: Instant, i: usize) {
+        if !self.is_established() {
+            self.paths[i].hb_due = None;
+            return;
+        }
+        let p = &mut self.paths[i];
+        if p.probe.take().is_some() {
+            p.rto.back_off();
+            p.error_count = p.error_count.saturating_add(1);
+        }
+        self.send_heartbeat(now, i);
+        let p = &mut self.paths[i];
+        p.hb_due = Some(now + p.rto.rto());
+    }
+
     /// Heartbeat timer of path `i`: count an unanswered probe, send a new one.
     pub(super) fn on_heartbeat_timer(&mut self, now: Instant, i: usize) {
+        if !self.paths[i].confirmed {
+            self.probe_unconfirmed(now, i);
+            return;
+        }
         let Some(iv) = self.cfg.hb_interval else {
             self.paths[i].hb_due = None;
             return;
@@ -38,18 +81,7 @@ impl Association {
             .last_data_sent
             .is_some_and(|t| now.saturating_duration_since(t) < iv);
         if !busy || self.paths[i].pf {
-            let nonce = u64::from(self.rng.u32()) << 32 | u64::from(self.rng.u32());
-            let mut info = Vec::with_capacity(12);
-            info.extend_from_slice(&(i as u32).to_be_bytes());
-            info.extend_from_slice(&nonce.to_be_bytes());
-            self.paths[i].probe = Some(Probe { nonce, sent: now });
-            self.control.queue.push_back((
-                Some(i),
-                Chunk::Heartbeat(Heartbeat {
-                    info,
-                    extra: vec![],
-                }),
-            ));
+            self.send_heartbeat(now, i);
         }
         let p = &mut self.paths[i];
         // Jitter of ±50% of the RTO, as §8.3 asks, from the nonce stream.
@@ -86,6 +118,13 @@ impl Association {
         if p.probe.is_some_and(|pr| pr.nonce == nonce) {
             let sent = p.probe.take().map(|pr| pr.sent).unwrap_or(now);
             p.rto.on_rtt(now.saturating_duration_since(sent));
+            if !p.confirmed {
+                self.confirm_path(i);
+                // From now on an idle path's heartbeats (if on).
+                let p = &mut self.paths[i];
+                p.hb_due = self.cfg.hb_interval.map(|iv| now + iv + p.rto.rto());
+                return;
+            }
             self.path_heard(i);
         }
     }

@@ -9,6 +9,7 @@
 pub mod handshake;
 mod heartbeat;
 mod inbound;
+pub mod multihome;
 pub mod path;
 pub mod plpmtud;
 mod pmtu;
@@ -178,6 +179,9 @@ pub enum PathState {
     PotentiallyFailed,
     /// Past Path.Max.Retrans (SCTP_ADDR_UNREACHABLE).
     Unreachable,
+    /// An address the peer listed answered its first HEARTBEAT
+    /// (SCTP_ADDR_CONFIRMED): it may carry data now.
+    Confirmed,
 }
 
 /// A snapshot for SCTP_STATUS (RFC 6458 §8.2.1), in the socket API's units.
@@ -285,6 +289,10 @@ pub struct Association {
     rng: Rng,
     inbound_streams: u16,
     stats: Stats,
+    /// Paths were added (the endpoint maps their addresses).
+    paths_added: bool,
+    /// Where retransmissions go after a T3-rtx timeout (§6.4.1).
+    rtx_path: Option<usize>,
 }
 
 impl Association {
@@ -350,6 +358,8 @@ impl Association {
             rng,
             inbound_streams: 0,
             stats: Stats::default(),
+            paths_added: false,
+            rtx_path: None,
             cfg,
         }
     }

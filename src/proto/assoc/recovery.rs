@@ -37,7 +37,7 @@ impl Association {
         if self.out.is_empty() || !self.cfg.rack {
             return;
         }
-        let p = &self.paths[self.primary];
+        let p = &self.paths[self.data_path()];
         let Some(srtt) = p.rto.srtt() else {
             return;
         };
@@ -127,7 +127,8 @@ impl Association {
             self.window_ask_at = None;
             if self.is_established() && self.out.in_flight_bytes() == 0 {
                 let ask = Chunk::Data(self.window_ask());
-                self.control.queue.push_back((Some(self.primary), ask));
+                let path = self.data_path();
+                self.control.queue.push_back((Some(path), ask));
                 self.window_asks += 1;
                 self.stats.window_asks += 1;
             }

@@ -148,6 +148,7 @@ impl Association {
             let marked = self.out.on_t3_expiry(i, &mut self.paths);
             if marked > 0 {
                 self.t3_hold = 1;
+                self.rtx_path = self.alternate_path(i);
             }
             let p = &mut self.paths[i];
             let mtu = p.mtu;

@@ -29,12 +29,13 @@ impl Association {
             });
         }
         self.probe_wait = self.probe_at.is_some_and(|t| now < t);
+        let default = self.next_path();
         let path = self
             .control
             .queue
             .front()
             .and_then(|(p, _)| *p)
-            .unwrap_or(self.primary);
+            .unwrap_or(default);
         let path = path.min(self.paths.len() - 1);
         let mtu = self.paths[path].mtu;
         let mut chunks: Vec<Chunk> = Vec::new();

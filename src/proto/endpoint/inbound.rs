@@ -79,6 +79,7 @@ impl Endpoint {
                     if let Some(a) = self.assoc_mut(id) {
                         a.handle_packet(now, from, &packet);
                     }
+                    self.map_new_paths(id);
                 }
                 None => self.out_of_the_blue(from, &packet, None),
             },
@@ -242,11 +243,20 @@ impl Endpoint {
             outbound_streams: outbound,
             inbound_streams: inbound,
             peer_udp_port: from.port(),
-            peer_addrs: vec![from.ip()],
+            // The source first (the confirmed path), then what it listed.
+            peer_addrs: std::iter::once(from.ip())
+                .chain(multihome::listed_addrs(
+                    &init.params,
+                    from.ip(),
+                    &self.cfg.local_addrs,
+                ))
+                .take(64)
+                .collect(),
             peer_adaptation: handshake::adaptation_of(&init.params),
         };
         let mut params = vec![Param::StateCookie(cookie.seal(&self.secret))];
         params.extend(handshake::adaptation_param(&self.cfg));
+        params.extend(multihome::addr_params(&self.cfg.local_addrs));
         for p in &init.params {
             if let Param::Unknown { param_type, .. } = p
                 && *param_type != handshake::ADAPTATION_IND

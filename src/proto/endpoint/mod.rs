@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::proto::Transmit;
 use crate::proto::assoc::handshake::{self, CookieOutcome, InitAnswer, init_is_valid};
+use crate::proto::assoc::multihome;
 use crate::proto::assoc::rx::Message;
 use crate::proto::assoc::tx::OutMessage;
 use crate::proto::assoc::{AssocEvent, AssocId, Association, SendError};
@@ -279,6 +280,22 @@ impl Endpoint {
             &mut self.changed,
         ] {
             set.remove(&id);
+        }
+    }
+
+    /// Packets from the addresses an association added as paths (the
+    /// peer's INIT ACK listed them) reach it.
+    fn map_new_paths(&mut self, id: AssocId) {
+        let Some(a) = self.assocs.get_mut(&id) else {
+            return;
+        };
+        if !a.take_paths_added() {
+            return;
+        }
+        let port = a.peer_port();
+        let addrs: Vec<IpAddr> = a.peer_addrs().collect();
+        for ip in addrs {
+            self.by_peer.entry((ip, port)).or_insert(id);
         }
     }
 

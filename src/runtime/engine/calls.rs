@@ -170,6 +170,22 @@ impl Engine {
                 (false, true) => s.extra_local.retain(|x| *x != a.ip()),
             }
         }
+        // With more than one address, INIT and INIT ACK list them all: the
+        // peer gets a path to each (multi-homing).
+        let list: Vec<IpAddr> = if s.extra_local.is_empty() {
+            Vec::new()
+        } else {
+            bound
+                .into_iter()
+                .chain(s.extra_local.iter().copied())
+                .map(|ip| sys::unmap(SocketAddr::new(ip, 0)).ip())
+                .filter(|ip| !ip.is_unspecified())
+                .collect()
+        };
+        s.cfg.local_addrs = list.clone();
+        if let Some(ep) = st.eps.get_mut(&port) {
+            ep.endpoint.config_mut().local_addrs = list;
+        }
         Ok(())
     }
 

@@ -394,6 +394,7 @@ impl State {
                     PathState::Available => notify::SCTP_ADDR_AVAILABLE,
                     PathState::PotentiallyFailed => notify::SCTP_ADDR_POTENTIALLY_FAILED,
                     PathState::Unreachable => notify::SCTP_ADDR_UNREACHABLE,
+                    PathState::Confirmed => notify::SCTP_ADDR_CONFIRMED,
                 };
                 s.notify(
                     aid,

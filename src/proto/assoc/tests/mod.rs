@@ -80,6 +80,7 @@ mod handshake;
 mod heartbeat_shutdown;
 mod impaired;
 mod malformed;
+mod multihoming;
 mod ootb_unknown;
 mod peer_faults;
 mod pmtu;

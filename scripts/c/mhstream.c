@@ -1,0 +1,183 @@
+/* Multi-homed stream for scripts/e2e-multihome.sh: both ends bind two
+ * addresses with sctp_bindx, the client connects to the server's first
+ * and streams a byte pattern; the server checks every byte.
+ *
+ *   mhstream server ADDR1 ADDR2 PORT            prints "server ok BYTES paddrs N unreachable U available V confirmed C"
+ *   mhstream client ADDR1 ADDR2 PEER PORT MIB   prints "client ok BYTES paddrs N unreachable U ..."
+ *
+ * Both subscribe to SCTP_PEER_ADDR_CHANGE and count the events; the
+ * client prints a line "path ADDR STATE" for each as it comes (the
+ * script times ADDR_UNREACHABLE against the link cut). */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/sctp.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static int unreachable, available, confirmed;
+
+static void die(const char *what) {
+    fprintf(stderr, "mhstream: %s: %s\n", what, strerror(errno));
+    exit(1);
+}
+
+static struct sockaddr_in addr(const char *ip, int port) {
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    if (inet_pton(AF_INET, ip, &a.sin_addr) != 1) {
+        fprintf(stderr, "mhstream: bad address %s\n", ip);
+        exit(2);
+    }
+    return a;
+}
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static int bound_socket(const char *a1, const char *a2, int port) {
+    int s = socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP);
+    if (s < 0) die("socket");
+    int one = 1;
+    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in both[2] = {addr(a1, port), addr(a2, port)};
+    if (sctp_bindx(s, (struct sockaddr *)both, 2, SCTP_BINDX_ADD_ADDR) < 0) die("sctp_bindx");
+    struct sctp_event_subscribe ev = {0};
+    ev.sctp_data_io_event = 0;
+    ev.sctp_address_event = 1;
+    if (setsockopt(s, IPPROTO_SCTP, SCTP_EVENTS, &ev, sizeof ev) < 0) die("SCTP_EVENTS");
+    /* Quick failure detection for the test: RTO 100..400 ms, a path is
+     * unreachable after 2 retransmissions, heartbeats every 500 ms. */
+    struct sctp_rtoinfo rto = {.srto_initial = 200, .srto_min = 100, .srto_max = 400};
+    if (setsockopt(s, IPPROTO_SCTP, SCTP_RTOINFO, &rto, sizeof rto) < 0) die("SCTP_RTOINFO");
+    struct sctp_paddrparams pp = {0};
+    pp.spp_hbinterval = 500;
+    pp.spp_pathmaxrxt = 2;
+    pp.spp_flags = SPP_HB_ENABLE;
+    if (setsockopt(s, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &pp, sizeof pp) < 0) die("SCTP_PEER_ADDR_PARAMS");
+    return s;
+}
+
+/* A notification: counts it (and names the path on stdout). */
+static void note(const char *buf, double t0) {
+    const union sctp_notification *n = (const void *)buf;
+    if (n->sn_header.sn_type != SCTP_PEER_ADDR_CHANGE) return;
+    const struct sctp_paddr_change *c = &n->sn_paddr_change;
+    char ip[64] = "?";
+    const struct sockaddr_in *a = (const void *)&c->spc_aaddr;
+    inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip);
+    const char *st = "other";
+    switch (c->spc_state) {
+    case SCTP_ADDR_UNREACHABLE: st = "unreachable"; unreachable++; break;
+    case SCTP_ADDR_AVAILABLE: st = "available"; available++; break;
+    case SCTP_ADDR_CONFIRMED: st = "confirmed"; confirmed++; break;
+    default: break;
+    }
+    printf("path %s %s %.3f\n", ip, st, now_s() - t0);
+    fflush(stdout);
+}
+
+static int paddrs(int s) {
+    struct sockaddr *list = NULL;
+    int n = sctp_getpaddrs(s, 0, &list);
+    if (n > 0) sctp_freepaddrs(list);
+    return n;
+}
+
+/* The peer addresses sctp_getpaddrs listed while the association was up. */
+static int peer_addrs = -1;
+
+static void report(const char *who, long long bytes) {
+    printf("%s ok %lld paddrs %d unreachable %d available %d confirmed %d\n", who, bytes, peer_addrs,
+           unreachable, available, confirmed);
+}
+
+static int server(char **v) {
+    int l = bound_socket(v[0], v[1], atoi(v[2]));
+    if (listen(l, 1) < 0) die("listen");
+    int s = accept(l, NULL, NULL);
+    if (s < 0) die("accept");
+    double t0 = now_s();
+    static char buf[1 << 16];
+    long long got = 0;
+    for (;;) {
+        int flags = 0;
+        ssize_t r = sctp_recvmsg(s, buf, sizeof buf, NULL, NULL, NULL, &flags);
+        if (r < 0) die("recvmsg");
+        if (r == 0) break;
+        if (flags & MSG_NOTIFICATION) {
+            note(buf, t0);
+            continue;
+        }
+        if (peer_addrs < 2) peer_addrs = paddrs(s);
+        for (ssize_t i = 0; i < r; i++, got++)
+            if ((unsigned char)buf[i] != (unsigned char)(got * 7 + got / 4096)) {
+                fprintf(stderr, "mhstream server: byte %lld differs\n", got);
+                return 1;
+            }
+    }
+    report("server", got);
+    return 0;
+}
+
+static int client(char **v) {
+    int port = atoi(v[3]);
+    int s = bound_socket(v[0], v[1], port);
+    struct sockaddr_in peer = addr(v[2], port);
+    if (connect(s, (struct sockaddr *)&peer, sizeof peer) < 0) die("connect");
+    double t0 = now_s();
+    printf("connected\n");
+    fflush(stdout);
+    long long total = atoll(v[4]) << 20, sent = 0;
+    static char buf[1 << 14], nb[1024];
+    struct pollfd p = {.fd = s, .events = POLLIN | POLLOUT};
+    while (sent < total) {
+        if (poll(&p, 1, 1000) < 0 && errno != EINTR) die("poll");
+        if (p.revents & POLLIN) {
+            int flags = 0;
+            ssize_t r = sctp_recvmsg(s, nb, sizeof nb, NULL, NULL, NULL, &flags);
+            if (r > 0 && (flags & MSG_NOTIFICATION)) note(nb, t0);
+        }
+        if (!(p.revents & POLLOUT)) continue;
+        size_t n = sizeof buf;
+        if ((long long)n > total - sent) n = (size_t)(total - sent);
+        for (size_t i = 0; i < n; i++) {
+            long long k = sent + (long long)i;
+            buf[i] = (char)(k * 7 + k / 4096);
+        }
+        ssize_t w = send(s, buf, n, MSG_DONTWAIT);
+        if (w < 0 && errno != EAGAIN) die("send");
+        if (w > 0) sent += w;
+    }
+    /* Wait for the events of the cut (and of its return) a little. */
+    double until = now_s() + 6;
+    while (now_s() < until && (unreachable == 0 || available == 0)) {
+        p.events = POLLIN;
+        if (poll(&p, 1, 200) > 0 && (p.revents & POLLIN)) {
+            int flags = 0;
+            ssize_t r = sctp_recvmsg(s, nb, sizeof nb, NULL, NULL, NULL, &flags);
+            if (r > 0 && (flags & MSG_NOTIFICATION)) note(nb, t0);
+        }
+    }
+    peer_addrs = paddrs(s);
+    report("client", sent);
+    close(s);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc == 5 && strcmp(argv[1], "server") == 0) return server(argv + 2);
+    if (argc == 7 && strcmp(argv[1], "client") == 0) return client(argv + 2);
+    fprintf(stderr, "usage: mhstream server A1 A2 PORT | client A1 A2 PEER PORT MIB\n");
+    return 2;
+}

@@ -1,0 +1,238 @@
+//! Multi-homing (RFC 9260 §5.1.2, §5.4, §6.4, §8.2): the addresses the
+//! peer lists in its INIT or INIT ACK become paths, unconfirmed until a
+//! HEARTBEAT sent to each is answered (probed every RTO meanwhile, as
+//! Linux's sctp_transport_timeout does). New data goes to the primary path
+//! while it is active and not potentially failed, else to another
+//! confirmed one (failover), and back to the primary once it answers again
+//! (switch-back); after a T3-rtx timeout the retransmissions go to an
+//! alternate path (§6.4.1); a SACK alone goes where the data came from
+//! (§6.4).
+
+use std::net::IpAddr;
+
+use super::path::Path;
+use super::{AssocEvent, Association, PathState};
+use crate::proto::wire::Param;
+
+/// The scope of an address as Linux's sctp_scope ranks it: global 0,
+/// private 1, link-local 2, loopback 3. An address is in the scope of a
+/// peer when its own is not above the peer's (sctp_in_scope).
+pub fn addr_scope(ip: IpAddr) -> u8 {
+    const GLOBAL: u8 = 0;
+    const PRIVATE: u8 = 1;
+    const LINK: u8 = 2;
+    const LOOPBACK: u8 = 3;
+    match ip {
+        IpAddr::V4(a) if a.is_loopback() => LOOPBACK,
+        IpAddr::V4(a) if a.is_link_local() => LINK,
+        IpAddr::V4(a) if a.is_private() => PRIVATE,
+        IpAddr::V4(_) => GLOBAL,
+        IpAddr::V6(a) if a.is_loopback() => LOOPBACK,
+        IpAddr::V6(a) if a.segments()[0] & 0xffc0 == 0xfe80 => LINK,
+        IpAddr::V6(a) if a.segments()[0] & 0xffc0 == 0xfec0 => PRIVATE,
+        IpAddr::V6(a) => match a.to_ipv4_mapped() {
+            Some(v4) => addr_scope(IpAddr::V4(v4)),
+            None => GLOBAL,
+        },
+    }
+}
+
+/// The addresses an INIT or INIT ACK lists (`params`) that can be paths of
+/// an association whose packets come from `from`, besides `from` itself:
+/// unicast, in `from`'s scope (sctp_process_param), of `from`'s family or
+/// one of `families` (our own addresses'), each once.
+pub fn listed_addrs(params: &[Param], from: IpAddr, families: &[IpAddr]) -> Vec<IpAddr> {
+    let scope = addr_scope(from);
+    let family_ok = |ip: &IpAddr| {
+        ip.is_ipv4() == from.is_ipv4() || families.iter().any(|f| f.is_ipv4() == ip.is_ipv4())
+    };
+    let mut out: Vec<IpAddr> = Vec::new();
+    for p in params {
+        let ip = match p {
+            Param::Ipv4Address(a) => IpAddr::V4(*a),
+            Param::Ipv6Address(a) => IpAddr::V6(*a),
+            _ => continue,
+        };
+        let unicast = match ip {
+            IpAddr::V4(a) => !a.is_unspecified() && !a.is_multicast() && !a.is_broadcast(),
+            IpAddr::V6(a) => !a.is_unspecified() && !a.is_multicast(),
+        };
+        if unicast && ip != from && addr_scope(ip) <= scope && family_ok(&ip) && !out.contains(&ip)
+        {
+            out.push(ip);
+        }
+    }
+    out
+}
+
+/// Our addresses as INIT / INIT ACK parameters (§3.3.2.1).
+pub fn addr_params(addrs: &[IpAddr]) -> Vec<Param> {
+    addrs
+        .iter()
+        .map(|ip| match ip {
+            IpAddr::V4(a) => Param::Ipv4Address(*a),
+            IpAddr::V6(a) => Param::Ipv6Address(*a),
+        })
+        .collect()
+}
+
+impl Association {
+    /// Adds `addrs` as unconfirmed paths (those not paths already), with
+    /// the primary path's UDP port (RFC 6951 §5.4: each learns its own from
+    /// the packets it brings).
+    pub(super) fn add_paths(&mut self, addrs: &[IpAddr]) {
+        let port = self.paths[self.primary].udp_port;
+        let rwnd = self.peer_rwnd.max(1);
+        for &ip in addrs {
+            if self.paths.iter().any(|p| p.addr == ip) {
+                continue;
+            }
+            let mut p = Path::new(&self.cfg, ip, port, rwnd);
+            p.confirmed = false;
+            self.paths.push(p);
+            self.paths_added = true;
+        }
+    }
+
+    /// Whether paths were added since the last call (the endpoint maps
+    /// their addresses to the association).
+    pub fn take_paths_added(&mut self) -> bool {
+        std::mem::take(&mut self.paths_added)
+    }
+
+    /// Whether path `i` may carry data: confirmed and active.
+    fn usable(&self, i: usize) -> bool {
+        self.paths.get(i).is_some_and(|p| p.confirmed && p.active)
+    }
+
+    /// The path new data goes to: the primary while it is usable and not
+    /// potentially failed; else the first such other path; else the first
+    /// usable one; else the primary all the same.
+    pub(super) fn data_path(&self) -> usize {
+        let good = |i: usize| self.usable(i) && !self.paths[i].pf;
+        if good(self.primary) {
+            return self.primary;
+        }
+        (0..self.paths.len())
+            .find(|&i| good(i))
+            .or_else(|| (0..self.paths.len()).find(|&i| self.usable(i)))
+            .unwrap_or(self.primary)
+    }
+
+    /// The peer address new data goes to now (failover shows here).
+    pub fn data_path_addr(&self) -> IpAddr {
+        self.paths[self.data_path()].addr
+    }
+
+    /// A usable path other than `i` for retransmissions (§6.4.1), not
+    /// potentially failed if there is one.
+    pub(super) fn alternate_path(&self, i: usize) -> Option<usize> {
+        let others = || (0..self.paths.len()).filter(move |&j| j != i && self.usable(j));
+        others()
+            .find(|&j| !self.paths[j].pf)
+            .or_else(|| others().next())
+    }
+
+    /// The path of the next packet when no control chunk decides it:
+    /// retransmissions after a timeout to their alternate path, a SACK
+    /// alone to where the data came from, the rest to the data path.
+    pub(super) fn next_path(&mut self) -> usize {
+        let marked = self.out.first_marked(false).is_some();
+        if !marked {
+            self.rtx_path = None;
+        }
+        if let Some(alt) = self.rtx_path.filter(|&j| self.usable(j)) {
+            return alt;
+        }
+        let data = self.data_path();
+        let sends_data = marked || !self.queue.is_empty();
+        if !sends_data && self.rx.sack_pending && self.rx.last_data_path < self.paths.len() {
+            return self.rx.last_data_path;
+        }
+        data
+    }
+
+    /// A HEARTBEAT ACK from path `i`, unconfirmed until now: confirmed
+    /// (SCTP_ADDR_CONFIRMED), and usable for data.
+    pub(super) fn confirm_path(&mut self, i: usize) {
+        let p = &mut self.paths[i];
+        if p.confirmed {
+            return;
+        }
+        p.confirmed = true;
+        p.error_count = 0;
+        p.active = true;
+        let addr = p.addr;
+        self.events.push_back(AssocEvent::PathChange {
+            addr,
+            state: PathState::Confirmed,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_as_linux() {
+        let sc = |a: &str| addr_scope(a.parse().unwrap());
+        assert_eq!(sc("127.0.0.1"), 3);
+        assert_eq!(sc("::1"), 3);
+        assert_eq!(sc("169.254.1.1"), 2);
+        assert_eq!(sc("fe80::1"), 2);
+        assert_eq!(sc("10.1.2.3"), 1);
+        assert_eq!(sc("192.168.0.1"), 1);
+        assert_eq!(sc("fec0::1"), 1);
+        assert_eq!(sc("8.8.8.8"), 0);
+        assert_eq!(sc("2001:db8::1"), 0);
+        assert_eq!(sc("::ffff:127.0.0.1"), 3);
+        assert_eq!(sc("::ffff:10.0.0.1"), 1);
+    }
+
+    /// Listed addresses become paths when unicast, in the sender's scope
+    /// and of a family the association can use; duplicates and the
+    /// sender's own address once.
+    #[test]
+    fn listed_addresses_are_filtered_as_linux_does() {
+        let v4 = |s: &str| Param::Ipv4Address(s.parse().unwrap());
+        let v6 = |s: &str| Param::Ipv6Address(s.parse().unwrap());
+        let params = vec![
+            v4("10.0.0.1"),
+            v4("10.0.1.1"),
+            v4("10.0.1.1"),
+            v4("127.0.0.1"),
+            v4("0.0.0.0"),
+            v4("224.0.0.1"),
+            v4("255.255.255.255"),
+            v4("8.8.8.8"),
+            v6("fd00::1"),
+            Param::SupportedAddressTypes(vec![5]),
+        ];
+        let from: IpAddr = "10.0.0.1".parse().unwrap();
+        let got = listed_addrs(&params, from, &[]);
+        let want: Vec<IpAddr> = vec!["10.0.1.1".parse().unwrap(), "8.8.8.8".parse().unwrap()];
+        assert_eq!(got, want, "private scope: no loopback; no IPv6 for v4 only");
+        // With an IPv6 address of our own, IPv6 paths are usable.
+        let ours: IpAddr = "fd00::2".parse().unwrap();
+        assert!(listed_addrs(&params, from, &[ours]).contains(&"fd00::1".parse().unwrap()));
+        // From loopback everything is in scope; from a global address
+        // private ones are not.
+        let lo = listed_addrs(&params, "127.0.0.2".parse().unwrap(), &[]);
+        assert!(lo.contains(&"127.0.0.1".parse().unwrap()));
+        let global = listed_addrs(&params, "8.8.4.4".parse().unwrap(), &[]);
+        assert_eq!(global, vec!["8.8.8.8".parse::<IpAddr>().unwrap()]);
+    }
+
+    #[test]
+    fn our_addresses_encode_by_family() {
+        let a: Vec<IpAddr> = vec!["10.0.0.1".parse().unwrap(), "fd00::1".parse().unwrap()];
+        assert_eq!(
+            addr_params(&a),
+            vec![
+                Param::Ipv4Address("10.0.0.1".parse().unwrap()),
+                Param::Ipv6Address("fd00::1".parse().unwrap())
+            ]
+        );
+    }
+}
