@@ -9,6 +9,9 @@
 #     must hear ADDR_UNREACHABLE for the cut path within Path.Max.Retrans x
 #     RTO.Max plus a heartbeat, and ADDR_AVAILABLE once it is back;
 #     sctp_getpaddrs lists both of the peer's addresses on both sides.
+#     The second link has MTU 1280 (the first 1500): messages are cut for
+#     the smaller one from the start (as Linux's sctp_assoc_sync_pmtu), so
+#     after the failover no IP fragment crosses it.
 # Needs root (ip netns, veth, nft); skips with a message otherwise.
 set -u
 lib=$(realpath "${1:-target/release/libsctpshim.so}")
@@ -36,13 +39,18 @@ cc -O2 -I"$root/include" -o "$work/mhstream" "$root/scripts/c/mhstream.c" -L"$(d
   -Wl,-rpath,"$(dirname "$lib")" || { echo "FAIL build scripts/c/mhstream.c"; exit 1; }
 ip netns add $A; ip netns add $B
 ip link add ma0$$ netns $A type veth peer name mb0$$ netns $B
-ip link add ma1$$ netns $A type veth peer name mb1$$ netns $B
+ip link add ma1$$ netns $A mtu 1280 type veth peer name mb1$$ netns $B mtu 1280
 ip -n $A addr add 10.202.0.1/24 dev ma0$$; ip -n $B addr add 10.202.0.2/24 dev mb0$$
 ip -n $A addr add 10.202.1.1/24 dev ma1$$; ip -n $B addr add 10.202.1.2/24 dev mb1$$
 for n in $A $B; do ip -n $n link set lo up; done
 for l in ma0$$ ma1$$; do ip -n $A link set $l up; done
 for l in mb0$$ mb1$$; do ip -n $B link set $l up; done
 port=$(( 20000 + RANDOM % 20000 ))
+# B counts what arrives over the second link, before reassembly.
+ip netns exec $B nft add table inet mhcount
+ip netns exec $B nft add chain inet mhcount pre '{ type filter hook prerouting priority -450; }'
+ip netns exec $B nft add rule inet mhcount pre ip saddr 10.202.1.1 'ip frag-off & 0x3fff != 0' counter
+ip netns exec $B nft add rule inet mhcount pre ip saddr 10.202.1.1 counter
 inA() { ip netns exec $A env LD_PRELOAD="$lib" "$@"; }
 inB() { ip netns exec $B env LD_PRELOAD="$lib" "$@"; }
 
@@ -59,14 +67,16 @@ mend() { ip netns exec $A nft delete table inet cut; }
 inB timeout 600 "$work/mhstream" server 10.202.0.2 10.202.1.2 $port >"$work/srv.out" 2>"$work/srv.err" &
 srv=$!
 sleep 0.5
-inA timeout 600 "$work/mhstream" client 10.202.0.1 10.202.1.1 10.202.0.2 $port "$mib" >"$work/cli.out" 2>"$work/cli.err" &
+inA env MHSTREAM_GATE="$work/gate" timeout 600 "$work/mhstream" client 10.202.0.1 10.202.1.1 10.202.0.2 $port "$mib" >"$work/cli.out" 2>"$work/cli.err" &
 cli=$!
-# Cut the primary link once the transfer runs, mend it 4 s later.
+# Cut the primary link a third into the transfer (the client waits at its
+# gate for it), mend it 4 s later.
 for _ in $(seq 50); do grep -q connected "$work/cli.out" && break; sleep 0.1; done
 up_at=$(date +%s%N)
-sleep 1
+for _ in $(seq 300); do grep -q gate "$work/cli.out" && break; sleep 0.05; done
 cut_at=$(date +%s%N)
 cut
+touch "$work/gate"
 sleep 4
 mend
 wait $cli; crc=$?
@@ -91,5 +101,10 @@ budget=$(( 3 * 400 + 500 + 400 + 1000 ))
 result "the client hears ADDR_UNREACHABLE for the cut path ${after} ms after the cut (budget $budget ms)" $?
 grep -q '^path 10.202.0.2 available' "$work/cli.out"
 result "and ADDR_AVAILABLE once the link is back" $?
+# (Counted as they arrive: a UDP GSO datagram crosses the veth as one.)
+counts=$(ip netns exec $B nft list table inet mhcount | grep -o 'packets [0-9]* bytes [0-9]*' | awk '{print $2, $4}' | tr '\n' ' ')
+read -r frags _ all bytes <<<"$counts"
+[ "${frags:-1}" -eq 0 ] && [ "${bytes:-0}" -gt $((4 << 20)) ]
+result "the second link (MTU 1280) carried $(( ${bytes:-0} >> 20 )) MiB in ${all:-?} datagrams, ${frags:-?} IP fragments" $?
 echo "e2e-multihome: $pass passed, $fail failed"
 [ $fail -eq 0 ]

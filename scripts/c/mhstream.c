@@ -7,7 +7,12 @@
  *
  * Both subscribe to SCTP_PEER_ADDR_CHANGE and count the events; the
  * client prints a line "path ADDR STATE" for each as it comes (the
- * script times ADDR_UNREACHABLE against the link cut). */
+ * script times ADDR_UNREACHABLE against the link cut).
+ *
+ * With MHSTREAM_GATE=FILE the client stops after a third of the data,
+ * prints "gate", and goes on once FILE exists: the script cuts the link
+ * there, so that the rest of the transfer meets the cut (a veth moves
+ * 100 MiB in about a second). */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -140,7 +145,13 @@ static int client(char **v) {
     long long total = atoll(v[4]) << 20, sent = 0;
     static char buf[1 << 14], nb[1024];
     struct pollfd p = {.fd = s, .events = POLLIN | POLLOUT};
+    const char *gate = getenv("MHSTREAM_GATE");
     while (sent < total) {
+        if (gate && sent >= total / 3) {
+            printf("gate\n");
+            while (access(gate, F_OK) != 0) usleep(10000);
+            gate = NULL;
+        }
         if (poll(&p, 1, 1000) < 0 && errno != EINTR) die("poll");
         if (p.revents & POLLIN) {
             int flags = 0;

@@ -31,6 +31,13 @@ pub(super) fn connectx(
     let e = of(id);
     let first = *addrs.first().ok_or((libc::EINVAL, None))?;
     let first = e.peer_arg(id, first).map_err(|x| (x, None))?;
+    // The others become paths of the new association (multi-homing).
+    let others = addrs[1..]
+        .iter()
+        .map(|&a| e.peer_arg(id, a))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|x| (x, None))?;
+    e.set_connect_extra(id, &others);
     let r = if is_many_id(id) {
         e.connect_many(id, first, is_nonblocking(fd))
     } else {
@@ -44,6 +51,7 @@ pub(super) fn connectx(
                 .unwrap_or(libc::EIO))
         }
     };
+    e.set_connect_extra(id, &[]);
     let aid = e.assoc_for(id, Some(first));
     match (r, aid) {
         (Ok(()), Some(a)) => Ok(a),

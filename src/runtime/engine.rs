@@ -139,6 +139,9 @@ struct Sock {
     /// Addresses added with sctp_bindx beyond the bound one (listed by
     /// sctp_getladdrs, and in INIT / INIT ACK: see `Engine::bindx`).
     extra_local: Vec<IpAddr>,
+    /// sctp_connectx's addresses after the first, for the association the
+    /// next connect makes (`Engine::set_connect_extra`).
+    connect_extra: Vec<IpAddr>,
     /// Per-socket protocol settings (SCTP_INITMSG, ...), given to the
     /// endpoint when the socket is bound.
     cfg: Config,
@@ -699,6 +702,19 @@ impl State {
                         self.exiting,
                         x.stats()
                     );
+                    for (i, p) in x.paths().iter().enumerate() {
+                        eprintln!(
+                            "sctpshim[{pid}]:   path {i} {} confirmed {} active {} pf {} errors {} flight {} cwnd {} mtu {}",
+                            p.addr,
+                            p.confirmed,
+                            p.active,
+                            p.pf,
+                            p.error_count,
+                            p.flight_size,
+                            p.cc.cwnd,
+                            p.mtu
+                        );
+                    }
                 }
             }
         }

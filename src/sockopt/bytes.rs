@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use libc::sockaddr;
 
-use crate::runtime::{AssocView, SendSpec, is_many_id};
+use crate::proto::assoc::multihome::PathStatus;
+use crate::runtime::{SendSpec, is_many_id};
 use crate::sys::{from_sockaddr, sockaddr_bytes, to_sockaddr, unmap};
 
 /// SPP_* flags of struct sctp_paddrparams.
@@ -16,10 +17,12 @@ pub(super) const SPP_PMTUD_ENABLE: u32 = 8;
 pub(super) const SPP_PMTUD_DISABLE: u32 = 16;
 pub(super) const SPP_SACKDELAY_ENABLE: u32 = 32;
 pub(super) const SPP_SACKDELAY_DISABLE: u32 = 64;
-/// `spinfo_state` (enum sctp_spinfo_state): SCTP_INACTIVE, SCTP_PF, SCTP_ACTIVE.
+/// `spinfo_state` (enum sctp_spinfo_state): SCTP_INACTIVE, SCTP_PF,
+/// SCTP_ACTIVE, SCTP_UNCONFIRMED.
 pub(super) const SCTP_INACTIVE: i32 = 0;
 pub(super) const SCTP_PF: i32 = 1;
 pub(super) const SCTP_ACTIVE: i32 = 2;
+pub(super) const SCTP_UNCONFIRMED: i32 = 3;
 /// SCTP_PF_EXPOSE_DISABLE: a PF path's info is not given out (EACCES).
 pub(super) const SCTP_PF_EXPOSE_DISABLE: u8 = 1;
 /// struct sctp_paddrthlds(_v2): the address (a sockaddr_storage, 8-aligned)
@@ -183,17 +186,27 @@ pub(super) fn sndinfo_bytes(s: &SendSpec) -> [u8; 16] {
 }
 
 /// `struct sctp_paddrinfo` (152 bytes) of the association's primary path.
-pub(super) fn paddrinfo(v: &AssocView) -> [u8; 152] {
+pub(super) fn paddrinfo(assoc: u32, p: &PathStatus) -> [u8; 152] {
     let mut b = [0u8; 152];
-    put32(&mut b, 0, v.id);
-    let a = sockaddr_bytes(&v.status.primary);
+    put32(&mut b, 0, assoc);
+    let a = sockaddr_bytes(&p.addr);
     b[4..4 + a.len()].copy_from_slice(&a);
-    put32(&mut b, 132, spinfo_state(&v.status) as u32);
-    put32(&mut b, 136, v.status.cwnd);
-    put32(&mut b, 140, v.status.srtt_ms);
-    put32(&mut b, 144, v.status.rto_ms);
-    put32(&mut b, 148, v.status.mtu);
+    put32(&mut b, 132, path_state(p) as u32);
+    put32(&mut b, 136, p.cwnd);
+    put32(&mut b, 140, p.srtt_ms);
+    put32(&mut b, 144, p.rto_ms);
+    put32(&mut b, 148, p.mtu);
     b
+}
+
+/// `spinfo_state` of one path (Linux's enum sctp_spinfo_state).
+pub fn path_state(p: &PathStatus) -> i32 {
+    match (p.confirmed, p.active, p.pf) {
+        (false, ..) => SCTP_UNCONFIRMED,
+        (true, false, _) => SCTP_INACTIVE,
+        (true, true, true) => SCTP_PF,
+        (true, true, false) => SCTP_ACTIVE,
+    }
 }
 
 /// Fills `struct sctp_getaddrs { sctp_assoc_t assoc_id; u32 addr_num; u8 addrs[]; }`

@@ -100,13 +100,18 @@ pub(super) unsafe fn get_table(
             let v = view.ok_or(libc::EINVAL)?;
             // SAFETY: 132 readable bytes (checked): the address asked about.
             let asked = unsafe { from_sockaddr(b[4..].as_ptr() as *const libc::sockaddr, 128) };
-            if asked.is_some_and(|a| unmap(a).ip() != unmap(v.status.primary).ip()) {
-                return Err(libc::EINVAL);
-            }
-            if v.status.primary_pf && cfg.pf_expose == SCTP_PF_EXPOSE_DISABLE {
+            // The path asked about (the primary when no address is given).
+            let want = asked.map_or(unmap(v.status.primary).ip(), |a| unmap(a).ip());
+            let p = v
+                .status
+                .paths
+                .iter()
+                .find(|p| unmap(p.addr).ip() == want)
+                .ok_or(libc::EINVAL)?;
+            if p.pf && cfg.pf_expose == SCTP_PF_EXPOSE_DISABLE {
                 return Err(libc::EACCES);
             }
-            paddrinfo(&v).to_vec()
+            paddrinfo(v.id, p).to_vec()
         }
         SCTP_PEER_ADDR_PARAMS => {
             let hb = cfg.hb_interval;

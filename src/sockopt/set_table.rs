@@ -74,14 +74,9 @@ pub(super) unsafe fn set_table(
             // SAFETY: 128 bytes of sockaddr_storage in our copy.
             let a = unsafe { from_sockaddr(b[4..].as_ptr() as *const libc::sockaddr, 128) }
                 .ok_or(libc::EINVAL)?;
-            // Single-homed: the one peer address is the only choice;
-            // another is no transport of the association (Linux's
-            // sctp_addr_id2transport: EINVAL).
-            if unmap(a).ip() == unmap(v.status.primary).ip() {
-                Ok(0)
-            } else {
-                Err(libc::EINVAL)
-            }
+            // An address that is no path of the association is EINVAL
+            // (Linux's sctp_addr_id2transport).
+            e.set_primary(id, v.id, a).map(|_| 0)
         }
         SCTP_PEER_ADDR_PARAMS => {
             // The full struct, or older headers' (up to spp_flags), as Linux.

@@ -176,7 +176,7 @@ impl Association {
             State::Established,
         );
         // The peer's other addresses (its INIT listed them): unconfirmed.
-        a.add_paths(c.peer_addrs.get(1..).unwrap_or(&[]));
+        a.add_paths(c.peer_addrs.get(1..).unwrap_or(&[]), false);
         a.paths_added = false;
         a.adopt_cookie(now, c);
         a.control.queue.push_back((None, Chunk::CookieAck));
@@ -224,7 +224,7 @@ impl Association {
     }
 
     /// INIT ACK in COOKIE-WAIT (§5.1 C): answer with COOKIE ECHO.
-    pub(super) fn on_init_ack(&mut self, now: Instant, ia: &Init) {
+    pub(super) fn on_init_ack(&mut self, now: Instant, path: usize, ia: &Init) {
         let State::CookieWait(cw) = &self.state else {
             return;
         };
@@ -274,7 +274,9 @@ impl Association {
         self.peer_adaptation = adaptation_of(&ia.params);
         let from = self.paths[self.primary].addr;
         let listed = super::multihome::listed_addrs(&ia.params, from, &self.cfg.local_addrs);
-        self.add_paths(&listed);
+        self.add_paths(&listed, false);
+        // The COOKIE ECHO goes where the INIT ACK came from (§6.4).
+        self.handshake_path = Some(path);
         self.queue
             .set_streams(self.cfg.outbound_streams.min(ia.inbound_streams));
         self.inbound_streams = ia.outbound_streams.min(self.cfg.max_inbound_streams);
@@ -296,7 +298,7 @@ impl Association {
     fn queue_cookie_echo(&mut self) {
         if let State::CookieEchoed(ce) = &self.state {
             self.control.queue.push_back((
-                None,
+                self.handshake_path.filter(|&p| p < self.paths.len()),
                 Chunk::CookieEcho(CookieEcho {
                     cookie: ce.cookie.clone(),
                 }),
@@ -355,7 +357,10 @@ impl Association {
                 self.control
                     .queue
                     .retain(|(_, c)| !matches!(c, Chunk::Init(_)));
-                self.control.queue.push_back((None, Chunk::Init(init)));
+                // Each retransmission to the next of the peer's addresses
+                // (sctp_connectx gave several): one that answers wins.
+                let to = (retries as usize % self.paths.len() + self.primary) % self.paths.len();
+                self.control.queue.push_back((Some(to), Chunk::Init(init)));
             }
             _ => {
                 self.control

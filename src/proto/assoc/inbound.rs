@@ -49,7 +49,7 @@ impl Association {
                     self.on_data(now, path, d);
                 }
                 Chunk::Sack(s) => self.on_sack(now, s),
-                Chunk::InitAck(ia) => self.on_init_ack(now, ia),
+                Chunk::InitAck(ia) => self.on_init_ack(now, path, ia),
                 Chunk::CookieAck => self.on_cookie_ack(now),
                 Chunk::Heartbeat(hb) => {
                     let ack = Chunk::HeartbeatAck(hb.clone());

@@ -182,6 +182,8 @@ pub enum PathState {
     /// An address the peer listed answered its first HEARTBEAT
     /// (SCTP_ADDR_CONFIRMED): it may carry data now.
     Confirmed,
+    /// The application made it the primary path (SCTP_ADDR_MADE_PRIM).
+    MadePrimary,
 }
 
 /// A snapshot for SCTP_STATUS (RFC 6458 §8.2.1), in the socket API's units.
@@ -208,6 +210,8 @@ pub struct Status {
     pub srtt_ms: u32,
     pub rto_ms: u32,
     pub mtu: u32,
+    /// Every path (SCTP_GET_PEER_ADDR_INFO asks about one).
+    pub paths: Vec<multihome::PathStatus>,
 }
 
 /// Counters, for SCTP_STATUS / SCTP_GET_ASSOC_STATS and tests.
@@ -293,6 +297,8 @@ pub struct Association {
     paths_added: bool,
     /// Where retransmissions go after a T3-rtx timeout (§6.4.1).
     rtx_path: Option<usize>,
+    /// Where the INIT ACK came from: the COOKIE ECHO goes there.
+    handshake_path: Option<usize>,
 }
 
 impl Association {
@@ -360,6 +366,7 @@ impl Association {
             stats: Stats::default(),
             paths_added: false,
             rtx_path: None,
+            handshake_path: None,
             cfg,
         }
     }
@@ -512,7 +519,7 @@ impl Association {
             pending: self.queue.len() as u32,
             inbound_streams: self.inbound_streams,
             outbound_streams: self.queue.streams(),
-            fragmentation_point: self.max_payload(p.mtu) as u32,
+            fragmentation_point: self.fragmentation_point() as u32,
             primary: self.peer_addr(),
             primary_active: p.active,
             primary_pf: p.active && p.pf,
@@ -520,6 +527,7 @@ impl Association {
             srtt_ms: p.rto.srtt().map_or(0, ms),
             rto_ms: ms(p.rto.rto()),
             mtu: p.pmtu as u32,
+            paths: self.path_status(),
         }
     }
 
@@ -636,7 +644,7 @@ impl Association {
         if msg.stream_id >= self.queue.streams() {
             return Err(SendError::InvalidStream);
         }
-        let mtu = self.paths[self.primary].mtu;
+        let mtu = self.smallest_mtu();
         if self.cfg.disable_fragments && msg.data.len() > self.max_payload(mtu) {
             return Err(SendError::TooBig);
         }

@@ -8,7 +8,8 @@
 //! alternate path (§6.4.1); a SACK alone goes where the data came from
 //! (§6.4).
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
 
 use super::path::Path;
 use super::{AssocEvent, Association, PathState};
@@ -40,11 +41,21 @@ pub fn addr_scope(ip: IpAddr) -> u8 {
 /// The addresses an INIT or INIT ACK lists (`params`) that can be paths of
 /// an association whose packets come from `from`, besides `from` itself:
 /// unicast, in `from`'s scope (sctp_process_param), of `from`'s family or
-/// one of `families` (our own addresses'), each once.
-pub fn listed_addrs(params: &[Param], from: IpAddr, families: &[IpAddr]) -> Vec<IpAddr> {
+/// one of `ours` (our own listed addresses), each once.
+///
+/// Only a multi-homed endpoint (one that lists `ours`) takes them: our
+/// packets to another address of the peer leave from the address the
+/// route gives, which the peer knows only if we listed it. From an
+/// address it does not know, a peer answers a HEARTBEAT as out of the
+/// blue, with an ABORT that would end the association (usrsctp, on one
+/// host, lists the host's addresses, whose routes are local).
+pub fn listed_addrs(params: &[Param], from: IpAddr, ours: &[IpAddr]) -> Vec<IpAddr> {
+    if ours.is_empty() {
+        return Vec::new();
+    }
     let scope = addr_scope(from);
     let family_ok = |ip: &IpAddr| {
-        ip.is_ipv4() == from.is_ipv4() || families.iter().any(|f| f.is_ipv4() == ip.is_ipv4())
+        ip.is_ipv4() == from.is_ipv4() || ours.iter().any(|f| f.is_ipv4() == ip.is_ipv4())
     };
     let mut out: Vec<IpAddr> = Vec::new();
     for p in params {
@@ -76,11 +87,64 @@ pub fn addr_params(addrs: &[IpAddr]) -> Vec<Param> {
         .collect()
 }
 
+/// One path as SCTP_GET_PEER_ADDR_INFO and SCTP_STATUS report it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PathStatus {
+    /// The peer's address (and SCTP port).
+    pub addr: SocketAddr,
+    pub active: bool,
+    /// Potentially failed (spinfo_state SCTP_PF).
+    pub pf: bool,
+    /// Unconfirmed (SCTP_UNCONFIRMED) until a HEARTBEAT is answered.
+    pub confirmed: bool,
+    pub cwnd: u32,
+    pub srtt_ms: u32,
+    pub rto_ms: u32,
+    /// The path MTU (spinfo_mtu).
+    pub mtu: u32,
+}
+
 impl Association {
-    /// Adds `addrs` as unconfirmed paths (those not paths already), with
-    /// the primary path's UDP port (RFC 6951 §5.4: each learns its own from
-    /// the packets it brings).
-    pub(super) fn add_paths(&mut self, addrs: &[IpAddr]) {
+    /// Every path's status, in the order the paths were added.
+    pub fn path_status(&self) -> Vec<PathStatus> {
+        let ms = |d: Duration| d.as_millis().min(u128::from(u32::MAX)) as u32;
+        self.paths
+            .iter()
+            .map(|p| PathStatus {
+                addr: SocketAddr::new(p.addr, self.peer_port),
+                active: p.active,
+                pf: p.active && p.pf,
+                confirmed: p.confirmed,
+                cwnd: p.cc.cwnd as u32,
+                srtt_ms: p.rto.srtt().map_or(0, ms),
+                rto_ms: ms(p.rto.rto()),
+                mtu: p.pmtu as u32,
+            })
+            .collect()
+    }
+
+    /// SCTP_PRIMARY_ADDR: the path to `ip` becomes the primary (false:
+    /// none goes there). The application hears SCTP_ADDR_MADE_PRIM, as
+    /// Linux's sctp_assoc_set_primary tells it, once established.
+    pub fn set_primary(&mut self, ip: IpAddr) -> bool {
+        let Some(i) = self.paths.iter().position(|p| p.addr == ip) else {
+            return false;
+        };
+        self.primary = i;
+        if self.is_established() {
+            self.events.push_back(AssocEvent::PathChange {
+                addr: ip,
+                state: PathState::MadePrimary,
+            });
+        }
+        true
+    }
+
+    /// Adds `addrs` as paths (those not paths already), with the primary
+    /// path's UDP port (RFC 6951 §5.4: each learns its own from the packets
+    /// it brings): unconfirmed, or `confirmed` when the application gave
+    /// them (sctp_connectx: §5.4 counts those as confirmed).
+    pub fn add_paths(&mut self, addrs: &[IpAddr], confirmed: bool) {
         let port = self.paths[self.primary].udp_port;
         let rwnd = self.peer_rwnd.max(1);
         for &ip in addrs {
@@ -88,7 +152,7 @@ impl Association {
                 continue;
             }
             let mut p = Path::new(&self.cfg, ip, port, rwnd);
-            p.confirmed = false;
+            p.confirmed = confirmed;
             self.paths.push(p);
             self.paths_added = true;
         }
@@ -119,6 +183,11 @@ impl Association {
             .unwrap_or(self.primary)
     }
 
+    /// The smallest MTU of the paths: what DATA fragments are cut for.
+    pub(super) fn smallest_mtu(&self) -> usize {
+        self.paths.iter().map(|p| p.mtu).min().unwrap_or(1500)
+    }
+
     /// The peer address new data goes to now (failover shows here).
     pub fn data_path_addr(&self) -> IpAddr {
         self.paths[self.data_path()].addr
@@ -146,8 +215,9 @@ impl Association {
         }
         let data = self.data_path();
         let sends_data = marked || !self.queue.is_empty();
-        if !sends_data && self.rx.sack_pending && self.rx.last_data_path < self.paths.len() {
-            return self.rx.last_data_path;
+        let from = self.rx.last_data_path;
+        if !sends_data && self.rx.sack_pending && self.usable(from) && !self.paths[from].pf {
+            return from;
         }
         data
     }
@@ -210,7 +280,8 @@ mod tests {
             Param::SupportedAddressTypes(vec![5]),
         ];
         let from: IpAddr = "10.0.0.1".parse().unwrap();
-        let got = listed_addrs(&params, from, &[]);
+        let v4: &[IpAddr] = &["10.0.0.9".parse().unwrap()];
+        let got = listed_addrs(&params, from, v4);
         let want: Vec<IpAddr> = vec!["10.0.1.1".parse().unwrap(), "8.8.8.8".parse().unwrap()];
         assert_eq!(got, want, "private scope: no loopback; no IPv6 for v4 only");
         // With an IPv6 address of our own, IPv6 paths are usable.
@@ -218,10 +289,12 @@ mod tests {
         assert!(listed_addrs(&params, from, &[ours]).contains(&"fd00::1".parse().unwrap()));
         // From loopback everything is in scope; from a global address
         // private ones are not.
-        let lo = listed_addrs(&params, "127.0.0.2".parse().unwrap(), &[]);
+        let lo = listed_addrs(&params, "127.0.0.2".parse().unwrap(), v4);
         assert!(lo.contains(&"127.0.0.1".parse().unwrap()));
-        let global = listed_addrs(&params, "8.8.4.4".parse().unwrap(), &[]);
+        let global = listed_addrs(&params, "8.8.4.4".parse().unwrap(), v4);
         assert_eq!(global, vec!["8.8.8.8".parse::<IpAddr>().unwrap()]);
+        // A single-homed endpoint (nothing of its own listed) takes none.
+        assert!(listed_addrs(&params, from, &[]).is_empty());
     }
 
     #[test]

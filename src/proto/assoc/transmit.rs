@@ -176,12 +176,13 @@ impl Association {
         })
     }
 
-    /// Largest DATA payload for a path of `mtu`, within SCTP_MAXSEG.
-    /// The largest DATA payload on the primary path (sstat_fragmentation_point).
+    /// The largest DATA payload (sstat_fragmentation_point): for the
+    /// smallest MTU of the paths, as fragments are cut.
     pub fn fragmentation_point(&self) -> usize {
-        self.max_payload(self.paths[self.primary].mtu)
+        self.max_payload(self.smallest_mtu())
     }
 
+    /// Largest DATA payload for a path of `mtu`, within SCTP_MAXSEG.
     pub fn max_payload(&self, mtu: usize) -> usize {
         let fits = mtu - DATA_OVERHEAD;
         match self.cfg.max_seg {
@@ -258,7 +259,9 @@ impl Association {
         size: &mut usize,
         out: &mut Vec<DataChunk>,
     ) {
-        let max_payload = self.max_payload(mtu);
+        // Fragments fit every path (Linux's sctp_assoc_sync_pmtu): after a
+        // failover none needs IP fragmentation.
+        let max_payload = self.max_payload(mtu.min(self.smallest_mtu()));
         let mut flight = self.paths[path].flight_size;
         let mut in_flight_total = self.out.in_flight_bytes();
         let mut next_tsn = self.out.next_tsn();

@@ -283,6 +283,16 @@ impl Endpoint {
         }
     }
 
+    /// sctp_connectx's other addresses: confirmed paths of association
+    /// `id` (the INIT retransmissions visit them in turn), and packets from
+    /// them reach it.
+    pub fn add_peer_paths(&mut self, id: AssocId, addrs: &[IpAddr]) {
+        if let Some(a) = self.assocs.get_mut(&id) {
+            a.add_paths(addrs, true);
+        }
+        self.map_new_paths(id);
+    }
+
     /// Packets from the addresses an association added as paths (the
     /// peer's INIT ACK listed them) reach it.
     fn map_new_paths(&mut self, id: AssocId) {

@@ -405,6 +405,37 @@ impl Engine {
         Ok(())
     }
 
+    /// sctp_connectx: the peer's addresses after the first, which the next
+    /// connect of socket `id` makes paths of its association.
+    pub fn set_connect_extra(&self, id: SockId, addrs: &[SocketAddr]) {
+        if let Some(s) = self.lock().socks.get_mut(&id) {
+            s.connect_extra = addrs.iter().map(|&a| sys::unmap(a).ip()).collect();
+        }
+    }
+
+    /// SCTP_PRIMARY_ADDR: the path to `addr` becomes association
+    /// `assoc`'s primary; EINVAL when the association has no such path
+    /// (Linux's sctp_addr_id2transport) or the socket no such association.
+    pub fn set_primary(&self, id: SockId, assoc: AssocId, addr: SocketAddr) -> Result<(), c_int> {
+        let mut st = self.lock();
+        let st = &mut *st;
+        let s = st.socks.get(&id).ok_or(libc::EBADF)?;
+        let port = s.port.ok_or(libc::EINVAL)?;
+        let ep = st.eps.get_mut(&port).ok_or(libc::EINVAL)?;
+        let named = match s.kind {
+            Kind::Stream { assoc } => assoc,
+            Kind::Many if ep.socks.get(&assoc) == Some(&id) => assoc,
+            _ => return Err(libc::EINVAL),
+        };
+        let a = ep.endpoint.assoc_mut(named).ok_or(libc::EINVAL)?;
+        if !a.set_primary(sys::unmap(addr).ip()) {
+            return Err(libc::EINVAL);
+        }
+        st.touched.insert(port);
+        self.wake();
+        Ok(())
+    }
+
     /// The settings an option get reads for `assoc` (see `assoc_config`),
     /// with the association's status when one is named (or is the socket's).
     pub fn assoc_view(
@@ -434,6 +465,9 @@ impl Engine {
                     status: {
                         let mut st = a.status();
                         st.primary = s.present(st.primary);
+                        for p in &mut st.paths {
+                            p.addr = s.present(p.addr);
+                        }
                         st
                     },
                     local_rwnd: a.local_rwnd(),

@@ -395,6 +395,7 @@ impl State {
                     PathState::PotentiallyFailed => notify::SCTP_ADDR_POTENTIALLY_FAILED,
                     PathState::Unreachable => notify::SCTP_ADDR_UNREACHABLE,
                     PathState::Confirmed => notify::SCTP_ADDR_CONFIRMED,
+                    PathState::MadePrimary => notify::SCTP_ADDR_MADE_PRIM,
                 };
                 s.notify(
                     aid,

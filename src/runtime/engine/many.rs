@@ -107,6 +107,10 @@ impl Engine {
                 .connect(now(), dest, super::udp_port_for(ep.endpoint.config(), dest))
                 .map_err(|_| libc::EINVAL)?;
             ep.socks.insert(a, id);
+            if let Some(s) = st_ref.socks.get_mut(&id) {
+                ep.endpoint
+                    .add_peer_paths(a, &std::mem::take(&mut s.connect_extra));
+            }
             a
         };
         self.wake();

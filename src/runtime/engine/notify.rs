@@ -38,6 +38,7 @@ pub const SCTP_CANT_STR_ASSOC: u16 = 4;
 /// `spc_state` values.
 pub const SCTP_ADDR_AVAILABLE: i32 = 0;
 pub const SCTP_ADDR_UNREACHABLE: i32 = 1;
+pub const SCTP_ADDR_MADE_PRIM: i32 = 4;
 pub const SCTP_ADDR_CONFIRMED: i32 = 5;
 pub const SCTP_ADDR_POTENTIALLY_FAILED: i32 = 6;
 

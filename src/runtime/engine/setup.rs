@@ -250,6 +250,8 @@ impl Engine {
                 return Err(super::early::errno_of_send(e));
             }
             ep.socks.insert(assoc, id);
+            ep.endpoint
+                .add_peer_paths(assoc, &std::mem::take(&mut s.connect_extra));
             if let Some(a) = ep.endpoint.assoc(assoc) {
                 s.tx.lock().track_limits(a);
             }

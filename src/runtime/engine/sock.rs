@@ -81,6 +81,7 @@ impl Sock {
             pair_mark: 0,
             stalled: BTreeSet::new(),
             stalled_next: 0,
+            connect_extra: Vec::new(),
         }
     }
 }

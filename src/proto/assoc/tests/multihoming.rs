@@ -193,7 +193,8 @@ fn failover_to_the_second_link_and_back() {
 }
 
 /// A peer that lists addresses out of the sender's scope (loopback from a
-/// private address) or of another family gets no path to them.
+/// private address) or of another family gets no path to them; nor does
+/// a single-homed endpoint take any (see `listed_addrs`).
 #[test]
 fn out_of_scope_addresses_are_not_paths() {
     let ip = |s: &str| -> IpAddr { s.parse().unwrap() };
@@ -201,10 +202,177 @@ fn out_of_scope_addresses_are_not_paths() {
         local_addrs: vec![ip("10.0.0.2"), ip("127.0.0.1"), ip("fd00::2")],
         ..Config::default()
     };
-    let mut p = Pair::new(Config::default(), z_cfg);
+    let a_cfg = Config {
+        local_addrs: vec![ip("10.0.0.1")],
+        ..Config::default()
+    };
+    let mut p = Pair::new(a_cfg, z_cfg);
     p.a_addr = "10.0.0.1:5001".parse().unwrap();
     p.z_addr = "10.0.0.2:5002".parse().unwrap();
     let (a, _) = p.establish();
     let addrs: Vec<IpAddr> = p.a.assoc(a).unwrap().peer_addrs().collect();
     assert_eq!(addrs, vec![ip("10.0.0.2")]);
+    let mut p = Pair::new(
+        Config::default(),
+        Config {
+            local_addrs: vec![ip("127.0.0.2"), ip("127.0.0.3")],
+            ..Config::default()
+        },
+    );
+    let (a, _) = p.establish();
+    assert_eq!(p.a.assoc(a).unwrap().peer_addrs().count(), 1);
+}
+
+/// sctp_connectx with two of the peer's addresses, the first unreachable:
+/// the INIT retransmission goes to the second, the association comes up
+/// there, and both given addresses are confirmed paths (§5.4).
+#[test]
+fn connect_with_two_addresses_reaches_the_one_that_answers() {
+    let mut p = two_links(Duration::from_secs(30));
+    p.cut.insert(0);
+    let a =
+        p.a.connect(p.now, p.z_addr, p.z_addr.port())
+            .expect("connect");
+    p.a.add_peer_paths(a, &["10.0.1.2".parse().unwrap()]);
+    assert!(p.run_until(Duration::from_secs(10), |p| {
+        p.a.assoc(a).is_some_and(|x| x.is_established()) && p.z_id().is_some()
+    }));
+    let x = p.a.assoc(a).unwrap();
+    assert!(x.paths().iter().all(|p| p.confirmed));
+    // Data goes where the association works: the first address is dead,
+    // the second carries it once the first has failed.
+    let z = p.z_id().unwrap();
+    for i in 0..20u8 {
+        p.a.send(p.now, a, msg(0, &[i; 200])).unwrap();
+    }
+    assert!(p.run_until(Duration::from_secs(30), |p| {
+        std::iter::from_fn(|| p.z.recv(z)).count() > 0 && p.z.assoc(z).is_some()
+    }));
+    p.run_for(Duration::from_secs(10));
+    assert_eq!(
+        p.a.assoc(a).unwrap().data_path_addr(),
+        "10.0.1.2".parse::<IpAddr>().unwrap()
+    );
+}
+
+/// SCTP_PRIMARY_ADDR: any path may become the primary (an address that is
+/// none is refused), new data follows it, and the application hears
+/// SCTP_ADDR_MADE_PRIM.
+#[test]
+fn the_application_chooses_the_primary_path() {
+    let mut p = two_links(Duration::from_secs(30));
+    let (a, z) = p.establish();
+    assert!(p.run_until(Duration::from_secs(5), |p| {
+        path_state(p, Side::A, a, "10.0.1.2").0
+    }));
+    assert!(
+        !p.a.assoc_mut(a)
+            .unwrap()
+            .set_primary("10.9.9.9".parse().unwrap())
+    );
+    assert!(
+        p.a.assoc_mut(a)
+            .unwrap()
+            .set_primary("10.0.1.2".parse().unwrap())
+    );
+    p.flush();
+    let made = AssocEvent::PathChange {
+        addr: "10.0.1.2".parse().unwrap(),
+        state: PathState::MadePrimary,
+    };
+    assert!(has_event(&p.a_events, a, &made));
+    assert_eq!(
+        p.a.assoc(a).unwrap().peer_addr().ip(),
+        "10.0.1.2".parse::<IpAddr>().unwrap()
+    );
+    // With the first link cut, data still arrives: it takes the new primary.
+    p.cut.insert(0);
+    p.a.send(p.now, a, msg(0, b"on the second link")).unwrap();
+    p.run_for(Duration::from_millis(100));
+    assert_eq!(p.z.recv(z).unwrap().data, b"on the second link");
+}
+
+/// Each path reports its own state (SCTP_GET_PEER_ADDR_INFO): unconfirmed
+/// until its heartbeat is answered, inactive once it failed.
+#[test]
+fn every_path_reports_its_own_state() {
+    let mut p = two_links(Duration::from_secs(1));
+    let (a, _) = p.establish();
+    let st = p.a.assoc(a).unwrap().path_status();
+    assert_eq!(st.len(), 2);
+    assert!(st[0].confirmed && st[0].active);
+    assert!(!st[1].confirmed);
+    assert!(p.run_until(Duration::from_secs(5), |p| {
+        p.a.assoc(a).unwrap().path_status()[1].confirmed
+    }));
+    p.cut.insert(1);
+    assert!(p.run_until(Duration::from_secs(60), |p| {
+        !p.a.assoc(a).unwrap().path_status()[1].active
+    }));
+    let st = p.a.assoc(a).unwrap().path_status();
+    assert!(st[0].active, "the other path is untouched");
+}
+
+/// Fragments are cut for the smallest path MTU, so that a failover to the
+/// smaller path needs no IP fragmentation.
+#[test]
+fn fragments_fit_the_smallest_path() {
+    let mut p = two_links(Duration::from_secs(30));
+    let (a, z) = p.establish();
+    let ip2: IpAddr = "10.0.1.2".parse().unwrap();
+    p.a.assoc_mut(a)
+        .unwrap()
+        .set_path_mtu(p.now, ip2, 1280, false);
+    let point = p.a.assoc(a).unwrap().fragmentation_point();
+    assert!(point <= 1280 - 48, "{point}");
+    p.a.send(p.now, a, msg(0, &[7u8; 5000])).unwrap();
+    p.run_for(Duration::from_millis(100));
+    let biggest = p
+        .trace
+        .iter()
+        .filter(|t| t.from == Side::A)
+        .map(|t| t.packet.encode().len())
+        .max()
+        .unwrap();
+    assert!(biggest <= 1280 - 28, "{biggest}");
+    assert_eq!(p.z.recv(z).unwrap().data.len(), 5000);
+}
+
+/// A receiver that falls behind closes its window; the primary link is
+/// cut while it is closed, so the window update is lost on it. The sender
+/// probes the closed window (§6.1 A), the probe times out, and the data
+/// goes on over the other link: the window updates follow the data there.
+#[test]
+fn a_closed_window_reopens_over_the_other_link() {
+    let mut p = two_links(Duration::from_secs(30));
+    p.tracing = false;
+    p.z.config_mut().rcvbuf = 16 * 1024;
+    let (a, z) = p.establish();
+    assert!(p.run_until(Duration::from_secs(5), |p| {
+        path_state(p, Side::A, a, "10.0.1.2").0 && path_state(p, Side::Z, z, "10.0.1.1").0
+    }));
+    let total = 400u32;
+    let mut next = 0u32;
+    // Fill the receiver's window without reading.
+    for _ in 0..50 {
+        while next < total && p.a.send(p.now, a, msg(0, &[next as u8; 500])).is_ok() {
+            next += 1;
+        }
+        p.run_for(Duration::from_millis(10));
+    }
+    assert_eq!(p.a.assoc(a).unwrap().status().rwnd, 0, "the window closed");
+    p.cut.insert(0);
+    let mut got = 0u32;
+    let end = p.now + Duration::from_secs(20);
+    while got < total && p.now < end {
+        got += recv_all(&mut p.z, z).len() as u32;
+        while next < total && p.a.send(p.now, a, msg(0, &[next as u8; 500])).is_ok() {
+            next += 1;
+        }
+        p.run_for(Duration::from_millis(10));
+    }
+    assert_eq!(
+        got, total,
+        "all of it arrived over the second link within 20 s"
+    );
 }
