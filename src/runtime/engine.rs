@@ -304,6 +304,9 @@ struct State {
     shared: Option<udp::SharedUdp>,
     /// Path MTUs of the routes to peers, and when they were looked up.
     route_mtus: HashMap<IpAddr, (usize, Instant)>,
+    /// The source address of the route to each peer address, and when it
+    /// was looked up (`State::pick_source`).
+    route_srcs: HashMap<IpAddr, (Option<IpAddr>, Instant)>,
 }
 
 /// The per-process engine.

@@ -55,7 +55,14 @@ pub(super) fn assoc_by_addr(
     }
     let (_, view) = e.assoc_view(id, a)?;
     match view {
-        Some(v) if unmap(v.status.primary).ip() == addr.ip() => Ok(v.id),
+        Some(v)
+            if v.status
+                .paths
+                .iter()
+                .any(|p| unmap(p.addr).ip() == addr.ip()) =>
+        {
+            Ok(v.id)
+        }
         _ => Err(libc::ENOENT),
     }
 }

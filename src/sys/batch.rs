@@ -11,10 +11,34 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use libc::{sockaddr, sockaddr_storage, socklen_t};
 
+use super::cmsg::{Control, SendOpts};
 use super::{cvt_size, from_sockaddr, real, set_int_option, to_sockaddr, unmap};
 
-const SOL_UDP: c_int = 17;
-const UDP_SEGMENT: c_int = 103;
+/// One sendmsg of `iov` to `to` with `o`'s control messages, without
+/// SIGPIPE.
+pub(super) fn send_iov(
+    fd: c_int,
+    iov: &mut [libc::iovec],
+    to: &SocketAddr,
+    o: &SendOpts,
+) -> io::Result<usize> {
+    let (ss, len) = to_sockaddr(to);
+    let mut control = Control::new(to, o);
+    // SAFETY: an all-zero msghdr is valid; the name, iovecs and control
+    // buffer it points at live until sendmsg returns.
+    unsafe {
+        let mut m: libc::msghdr = std::mem::zeroed();
+        m.msg_name = &ss as *const _ as *mut c_void;
+        m.msg_namelen = len;
+        m.msg_iov = iov.as_mut_ptr();
+        m.msg_iovlen = iov.len();
+        control.attach(&mut m);
+        cvt_size((real().sendmsg)(fd, &m, libc::MSG_NOSIGNAL))
+    }
+}
+
+pub(super) const SOL_UDP: c_int = 17;
+pub(super) const UDP_SEGMENT: c_int = 103;
 const UDP_GRO: c_int = 104;
 
 /// Most datagrams in one segmented send (the kernel's UDP_MAX_SEGMENTS).
@@ -31,10 +55,15 @@ pub fn gso_available() -> bool {
 
 /// Sends `segs`, each of the first's size but the last (which may be
 /// shorter), to `to` in one system call with UDP_SEGMENT; each leaves as
-/// its own datagram. A kernel without segmentation offload turns it off
-/// for the process (the caller then sends them one by one).
-pub fn send_segments(fd: c_int, segs: &[&[u8]], to: &SocketAddr, tos: u8) -> io::Result<usize> {
-    let (ss, len) = to_sockaddr(to);
+/// its own datagram (with `o`'s traffic class and source). A kernel
+/// without segmentation offload turns it off for the process (the caller
+/// then sends them one by one).
+pub fn send_segments(
+    fd: c_int,
+    segs: &[&[u8]],
+    to: &SocketAddr,
+    o: &SendOpts,
+) -> io::Result<usize> {
     let mut iov: Vec<libc::iovec> = segs
         .iter()
         .map(|s| libc::iovec {
@@ -42,39 +71,11 @@ pub fn send_segments(fd: c_int, segs: &[&[u8]], to: &SocketAddr, tos: u8) -> io:
             iov_len: s.len(),
         })
         .collect();
-    let seg = segs.first().map_or(0, |s| s.len()) as u16;
-    let (tos_level, tos_type) = if to.is_ipv4() {
-        (libc::IPPROTO_IP, libc::IP_TOS)
-    } else {
-        (libc::IPPROTO_IPV6, libc::IPV6_TCLASS)
+    let o = SendOpts {
+        segment: Some(segs.first().map_or(0, |s| s.len()) as u16),
+        ..*o
     };
-    let mut control = [0u64; 8];
-    // SAFETY: an all-zero msghdr is valid; every pointer set below lives
-    // until sendmsg returns; the control buffer (64 bytes) holds two
-    // CMSG_SPACE(4) entries, written through libc's CMSG macros.
-    let r = unsafe {
-        let mut m: libc::msghdr = std::mem::zeroed();
-        m.msg_name = &ss as *const _ as *mut c_void;
-        m.msg_namelen = len;
-        m.msg_iov = iov.as_mut_ptr();
-        m.msg_iovlen = iov.len();
-        m.msg_control = control.as_mut_ptr() as *mut c_void;
-        let space = libc::CMSG_SPACE(std::mem::size_of::<c_int>() as u32) as usize;
-        m.msg_controllen = if tos != 0 { 2 * space } else { space };
-        let c = libc::CMSG_FIRSTHDR(&m);
-        (*c).cmsg_level = SOL_UDP;
-        (*c).cmsg_type = UDP_SEGMENT;
-        (*c).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<u16>() as u32) as usize;
-        std::ptr::write_unaligned(libc::CMSG_DATA(c) as *mut u16, seg);
-        if tos != 0 {
-            let c2 = libc::CMSG_NXTHDR(&m, c);
-            (*c2).cmsg_level = tos_level;
-            (*c2).cmsg_type = tos_type;
-            (*c2).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<c_int>() as u32) as usize;
-            std::ptr::write_unaligned(libc::CMSG_DATA(c2) as *mut c_int, c_int::from(tos));
-        }
-        cvt_size((real().sendmsg)(fd, &m, libc::MSG_NOSIGNAL))
-    };
+    let r = send_iov(fd, &mut iov, to, &o);
     if let Err(e) = &r
         && matches!(
             e.raw_os_error(),
@@ -143,7 +144,7 @@ mod tests {
         let a = [1u8; 1000];
         let b = [2u8; 1000];
         let c = [3u8; 300];
-        let sent = send_segments(tx, &[&a, &b, &c], &to, 0);
+        let sent = send_segments(tx, &[&a, &b, &c], &to, &SendOpts::default());
         if !gso_available() {
             return; // This kernel has no UDP segmentation offload.
         }

@@ -9,6 +9,7 @@ use std::os::raw::{c_int, c_void};
 use libc::{sockaddr, sockaddr_in, sockaddr_in6, sockaddr_storage, socklen_t};
 
 mod batch;
+mod cmsg;
 mod real;
 mod route;
 pub mod sockpage;
@@ -16,6 +17,7 @@ mod wait;
 pub use batch::{
     GSO_MAX_BYTES, GSO_MAX_SEGMENTS, enable_gro, gso_available, recv_coalesced, send_segments,
 };
+pub use cmsg::SendOpts;
 pub use real::{Real, real};
 pub use route::{
     addr_scope, host_addrs, route_mtu, send_fragmentable, set_dont_fragment, source_ip_for,
@@ -363,42 +365,17 @@ pub fn send_to(fd: c_int, buf: &[u8], to: &SocketAddr) -> io::Result<usize> {
     sendto_nosignal(fd, buf, Some(to))
 }
 
-/// As [`send_to`], with IP_TOS (IPv4) or IPV6_TCLASS (IPv6) `tos` for
-/// this datagram when it is not 0 (the UDP socket is shared).
-pub fn send_to_tos(fd: c_int, buf: &[u8], to: &SocketAddr, tos: u8) -> io::Result<usize> {
-    if tos == 0 {
+/// As [`send_to`], with `o`'s traffic class (IP_TOS / IPV6_TCLASS, for
+/// this datagram: the UDP socket is shared) and source address.
+pub fn send_with(fd: c_int, buf: &[u8], to: &SocketAddr, o: &SendOpts) -> io::Result<usize> {
+    if o.is_plain() {
         return send_to(fd, buf, to);
     }
-    let (ss, len) = to_sockaddr(to);
-    let (level, ty) = if to.is_ipv4() {
-        (libc::IPPROTO_IP, libc::IP_TOS)
-    } else {
-        (libc::IPPROTO_IPV6, libc::IPV6_TCLASS)
-    };
-    let value = c_int::from(tos);
-    // Room for one cmsghdr and an int, 8-aligned.
-    let mut control = [0u64; 4];
-    let mut iov = libc::iovec {
+    let mut iov = [libc::iovec {
         iov_base: buf.as_ptr() as *mut c_void,
         iov_len: buf.len(),
-    };
-    // SAFETY: an all-zero msghdr is valid; every pointer set below lives
-    // until sendmsg returns, and the control buffer holds CMSG_SPACE(4).
-    unsafe {
-        let mut m: libc::msghdr = std::mem::zeroed();
-        m.msg_name = &ss as *const _ as *mut c_void;
-        m.msg_namelen = len;
-        m.msg_iov = &mut iov;
-        m.msg_iovlen = 1;
-        m.msg_control = control.as_mut_ptr() as *mut c_void;
-        m.msg_controllen = libc::CMSG_SPACE(std::mem::size_of::<c_int>() as u32) as usize;
-        let c = libc::CMSG_FIRSTHDR(&m);
-        (*c).cmsg_level = level;
-        (*c).cmsg_type = ty;
-        (*c).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<c_int>() as u32) as usize;
-        std::ptr::write_unaligned(libc::CMSG_DATA(c) as *mut c_int, value);
-        cvt_size((real().sendmsg)(fd, &m, libc::MSG_NOSIGNAL))
-    }
+    }];
+    batch::send_iov(fd, &mut iov, to, o)
 }
 
 /// sendto(2) with MSG_NOSIGNAL: the engine must never raise SIGPIPE.
@@ -732,12 +709,21 @@ mod tests {
     }
 
     #[test]
-    fn send_to_tos_marks_the_datagram() {
+    fn send_with_marks_the_datagram() {
         let rx = udp_bind("127.0.0.1:0".parse().unwrap()).unwrap();
         let tx = udp_bind("127.0.0.1:0".parse().unwrap()).unwrap();
         set_int_option(rx, libc::IPPROTO_IP, libc::IP_RECVTOS, 1);
         let to = local_addr(rx).unwrap();
-        send_to_tos(tx, b"dscp", &to, 0x20).unwrap();
+        send_with(
+            tx,
+            b"dscp",
+            &to,
+            &SendOpts {
+                tos: 0x20,
+                ..SendOpts::default()
+            },
+        )
+        .unwrap();
         let mut p = [libc::pollfd {
             fd: rx,
             events: libc::POLLIN,
@@ -745,7 +731,7 @@ mod tests {
         }];
         assert!(poll(&mut p, 2000).unwrap() == 1);
         assert_eq!(received_tos(rx), Some(0x20));
-        send_to_tos(tx, b"plain", &to, 0).unwrap();
+        send_with(tx, b"plain", &to, &SendOpts::default()).unwrap();
         assert!(poll(&mut p, 2000).unwrap() == 1);
         assert_eq!(received_tos(rx), Some(0));
         close(rx);

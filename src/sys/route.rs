@@ -9,7 +9,7 @@ use std::os::raw::{c_int, c_void};
 
 use libc::{sockaddr, socklen_t};
 
-use super::{close, from_sockaddr, local_addr_of, real, send_to, set_int_option, to_sockaddr};
+use super::{close, from_sockaddr, local_addr_of, real, set_int_option, to_sockaddr};
 
 /// A UDP socket connected to `peer` (which sends nothing: connect only
 /// looks up the route), or None.
@@ -92,10 +92,15 @@ pub fn set_dont_fragment(fd: c_int, v6: bool, on: bool) {
 /// larger path MTU than the one just learned cannot be split any more
 /// (RFC 9260 §7.3 lets such a packet go out fragmented). DF is off for
 /// this send only.
-pub fn send_fragmentable(fd: c_int, buf: &[u8], to: &SocketAddr) -> io::Result<usize> {
+pub fn send_fragmentable(
+    fd: c_int,
+    buf: &[u8],
+    to: &SocketAddr,
+    o: &super::SendOpts,
+) -> io::Result<usize> {
     let v6 = !to.is_ipv4() || local_addr_of(fd).is_ok_and(|a| a.is_ipv6());
     set_dont_fragment(fd, v6, false);
-    let r = send_to(fd, buf, to);
+    let r = super::send_with(fd, buf, to, o);
     set_dont_fragment(fd, v6, true);
     r
 }
@@ -174,7 +179,10 @@ mod tests {
         set_dont_fragment(fd, false, true);
         assert_eq!(discover_mode(fd), libc::IP_PMTUDISC_DO);
         let dst = crate::sys::local_addr(fd).unwrap();
-        assert_eq!(send_fragmentable(fd, &[0u8; 2000], &dst).unwrap(), 2000);
+        assert_eq!(
+            send_fragmentable(fd, &[0u8; 2000], &dst, &crate::sys::SendOpts::default()).unwrap(),
+            2000
+        );
         assert_eq!(discover_mode(fd), libc::IP_PMTUDISC_DO);
         close(fd);
     }

@@ -154,6 +154,7 @@ impl Engine {
             self.bind(id, first)?;
         }
         let mut st = self.lock();
+        let st = &mut *st;
         let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
         let port = s.port.ok_or(libc::EINVAL)?;
         let bound = s.local.map(|l| l.ip());
@@ -183,8 +184,24 @@ impl Engine {
                 .collect()
         };
         s.cfg.local_addrs = list.clone();
+        let own_udp = st.shared.is_none();
         if let Some(ep) = st.eps.get_mut(&port) {
             ep.endpoint.config_mut().local_addrs = list;
+            // An endpoint with a UDP socket of its own bound to one address
+            // (the thread placement) takes datagrams to the others too.
+            if own_udp && ep.udp >= 0 && !ep.ip.is_unspecified() && s.extra_local.len() == 1 {
+                let any: IpAddr = if ep.ip.is_ipv4() {
+                    std::net::Ipv4Addr::UNSPECIFIED.into()
+                } else {
+                    std::net::Ipv6Addr::UNSPECIFIED.into()
+                };
+                sys::close(ep.udp);
+                ep.udp = sys::udp_bind(SocketAddr::new(any, port)).unwrap_or(-1);
+                st.sync_all = true;
+                if ep.udp < 0 {
+                    return Err(libc::EADDRINUSE);
+                }
+            }
         }
         Ok(())
     }

@@ -432,10 +432,15 @@ impl State {
             let mut too_big = false;
             // Datagrams for one destination go out together (udp.rs).
             let mut batch: Vec<Transmit> = Vec::new();
-            for tx in out {
+            for mut tx in out {
+                if tx.src.is_none() {
+                    tx.src = self.pick_source(port, tx.dst.ip(), t);
+                }
                 let fd = self.udp_out(udp, &tx.dst);
                 if let Some(to) = self.local_target(port, tx.dst, &tx.payload) {
-                    let from = SocketAddr::new(tx.dst.ip(), self.udp_source_port(port));
+                    // (On loopback a kernel's source is the destination.)
+                    let ip = tx.src.unwrap_or(tx.dst.ip());
+                    let from = SocketAddr::new(ip, self.udp_source_port(port));
                     self.loopback.push_back((to, from, tx.payload));
                     continue;
                 }

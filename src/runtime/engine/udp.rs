@@ -83,6 +83,7 @@ pub(super) fn batches_with(batch: &[Transmit], tx: &Transmit) -> bool {
     let total: usize = batch.iter().map(|b| b.payload.len()).sum();
     tx.dst == first.dst
         && tx.tos == first.tos
+        && tx.src == first.src
         && !tx.frag_ok
         && !first.frag_ok
         && batch.last().is_some_and(|b| b.payload.len() == seg)
@@ -121,7 +122,7 @@ impl State {
         let ep = self.eps.get(&port).filter(|ep| ep.shortcut)?;
         let fits = match ep.ip {
             ip if ip.is_unspecified() => ip.is_ipv6() || dst.is_ipv4(),
-            ip => ip == dst.ip(),
+            ip => ip == dst.ip() || ep.endpoint.config().local_addrs.contains(&dst.ip()),
         };
         fits.then_some(port)
     }
@@ -198,6 +199,47 @@ impl State {
         }
     }
 
+    /// The source address for a datagram of endpoint `port` to `dst`: for
+    /// an endpoint with addresses of its own (sctp_bindx: the peer knows
+    /// them from its INIT or INIT ACK), the one the route to `dst` would
+    /// take if it is one of them, else one of them in `dst`'s scope, else
+    /// the first of `dst`'s family; None (the route's) for the others.
+    /// On loopback the route's source is the destination itself, which
+    /// the peer does not know as ours: a multi-homed peer would answer
+    /// as out of the blue.
+    pub(super) fn pick_source(&mut self, port: u16, dst: IpAddr, t: Instant) -> Option<IpAddr> {
+        let dst = sys::unmap(SocketAddr::new(dst, 0)).ip();
+        let ours: Vec<IpAddr> = self
+            .eps
+            .get(&port)?
+            .endpoint
+            .config()
+            .local_addrs
+            .iter()
+            .copied()
+            .filter(|a| a.is_ipv4() == dst.is_ipv4())
+            .collect();
+        if ours.is_empty() {
+            return None;
+        }
+        let routed = match self.route_srcs.get(&dst) {
+            Some(&(ip, at)) if t.saturating_duration_since(at) < ROUTE_MTU_TTL => ip,
+            _ => {
+                let ip = sys::source_ip_for(dst);
+                if self.route_srcs.len() >= 4096 {
+                    self.route_srcs.clear();
+                }
+                self.route_srcs.insert(dst, (ip, t));
+                ip
+            }
+        };
+        let scope = sys::addr_scope(dst);
+        routed
+            .filter(|r| ours.contains(r))
+            .or_else(|| ours.iter().copied().find(|a| sys::addr_scope(*a) == scope))
+            .or_else(|| ours.first().copied())
+    }
+
     /// The path MTU of the route to `ip` (cached for `ROUTE_MTU_TTL`).
     fn route_mtu(&mut self, ip: IpAddr, t: Instant) -> Option<usize> {
         if let Some(&(mtu, at)) = self.route_mtus.get(&ip)
@@ -248,10 +290,15 @@ impl State {
         d: &[u8],
         t: Instant,
     ) -> bool {
+        let opts = sys::SendOpts {
+            segment: None,
+            tos: tx.tos,
+            src: tx.src,
+        };
         let r = if tx.frag_ok {
-            sys::send_fragmentable(fd, d, &tx.dst)
+            sys::send_fragmentable(fd, d, &tx.dst, &opts)
         } else {
-            sys::send_to_tos(fd, d, &tx.dst, tx.tos)
+            sys::send_with(fd, d, &tx.dst, &opts)
         };
         if !matches!(&r, Err(e) if e.raw_os_error() == Some(libc::EMSGSIZE)) {
             return false;
@@ -286,7 +333,12 @@ impl State {
         let fd = self.udp_out(udp, &first.dst);
         if batch.len() > 1 && sys::gso_available() {
             let segs: Vec<&[u8]> = batch.iter().map(|tx| tx.payload.as_slice()).collect();
-            match sys::send_segments(fd, &segs, &first.dst, first.tos) {
+            let opts = sys::SendOpts {
+                segment: None,
+                tos: first.tos,
+                src: first.src,
+            };
+            match sys::send_segments(fd, &segs, &first.dst, &opts) {
                 Ok(_) => return false,
                 // Lost as a datagram would be: retransmission recovers.
                 Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => return false,
