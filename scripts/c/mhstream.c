@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <stddef.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,13 +35,33 @@ static void die(const char *what) {
     exit(1);
 }
 
-static struct sockaddr_in addr(const char *ip, int port) {
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    if (inet_pton(AF_INET, ip, &a.sin_addr) != 1) {
-        fprintf(stderr, "mhstream: bad address %s\n", ip);
-        exit(2);
+/* An IPv4 or IPv6 address ("a.b.c.d" or with colons) and port, packed
+ * at `out`; its length. */
+static size_t addr(const char *ip, int port, void *out) {
+    if (strchr(ip, ':')) {
+        struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port)};
+        if (inet_pton(AF_INET6, ip, &a.sin6_addr) != 1) goto bad;
+        memcpy(out, &a, sizeof a);
+        return sizeof a;
     }
-    return a;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    if (inet_pton(AF_INET, ip, &a.sin_addr) != 1) goto bad;
+    memcpy(out, &a, sizeof a);
+    return sizeof a;
+bad:
+    fprintf(stderr, "mhstream: bad address %s\n", ip);
+    exit(2);
+}
+
+/* An address as text, IPv4-mapped IPv6 ones as IPv4. */
+static void addr_text(const struct sockaddr_storage *ss, char *out, size_t len) {
+    const struct sockaddr_in6 *a6 = (const void *)ss;
+    if (ss->ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr))
+        inet_ntop(AF_INET, &a6->sin6_addr.s6_addr[12], out, (socklen_t)len);
+    else if (ss->ss_family == AF_INET6)
+        inet_ntop(AF_INET6, &a6->sin6_addr, out, (socklen_t)len);
+    else
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, out, (socklen_t)len);
 }
 
 static double now_s(void) {
@@ -50,11 +71,16 @@ static double now_s(void) {
 }
 
 static int bound_socket(const char *a1, const char *a2, int port) {
-    int s = socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP);
+    /* An IPv6 socket when either address is IPv6 (dual-stack: the IPv4
+     * one is bound too, as Linux takes mixed sctp_bindx lists). */
+    int v6 = strchr(a1, ':') || strchr(a2, ':');
+    int s = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, IPPROTO_SCTP);
     if (s < 0) die("socket");
     int one = 1;
     setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in both[2] = {addr(a1, port), addr(a2, port)};
+    unsigned char both[2 * sizeof(struct sockaddr_in6)];
+    size_t n = addr(a1, port, both);
+    addr(a2, port, both + n);
     if (sctp_bindx(s, (struct sockaddr *)both, 2, SCTP_BINDX_ADD_ADDR) < 0) die("sctp_bindx");
     struct sctp_event_subscribe ev = {0};
     ev.sctp_data_io_event = 0;
@@ -78,8 +104,9 @@ static void note(const char *buf, double t0) {
     if (n->sn_header.sn_type != SCTP_PEER_ADDR_CHANGE) return;
     const struct sctp_paddr_change *c = &n->sn_paddr_change;
     char ip[64] = "?";
-    const struct sockaddr_in *a = (const void *)&c->spc_aaddr;
-    inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip);
+    struct sockaddr_storage at; /* (packed in the notification) */
+    memcpy(&at, (const char *)c + offsetof(struct sctp_paddr_change, spc_aaddr), sizeof at);
+    addr_text(&at, ip, sizeof ip);
     const char *st = "other";
     switch (c->spc_state) {
     case SCTP_ADDR_UNREACHABLE: st = "unreachable"; unreachable++; break;
@@ -137,8 +164,9 @@ static int server(char **v) {
 static int client(char **v) {
     int port = atoi(v[3]);
     int s = bound_socket(v[0], v[1], port);
-    struct sockaddr_in peer = addr(v[2], port);
-    if (connect(s, (struct sockaddr *)&peer, sizeof peer) < 0) die("connect");
+    struct sockaddr_in6 peer;
+    size_t pl = addr(v[2], port, &peer);
+    if (connect(s, (struct sockaddr *)&peer, (socklen_t)pl) < 0) die("connect");
     double t0 = now_s();
     printf("connected\n");
     fflush(stdout);

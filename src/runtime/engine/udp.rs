@@ -92,6 +92,34 @@ pub(super) fn batches_with(batch: &[Transmit], tx: &Transmit) -> bool {
         && total + tx.payload.len() <= sys::GSO_MAX_BYTES
 }
 
+/// Which of `ours` (addresses of `dst`'s family) a datagram to `dst`
+/// leaves from: the route's source `routed` if it is one of them, else
+/// the one sharing the longest prefix with `dst` (on its subnet, most
+/// likely), the first of those in `dst`'s scope. On loopback the route's
+/// source is the destination itself, which the peer does not know as
+/// ours: a multi-homed peer would answer as out of the blue.
+pub(super) fn choose_source(
+    ours: &[IpAddr],
+    dst: IpAddr,
+    routed: Option<IpAddr>,
+) -> Option<IpAddr> {
+    if let Some(r) = routed.filter(|r| ours.contains(r)) {
+        return Some(r);
+    }
+    let bits = |ip: IpAddr| -> u128 {
+        match ip {
+            IpAddr::V4(a) => u128::from(u32::from(a)) << 96,
+            IpAddr::V6(a) => u128::from(a),
+        }
+    };
+    let scope = sys::addr_scope(dst);
+    // (max_by_key keeps the last of equals: reversed, the first wins.)
+    ours.iter().rev().copied().max_by_key(|&a| {
+        let common = (bits(a) ^ bits(dst)).leading_zeros();
+        (sys::addr_scope(a) == scope, common)
+    })
+}
+
 /// The SCTP destination port of a packet (common header bytes 2..4).
 fn sctp_dst_port(packet: &[u8]) -> Option<u16> {
     Some(u16::from_be_bytes([*packet.get(2)?, *packet.get(3)?]))
@@ -201,12 +229,8 @@ impl State {
 
     /// The source address for a datagram of endpoint `port` to `dst`: for
     /// an endpoint with addresses of its own (sctp_bindx: the peer knows
-    /// them from its INIT or INIT ACK), the one the route to `dst` would
-    /// take if it is one of them, else one of them in `dst`'s scope, else
-    /// the first of `dst`'s family; None (the route's) for the others.
-    /// On loopback the route's source is the destination itself, which
-    /// the peer does not know as ours: a multi-homed peer would answer
-    /// as out of the blue.
+    /// them from its INIT or INIT ACK), see [`choose_source`]; None (the
+    /// route's) for the others.
     pub(super) fn pick_source(&mut self, port: u16, dst: IpAddr, t: Instant) -> Option<IpAddr> {
         let dst = sys::unmap(SocketAddr::new(dst, 0)).ip();
         let ours: Vec<IpAddr> = self
@@ -233,11 +257,7 @@ impl State {
                 ip
             }
         };
-        let scope = sys::addr_scope(dst);
-        routed
-            .filter(|r| ours.contains(r))
-            .or_else(|| ours.iter().copied().find(|a| sys::addr_scope(*a) == scope))
-            .or_else(|| ours.first().copied())
+        choose_source(&ours, dst, routed)
     }
 
     /// The path MTU of the route to `ip` (cached for `ROUTE_MTU_TTL`).
@@ -369,5 +389,47 @@ impl State {
         (0..span)
             .map(|i| lo + ((start + i) % span) as u16)
             .find(|p| !self.eps.contains_key(p))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ips(list: &[&str]) -> Vec<IpAddr> {
+        list.iter().map(|s| s.parse().unwrap()).collect()
+    }
+
+    /// The route's source when it is ours, else the address on the
+    /// destination's subnet, else one in its scope; on loopback (the
+    /// route's source is the destination) one of ours.
+    #[test]
+    fn the_source_is_ours_and_on_the_way() {
+        let ours = ips(&["10.202.0.1", "10.202.1.1"]);
+        let dst: IpAddr = "10.202.1.2".parse().unwrap();
+        let r = |s: &str| Some(s.parse::<IpAddr>().unwrap());
+        assert_eq!(choose_source(&ours, dst, r("10.202.1.1")), r("10.202.1.1"));
+        // No route answer, or one that is not ours: the subnet decides.
+        assert_eq!(choose_source(&ours, dst, None), r("10.202.1.1"));
+        assert_eq!(choose_source(&ours, dst, r("192.0.2.9")), r("10.202.1.1"));
+        let dst0: IpAddr = "10.202.0.2".parse().unwrap();
+        assert_eq!(choose_source(&ours, dst0, None), r("10.202.0.1"));
+        // Loopback: the route gives the destination, which is not ours.
+        let lo = ips(&["127.0.0.1", "127.0.0.2"]);
+        let got = choose_source(&lo, "127.0.0.3".parse().unwrap(), r("127.0.0.3"));
+        assert!(got.is_some_and(|g| lo.contains(&g)));
+        // Scope before prefix: a private destination takes the private one.
+        let mixed = ips(&["8.8.8.1", "10.0.0.1"]);
+        assert_eq!(
+            choose_source(&mixed, "10.9.9.9".parse().unwrap(), None),
+            r("10.0.0.1")
+        );
+        // Of equals, the first.
+        let same = ips(&["10.0.0.1", "10.0.0.2"]);
+        assert_eq!(
+            choose_source(&same, "10.0.0.200".parse().unwrap(), None),
+            r("10.0.0.1")
+        );
+        assert_eq!(choose_source(&[], dst, None), None);
     }
 }
