@@ -196,7 +196,7 @@ static long rss_kib(int pid) {
 }
 
 /* "many" mode, server side: messages counted by the phase tag in their
- * first byte ('F': few associations send, 'A': all of them send). The rate
+ * first byte ('W': warm-up, not rated; 'F': few associations send, 'A': all of them send). The rate
  * of a phase is what arrived in the T seconds (-T, as the clients send)
  * from its first message on: the backlog that arrives later (recovered
  * losses, queues draining) is counted in msgs but not in the rate. */
@@ -204,10 +204,13 @@ struct phase {
     long msgs, inwin;
     double first, last;
 };
-static struct phase phase_few, phase_all;
+static struct phase phase_few, phase_all, phase_warm;
+
+/* Messages each association sends before the measured phases ('W'). */
+#define WARM_MSGS 4
 
 static void count_msg(char tag) {
-    struct phase *p = tag == 'F' ? &phase_few : tag == 'A' ? &phase_all : NULL;
+    struct phase *p = tag == 'F' ? &phase_few : tag == 'A' ? &phase_all : tag == 'W' ? &phase_warm : NULL;
     if (!p) return;
     double t = now_s();
     if (p->msgs++ == 0) p->first = t;
@@ -223,8 +226,9 @@ static double phase_rate(const struct phase *p) {
 /* The server's answer to the client's 'S' (status) and 'Q' (status, then
  * the server ends) messages. */
 static int stats_text(char *buf, size_t len, long assocs) {
-    return snprintf(buf, len, "rate_few=%.0f rate_all=%.0f msgs_few=%ld msgs_all=%ld server_assocs=%ld\n",
-                    phase_rate(&phase_few), phase_rate(&phase_all), phase_few.msgs, phase_all.msgs, assocs);
+    return snprintf(buf, len, "rate_few=%.0f rate_all=%.0f msgs_few=%ld msgs_all=%ld msgs_warm=%ld server_assocs=%ld\n",
+                    phase_rate(&phase_few), phase_rate(&phase_all), phase_few.msgs, phase_all.msgs, phase_warm.msgs,
+                    assocs);
 }
 
 /* The number after "key=" in an answer, -1 when absent. */

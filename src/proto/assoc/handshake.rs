@@ -119,7 +119,9 @@ impl Association {
     ) -> Association {
         let local_vtag = rng.nonzero_u32();
         let local_tsn = Tsn(rng.u32());
-        let mut params = vec![Param::SupportedAddressTypes(if peer.is_ipv6() {
+        // IPv6 too when the peer or one of our listed addresses is.
+        let v6 = peer.is_ipv6() || cfg.local_addrs.iter().any(|a| a.is_ipv6());
+        let mut params = vec![Param::SupportedAddressTypes(if v6 {
             vec![5, 6]
         } else {
             vec![5]

@@ -87,6 +87,22 @@ pub fn addr_params(addrs: &[IpAddr]) -> Vec<Param> {
         .collect()
 }
 
+/// Our addresses an INIT's sender can use: those of the address types
+/// its Supported Address Types parameter names (§5.1.2: IPv4 5, IPv6
+/// 6), all when it has none.
+pub fn addrs_for(ours: &[IpAddr], init_params: &[Param]) -> Vec<IpAddr> {
+    let Some(types) = init_params.iter().find_map(|p| match p {
+        Param::SupportedAddressTypes(t) => Some(t),
+        _ => None,
+    }) else {
+        return ours.to_vec();
+    };
+    ours.iter()
+        .copied()
+        .filter(|a| types.contains(&if a.is_ipv4() { 5 } else { 6 }))
+        .collect()
+}
+
 /// One path as SCTP_GET_PEER_ADDR_INFO and SCTP_STATUS report it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PathStatus {
@@ -295,6 +311,17 @@ mod tests {
         assert_eq!(global, vec!["8.8.8.8".parse::<IpAddr>().unwrap()]);
         // A single-homed endpoint (nothing of its own listed) takes none.
         assert!(listed_addrs(&params, from, &[]).is_empty());
+    }
+
+    /// An INIT that names only IPv4 gets only our IPv4 addresses back.
+    #[test]
+    fn supported_address_types_are_honoured() {
+        let ours: Vec<IpAddr> = vec!["10.0.0.1".parse().unwrap(), "fd00::1".parse().unwrap()];
+        let v4 = [Param::SupportedAddressTypes(vec![5])];
+        assert_eq!(addrs_for(&ours, &v4), vec![ours[0]]);
+        let both = [Param::SupportedAddressTypes(vec![5, 6])];
+        assert_eq!(addrs_for(&ours, &both), ours);
+        assert_eq!(addrs_for(&ours, &[]), ours);
     }
 
     #[test]

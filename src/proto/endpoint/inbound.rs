@@ -256,7 +256,8 @@ impl Endpoint {
         };
         let mut params = vec![Param::StateCookie(cookie.seal(&self.secret))];
         params.extend(handshake::adaptation_param(&self.cfg));
-        params.extend(multihome::addr_params(&self.cfg.local_addrs));
+        let ours = multihome::addrs_for(&self.cfg.local_addrs, &init.params);
+        params.extend(multihome::addr_params(&ours));
         for p in &init.params {
             if let Param::Unknown { param_type, .. } = p
                 && *param_type != handshake::ADAPTATION_IND
