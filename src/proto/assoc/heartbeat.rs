@@ -125,7 +125,8 @@ impl Association {
                 p.hb_due = self.cfg.hb_interval.map(|iv| now + iv + p.rto.rto());
                 return;
             }
-            self.path_heard(i);
+            // (The nonce shows the HEARTBEAT went to path `i`.)
+            self.path_heard(i, true);
         }
     }
 }

@@ -48,7 +48,7 @@ impl Association {
                     data_seen = true;
                     self.on_data(now, path, d);
                 }
-                Chunk::Sack(s) => self.on_sack(now, s),
+                Chunk::Sack(s) => self.on_sack(now, path, s),
                 Chunk::InitAck(ia) => self.on_init_ack(now, path, ia),
                 Chunk::CookieAck => self.on_cookie_ack(now),
                 Chunk::Heartbeat(hb) => {
@@ -57,7 +57,7 @@ impl Association {
                 }
                 Chunk::HeartbeatAck(hb) => self.on_heartbeat_ack(now, path, hb),
                 Chunk::Abort(a) => self.on_abort(a),
-                Chunk::Shutdown(s) => self.on_shutdown(now, s),
+                Chunk::Shutdown(s) => self.on_shutdown(now, path, s),
                 Chunk::ShutdownAck => self.on_shutdown_ack(now),
                 Chunk::ShutdownComplete(_) => self.on_shutdown_complete(),
                 Chunk::Error(e) => self.on_error(now, &e.causes),

@@ -143,7 +143,8 @@ impl Association {
     }
 
     /// A SACK from the peer (§6.2.1).
-    pub(super) fn on_sack(&mut self, now: Instant, s: &Sack) {
+    /// A SACK that came over path `from`.
+    pub(super) fn on_sack(&mut self, now: Instant, from: usize, s: &Sack) {
         if !self.is_established() {
             return;
         }
@@ -190,7 +191,7 @@ impl Association {
             self.paths[p].rto.on_rtt(rtt);
         }
         for &p in &outcome.acked_paths {
-            self.path_heard(p);
+            self.path_heard(p, p == from);
             self.pl_on_ack_data(p);
         }
         if outcome.fast_retransmit {

@@ -51,7 +51,8 @@ impl Association {
     }
 
     /// SHUTDOWN from the peer.
-    pub(super) fn on_shutdown(&mut self, now: Instant, s: &Shutdown) {
+    /// A SHUTDOWN that came over path `from`.
+    pub(super) fn on_shutdown(&mut self, now: Instant, from: usize, s: &Shutdown) {
         // SHUTDOWN-RECEIVED first (§9.2): what the cumulative ack completes
         // is then answered with SHUTDOWN ACK, never a SHUTDOWN of our own
         // (a SHUTDOWN-PENDING that would have sent one).
@@ -70,7 +71,7 @@ impl Association {
                 gap_blocks: vec![],
                 dup_tsns: vec![],
             };
-            self.on_sack(now, &sack);
+            self.on_sack(now, from, &sack);
         }
         match self.state {
             State::ShutdownReceived if first && self.all_data_acked() && self.queue.is_empty() => {

@@ -120,12 +120,19 @@ impl Association {
         self.count_error()
     }
 
-    /// A path got an acknowledgement: errors reset (§8.1, §8.2).
-    pub(super) fn path_heard(&mut self, i: usize) {
+    /// A path got an acknowledgement: errors reset (§8.1, §8.2). It is
+    /// active again (and not potentially failed) only when `from_it`: the
+    /// acknowledgement came from its address, as Linux's
+    /// sctp_check_transmitted requires. A SACK over another path for data
+    /// sent here before this path failed proves nothing about it now.
+    pub(super) fn path_heard(&mut self, i: usize, from_it: bool) {
         self.error_count = 0;
         let exposed = self.cfg.pf_expose == 2;
         let p = &mut self.paths[i];
         p.error_count = 0;
+        if !from_it {
+            return;
+        }
         let back = !p.active || (p.pf && exposed);
         p.active = true;
         p.pf = false;

@@ -28,6 +28,21 @@ fn two_links(hb: Duration) -> Pair {
     p
 }
 
+/// Runs until both sides confirmed the other's second address.
+fn both_confirmed(p: &mut Pair, a: AssocId, z: AssocId) {
+    assert!(p.run_until(Duration::from_secs(5), |p| {
+        path_state(p, Side::A, a, "10.0.1.2").0 && path_state(p, Side::Z, z, "10.0.1.1").0
+    }));
+}
+
+/// With link `cut` down, a message from A reaches Z all the same.
+fn arrives_without_link(p: &mut Pair, a: AssocId, z: AssocId, cut: usize, text: &[u8]) {
+    p.cut.insert(cut);
+    p.a.send(p.now, a, msg(0, text)).unwrap();
+    p.run_for(Duration::from_millis(100));
+    assert_eq!(p.z.recv(z).unwrap().data, text);
+}
+
 fn path_state(p: &Pair, side: Side, id: AssocId, addr: &str) -> (bool, bool) {
     let ep = if side == Side::A { &p.a } else { &p.z };
     let want: IpAddr = addr.parse().unwrap();
@@ -60,9 +75,7 @@ fn listed_addresses_become_paths_confirmed_by_heartbeat() {
         assert_eq!(path_state(&p, side, id, first), (true, true));
         assert!(!path_state(&p, side, id, second).0, "not confirmed yet");
     }
-    assert!(p.run_until(Duration::from_secs(5), |p| {
-        path_state(p, Side::A, a, "10.0.1.2").0 && path_state(p, Side::Z, z, "10.0.1.1").0
-    }));
+    both_confirmed(&mut p, a, z);
     let confirmed = |addr: &str| AssocEvent::PathChange {
         addr: addr.parse().unwrap(),
         state: PathState::Confirmed,
@@ -115,9 +128,7 @@ fn failover_to_the_second_link_and_back() {
     let mut p = two_links(Duration::from_secs(1));
     p.tracing = false;
     let (a, z) = p.establish();
-    assert!(p.run_until(Duration::from_secs(5), |p| {
-        path_state(p, Side::A, a, "10.0.1.2").0 && path_state(p, Side::Z, z, "10.0.1.1").0
-    }));
+    both_confirmed(&mut p, a, z);
     let mut got: Vec<u32> = Vec::new();
     let mut next = 0u32;
     let total = 3000u32;
@@ -186,10 +197,7 @@ fn failover_to_the_second_link_and_back() {
         "10.0.0.2".parse::<IpAddr>().unwrap()
     );
     // Only the primary link carries it now.
-    p.cut.insert(1);
-    p.a.send(p.now, a, msg(0, b"back on the primary")).unwrap();
-    p.run_for(Duration::from_millis(100));
-    assert_eq!(p.z.recv(z).unwrap().data, b"back on the primary");
+    arrives_without_link(&mut p, a, z, 1, b"back on the primary");
 }
 
 /// A peer that lists addresses out of the sender's scope (loopback from a
@@ -286,10 +294,7 @@ fn the_application_chooses_the_primary_path() {
         "10.0.1.2".parse::<IpAddr>().unwrap()
     );
     // With the first link cut, data still arrives: it takes the new primary.
-    p.cut.insert(0);
-    p.a.send(p.now, a, msg(0, b"on the second link")).unwrap();
-    p.run_for(Duration::from_millis(100));
-    assert_eq!(p.z.recv(z).unwrap().data, b"on the second link");
+    arrives_without_link(&mut p, a, z, 0, b"on the second link");
 }
 
 /// Each path reports its own state (SCTP_GET_PEER_ADDR_INFO): unconfirmed
@@ -348,9 +353,7 @@ fn a_closed_window_reopens_over_the_other_link() {
     p.tracing = false;
     p.z.config_mut().rcvbuf = 16 * 1024;
     let (a, z) = p.establish();
-    assert!(p.run_until(Duration::from_secs(5), |p| {
-        path_state(p, Side::A, a, "10.0.1.2").0 && path_state(p, Side::Z, z, "10.0.1.1").0
-    }));
+    both_confirmed(&mut p, a, z);
     let total = 400u32;
     let mut next = 0u32;
     // Fill the receiver's window without reading.
@@ -375,4 +378,43 @@ fn a_closed_window_reopens_over_the_other_link() {
         got, total,
         "all of it arrived over the second link within 20 s"
     );
+}
+
+/// Data sent on the primary just before its link failed reached the peer,
+/// but the SACKs for it were lost. After the failover a SACK over the
+/// other link acknowledges it: that clears the error count, but does not
+/// make the dead primary active again (Linux's sctp_check_transmitted
+/// does that only for a SACK from the path's own address), so new data
+/// stays on the working link.
+#[test]
+fn a_sack_over_another_link_does_not_revive_a_failed_path() {
+    let mut p = two_links(Duration::from_secs(30));
+    let (a, z) = p.establish();
+    both_confirmed(&mut p, a, z);
+    // Z's answers are lost from now on: the link is going down.
+    p.drop_filter = Some(Box::new(|side, _| side == Side::Z));
+    for i in 0..10u8 {
+        p.a.send(p.now, a, msg(0, &[i; 300])).unwrap();
+    }
+    p.run_for(Duration::from_millis(20));
+    assert_eq!(recv_all(&mut p.z, z).len(), 10, "the data got through");
+    p.cut.insert(0);
+    p.drop_filter = None;
+    // T3 on the primary: it is potentially failed, the retransmissions go
+    // over the second link, and their SACK acknowledges everything.
+    assert!(p.run_until(Duration::from_secs(10), |p| {
+        p.a.assoc(a).unwrap().unacked_chunks() == 0
+    }));
+    let x = p.a.assoc(a).unwrap();
+    assert_eq!(x.data_path_addr(), "10.0.1.2".parse::<IpAddr>().unwrap());
+    let st = x.path_status();
+    assert!(
+        st[0].pf || !st[0].active,
+        "the primary is still failed: {:?}",
+        st[0]
+    );
+    // New data goes over the working link at once.
+    p.a.send(p.now, a, msg(0, b"after")).unwrap();
+    p.run_for(Duration::from_millis(50));
+    assert_eq!(p.z.recv(z).unwrap().data, b"after");
 }
