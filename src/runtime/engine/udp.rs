@@ -92,7 +92,7 @@ pub(super) fn batches_with(batch: &[Transmit], tx: &Transmit) -> bool {
         && total + tx.payload.len() <= sys::GSO_MAX_BYTES
 }
 
-/// Which of `ours` (addresses of `dst`'s family) a datagram to `dst`
+/// Which of `ours` (those of `dst`'s family) a datagram to `dst`
 /// leaves from: the route's source `routed` if it is one of them, else
 /// the one sharing the longest prefix with `dst` (on its subnet, most
 /// likely), the first of those in `dst`'s scope. On loopback the route's
@@ -113,8 +113,13 @@ pub(super) fn choose_source(
         }
     };
     let scope = sys::addr_scope(dst);
+    let same = ours
+        .iter()
+        .rev()
+        .copied()
+        .filter(|a| a.is_ipv4() == dst.is_ipv4());
     // (max_by_key keeps the last of equals: reversed, the first wins.)
-    ours.iter().rev().copied().max_by_key(|&a| {
+    same.max_by_key(|&a| {
         let common = (bits(a) ^ bits(dst)).leading_zeros();
         (sys::addr_scope(a) == scope, common)
     })
@@ -233,17 +238,14 @@ impl State {
     /// route's) for the others.
     pub(super) fn pick_source(&mut self, port: u16, dst: IpAddr, t: Instant) -> Option<IpAddr> {
         let dst = sys::unmap(SocketAddr::new(dst, 0)).ip();
-        let ours: Vec<IpAddr> = self
-            .eps
-            .get(&port)?
-            .endpoint
-            .config()
-            .local_addrs
+        // (Per datagram: no copy of the list, looked at again below.)
+        fn ours(st: &State, port: u16) -> Option<&[IpAddr]> {
+            Some(&st.eps.get(&port)?.endpoint.config().local_addrs)
+        }
+        if !ours(self, port)?
             .iter()
-            .copied()
-            .filter(|a| a.is_ipv4() == dst.is_ipv4())
-            .collect();
-        if ours.is_empty() {
+            .any(|a| a.is_ipv4() == dst.is_ipv4())
+        {
             return None;
         }
         let routed = match self.route_srcs.get(&dst) {
@@ -257,7 +259,7 @@ impl State {
                 ip
             }
         };
-        choose_source(&ours, dst, routed)
+        choose_source(ours(self, port)?, dst, routed)
     }
 
     /// The path MTU of the route to `ip` (cached for `ROUTE_MTU_TTL`).
@@ -431,5 +433,11 @@ mod tests {
             r("10.0.0.1")
         );
         assert_eq!(choose_source(&[], dst, None), None);
+        // Only addresses of the destination's family.
+        let dual = ips(&["fd00::1", "10.0.0.1"]);
+        assert_eq!(
+            choose_source(&dual, "10.9.9.9".parse().unwrap(), None),
+            r("10.0.0.1")
+        );
     }
 }
