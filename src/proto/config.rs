@@ -24,10 +24,15 @@ pub struct Config {
     pub valid_cookie_life: Duration,
     /// HB.interval (heartbeats off when `None`).
     pub hb_interval: Option<Duration>,
-    /// Our addresses, listed in INIT and INIT ACK (§3.3.2.1) so that the
-    /// peer has a path to each (multi-homing); empty: none listed, the
-    /// packets' source address is the one path.
+    /// The addresses the socket was bound to with sctp_bindx (more than
+    /// one: multi-homing); empty otherwise, when `own_addrs` says.
     pub local_addrs: Vec<std::net::IpAddr>,
+    /// Without `local_addrs`, the endpoint's addresses: the host's for a
+    /// wildcard bind (kept current by the runtime), the bound one
+    /// otherwise; empty when unknown. Those in a peer's scope are listed
+    /// in INIT and INIT ACK (§3.3.2.1) when there are several, so that the
+    /// peer has a path to each (`multihome::ours_for`).
+    pub own_addrs: Vec<std::net::IpAddr>,
     /// Delayed SACK timeout (§6.2: at most 500 ms, 200 ms recommended).
     pub sack_delay: Duration,
     /// Send a SACK for at least every this many packets carrying DATA.
@@ -124,6 +129,7 @@ impl Default for Config {
             valid_cookie_life: Duration::from_secs(60),
             hb_interval: Some(Duration::from_secs(30)),
             local_addrs: Vec::new(),
+            own_addrs: Vec::new(),
             sack_delay: Duration::from_millis(200),
             sack_freq: 2,
             max_burst: 4,

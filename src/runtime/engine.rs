@@ -211,6 +211,9 @@ struct Ep {
     udp: c_int,
     /// The address the UDP socket is bound to (unspecified: any).
     ip: IpAddr,
+    /// Bound to the wildcard address: the families (IPv4, IPv6) of the
+    /// host's addresses it has (`Config::own_addrs`).
+    any_families: Option<(bool, bool)>,
     /// SCTPSHIM_IMPAIR of the process that bound it: loss, duplication,
     /// delay... on every datagram of this endpoint.
     impair: Option<super::impair::Impair>,
@@ -307,6 +310,8 @@ struct State {
     /// The source address of the route to each peer address, and when it
     /// was looked up (`State::pick_source`).
     route_srcs: HashMap<IpAddr, (Option<IpAddr>, Instant)>,
+    /// When wildcard endpoints last took the host's addresses again.
+    hosts_at: Option<Instant>,
 }
 
 /// The per-process engine.

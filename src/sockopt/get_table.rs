@@ -100,13 +100,14 @@ pub(super) unsafe fn get_table(
             let v = view.ok_or(libc::EINVAL)?;
             // SAFETY: 132 readable bytes (checked): the address asked about.
             let asked = unsafe { from_sockaddr(b[4..].as_ptr() as *const libc::sockaddr, 128) };
-            // The path asked about (the primary when no address is given).
-            let want = asked.map_or(unmap(v.status.primary).ip(), |a| unmap(a).ip());
+            // The path asked about, by address and port as Linux's
+            // sctp_addr_id2transport (the primary when no address is given).
+            let want = unmap(asked.unwrap_or(v.status.primary));
             let p = v
                 .status
                 .paths
                 .iter()
-                .find(|p| unmap(p.addr).ip() == want)
+                .find(|p| unmap(p.addr) == want)
                 .ok_or(libc::EINVAL)?;
             if p.pf && cfg.pf_expose == SCTP_PF_EXPOSE_DISABLE {
                 return Err(libc::EACCES);

@@ -127,7 +127,8 @@ impl Association {
             vec![5]
         })];
         params.extend(adaptation_param(&cfg));
-        params.extend(super::multihome::addr_params(&cfg.local_addrs));
+        let ours = super::multihome::to_list(super::multihome::ours_for(&cfg, peer.ip()));
+        params.extend(super::multihome::addr_params(&ours));
         let init = Init {
             initiate_tag: local_vtag,
             a_rwnd: cfg.rcvbuf as u32,
@@ -275,7 +276,8 @@ impl Association {
         self.peer_rwnd = ia.a_rwnd;
         self.peer_adaptation = adaptation_of(&ia.params);
         let from = self.paths[self.primary].addr;
-        let listed = super::multihome::listed_addrs(&ia.params, from, &self.cfg.local_addrs);
+        let ours = super::multihome::ours_for(&self.cfg, from);
+        let listed = super::multihome::listed_addrs(&ia.params, from, &ours);
         self.add_paths(&listed, false);
         // The COOKIE ECHO goes where the INIT ACK came from (§6.4).
         self.handshake_path = Some(path);

@@ -166,7 +166,9 @@ impl Association {
     }
 
     /// ICMP port unreachable for a packet we sent to `to` with tag `vtag`
-    /// (and, for an INIT, Initiate Tag `init_tag`).
+    /// (and, for an INIT, Initiate Tag `init_tag`): the peer is gone when
+    /// that was the path data goes to (any path during the handshake);
+    /// another path of a multi-homed peer fails by its heartbeats instead.
     pub fn on_port_unreachable(&mut self, to: SocketAddr, vtag: u32, init_tag: Option<u32>) {
         let ours = match self.state {
             // The INIT goes out with tag 0; its Initiate Tag is our own tag.
@@ -177,7 +179,11 @@ impl Association {
         // (Compared by address and port: a whole-SocketAddr comparison may
         // read padding, which valgrind reports as uninitialised.)
         let same = |a: SocketAddr| a.ip() == to.ip() && a.port() == to.port();
-        if ours && self.paths.iter().any(|p| same(p.udp_dest())) {
+        let path = match self.state {
+            State::CookieWait(_) | State::CookieEchoed(_) => self.paths.iter().any(|p| same(p.udp_dest())),
+            _ => same(self.paths[self.data_path()].udp_dest()),
+        };
+        if ours && path {
             self.on_abort(&crate::proto::wire::Abort::default());
         }
     }

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use super::path::Path;
 use super::{AssocEvent, Association, PathState};
+use crate::proto::config::Config;
 use crate::proto::wire::Param;
 
 /// The scope of an address as Linux's sctp_scope ranks it: global 0,
@@ -38,17 +39,41 @@ pub fn addr_scope(ip: IpAddr) -> u8 {
     }
 }
 
+/// Our addresses for an association with a peer at `peer`, as Linux's
+/// sctp_bind_addr_copy takes them from the endpoint: the sctp_bindx ones,
+/// or else the endpoint's own (the host's for a wildcard bind), those in
+/// the peer's scope (sctp_in_scope).
+pub fn ours_for(cfg: &Config, peer: IpAddr) -> Vec<IpAddr> {
+    let all = if cfg.local_addrs.is_empty() {
+        &cfg.own_addrs
+    } else {
+        &cfg.local_addrs
+    };
+    let scope = addr_scope(peer);
+    all.iter()
+        .copied()
+        .filter(|&a| addr_scope(a) <= scope)
+        .collect()
+}
+
+/// What an INIT or INIT ACK lists of `ours`: all, or nothing when there
+/// is only one (Linux's sctp_bind_addrs_to_raw: the packet's source
+/// address says it).
+pub fn to_list(ours: Vec<IpAddr>) -> Vec<IpAddr> {
+    if ours.len() > 1 { ours } else { Vec::new() }
+}
+
 /// The addresses an INIT or INIT ACK lists (`params`) that can be paths of
 /// an association whose packets come from `from`, besides `from` itself:
 /// unicast, in `from`'s scope (sctp_process_param), of `from`'s family or
-/// one of `ours` (our own listed addresses), each once.
+/// one of `ours` (`ours_for`), each once. IPv6 link-local addresses are
+/// left out: a UDP datagram to one needs the interface, which the
+/// address parameter does not carry.
 ///
-/// Only a multi-homed endpoint (one that lists `ours`) takes them: our
-/// packets to another address of the peer leave from the address the
-/// route gives, which the peer knows only if we listed it. From an
-/// address it does not know, a peer answers a HEARTBEAT as out of the
-/// blue, with an ABORT that would end the association (usrsctp, on one
-/// host, lists the host's addresses, whose routes are local).
+/// Nothing is taken while our own addresses are unknown (`ours` empty):
+/// our packets to the peer's other addresses must leave from an address
+/// it knows (one we listed, or the one the handshake used), or it answers
+/// them as out of the blue, with an ABORT that ends the association.
 pub fn listed_addrs(params: &[Param], from: IpAddr, ours: &[IpAddr]) -> Vec<IpAddr> {
     if ours.is_empty() {
         return Vec::new();
@@ -66,7 +91,9 @@ pub fn listed_addrs(params: &[Param], from: IpAddr, ours: &[IpAddr]) -> Vec<IpAd
         };
         let unicast = match ip {
             IpAddr::V4(a) => !a.is_unspecified() && !a.is_multicast() && !a.is_broadcast(),
-            IpAddr::V6(a) => !a.is_unspecified() && !a.is_multicast(),
+            IpAddr::V6(a) => {
+                !a.is_unspecified() && !a.is_multicast() && a.segments()[0] & 0xffc0 != 0xfe80
+            }
         };
         if unicast && ip != from && addr_scope(ip) <= scope && family_ok(&ip) && !out.contains(&ip)
         {

@@ -248,7 +248,7 @@ impl Endpoint {
                 .chain(multihome::listed_addrs(
                     &init.params,
                     from.ip(),
-                    &self.cfg.local_addrs,
+                    &multihome::ours_for(&self.cfg, from.ip()),
                 ))
                 .take(64)
                 .collect(),
@@ -256,7 +256,10 @@ impl Endpoint {
         };
         let mut params = vec![Param::StateCookie(cookie.seal(&self.secret))];
         params.extend(handshake::adaptation_param(&self.cfg));
-        let ours = multihome::addrs_for(&self.cfg.local_addrs, &init.params);
+        let ours = multihome::to_list(multihome::addrs_for(
+            &multihome::ours_for(&self.cfg, from.ip()),
+            &init.params,
+        ));
         params.extend(multihome::addr_params(&ours));
         for p in &init.params {
             if let Param::Unknown { param_type, .. } = p

@@ -357,6 +357,11 @@ impl Endpoint {
         }
         let id = next_assoc_id();
         let rng = self.fork_rng();
+        // (The endpoint's addresses are its own, whoever's settings.)
+        let cfg = Config {
+            own_addrs: self.cfg.own_addrs.clone(),
+            ..cfg
+        };
         let a = Association::connect(id, cfg, rng, now, self.local_port, peer, udp_port);
         self.by_peer.insert((peer.ip(), peer.port()), id);
         self.assocs.insert(id, a);

@@ -121,6 +121,7 @@ impl Engine {
             {
                 st.sweep = true;
             }
+            st.refresh_own_addrs(t);
             st.turn(t);
             self.forget_reaped(&mut st);
             drop(st);

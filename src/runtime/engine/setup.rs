@@ -58,6 +58,7 @@ impl Engine {
                 let mut cfg = own_cfg;
                 cfg.backlog = usize::MAX;
                 let ep = st.eps.get_mut(&port).ok_or(libc::EINVAL)?;
+                cfg.own_addrs = own_addrs(ep.ip, ep.any_families);
                 *ep.endpoint.config_mut() = cfg;
                 ep.endpoint.listen(false);
                 ep.listener = None;
@@ -90,6 +91,11 @@ impl Engine {
         // would hit its limit first: the socket layer does the limiting.
         let mut cfg = s.cfg.clone();
         cfg.backlog = usize::MAX;
+        let any_families = addr
+            .ip()
+            .is_unspecified()
+            .then_some((!s.v6 || !s.ip.v6only, s.v6));
+        cfg.own_addrs = own_addrs(addr.ip(), any_families);
         let endpoint = Endpoint::new(cfg, port, sys::random_seed(), now());
         st.any_impair |= s.impair.is_some();
         st.eps.insert(
@@ -98,6 +104,7 @@ impl Engine {
                 endpoint,
                 udp,
                 ip: addr.ip(),
+                any_families,
                 impair: s.impair.clone().map(crate::runtime::impair::Impair::new),
                 shortcut: !s.loopback_udp && s.impair.is_none(),
                 listener: None,
@@ -336,5 +343,58 @@ impl Engine {
         st.dirty.insert(nid);
         self.wake();
         Ok((nid, afd, peer))
+    }
+}
+
+/// The addresses of an endpoint bound to `ip` (`Config::own_addrs`): for
+/// the wildcard (`any` the families it takes), the host's; else `ip`.
+/// IPv6 link-local addresses are left out: a peer could not reach them
+/// (see `multihome::listed_addrs`).
+fn own_addrs(ip: IpAddr, any: Option<(bool, bool)>) -> Vec<IpAddr> {
+    let Some((v4, v6)) = any else {
+        return vec![sys::unmap(SocketAddr::new(ip, 0)).ip()];
+    };
+    of_families(&sys::host_addrs(), v4, v6)
+}
+
+/// The addresses of `host` of the families taken (IPv4 `v4`, IPv6 `v6`;
+/// no IPv6 link-local).
+fn of_families(host: &[IpAddr], v4: bool, v6: bool) -> Vec<IpAddr> {
+    host.iter()
+        .copied()
+        .filter(|a| match a {
+            IpAddr::V4(_) => v4,
+            IpAddr::V6(x) => v6 && x.segments()[0] & 0xffc0 != 0xfe80,
+        })
+        .collect()
+}
+
+/// How often wildcard endpoints take the host's addresses again.
+const HOSTS_EVERY: Duration = Duration::from_secs(2);
+
+impl State {
+    /// Keeps wildcard endpoints' addresses current (addresses added to or
+    /// removed from the host), at most every `HOSTS_EVERY`.
+    pub(super) fn refresh_own_addrs(&mut self, t: Instant) {
+        if self
+            .hosts_at
+            .is_some_and(|w| t.saturating_duration_since(w) < HOSTS_EVERY)
+        {
+            return;
+        }
+        self.hosts_at = Some(t);
+        if self.eps.values().all(|ep| ep.any_families.is_none()) {
+            return;
+        }
+        let host = sys::host_addrs();
+        for ep in self.eps.values_mut() {
+            let Some((v4, v6)) = ep.any_families else {
+                continue;
+            };
+            let now = of_families(&host, v4, v6);
+            if ep.endpoint.config().own_addrs != now {
+                ep.endpoint.config_mut().own_addrs = now;
+            }
+        }
     }
 }

@@ -252,11 +252,16 @@ impl State {
                 late.extend(
                     im.due(t, false)
                         .into_iter()
-                        .map(|(_, to, d)| (ep.udp, to, d)),
+                        .map(|(_, to, d)| (port, ep.udp, to, d)),
                 );
             }
-            for (udp, to, d) in late {
-                sys::send_to(self.udp_out(udp, &to), &d, &to).ok();
+            for (port, udp, to, d) in late {
+                // (From the source address it had when it was sent.)
+                let opts = sys::SendOpts {
+                    src: self.pick_source(port, to.ip(), t),
+                    ..Default::default()
+                };
+                sys::send_with(self.udp_out(udp, &to), &d, &to, &opts).ok();
             }
         }
         let exiting = self.exiting;

@@ -233,14 +233,21 @@ impl State {
     }
 
     /// The source address for a datagram of endpoint `port` to `dst`: for
-    /// an endpoint with addresses of its own (sctp_bindx: the peer knows
-    /// them from its INIT or INIT ACK), see [`choose_source`]; None (the
-    /// route's) for the others.
+    /// an endpoint bound to addresses of its own (sctp_bindx, or bind to
+    /// one: the peer knows them from the handshake), see
+    /// [`choose_source`]; None (the route's) for a wildcard one, which
+    /// lists the host's addresses.
     pub(super) fn pick_source(&mut self, port: u16, dst: IpAddr, t: Instant) -> Option<IpAddr> {
         let dst = sys::unmap(SocketAddr::new(dst, 0)).ip();
         // (Per datagram: no copy of the list, looked at again below.)
         fn ours(st: &State, port: u16) -> Option<&[IpAddr]> {
-            Some(&st.eps.get(&port)?.endpoint.config().local_addrs)
+            let ep = st.eps.get(&port)?;
+            let cfg = ep.endpoint.config();
+            match () {
+                _ if !cfg.local_addrs.is_empty() => Some(&cfg.local_addrs),
+                _ if ep.any_families.is_none() => Some(&cfg.own_addrs),
+                _ => None,
+            }
         }
         if !ours(self, port)?
             .iter()
