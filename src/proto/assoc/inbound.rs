@@ -180,7 +180,9 @@ impl Association {
         // read padding, which valgrind reports as uninitialised.)
         let same = |a: SocketAddr| a.ip() == to.ip() && a.port() == to.port();
         let path = match self.state {
-            State::CookieWait(_) | State::CookieEchoed(_) => self.paths.iter().any(|p| same(p.udp_dest())),
+            State::CookieWait(_) | State::CookieEchoed(_) => {
+                self.paths.iter().any(|p| same(p.udp_dest()))
+            }
             _ => same(self.paths[self.data_path()].udp_dest()),
         };
         if ours && path {
