@@ -13,6 +13,7 @@ use crate::sys::{from_sockaddr, sockaddr_bytes, to_sockaddr, unmap};
 /// SPP_* flags of struct sctp_paddrparams.
 pub(super) const SPP_HB_ENABLE: u32 = 1;
 pub(super) const SPP_HB_DISABLE: u32 = 2;
+pub(super) const SPP_HB_DEMAND: u32 = 4;
 pub(super) const SPP_PMTUD_ENABLE: u32 = 8;
 pub(super) const SPP_PMTUD_DISABLE: u32 = 16;
 pub(super) const SPP_SACKDELAY_ENABLE: u32 = 32;
@@ -55,14 +56,7 @@ pub(super) fn assoc_by_addr(
     }
     let (_, view) = e.assoc_view(id, a)?;
     match view {
-        Some(v)
-            if v.status
-                .paths
-                .iter()
-                .any(|p| unmap(p.addr).ip() == addr.ip()) =>
-        {
-            Ok(v.id)
-        }
+        Some(v) if v.status.paths.iter().any(|p| unmap(p.addr) == addr) => Ok(v.id),
         _ => Err(libc::ENOENT),
     }
 }

@@ -58,13 +58,10 @@ pub(super) unsafe fn get_table(
         SCTP_PEER_ADDR_THLDS | SCTP_PEER_ADDR_THLDS_V2 => thlds_assoc(e, id, &b)?,
         // The transport by its address (Linux's sctp_addr_id2transport):
         // an id of 0 on a one-to-many socket is fine; none is EINVAL.
-        SCTP_GET_PEER_ADDR_INFO => {
-            // SAFETY: 132 readable bytes (checked): the address asked about.
-            match unsafe { from_sockaddr(b[4..].as_ptr() as *const libc::sockaddr, 128) } {
-                Some(a) => assoc_by_addr(e, id, u32_at(&b, 0), a).map_err(|_| libc::EINVAL)?,
-                None => u32_at(&b, 0),
-            }
-        }
+        SCTP_GET_PEER_ADDR_INFO | SCTP_PEER_ADDR_PARAMS => match asked_addr(&b) {
+            Some(a) => assoc_by_addr(e, id, u32_at(&b, 0), a).map_err(|_| libc::EINVAL)?,
+            None => u32_at(&b, 0),
+        },
         SCTP_MAXSEG | SCTP_MAX_BURST if have < 8 => 0,
         _ => u32_at(&b, 0),
     };
@@ -98,11 +95,9 @@ pub(super) unsafe fn get_table(
         }
         SCTP_GET_PEER_ADDR_INFO => {
             let v = view.ok_or(libc::EINVAL)?;
-            // SAFETY: 132 readable bytes (checked): the address asked about.
-            let asked = unsafe { from_sockaddr(b[4..].as_ptr() as *const libc::sockaddr, 128) };
             // The path asked about, by address and port as Linux's
             // sctp_addr_id2transport (the primary when no address is given).
-            let want = unmap(asked.unwrap_or(v.status.primary));
+            let want = unmap(asked_addr(&b).unwrap_or(v.status.primary));
             let p = v
                 .status
                 .paths
@@ -114,6 +109,28 @@ pub(super) unsafe fn get_table(
             }
             paddrinfo(v.id, p).to_vec()
         }
+        // One path's (an address given), as Linux's transport reports them.
+        SCTP_PEER_ADDR_PARAMS if asked_addr(&b).is_some() => {
+            let v = view.ok_or(libc::EINVAL)?;
+            let want = asked_addr(&b).map(unmap);
+            let p = v
+                .status
+                .paths
+                .iter()
+                .find(|p| Some(unmap(p.addr)) == want)
+                .ok_or(libc::EINVAL)?;
+            let pp = p.params;
+            put32(&mut b, 132, ms(pp.hb_interval));
+            put16(&mut b, 136, pp.max_retrans.min(0xffff) as u16);
+            put32(&mut b, 138, p.mtu);
+            put32(&mut b, 142, ms(cfg.sack_delay));
+            put32(
+                &mut b,
+                146,
+                spp_flags(pp.hb_on, pp.pmtud, cfg.sack_freq > 1),
+            );
+            b[..if have >= 156 { 156 } else { 152 }].to_vec()
+        }
         SCTP_PEER_ADDR_PARAMS => {
             let hb = cfg.hb_interval;
             put32(&mut b, 132, hb.map_or(0, ms));
@@ -124,22 +141,11 @@ pub(super) unsafe fn get_table(
                 view.as_ref().map_or(cfg.pmtu as u32, |v| v.status.mtu),
             );
             put32(&mut b, 142, ms(cfg.sack_delay));
-            let mut flags = if hb.is_some() {
-                SPP_HB_ENABLE
-            } else {
-                SPP_HB_DISABLE
-            };
-            flags |= if cfg.pmtud {
-                SPP_PMTUD_ENABLE
-            } else {
-                SPP_PMTUD_DISABLE
-            };
-            flags |= if cfg.sack_freq > 1 {
-                SPP_SACKDELAY_ENABLE
-            } else {
-                SPP_SACKDELAY_DISABLE
-            };
-            put32(&mut b, 146, flags);
+            put32(
+                &mut b,
+                146,
+                spp_flags(hb.is_some(), cfg.pmtud, cfg.sack_freq > 1),
+            );
             b[..if have >= 156 { 156 } else { 152 }].to_vec()
         }
         SCTP_DEFAULT_SEND_PARAM => sndrcv_bytes(&e.default_send(id)?).to_vec(),
@@ -268,4 +274,22 @@ pub(super) unsafe fn get_table(
     };
     // SAFETY: the caller's buffer; `output` writes at most `*len` bytes.
     unsafe { output(val, len, &out) }
+}
+
+/// The address an option structure names at offset 4 (its
+/// sockaddr_storage), None when it is the wildcard or none (Linux's
+/// sctp_is_any).
+fn asked_addr(b: &[u8]) -> Option<std::net::SocketAddr> {
+    // SAFETY: the structures read here hold 128 bytes of address at 4
+    // (their lengths are checked above).
+    unsafe { from_sockaddr(b[4..].as_ptr() as *const libc::sockaddr, 128) }
+        .filter(|a| !a.ip().is_unspecified())
+}
+
+/// spp_flags: heartbeats, path MTU discovery and delayed SACK on or off.
+fn spp_flags(hb: bool, pmtud: bool, sack_delay: bool) -> u32 {
+    let pick = |on: bool, yes: u32, no: u32| if on { yes } else { no };
+    pick(hb, SPP_HB_ENABLE, SPP_HB_DISABLE)
+        | pick(pmtud, SPP_PMTUD_ENABLE, SPP_PMTUD_DISABLE)
+        | pick(sack_delay, SPP_SACKDELAY_ENABLE, SPP_SACKDELAY_DISABLE)
 }

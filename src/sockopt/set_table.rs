@@ -6,6 +6,7 @@ use super::*;
 use std::time::Duration;
 
 use crate::proto::Config;
+use crate::proto::assoc::multihome::PathParamsSet;
 use crate::runtime::SendSpec;
 use crate::sys::{from_sockaddr, unmap};
 
@@ -101,7 +102,36 @@ pub(super) unsafe fn set_table(
             {
                 return Err(libc::EINVAL);
             }
-            e.assoc_config(id, u32_at(&b, 0), |c: &mut Config| {
+            let assoc = u32_at(&b, 0);
+            // An address (not the wildcard) names one path, found by
+            // address and port (sctp_addr_id2transport): EINVAL if none.
+            // SAFETY: 128 bytes of sockaddr_storage in our copy.
+            let addr = unsafe { from_sockaddr(b[4..].as_ptr() as *const libc::sockaddr, 128) }
+                .filter(|a| !a.ip().is_unspecified());
+            let demand = flags & SPP_HB_DEMAND != 0;
+            if let Some(a) = addr {
+                let on = |en: u32, dis: u32| (flags & (en | dis) != 0).then_some(flags & en != 0);
+                let set = PathParamsSet {
+                    hb_interval: (hb != 0).then(|| Duration::from_millis(u64::from(hb))),
+                    hb_on: on(SPP_HB_ENABLE, SPP_HB_DISABLE),
+                    max_retrans: (pathmaxrxt != 0).then_some(u32::from(pathmaxrxt)),
+                    pmtud: on(SPP_PMTUD_ENABLE, SPP_PMTUD_DISABLE),
+                    pmtu: (pathmtu != 0).then_some(pathmtu as usize),
+                    demand,
+                };
+                let named = assoc_by_addr(e, id, assoc, a).map_err(|_| libc::EINVAL)?;
+                // (The delayed SACK settings are the association's.)
+                if flags & (SPP_SACKDELAY_ENABLE | SPP_SACKDELAY_DISABLE) != 0 || sackdelay != 0 {
+                    e.assoc_config(id, named, |c: &mut Config| sack_params(c, flags, sackdelay))?;
+                }
+                return e.path_params(id, named, a, &set).map(|_| 0);
+            }
+            // A heartbeat on demand needs an association (each path gets one).
+            let (_, view) = e.assoc_view(id, assoc)?;
+            if demand && view.is_none() {
+                return Err(libc::EINVAL);
+            }
+            e.assoc_config(id, assoc, |c: &mut Config| {
                 if flags & SPP_HB_DISABLE != 0 {
                     c.hb_interval = None;
                 } else if flags & SPP_HB_ENABLE != 0 || hb != 0 {
@@ -123,14 +153,18 @@ pub(super) unsafe fn set_table(
                 } else if flags & SPP_PMTUD_ENABLE != 0 {
                     c.pmtud = true;
                 }
-                if flags & SPP_SACKDELAY_DISABLE != 0 {
-                    c.sack_freq = 1;
-                } else if flags & SPP_SACKDELAY_ENABLE != 0 && sackdelay != 0 {
-                    c.sack_delay = Duration::from_millis(u64::from(sackdelay));
-                    c.sack_freq = c.sack_freq.max(2);
+                sack_params(c, flags, sackdelay);
+            })?;
+            if let Some(v) = view.filter(|_| demand) {
+                let set = PathParamsSet {
+                    demand,
+                    ..Default::default()
+                };
+                for p in &v.status.paths {
+                    e.path_params(id, v.id, p.addr, &set)?;
                 }
-            })
-            .map(|_| 0)
+            }
+            Ok(0)
         }
         SCTP_DEFAULT_SEND_PARAM | SCTP_DEFAULT_SNDINFO => {
             let n = if name == SCTP_DEFAULT_SEND_PARAM {
@@ -346,5 +380,15 @@ pub(super) unsafe fn set_table(
             }
         }
         _ => Err(libc::ENOPROTOOPT),
+    }
+}
+
+/// SCTP_PEER_ADDR_PARAMS' delayed SACK part (the association's).
+fn sack_params(c: &mut Config, flags: u32, sackdelay: u32) {
+    if flags & SPP_SACKDELAY_DISABLE != 0 {
+        c.sack_freq = 1;
+    } else if flags & SPP_SACKDELAY_ENABLE != 0 && sackdelay != 0 {
+        c.sack_delay = Duration::from_millis(u64::from(sackdelay));
+        c.sack_freq = c.sack_freq.max(2);
     }
 }

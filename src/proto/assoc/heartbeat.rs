@@ -11,18 +11,17 @@ impl Association {
     /// Arms the heartbeat timer of every path; unconfirmed ones are
     /// probed at once (§5.4).
     pub(super) fn start_heartbeats(&mut self, now: Instant) {
-        let iv = self.cfg.hb_interval;
         for p in &mut self.paths {
             if !p.confirmed {
                 p.hb_due = Some(now);
-            } else if let Some(iv) = iv {
+            } else if let Some(iv) = p.params.hb() {
                 p.hb_due = Some(now + iv + p.rto.rto());
             }
         }
     }
 
     /// Queues a HEARTBEAT on path `i` (a fresh nonce in its info).
-    fn send_heartbeat(&mut self, now: Instant, i: usize) {
+    pub(super) fn send_heartbeat(&mut self, now: Instant, i: usize) {
         let nonce = u64::from(self.rng.u32()) << 32 | u64::from(self.rng.u32());
         let mut info = Vec::with_capacity(12);
         info.extend_from_slice(&(i as u32).to_be_bytes());
@@ -62,7 +61,7 @@ impl Association {
             self.probe_unconfirmed(now, i);
             return;
         }
-        let Some(iv) = self.cfg.hb_interval else {
+        let Some(iv) = self.paths[i].params.hb() else {
             self.paths[i].hb_due = None;
             return;
         };
@@ -122,7 +121,7 @@ impl Association {
                 self.confirm_path(i);
                 // From now on an idle path's heartbeats (if on).
                 let p = &mut self.paths[i];
-                p.hb_due = self.cfg.hb_interval.map(|iv| now + iv + p.rto.rto());
+                p.hb_due = p.params.hb().map(|iv| now + iv + p.rto.rto());
                 return;
             }
             // (The nonce shows the HEARTBEAT went to path `i`.)

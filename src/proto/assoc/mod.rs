@@ -384,7 +384,16 @@ impl Association {
     pub fn update_config(&mut self, now: Instant, f: impl Fn(&mut Config)) {
         let hb = self.cfg.hb_interval;
         let mtu = (self.cfg.pmtu, self.cfg.pmtud, self.cfg.probe_interval);
+        let params = path::PathParams::of(&self.cfg);
         f(&mut self.cfg);
+        // Set for the association: what changed, for each of its paths
+        // (Linux's sctp_setsockopt_peer_addr_params).
+        let new = path::PathParams::of(&self.cfg);
+        if new != params {
+            for p in &mut self.paths {
+                p.params.take_changes(&params, &new);
+            }
+        }
         if self.cfg.pmtu != mtu.0 || (mtu.1 && !self.cfg.pmtud) {
             self.apply_fixed_mtu();
         }

@@ -9,9 +9,9 @@
 //! (§6.4).
 
 use std::net::{IpAddr, SocketAddr};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use super::path::Path;
+use super::path::{Path, PathParams};
 use super::{AssocEvent, Association, PathState};
 use crate::proto::config::Config;
 use crate::proto::wire::Param;
@@ -145,6 +145,22 @@ pub struct PathStatus {
     pub rto_ms: u32,
     /// The path MTU (spinfo_mtu).
     pub mtu: u32,
+    /// Its SCTP_PEER_ADDR_PARAMS.
+    pub params: PathParams,
+}
+
+/// What SCTP_PEER_ADDR_PARAMS sets on one path (None: left as it is).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PathParamsSet {
+    pub hb_interval: Option<Duration>,
+    pub hb_on: Option<bool>,
+    pub max_retrans: Option<u32>,
+    pub pmtud: Option<bool>,
+    /// A fixed path MTU in bytes of IP packet (spp_pathmtu), taken with
+    /// discovery off.
+    pub pmtu: Option<usize>,
+    /// SPP_HB_DEMAND: a HEARTBEAT at once.
+    pub demand: bool,
 }
 
 impl Association {
@@ -162,8 +178,47 @@ impl Association {
                 srtt_ms: p.rto.srtt().map_or(0, ms),
                 rto_ms: ms(p.rto.rto()),
                 mtu: p.pmtu as u32,
+                params: p.params,
             })
             .collect()
+    }
+
+    /// SCTP_PEER_ADDR_PARAMS for the path to `addr` alone (Linux's
+    /// sctp_apply_peer_addr_params with a transport); false when no path
+    /// has that address.
+    pub fn set_path_params(&mut self, now: Instant, addr: IpAddr, set: &PathParamsSet) -> bool {
+        let Some(i) = self.paths.iter().position(|p| p.addr == addr) else {
+            return false;
+        };
+        let overhead = self.cfg.overhead(addr);
+        let up = self.is_established();
+        let p = &mut self.paths[i];
+        let was = p.params.hb();
+        if let Some(iv) = set.hb_interval {
+            p.params.hb_interval = iv;
+        }
+        if let Some(on) = set.hb_on {
+            p.params.hb_on = on;
+        }
+        if let Some(n) = set.max_retrans {
+            p.params.max_retrans = n;
+        }
+        if let Some(on) = set.pmtud {
+            p.params.pmtud = on;
+        }
+        if let Some(pmtu) = set.pmtu.filter(|_| !p.params.pmtud) {
+            p.mtu = Path::sctp_mtu(pmtu, overhead);
+            p.pmtu = pmtu;
+        }
+        // A new interval (or heartbeats turned on or off) starts its timer
+        // again; an unconfirmed path keeps probing every RTO.
+        if p.params.hb() != was && up && p.confirmed {
+            p.hb_due = p.params.hb().map(|iv| now + iv + p.rto.rto());
+        }
+        if set.demand && up {
+            self.send_heartbeat(now, i);
+        }
+        true
     }
 
     /// SCTP_PRIMARY_ADDR: the path to `ip` becomes the primary (false:
@@ -338,6 +393,31 @@ mod tests {
         assert_eq!(global, vec!["8.8.8.8".parse::<IpAddr>().unwrap()]);
         // A single-homed endpoint (nothing of its own listed) takes none.
         assert!(listed_addrs(&params, from, &[]).is_empty());
+    }
+
+    /// Our addresses for a peer: the sctp_bindx ones before the
+    /// endpoint's own, those in the peer's scope; a single one is not
+    /// listed (its packets' source says it).
+    #[test]
+    fn our_addresses_for_a_peer() {
+        let ip = |s: &str| -> IpAddr { s.parse().unwrap() };
+        let mut cfg = Config {
+            own_addrs: vec![ip("127.0.0.1"), ip("10.0.0.1"), ip("192.0.2.2")],
+            ..Config::default()
+        };
+        assert_eq!(ours_for(&cfg, ip("127.0.0.1")), cfg.own_addrs);
+        assert_eq!(
+            ours_for(&cfg, ip("10.0.0.9")),
+            vec![ip("10.0.0.1"), ip("192.0.2.2")]
+        );
+        assert_eq!(ours_for(&cfg, ip("198.51.100.1")), vec![ip("192.0.2.2")]);
+        assert!(to_list(ours_for(&cfg, ip("198.51.100.1"))).is_empty());
+        assert_eq!(to_list(ours_for(&cfg, ip("10.0.0.9"))).len(), 2);
+        cfg.local_addrs = vec![ip("10.1.0.1"), ip("10.2.0.1")];
+        assert_eq!(ours_for(&cfg, ip("10.0.0.9")), cfg.local_addrs);
+        // IPv6 link-local addresses are not taken as paths.
+        let params = [Param::Ipv6Address("fe80::1".parse().unwrap())];
+        assert!(listed_addrs(&params, ip("::1"), &[ip("::1")]).is_empty());
     }
 
     /// An INIT that names only IPv4 gets only our IPv4 addresses back.

@@ -175,6 +175,55 @@ pub struct Path {
     /// The peer's address is confirmed (§5.4): the handshake's path, or a
     /// listed address that answered a HEARTBEAT. Only these carry data.
     pub confirmed: bool,
+    /// Its SCTP_PEER_ADDR_PARAMS: the association's, unless set for it.
+    pub params: PathParams,
+}
+
+/// The settings SCTP_PEER_ADDR_PARAMS makes per path (Linux keeps them in
+/// each transport): set for the association, they apply to every path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PathParams {
+    /// HB.interval, kept while heartbeats are off (spp_hbinterval).
+    pub hb_interval: Duration,
+    /// Heartbeats on (SPP_HB_ENABLE) or off.
+    pub hb_on: bool,
+    /// Path.Max.Retrans (spp_pathmaxrxt).
+    pub max_retrans: u32,
+    /// Path MTU discovery on (SPP_PMTUD_ENABLE), or the MTU fixed.
+    pub pmtud: bool,
+}
+
+impl PathParams {
+    pub fn of(cfg: &Config) -> PathParams {
+        PathParams {
+            hb_interval: cfg.hb_interval.unwrap_or(Duration::from_secs(30)),
+            hb_on: cfg.hb_interval.is_some(),
+            max_retrans: cfg.path_max_retrans,
+            pmtud: cfg.pmtud,
+        }
+    }
+
+    /// Takes what changed from `old` to `new`, leaving the rest as set.
+    pub fn take_changes(&mut self, old: &PathParams, new: &PathParams) {
+        // (The association's interval is known only while on.)
+        if new.hb_on && (!old.hb_on || old.hb_interval != new.hb_interval) {
+            self.hb_interval = new.hb_interval;
+        }
+        if old.hb_on != new.hb_on {
+            self.hb_on = new.hb_on;
+        }
+        if old.max_retrans != new.max_retrans {
+            self.max_retrans = new.max_retrans;
+        }
+        if old.pmtud != new.pmtud {
+            self.pmtud = new.pmtud;
+        }
+    }
+
+    /// The heartbeat interval, None while heartbeats are off.
+    pub fn hb(&self) -> Option<Duration> {
+        self.hb_on.then_some(self.hb_interval)
+    }
 }
 
 impl Path {
@@ -199,6 +248,7 @@ impl Path {
             probe: None,
             last_data_sent: None,
             confirmed: true,
+            params: PathParams::of(cfg),
         }
     }
 

@@ -22,7 +22,8 @@ impl Association {
             return false;
         };
         let mtu = Path::sctp_mtu(pmtu, self.cfg.overhead(ip));
-        if !too_big && self.cfg.pmtud {
+        let pmtud = self.paths[i].params.pmtud;
+        if !too_big && pmtud {
             self.paths[i].route_mtu = Some(mtu);
             if self.cfg.probe_interval.is_some() {
                 // PLPMTUD: the route's MTU is only where the search ends.
@@ -34,7 +35,7 @@ impl Association {
             self.pl_lower(i, mtu);
         }
         let p = &mut self.paths[i];
-        let changed = if !self.cfg.pmtud || mtu == p.mtu || (too_big && mtu > p.mtu) {
+        let changed = if !pmtud || mtu == p.mtu || (too_big && mtu > p.mtu) {
             false
         } else {
             // A path that has sent nothing yet starts with the initial
@@ -66,10 +67,10 @@ impl Association {
 
     /// The peer addresses whose MTU the runtime should look up (discovery on).
     pub fn mtu_wanted(&self) -> Vec<IpAddr> {
-        if self.cfg.pmtud {
-            self.paths.iter().map(|p| p.addr).collect()
-        } else {
-            Vec::new()
-        }
+        self.paths
+            .iter()
+            .filter(|p| p.params.pmtud)
+            .map(|p| p.addr)
+            .collect()
     }
 }

@@ -95,13 +95,13 @@ impl Association {
     /// does); past Path.Max.Retrans it is inactive.
     pub(super) fn count_path_error(&mut self, now: Instant, i: usize) -> bool {
         let exposed = self.cfg.pf_expose == 2;
-        let (pf_at, max) = (self.cfg.pf_retrans, self.cfg.path_max_retrans);
         let p = &mut self.paths[i];
+        let (pf_at, max) = (self.cfg.pf_retrans, p.params.max_retrans);
         p.error_count += 1;
         let addr = p.addr;
         if p.active && !p.pf && p.error_count > pf_at && p.error_count < max {
             p.pf = true;
-            if self.cfg.hb_interval.is_some() {
+            if p.params.hb_on {
                 p.hb_due = Some(now + p.rto.rto());
             }
             if exposed {

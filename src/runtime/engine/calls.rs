@@ -4,12 +4,14 @@
 use std::net::{IpAddr, SocketAddr};
 use std::os::raw::c_int;
 use std::sync::Arc;
+use std::time::Instant;
 
 use super::inbox::Slice;
 use super::notify::{Events, ev};
 use super::send::{SendSide, Ticket};
 use super::{Engine, Kind, SendSpec, SockId, is_many_id};
-use crate::proto::assoc::AssocId;
+use crate::proto::assoc::multihome::PathParamsSet;
+use crate::proto::assoc::{AssocId, Association};
 use crate::sys;
 
 /// What option gets report about one association.
@@ -434,6 +436,38 @@ impl Engine {
     /// `assoc`'s primary; EINVAL when the association has no such path
     /// (Linux's sctp_addr_id2transport) or the socket no such association.
     pub fn set_primary(&self, id: SockId, assoc: AssocId, addr: SocketAddr) -> Result<(), c_int> {
+        self.with_assoc(id, assoc, |a, _| {
+            a.set_primary(sys::unmap(addr).ip())
+                .then_some(())
+                .ok_or(libc::EINVAL)
+        })
+    }
+
+    /// SCTP_PEER_ADDR_PARAMS for the path to `addr` of association
+    /// `assoc`: EINVAL when it has no such path (address and port).
+    pub fn path_params(
+        &self,
+        id: SockId,
+        assoc: AssocId,
+        addr: SocketAddr,
+        set: &PathParamsSet,
+    ) -> Result<(), c_int> {
+        let addr = sys::unmap(addr);
+        self.with_assoc(id, assoc, |a, now| {
+            let ok = a.peer_addr().port() == addr.port() && a.set_path_params(now, addr.ip(), set);
+            ok.then_some(()).ok_or(libc::EINVAL)
+        })
+    }
+
+    /// Runs `f` on the association of socket `id` (a one-to-one socket's
+    /// own, whatever `assoc` says), and has the engine look at its
+    /// endpoint; EINVAL when there is none.
+    fn with_assoc<T>(
+        &self,
+        id: SockId,
+        assoc: AssocId,
+        f: impl FnOnce(&mut Association, Instant) -> Result<T, c_int>,
+    ) -> Result<T, c_int> {
         let mut st = self.lock();
         let st = &mut *st;
         let s = st.socks.get(&id).ok_or(libc::EBADF)?;
@@ -445,12 +479,10 @@ impl Engine {
             _ => return Err(libc::EINVAL),
         };
         let a = ep.endpoint.assoc_mut(named).ok_or(libc::EINVAL)?;
-        if !a.set_primary(sys::unmap(addr).ip()) {
-            return Err(libc::EINVAL);
-        }
+        let r = f(a, super::now())?;
         st.touched.insert(port);
         self.wake();
-        Ok(())
+        Ok(r)
     }
 
     /// The settings an option get reads for `assoc` (see `assoc_config`),

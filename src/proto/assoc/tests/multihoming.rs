@@ -418,3 +418,61 @@ fn a_sack_over_another_link_does_not_revive_a_failed_path() {
     p.run_for(Duration::from_millis(50));
     assert_eq!(p.z.recv(z).unwrap().data, b"after");
 }
+
+/// SCTP_PEER_ADDR_PARAMS for one path: with its heartbeats off, a cut
+/// idle second link goes unnoticed (no probe, no error counted), while
+/// heartbeats back on find it unreachable; the other path keeps the
+/// association's settings all along.
+#[test]
+fn heartbeats_are_set_per_path() {
+    use crate::proto::assoc::multihome::PathParamsSet;
+    let mut p = two_links(Duration::from_millis(500));
+    p.tracing = false;
+    let (a, z) = p.establish();
+    both_confirmed(&mut p, a, z);
+    let second: IpAddr = "10.0.1.2".parse().unwrap();
+    let off = PathParamsSet {
+        hb_on: Some(false),
+        ..Default::default()
+    };
+    let now = p.now;
+    assert!(p.a.assoc_mut(a).unwrap().set_path_params(now, second, &off));
+    assert!(
+        !p.a.assoc_mut(a)
+            .unwrap()
+            .set_path_params(now, "10.9.9.9".parse().unwrap(), &off)
+    );
+    let params = |p: &Pair, ip: &str| {
+        let ip: IpAddr = ip.parse().unwrap();
+        let st = p.a.assoc(a).unwrap().path_status();
+        st.iter().find(|s| s.addr.ip() == ip).unwrap().params
+    };
+    assert!(!params(&p, "10.0.1.2").hb_on);
+    assert!(params(&p, "10.0.0.2").hb_on);
+    p.cut.insert(1);
+    p.run_for(Duration::from_secs(10));
+    assert_eq!(
+        path_state(&p, Side::A, a, "10.0.1.2"),
+        (true, true),
+        "not probed"
+    );
+    let on = PathParamsSet {
+        hb_on: Some(true),
+        hb_interval: Some(Duration::from_millis(200)),
+        ..Default::default()
+    };
+    let now = p.now;
+    assert!(p.a.assoc_mut(a).unwrap().set_path_params(now, second, &on));
+    assert!(p.run_until(Duration::from_secs(10), |p| {
+        !path_state(p, Side::A, a, "10.0.1.2").1
+    }));
+    assert_eq!(path_state(&p, Side::A, a, "10.0.0.2"), (true, true));
+    assert_eq!(
+        params(&p, "10.0.1.2").hb_interval,
+        Duration::from_millis(200)
+    );
+    assert_eq!(
+        params(&p, "10.0.0.2").hb_interval,
+        Duration::from_millis(500)
+    );
+}
