@@ -276,6 +276,15 @@ pub(super) unsafe fn send_msg(
         set_errno(err);
         return -1;
     }
+    // To one of the peer's addresses: that path, while usable (Linux's
+    // sctp_sendmsg takes a one-to-one socket's msg_name as the transport).
+    let spec = match dest {
+        Some(d) if !e.is_foreign() => Some(SendSpec {
+            path: Some(crate::sys::unmap(d).ip()),
+            ..spec.unwrap_or_else(|| e.default_send(id).unwrap_or_default())
+        }),
+        _ => spec,
+    };
     let mut plain = *m;
     plain.msg_name = std::ptr::null_mut();
     plain.msg_namelen = 0;

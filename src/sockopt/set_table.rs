@@ -183,6 +183,7 @@ pub(super) unsafe fn set_table(
                     context: u32_at(&b, 12),
                     assoc: u32_at(&b, 28),
                     init: None,
+                    path: None,
                 }
             } else {
                 SendSpec {
@@ -192,6 +193,7 @@ pub(super) unsafe fn set_table(
                     context: u32_at(&b, 8),
                     assoc: u32_at(&b, 12),
                     init: None,
+                    path: None,
                 }
             };
             e.assoc_view(id, spec.assoc)?;

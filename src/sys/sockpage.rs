@@ -86,6 +86,7 @@ impl From<PodSpec> for SendSpec {
             context: p.context,
             assoc: p.assoc,
             init: None,
+            path: None,
         }
     }
 }

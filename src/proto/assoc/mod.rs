@@ -733,6 +733,7 @@ impl Association {
                 unordered: c.unordered,
                 data: c.payload,
                 context: 0,
+                path: None,
             });
         }
         let in_flight = unsent.len();

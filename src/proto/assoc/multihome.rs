@@ -281,6 +281,17 @@ impl Association {
             .unwrap_or(self.primary)
     }
 
+    /// The path the next new DATA goes to: the one its message was sent to
+    /// while that is usable and not potentially failed (Linux's
+    /// sctp_outq_select_transport), else the data path.
+    pub(super) fn new_data_path(&self) -> usize {
+        self.queue
+            .front_path()
+            .and_then(|ip| self.paths.iter().position(|p| p.addr == ip))
+            .filter(|&i| self.usable(i) && !self.paths[i].pf)
+            .unwrap_or_else(|| self.data_path())
+    }
+
     /// The smallest MTU of the paths: what DATA fragments are cut for.
     pub(super) fn smallest_mtu(&self) -> usize {
         self.paths.iter().map(|p| p.mtu).min().unwrap_or(1500)
@@ -311,7 +322,7 @@ impl Association {
         if let Some(alt) = self.rtx_path.filter(|&j| self.usable(j)) {
             return alt;
         }
-        let data = self.data_path();
+        let data = self.new_data_path();
         let sends_data = marked || !self.queue.is_empty();
         let from = self.rx.last_data_path;
         if !sends_data && self.rx.sack_pending && self.usable(from) && !self.paths[from].pf {

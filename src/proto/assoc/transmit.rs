@@ -270,6 +270,11 @@ impl Association {
             if self.burst_budget == 0 || flight >= p.cc.cwnd {
                 break;
             }
+            // A message sent to another of the peer's addresses goes in a
+            // packet of its own path.
+            if self.paths.len() > 1 && self.new_data_path() != path {
+                break;
+            }
             // Nagle (SCTP_NODELAY off): while data is in flight, do not start
             // a packet that less than a full chunk's worth of queued data
             // would fill; once started, a packet takes all that fits.

@@ -6,7 +6,7 @@
 //! on one-to-one sockets (`inbox.rs`); sends bypass the pair: the interposer
 //! hands each message to the engine with its destination and send info.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::os::raw::c_int;
 
 use super::{Engine, Kind, Sock, Watch, now};
@@ -24,6 +24,7 @@ pub fn is_many_id(id: super::SockId) -> bool {
 
 /// `sinfo_flags` / `snd_flags` bits (Linux values).
 pub const SCTP_UNORDERED: u16 = 1;
+pub const SCTP_ADDR_OVER: u16 = 1 << 1;
 pub const SCTP_ABORT: u16 = 1 << 2;
 pub const SCTP_EOF: u16 = 0x200;
 pub const SCTP_SENDALL: u16 = 64;
@@ -56,6 +57,9 @@ pub struct SendSpec {
     /// SCTP_INIT: (ostreams, instreams, max attempts, max init timeout ms)
     /// for an association this send sets up.
     pub init: Option<(u16, u16, u16, u16)>,
+    /// The peer address whose path the message takes (see
+    /// `OutMessage::path`).
+    pub path: Option<IpAddr>,
 }
 
 impl SendSpec {
@@ -205,6 +209,12 @@ impl Engine {
                 }
                 return Err(libc::EINVAL);
             }
+            // SCTP_ADDR_OVER: the address names the path, not only the
+            // association (Linux's sctp_sendmsg).
+            let path = dest
+                .filter(|_| spec.flags & SCTP_ADDR_OVER != 0)
+                .map(|d| sys::unmap(d).ip());
+            let spec = SendSpec { path, ..spec };
             match a.send(t, super::send::message(&spec, data.to_vec())) {
                 Ok(()) => {
                     if spec.flags & SCTP_EOF != 0 {

@@ -238,6 +238,7 @@ pub(super) fn message(spec: &SendSpec, data: Vec<u8>) -> OutMessage {
         unordered: spec.flags & SCTP_UNORDERED != 0,
         context: spec.context,
         data,
+        path: spec.path,
     }
 }
 

@@ -47,6 +47,7 @@ fn lossy_transfer(rack: bool) {
                 unordered: s % 2 == 1,
                 data: data.clone(),
                 context: k,
+                path: None,
             };
             if p.a.send(p.now, a, m).is_err() {
                 break;

@@ -21,6 +21,7 @@ fn msg(stream: u16, data: &[u8]) -> OutMessage {
         unordered: false,
         data: data.to_vec(),
         context: 0,
+        path: None,
     }
 }
 

@@ -476,3 +476,27 @@ fn heartbeats_are_set_per_path() {
         Duration::from_millis(500)
     );
 }
+
+/// A message sent to one of the peer's addresses (a one-to-one socket's
+/// sendto, SCTP_ADDR_OVER) goes over that path: with the primary link cut
+/// and not yet known to be, it arrives at once over the second link; one
+/// without an address waits for the retransmission timeout.
+#[test]
+fn a_message_takes_the_path_it_was_sent_to() {
+    let mut p = two_links(Duration::from_secs(30));
+    let (a, z) = p.establish();
+    both_confirmed(&mut p, a, z);
+    p.cut.insert(0);
+    let to_second = OutMessage {
+        path: Some("10.0.1.2".parse().unwrap()),
+        ..msg(0, b"over the second link")
+    };
+    p.a.send(p.now, a, to_second).unwrap();
+    p.run_for(Duration::from_millis(20));
+    assert_eq!(p.z.recv(z).unwrap().data, b"over the second link");
+    p.a.send(p.now, a, msg(0, b"to the primary")).unwrap();
+    p.run_for(Duration::from_millis(20));
+    assert!(p.z.recv(z).is_none(), "the primary link is cut");
+    p.run_for(Duration::from_secs(2));
+    assert_eq!(p.z.recv(z).unwrap().data, b"to the primary");
+}

@@ -17,6 +17,9 @@ pub struct OutMessage {
     /// The application's opaque `sinfo_context`, returned in SEND_FAILED
     /// notifications (kept only while the message is queued whole).
     pub context: u32,
+    /// The peer address the application sent it to (a one-to-one
+    /// socket's sendto, SCTP_ADDR_OVER): its path, while usable.
+    pub path: Option<std::net::IpAddr>,
 }
 
 #[derive(Debug)]
@@ -88,6 +91,11 @@ impl SendQueue {
             .map(|p| (p.msg.data.len() - p.offset).min(max_payload))
     }
 
+    /// The path the next chunk's message asks for, if any.
+    pub fn front_path(&self) -> Option<std::net::IpAddr> {
+        self.pending.front().and_then(|p| p.msg.path)
+    }
+
     /// Cuts the next DATA chunk (TSN left 0 for the caller to assign).
     pub fn next_chunk(&mut self, max_payload: usize) -> Option<DataChunk> {
         let max_payload = max_payload.max(1);
@@ -150,6 +158,7 @@ mod tests {
             unordered,
             data: (0..len).map(|i| i as u8).collect(),
             context: 0,
+            path: None,
         }
     }
 
