@@ -597,7 +597,7 @@ impl Engine {
         let (assoc, a) = st.assoc_of(id, wanted, libc::EINVAL)?;
         let mut status = a.status();
         if let Some(s) = st.socks.get(&id) {
-            status.primary = s.present(status.primary);
+            status.present(|a| s.present(a));
             // shutdown(SHUT_WR) returned: the engine may not have read the
             // EOF yet, but Linux is in SHUTDOWN-PENDING (4 -> 5) by then.
             if Engine::sending_shut(s) && status.state == 4 {

@@ -30,15 +30,6 @@ pub(super) const SCTP_PF_EXPOSE_DISABLE: u8 = 1;
 /// after the association id, then the u16 thresholds; 144 bytes both.
 pub(super) const THLDS_LEN: usize = 144;
 
-/// The primary path's `spinfo_state`.
-pub fn spinfo_state(st: &crate::proto::assoc::Status) -> i32 {
-    match (st.primary_active, st.primary_pf) {
-        (false, _) => SCTP_INACTIVE,
-        (true, true) => SCTP_PF,
-        (true, false) => SCTP_ACTIVE,
-    }
-}
-
 /// The association an (association id, peer address) pair names, as
 /// Linux's sctp_addr_id2transport: ENOENT when no association of the
 /// socket has that peer address, or the id names another.
@@ -266,16 +257,8 @@ pub(crate) fn status_bytes(assoc: u32, st: &crate::proto::assoc::Status) -> [u8;
     put(16, &st.inbound_streams.to_ne_bytes());
     put(18, &st.outbound_streams.to_ne_bytes());
     put(20, &st.fragmentation_point.to_ne_bytes());
-    put(24, &assoc.to_ne_bytes());
-    let (ss, len) = to_sockaddr(&st.primary);
-    // SAFETY: sockaddr_storage is plain bytes; we copy `len` of its 128.
-    let raw = unsafe { std::slice::from_raw_parts(&ss as *const _ as *const u8, len as usize) };
-    put(28, raw);
-    put(156, &spinfo_state(st).to_ne_bytes());
-    put(160, &st.cwnd.to_ne_bytes());
-    put(164, &st.srtt_ms.to_ne_bytes());
-    put(168, &st.rto_ms.to_ne_bytes());
-    put(172, &st.mtu.to_ne_bytes());
+    // sstat_primary: the primary path as SCTP_GET_PEER_ADDR_INFO gives it.
+    put(24, &paddrinfo(assoc, st.primary_path()));
     b
 }
 

@@ -89,7 +89,7 @@ pub(super) unsafe fn get_table(
             let v = view.ok_or(libc::EINVAL)?;
             b[..132].fill(0);
             put32(&mut b, 0, v.id);
-            let a = sockaddr_bytes(&v.status.primary);
+            let a = sockaddr_bytes(&v.status.primary_path().addr);
             b[4..4 + a.len()].copy_from_slice(&a);
             b[..132].to_vec()
         }
@@ -97,7 +97,7 @@ pub(super) unsafe fn get_table(
             let v = view.ok_or(libc::EINVAL)?;
             // The path asked about, by address and port as Linux's
             // sctp_addr_id2transport (the primary when no address is given).
-            let want = unmap(asked_addr(&b).unwrap_or(v.status.primary));
+            let want = unmap(asked_addr(&b).unwrap_or(v.status.primary_path().addr));
             let p = v
                 .status
                 .paths
@@ -138,7 +138,8 @@ pub(super) unsafe fn get_table(
             put32(
                 &mut b,
                 138,
-                view.as_ref().map_or(cfg.pmtu as u32, |v| v.status.mtu),
+                view.as_ref()
+                    .map_or(cfg.pmtu as u32, |v| v.status.primary_path().mtu),
             );
             put32(&mut b, 142, ms(cfg.sack_delay));
             put32(
@@ -243,25 +244,25 @@ pub(super) unsafe fn get_table(
             // sockaddr_storage, 8-aligned), then 15 u64 counters.
             let mut o = vec![0u8; 256];
             put32(&mut o, 0, v.id);
-            let a = sockaddr_bytes(&v.status.primary);
+            let a = sockaddr_bytes(&v.status.primary_path().addr);
             o[8..8 + a.len()].copy_from_slice(&a);
             let s = &v.stats;
             let counters = [
-                u64::from(v.status.rto_ms), // sas_maxrto
-                0,                          // sas_isacks
-                s.sacks_sent,               // sas_osacks
-                s.packets_sent,             // sas_opackets
-                s.packets_received,         // sas_ipackets
-                s.retransmitted_chunks,     // sas_rtxchunks
-                0,                          // sas_outofseqtsns
-                s.duplicate_tsns,           // sas_idupchunks
-                0,                          // sas_gapcnt
-                0,                          // sas_ouodchunks
-                0,                          // sas_iuodchunks
-                s.data_chunks_sent,         // sas_oodchunks
-                s.data_chunks_received,     // sas_iodchunks
-                0,                          // sas_octrlchunks
-                0,                          // sas_ictrlchunks
+                u64::from(v.status.primary_path().rto_ms), // sas_maxrto
+                0,                                         // sas_isacks
+                s.sacks_sent,                              // sas_osacks
+                s.packets_sent,                            // sas_opackets
+                s.packets_received,                        // sas_ipackets
+                s.retransmitted_chunks,                    // sas_rtxchunks
+                0,                                         // sas_outofseqtsns
+                s.duplicate_tsns,                          // sas_idupchunks
+                0,                                         // sas_gapcnt
+                0,                                         // sas_ouodchunks
+                0,                                         // sas_iuodchunks
+                s.data_chunks_sent,                        // sas_oodchunks
+                s.data_chunks_received,                    // sas_iodchunks
+                0,                                         // sas_octrlchunks
+                0,                                         // sas_ictrlchunks
             ];
             for (i, c) in counters.iter().enumerate() {
                 let at = 136 + 8 * i;

@@ -15,7 +15,6 @@ mod bytes;
 mod get_table;
 mod set_table;
 
-pub use bytes::spinfo_state;
 // (used by the preload layer's control messages)
 #[cfg_attr(not(feature = "preload"), allow(unused_imports))]
 pub(crate) use bytes::ppid_from_api;

@@ -320,7 +320,7 @@ pub(super) unsafe fn set_table(
                 // A peer address of the association (its one path).
                 let (_, view) = e.assoc_view(id, assoc)?;
                 let v = view.ok_or(libc::EINVAL)?;
-                if unmap(a).ip() != unmap(v.status.primary).ip() {
+                if unmap(a).ip() != unmap(v.status.primary_path().addr).ip() {
                     return Err(libc::EINVAL);
                 }
             }

@@ -23,7 +23,7 @@ pub mod tx;
 
 use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::proto::config::Config;
 use crate::proto::cookie::Rng;
@@ -201,17 +201,24 @@ pub struct Status {
     pub outbound_streams: u16,
     /// Largest DATA payload per packet.
     pub fragmentation_point: u32,
-    /// Primary path: address, active?, cwnd, srtt (ms), rto (ms), mtu.
-    pub primary: SocketAddr,
-    pub primary_active: bool,
-    /// The primary path is potentially failed (spinfo_state SCTP_PF).
-    pub primary_pf: bool,
-    pub cwnd: u32,
-    pub srtt_ms: u32,
-    pub rto_ms: u32,
-    pub mtu: u32,
+    /// The primary path: its place in `paths`.
+    pub primary: usize,
     /// Every path (SCTP_GET_PEER_ADDR_INFO asks about one).
     pub paths: Vec<multihome::PathStatus>,
+}
+
+impl Status {
+    /// The primary path's status (SCTP_STATUS' sstat_primary).
+    pub fn primary_path(&self) -> &multihome::PathStatus {
+        &self.paths[self.primary]
+    }
+
+    /// Every path's address as `f` shows it (a socket's address family).
+    pub fn present(&mut self, f: impl Fn(SocketAddr) -> SocketAddr) {
+        for p in &mut self.paths {
+            p.addr = f(p.addr);
+        }
+    }
 }
 
 /// Counters, for SCTP_STATUS / SCTP_GET_ASSOC_STATS and tests.
@@ -519,8 +526,6 @@ impl Association {
             State::ShutdownReceived => 7,
             State::ShutdownAckSent => 8,
         };
-        let p = &self.paths[self.primary];
-        let ms = |d: Duration| d.as_millis().min(u128::from(u32::MAX)) as u32;
         Status {
             state,
             rwnd: self.peer_rwnd,
@@ -529,13 +534,7 @@ impl Association {
             inbound_streams: self.inbound_streams,
             outbound_streams: self.queue.streams(),
             fragmentation_point: self.fragmentation_point() as u32,
-            primary: self.peer_addr(),
-            primary_active: p.active,
-            primary_pf: p.active && p.pf,
-            cwnd: p.cc.cwnd as u32,
-            srtt_ms: p.rto.srtt().map_or(0, ms),
-            rto_ms: ms(p.rto.rto()),
-            mtu: p.pmtu as u32,
+            primary: self.primary,
             paths: self.path_status(),
         }
     }

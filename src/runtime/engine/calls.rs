@@ -513,10 +513,7 @@ impl Engine {
                     id: a.id(),
                     status: {
                         let mut st = a.status();
-                        st.primary = s.present(st.primary);
-                        for p in &mut st.paths {
-                            p.addr = s.present(p.addr);
-                        }
+                        st.present(|a| s.present(a));
                         st
                     },
                     local_rwnd: a.local_rwnd(),

@@ -116,8 +116,8 @@ impl Engine {
                     x.peer_addr().to_string(),
                     state_name(s.state),
                     format!("{}/{}", s.inbound_streams, s.outbound_streams),
-                    s.rto_ms,
-                    s.cwnd,
+                    s.primary_path().rto_ms,
+                    s.primary_path().cwnd,
                     path.flight_size,
                     s.unacked,
                     pid(ep.socks.get(&a))

@@ -39,11 +39,15 @@ fn status_reports_state_streams_and_primary_path() {
     let st = p.a.assoc(a).unwrap().status();
     assert_eq!(st.state, 4);
     assert_eq!((st.inbound_streams, st.outbound_streams), (10, 10));
-    assert_eq!(st.primary, p.z_addr);
-    assert!(st.primary_active);
-    assert_eq!(st.mtu, 1500, "the IP path MTU, as Linux's spinfo_mtu");
+    assert_eq!(st.primary_path().addr, p.z_addr);
+    assert!(st.primary_path().active);
+    assert_eq!(
+        st.primary_path().mtu,
+        1500,
+        "the IP path MTU, as Linux's spinfo_mtu"
+    );
     assert_eq!(st.fragmentation_point, 1472 - 28);
-    assert_eq!(st.rto_ms, 1000);
+    assert_eq!(st.primary_path().rto_ms, 1000);
     p.a.send(p.now, a, msg(0, b"x")).unwrap();
     p.a.send(p.now, a, msg(0, b"y")).unwrap();
     assert_eq!(p.a.assoc(a).unwrap().status().pending, 2);

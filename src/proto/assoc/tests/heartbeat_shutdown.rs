@@ -79,9 +79,9 @@ fn potentially_failed_state_follows_thresholds_and_is_reported_when_exposed() {
         assert!(p.run_until(Duration::from_secs(30), |p| {
             p.a.assoc(a).unwrap().paths()[0].error_count == 1
         }));
-        assert!(!p.a.assoc(a).unwrap().status().primary_pf);
+        assert!(!p.a.assoc(a).unwrap().status().primary_path().pf);
         assert!(p.run_until(Duration::from_secs(30), |p| {
-            p.a.assoc(a).unwrap().status().primary_pf
+            p.a.assoc(a).unwrap().status().primary_path().pf
         }));
         let addr = p.z_addr.ip();
         let pf = AssocEvent::PathChange {
@@ -95,14 +95,14 @@ fn potentially_failed_state_follows_thresholds_and_is_reported_when_exposed() {
         assert!(path.hb_due.unwrap() <= p.now + rto * 3 / 2);
         p.link.down = false;
         assert!(p.run_until(Duration::from_secs(300), |p| {
-            !p.a.assoc(a).unwrap().status().primary_pf
+            !p.a.assoc(a).unwrap().status().primary_path().pf
         }));
         let back = AssocEvent::PathChange {
             addr,
             state: PathState::Available,
         };
         assert_eq!(has_event(&p.a_events, a, &back), expose == 2);
-        assert!(p.a.assoc(a).unwrap().status().primary_active);
+        assert!(p.a.assoc(a).unwrap().status().primary_path().active);
     }
 }
 

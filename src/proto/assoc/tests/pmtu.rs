@@ -33,7 +33,11 @@ fn the_route_mtu_makes_packets_as_large_as_the_path_allows() {
     let aa = p.a.assoc_mut(a).unwrap();
     assert!(aa.set_path_mtu(p.now, zip, 65_536, false));
     let st = aa.status();
-    assert_eq!(st.mtu, 65_536, "reported as Linux does (whole words)");
+    assert_eq!(
+        st.primary_path().mtu,
+        65_536,
+        "reported as Linux does (whole words)"
+    );
     assert_eq!(st.fragmentation_point as usize, 65_504 - 28);
     p.a.send(p.now, a, msg(0, &vec![7u8; 60_000])).unwrap();
     let got = received(&mut p, z, 1);
@@ -60,7 +64,7 @@ fn packet_too_big_lowers_the_mtu_and_resends_what_was_lost() {
     p.icmp_mtu = Some(1500);
     p.a.send(p.now, a, msg(0, &vec![1u8; 50_000])).unwrap();
     p.flush();
-    assert_eq!(p.a.assoc(a).unwrap().status().mtu, 1500);
+    assert_eq!(p.a.assoc(a).unwrap().status().primary_path().mtu, 1500);
     // The chunk built for 64 KiB went again, alone, in a packet IP may
     // fragment (§7.3); a new message is cut to the new MTU.
     assert_eq!(p.fragmented, 1);
@@ -92,21 +96,21 @@ fn reports_never_raise_the_mtu_and_a_fixed_mtu_ignores_the_route() {
         !aa.set_path_mtu(p.now, zip, 9000, true),
         "a too-big report only lowers"
     );
-    assert_eq!(aa.status().mtu, 1500);
+    assert_eq!(aa.status().primary_path().mtu, 1500);
     assert!(aa.set_path_mtu(p.now, zip, 1400, true));
-    assert_eq!(aa.status().mtu, 1400);
+    assert_eq!(aa.status().primary_path().mtu, 1400);
     // SCTP_PEER_ADDR_PARAMS: spp_pathmtu with SPP_PMTUD_DISABLE.
     aa.update_config(p.now, |c| {
         c.pmtu = 9000;
         c.pmtud = false;
     });
-    assert_eq!(aa.status().mtu, 9000);
+    assert_eq!(aa.status().primary_path().mtu, 9000);
     assert!(
         !aa.set_path_mtu(p.now, zip, 1500, false),
         "discovery is off"
     );
     assert!(aa.mtu_wanted().is_empty());
-    assert_eq!(aa.status().mtu, 9000);
+    assert_eq!(aa.status().primary_path().mtu, 9000);
 }
 
 #[test]
@@ -115,10 +119,10 @@ fn a_path_that_sent_nothing_starts_with_the_window_of_its_real_mtu() {
     let (a, _) = p.establish();
     let zip = p.z_addr.ip();
     let aa = p.a.assoc_mut(a).unwrap();
-    let before = aa.status().cwnd;
+    let before = aa.status().primary_path().cwnd;
     assert_eq!(before, 4404, "§7.2.1: min(4 MTU, max(2 MTU, 4404))");
     aa.set_path_mtu(p.now, zip, 9000, false);
-    assert_eq!(aa.status().cwnd, 2 * (9000 - 28));
+    assert_eq!(aa.status().primary_path().cwnd, 2 * (9000 - 28));
 }
 
 // --- PLPMTUD (RFC 8899), with SCTP_PLPMTUD_PROBE_INTERVAL set ---
@@ -152,10 +156,10 @@ fn probing_confirms_the_route_mtu_before_using_it() {
     p.link_mtu = 9000;
     route_says(&mut p, a, 9028);
     // Until a probe passes: BASE_PLPMTU.
-    assert_eq!(p.a.assoc(a).unwrap().status().mtu, 1200);
+    assert_eq!(p.a.assoc(a).unwrap().status().primary_path().mtu, 1200);
     p.run_for(Duration::from_millis(100));
     assert_eq!(
-        p.a.assoc(a).unwrap().status().mtu,
+        p.a.assoc(a).unwrap().status().primary_path().mtu,
         9028,
         "the route's MTU, probed once"
     );
@@ -177,7 +181,11 @@ fn probing_finds_a_smaller_mtu_that_drops_silently() {
     assert_eq!(received(&mut p, z, 1), vec![vec![6u8; 5000]]);
     p.run_for(Duration::from_secs(120));
     let st = p.a.assoc(a).unwrap().status();
-    assert!((1400 - 16 + 28..=1400 + 28).contains(&st.mtu), "{}", st.mtu);
+    assert!(
+        (1400 - 16 + 28..=1400 + 28).contains(&st.primary_path().mtu),
+        "{}",
+        st.primary_path().mtu
+    );
     assert!(
         p.black_holed >= 3,
         "only probes were lost: {}",
@@ -192,7 +200,7 @@ fn a_black_hole_after_probing_falls_back_to_the_base_size() {
     p.link_mtu = 9000;
     route_says(&mut p, a, 9028);
     p.run_for(Duration::from_millis(100));
-    assert_eq!(p.a.assoc(a).unwrap().status().mtu, 9028);
+    assert_eq!(p.a.assoc(a).unwrap().status().primary_path().mtu, 9028);
     // The path shrinks and says nothing.
     p.link_mtu = 1400;
     p.black_hole = true;
@@ -200,7 +208,7 @@ fn a_black_hole_after_probing_falls_back_to_the_base_size() {
     p.a.send(p.now, a, msg(0, &[8u8; 8000])).unwrap();
     let got = received(&mut p, z, 2);
     assert_eq!(got, vec![vec![7u8; 8000], vec![8u8; 8000]]);
-    assert!(p.a.assoc(a).unwrap().status().mtu <= 1400 + 28);
+    assert!(p.a.assoc(a).unwrap().status().primary_path().mtu <= 1400 + 28);
 }
 
 #[test]
@@ -212,7 +220,7 @@ fn no_probes_without_a_probe_interval() {
     p.run_for(Duration::from_secs(60));
     assert_eq!(pads_sent(&p), 0);
     assert_eq!(
-        p.a.assoc(a).unwrap().status().mtu,
+        p.a.assoc(a).unwrap().status().primary_path().mtu,
         9028,
         "the route's MTU, trusted (as Linux)"
     );

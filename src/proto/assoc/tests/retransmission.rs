@@ -378,7 +378,7 @@ fn first_retransmission_comes_one_rto_after_the_data() {
     let (a, _) = p.establish();
     p.run_for(Duration::from_millis(10));
     p.link.down = true;
-    let rto = Duration::from_millis(p.a.assoc(a).unwrap().status().rto_ms.into());
+    let rto = Duration::from_millis(p.a.assoc(a).unwrap().status().primary_path().rto_ms.into());
     p.trace.clear();
     p.a.send(p.now, a, msg(0, b"x")).unwrap();
     // Deadlines looked at between the send and the transmission.
