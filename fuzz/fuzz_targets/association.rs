@@ -200,6 +200,8 @@ impl World {
             unordered: n >> 12 != 0,
             data: vec![n as u8; len],
             context: 0,
+            // Sometimes to an address that is no path (the data path then).
+            path: (n & 0x8000 != 0).then(|| std::net::Ipv4Addr::new(10, 9, 9, 9).into()),
         };
         let now = self.p.now;
         // Refusals (closed association, full buffer) are fine.
