@@ -218,6 +218,9 @@ unsafe fn recv_unserialized(fd: c_int, id: SockId, m: &msghdr, flags: c_int) -> 
 /// SO_RCVTIMEO, signals, EOF) without taking it; Some(result) when the
 /// read must end there (EOF or error).
 pub(super) fn wait_readable(fd: c_int, flags: c_int) -> Option<Received> {
+    if flags & libc::MSG_DONTWAIT == 0 && sending_shut(fd) {
+        return wait_after_shut(fd);
+    }
     let mut b = 0u8;
     let peek = libc::MSG_PEEK | (flags & libc::MSG_DONTWAIT);
     // SAFETY: one byte of our own.
@@ -235,6 +238,97 @@ pub(super) fn wait_readable(fd: c_int, flags: c_int) -> Option<Received> {
         r,
         flags: 0,
         record: None,
+    })
+}
+
+/// Whether the program shut `fd` for sending (shutdown(SHUT_WR)): a send
+/// of nothing fails with EPIPE then, and does nothing otherwise.
+fn sending_shut(fd: c_int) -> bool {
+    // SAFETY: a zeroed msghdr is a valid message of no bytes.
+    let m: msghdr = unsafe { std::mem::zeroed() };
+    // SAFETY: as above; no SIGPIPE.
+    let r = unsafe { (real().sendmsg)(fd, &m, libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) };
+    r < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EPIPE)
+}
+
+/// How long a read after the program's own shutdown(SHUT_WR) waits before
+/// its caller asks again whether anything is left to wait for.
+const SHUT_SLICE_MS: c_int = 100;
+
+/// A blocking read's wait after the program's own shutdown(SHUT_WR): the end
+/// of a graceful association brings no end of file then (Linux keeps the
+/// socket unreadable and the read fails with ENOTCONN), so the wait lasts
+/// a slice and the caller looks again. SO_RCVTIMEO, when set, is the wait
+/// (EAGAIN after it); a signal is EINTR unless every handler restarts
+/// calls (SA_RESTART), as the kernel would restart the read.
+fn wait_after_shut(fd: c_int) -> Option<Received> {
+    let mut tv = libc::timeval {
+        tv_sec: 0,
+        tv_usec: 0,
+    };
+    let mut len = std::mem::size_of::<libc::timeval>() as libc::socklen_t;
+    // SAFETY: SO_RCVTIMEO into our timeval of `len` bytes.
+    let got = unsafe {
+        (real().getsockopt)(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_RCVTIMEO,
+            &mut tv as *mut _ as *mut c_void,
+            &mut len,
+        )
+    };
+    let timeo_ms = if got == 0 {
+        (tv.tv_sec * 1000 + tv.tv_usec / 1000).clamp(0, i64::from(c_int::MAX)) as c_int
+    } else {
+        0
+    };
+    let mut p = [libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    }];
+    let wait = if timeo_ms > 0 {
+        timeo_ms
+    } else {
+        SHUT_SLICE_MS
+    };
+    // SAFETY: one pollfd of ours.
+    let r = unsafe { (real().poll)(p.as_mut_ptr(), 1, wait) };
+    let fail = |e: c_int| {
+        set_errno(e);
+        Some(Received {
+            r: -1,
+            flags: 0,
+            record: None,
+        })
+    };
+    match r {
+        0 if timeo_ms > 0 => fail(libc::EAGAIN),
+        r if r < 0 => {
+            let e = std::io::Error::last_os_error()
+                .raw_os_error()
+                .unwrap_or(libc::EINTR);
+            if e == libc::EINTR && all_handlers_restart() {
+                None
+            } else {
+                fail(e)
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Whether every signal with a handler has SA_RESTART.
+fn all_handlers_restart() -> bool {
+    (1..libc::SIGRTMAX()).all(|sig| {
+        // SAFETY: reading the disposition into our zeroed struct.
+        let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
+        // SAFETY: as above.
+        if unsafe { libc::sigaction(sig, std::ptr::null(), &mut old) } != 0 {
+            return true;
+        }
+        let handled = old.sa_sigaction != libc::SIG_DFL && old.sa_sigaction != libc::SIG_IGN;
+        !handled || old.sa_flags & libc::SA_RESTART != 0
     })
 }
 

@@ -449,7 +449,15 @@ impl State {
                 if stream {
                     s.error = err;
                     s.terminal = err;
-                    s.eof_pending = true;
+                    // After the socket's own shutdown(SHUT_WR) a graceful end
+                    // brings no end of file: Linux keeps it unreadable, and a
+                    // blocking read fails with ENOTCONN (nothing_to_wait_for).
+                    if err != 0 || !super::Engine::sending_shut(s) || s.rcv_shut {
+                        s.eof_pending = true;
+                    }
+                    // (Its end is settled in a later pass: nothing else may
+                    // bring the socket back.)
+                    self.dirty.insert(sid);
                 }
                 s.assoc_events.remove(&aid);
             }
@@ -567,16 +575,30 @@ impl State {
                         sys::shutdown(s.efd, libc::SHUT_WR);
                     }
                     // Once the association is over and its data delivered (and
-                    // no handshake filler is left to drop), shut the pair both ways.
-                    if over && s.eof_sent && !s.shut && s.junk == 0 {
+                    // no handshake filler is left to drop), the socket is done.
+                    let quiet = !s.eof_pending && flushed && drained;
+                    if over && (s.eof_sent || quiet) && !s.shut && s.junk == 0 {
                         s.shut = true;
-                        // What the application wrote and the association can
-                        // no longer send is dropped (as the kernel frees its
-                        // send queue), so a writer blocked on a full socket
-                        // wakes up and gets EPIPE instead of waiting forever.
-                        let mut scrap = [0u8; 16384];
-                        while sys::read(s.efd, &mut scrap).is_ok_and(|n| n > 0) {}
-                        sys::shutdown(s.efd, libc::SHUT_RDWR);
+                        let side = s.tx.clone();
+                        let mut tx = side.lock();
+                        // A graceful end with no send under way: the pair stays
+                        // as it is, writable (sends are EPIPE) and readable only
+                        // to an EOF the peer's SHUTDOWN gave, as Linux's
+                        // sctp_poll answers (no hang-up).
+                        if s.terminal == 0 && !tx.writer_pending() && sys::pending_bytes(s.efd) == 0
+                        {
+                            tx.gone = true;
+                        } else {
+                            drop(tx);
+                            // What the application wrote and the association
+                            // can no longer send is dropped (as the kernel frees
+                            // its send queue), so a writer blocked on a full
+                            // socket wakes up and gets EPIPE instead of waiting
+                            // forever.
+                            let mut scrap = [0u8; 16384];
+                            while sys::read(s.efd, &mut scrap).is_ok_and(|n| n > 0) {}
+                            sys::shutdown(s.efd, libc::SHUT_RDWR);
+                        }
                     }
                 }
                 Kind::Many if over && !ep.endpoint.assoc(aid).is_some_and(|a| a.has_message()) => {

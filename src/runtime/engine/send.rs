@@ -70,7 +70,8 @@ impl Drop for OutGuard<'_> {
                 whole_limit: o.whole_limit,
                 default: o.default,
                 streams: o.streams,
-                peer_shut: o.peer_shut,
+                // (Refused either way: the daemon answers.)
+                peer_shut: o.peer_shut || o.gone,
                 open: o.open.is_some(),
             });
         }
@@ -148,6 +149,9 @@ impl SendSide {
             && sp.stream >= o.streams
         {
             return Err(libc::EINVAL);
+        }
+        if o.gone {
+            return Err(libc::EPIPE);
         }
         if o.peer_shut {
             return Err(libc::ESHUTDOWN);
@@ -228,6 +232,9 @@ pub struct Outgoing {
     /// The peer's SHUTDOWN arrived: new sends are ESHUTDOWN (Linux's
     /// sctp_sf_error_shutdown for a send in the SHUTDOWN states).
     pub peer_shut: bool,
+    /// The association ended and the pair stays open (see deliver.rs):
+    /// new sends are EPIPE (Linux's sctp_sendmsg finds no association).
+    pub gone: bool,
 }
 
 /// The message a send with `spec` makes of `data`.
@@ -380,6 +387,12 @@ impl Outgoing {
             Some(m) if self.taken >= m.start => (m.start + m.len - self.taken) as usize,
             _ => 0,
         }
+    }
+
+    /// Whether a send may still be writing into the pair: a mark not read
+    /// to its end, or a message a short write left open.
+    pub fn writer_pending(&self) -> bool {
+        !self.marks.is_empty() || self.open.is_some()
     }
 
     /// Messages wait for room in the association.

@@ -102,7 +102,8 @@ impl Engine {
     /// Whether a blocking read has nothing to wait for: the socket has no
     /// association (in any state) and is not listening, so Linux's
     /// sctp_wait_for_packet answers ENOTCONN at once. A one-to-one socket
-    /// whose association ended reads EOF from its pair instead.
+    /// whose association ended reads what is left in its pair first (and
+    /// the end of file, when one was given).
     pub fn nothing_to_wait_for(&self, id: SockId) -> bool {
         let st = self.lock_quiet();
         let Some(s) = st.socks.get(&id) else {
@@ -114,7 +115,8 @@ impl Engine {
             Kind::Many => {
                 ep.is_none_or(|ep| ep.listener != Some(id) && !ep.socks.values().any(|&x| x == id))
             }
-            Kind::Listener { .. } | Kind::Stream { .. } => false,
+            Kind::Stream { .. } => s.shut,
+            Kind::Listener { .. } => false,
         }
     }
 
