@@ -95,6 +95,27 @@ static inline double now_s(void) {
     return t.tv_sec + t.tv_nsec / 1e9;
 }
 
+/* `ip`:`port` as an IPv4 socket address. */
+static inline struct sockaddr_in at4(const char *ip, uint16_t port) {
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    inet_pton(AF_INET, ip, &a.sin_addr);
+    return a;
+}
+
+/* spinfo_state of the peer's path `ip`:`port` (SCTP_GET_PEER_ADDR_INFO),
+ * or -errno. */
+static inline int path_state4(int s, const char *ip, uint16_t port) {
+    struct sctp_paddrinfo pi;
+    memset(&pi, 0, sizeof pi);
+    struct sockaddr_in a = at4(ip, port);
+    memcpy(&pi.spinfo_address, &a, sizeof a);
+    socklen_t l = sizeof pi;
+    if (getsockopt(s, IPPROTO_SCTP, SCTP_GET_PEER_ADDR_INFO, &pi, &l) < 0) return -errno;
+    return pi.spinfo_state;
+}
+
 static inline struct sockaddr_in loop4(uint16_t port) {
     struct sockaddr_in a = {0};
     a.sin_family = AF_INET;

@@ -11,16 +11,10 @@
 #include "common.h"
 #include "expect.h"
 
-static struct sockaddr_in at(const char *ip, uint16_t port) {
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
-    inet_pton(AF_INET, ip, &a.sin_addr);
-    return a;
-}
-
 static int bound(int type, const char *a1, const char *a2, uint16_t port) {
     int s = socket(AF_INET, type, IPPROTO_SCTP);
     CHECK(s >= 0);
-    struct sockaddr_in both[2] = {at(a1, port), at(a2, port)};
+    struct sockaddr_in both[2] = {at4(a1, port), at4(a2, port)};
     CHECK(setsockopt(s, IPPROTO_SCTP, SCTP_SOCKOPT_BINDX_ADD, both, sizeof both) == 0);
     struct sctp_event_subscribe ev = {0};
     ev.sctp_address_event = 1;
@@ -48,15 +42,6 @@ static int peers(int s, char out[4][32]) {
                 strcpy(t, out[i]), strcpy(out[i], out[j]), strcpy(out[j], t);
             }
     return n;
-}
-
-static int path_state(int s, const char *ip, uint16_t port) {
-    struct sctp_paddrinfo pi = {0};
-    struct sockaddr_in a = at(ip, port);
-    memcpy(&pi.spinfo_address, &a, sizeof a);
-    socklen_t l = sizeof pi;
-    if (getsockopt(s, IPPROTO_SCTP, SCTP_GET_PEER_ADDR_INFO, &pi, &l) < 0) return -errno;
-    return pi.spinfo_state;
 }
 
 /* Waits up to `ms` for a PEER_ADDR_CHANGE of `ip` with `state`. */
@@ -95,7 +80,7 @@ int main(void) {
     int l = bound(SOCK_STREAM, "127.0.0.1", "127.0.0.2", port);
     CHECK(listen(l, 1) == 0);
     int c = bound(SOCK_STREAM, "127.0.0.3", "127.0.0.4", cport);
-    struct sockaddr_in to = at("127.0.0.1", port);
+    struct sockaddr_in to = at4("127.0.0.1", port);
     CHECK(connect(c, (struct sockaddr *)&to, sizeof to) == 0);
     int s = accept(l, NULL, NULL);
     CHECK(s >= 0);
@@ -109,26 +94,26 @@ int main(void) {
 
     /* The handshake's path is active; the listed one becomes active once
      * its heartbeat is answered, with SCTP_ADDR_CONFIRMED. */
-    EXPECT_EQ(path_state(c, "127.0.0.1", port), SCTP_ACTIVE);
-    int st = path_state(c, "127.0.0.2", port);
+    EXPECT_EQ(path_state4(c, "127.0.0.1", port), SCTP_ACTIVE);
+    int st = path_state4(c, "127.0.0.2", port);
     CHECK(st == SCTP_UNCONFIRMED || st == SCTP_ACTIVE);
     if (st == SCTP_UNCONFIRMED) CHECK(wait_change(c, "127.0.0.2", SCTP_ADDR_CONFIRMED, 8000));
-    EXPECT_EQ(path_state(c, "127.0.0.2", port), SCTP_ACTIVE);
-    EXPECT_EQ(path_state(c, "127.0.0.9", port), -EINVAL);
-    st = path_state(s, "127.0.0.4", cport);
+    EXPECT_EQ(path_state4(c, "127.0.0.2", port), SCTP_ACTIVE);
+    EXPECT_EQ(path_state4(c, "127.0.0.9", port), -EINVAL);
+    st = path_state4(s, "127.0.0.4", cport);
     CHECK(st == SCTP_UNCONFIRMED || st == SCTP_ACTIVE);
     if (st == SCTP_UNCONFIRMED) CHECK(wait_change(s, "127.0.0.4", SCTP_ADDR_CONFIRMED, 8000));
-    EXPECT_EQ(path_state(s, "127.0.0.4", cport), SCTP_ACTIVE);
+    EXPECT_EQ(path_state4(s, "127.0.0.4", cport), SCTP_ACTIVE);
 
     /* The primary: either path, MADE_PRIM each time; no other address. */
     struct sctp_prim prim = {0};
-    struct sockaddr_in two = at("127.0.0.2", port);
+    struct sockaddr_in two = at4("127.0.0.2", port);
     memcpy(&prim.ssp_addr, &two, sizeof two);
     EXPECT_OK(setsockopt(c, IPPROTO_SCTP, SCTP_PRIMARY_ADDR, &prim, sizeof prim));
     CHECK(wait_change(c, "127.0.0.2", SCTP_ADDR_MADE_PRIM, 2000));
     EXPECT_OK(setsockopt(c, IPPROTO_SCTP, SCTP_PRIMARY_ADDR, &prim, sizeof prim));
     CHECK(wait_change(c, "127.0.0.2", SCTP_ADDR_MADE_PRIM, 2000));
-    struct sockaddr_in nine = at("127.0.0.9", port);
+    struct sockaddr_in nine = at4("127.0.0.9", port);
     memcpy(&prim.ssp_addr, &nine, sizeof nine);
     EXPECT(setsockopt(c, IPPROTO_SCTP, SCTP_PRIMARY_ADDR, &prim, sizeof prim), EINVAL);
     memset(&prim, 0, sizeof prim);

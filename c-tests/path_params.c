@@ -9,16 +9,10 @@
 #include "common.h"
 #include "expect.h"
 
-static struct sockaddr_in at(const char *ip, uint16_t port) {
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
-    inet_pton(AF_INET, ip, &a.sin_addr);
-    return a;
-}
-
 static int bound(const char *a1, const char *a2, uint16_t port) {
     int s = socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP);
     CHECK(s >= 0);
-    struct sockaddr_in both[2] = {at(a1, port), at(a2, port)};
+    struct sockaddr_in both[2] = {at4(a1, port), at4(a2, port)};
     CHECK(setsockopt(s, IPPROTO_SCTP, SCTP_SOCKOPT_BINDX_ADD, both, sizeof both) == 0);
     struct sctp_rtoinfo rto = {.srto_initial = 300, .srto_min = 100, .srto_max = 1000};
     CHECK(setsockopt(s, IPPROTO_SCTP, SCTP_RTOINFO, &rto, sizeof rto) == 0);
@@ -29,7 +23,7 @@ static int bound(const char *a1, const char *a2, uint16_t port) {
 static int get(int s, const char *ip, uint16_t port, struct sctp_paddrparams *p) {
     memset(p, 0, sizeof *p);
     if (ip) {
-        struct sockaddr_in a = at(ip, port);
+        struct sockaddr_in a = at4(ip, port);
         memcpy(&p->spp_address, &a, sizeof a);
     }
     socklen_t l = sizeof *p;
@@ -40,7 +34,7 @@ static int set(int s, const char *ip, uint16_t port, uint32_t hb, uint16_t maxrx
                uint32_t flags) {
     struct sctp_paddrparams p = {0};
     if (ip) {
-        struct sockaddr_in a = at(ip, port);
+        struct sockaddr_in a = at4(ip, port);
         memcpy(&p.spp_address, &a, sizeof a);
     }
     p.spp_hbinterval = hb;
@@ -52,20 +46,11 @@ static int set(int s, const char *ip, uint16_t port, uint32_t hb, uint16_t maxrx
 
 static int path_mtu(int s, const char *ip, uint16_t port) {
     struct sctp_paddrinfo pi = {0};
-    struct sockaddr_in a = at(ip, port);
+    struct sockaddr_in a = at4(ip, port);
     memcpy(&pi.spinfo_address, &a, sizeof a);
     socklen_t l = sizeof pi;
     CHECK(getsockopt(s, IPPROTO_SCTP, SCTP_GET_PEER_ADDR_INFO, &pi, &l) == 0);
     return (int)pi.spinfo_mtu;
-}
-
-static int path_state(int s, const char *ip, uint16_t port) {
-    struct sctp_paddrinfo pi = {0};
-    struct sockaddr_in a = at(ip, port);
-    memcpy(&pi.spinfo_address, &a, sizeof a);
-    socklen_t l = sizeof pi;
-    if (getsockopt(s, IPPROTO_SCTP, SCTP_GET_PEER_ADDR_INFO, &pi, &l) < 0) return -errno;
-    return pi.spinfo_state;
 }
 
 int main(void) {
@@ -80,13 +65,13 @@ int main(void) {
     int l = bound("127.0.0.1", "127.0.0.2", port);
     CHECK(listen(l, 1) == 0);
     int c = bound("127.0.0.3", "127.0.0.4", cport);
-    struct sockaddr_in to = at("127.0.0.1", port);
+    struct sockaddr_in to = at4("127.0.0.1", port);
     CHECK(connect(c, (struct sockaddr *)&to, sizeof to) == 0);
     int s = accept(l, NULL, NULL);
     CHECK(s >= 0);
     double end = now_s() + 5;
-    while (path_state(c, "127.0.0.2", port) != SCTP_ACTIVE && now_s() < end) usleep(20000);
-    EXPECT_EQ(path_state(c, "127.0.0.2", port), SCTP_ACTIVE);
+    while (path_state4(c, "127.0.0.2", port) != SCTP_ACTIVE && now_s() < end) usleep(20000);
+    EXPECT_EQ(path_state4(c, "127.0.0.2", port), SCTP_ACTIVE);
 
     struct sctp_paddrparams p, q;
     /* The defaults, on each path and the association. */
