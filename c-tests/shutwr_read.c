@@ -26,13 +26,8 @@ static void *reader(void *arg) {
 
 int main(void) {
     uint16_t port = free_ports(1);
-    int l = listen_on(SOCK_STREAM, port, 65536, 4);
-    struct sockaddr_in a = loop4(port);
-    int c = socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP);
-    CHECK(c >= 0);
-    CHECK(connect(c, (struct sockaddr *)&a, sizeof a) == 0);
-    int s = accept(l, NULL, NULL);
-    CHECK(s >= 0);
+    int c, s;
+    connected_pair(port, &c, &s);
 
     /* Fill the server's window and every buffer on the way. */
     char buf[4096];
@@ -82,7 +77,6 @@ int main(void) {
     CHECK(poll(&p, 1, 0) >= 0);
     EXPECT_EQ(p.revents, POLLOUT);
     close(s);
-    close(l);
     if (done) close(c);
     return finish("shutwr_read");
 }
