@@ -73,7 +73,8 @@ our_daemons() {
   local d
   for d in /proc/[0-9]*; do
     [ "$(cat "$d/comm" 2>/dev/null)" = sctpshimd ] || continue
-    tr '\0' '\n' < "$d/environ" 2>/dev/null | grep -q "^SCTPSHIM_INSTANCE=$tag" && echo "${d#/proc/}"
+    # (Silenced first: a daemon that just exited takes its environ along.)
+    tr '\0' '\n' 2>/dev/null < "$d/environ" | grep -q "^SCTPSHIM_INSTANCE=$tag" && echo "${d#/proc/}"
   done
 }
 cleanup() {
