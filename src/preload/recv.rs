@@ -292,8 +292,6 @@ fn wait_after_shut(fd: c_int) -> Option<Received> {
     } else {
         SHUT_SLICE_MS
     };
-    // SAFETY: one pollfd of ours.
-    let r = unsafe { (real().poll)(p.as_mut_ptr(), 1, wait) };
     let fail = |e: c_int| {
         set_errno(e);
         Some(Received {
@@ -302,19 +300,13 @@ fn wait_after_shut(fd: c_int) -> Option<Received> {
             record: None,
         })
     };
-    match r {
-        0 if timeo_ms > 0 => fail(libc::EAGAIN),
-        r if r < 0 => {
-            let e = std::io::Error::last_os_error()
-                .raw_os_error()
-                .unwrap_or(libc::EINTR);
-            if e == libc::EINTR && all_handlers_restart() {
-                None
-            } else {
-                fail(e)
-            }
-        }
-        _ => None,
+    match sys::poll(&mut p, wait) {
+        Ok(0) if timeo_ms > 0 => fail(libc::EAGAIN),
+        Ok(_) => None,
+        Err(e) => match e.raw_os_error().unwrap_or(libc::EINTR) {
+            libc::EINTR if all_handlers_restart() => None,
+            e => fail(e),
+        },
     }
 }
 

@@ -30,6 +30,31 @@ pub(super) const SCTP_PF_EXPOSE_DISABLE: u8 = 1;
 /// after the association id, then the u16 thresholds; 144 bytes both.
 pub(super) const THLDS_LEN: usize = 144;
 
+/// The address an option structure names at offset 4 (its
+/// sockaddr_storage, after the association id), None when it is the
+/// wildcard or none (Linux's sctp_is_any).
+pub(super) fn asked_addr(b: &[u8]) -> Option<std::net::SocketAddr> {
+    // (The structures read here hold 128 bytes of address at 4.)
+    let b = b.get(4..4 + 128)?;
+    // SAFETY: 128 readable bytes of sockaddr_storage (checked just above).
+    unsafe { from_sockaddr(b.as_ptr() as *const libc::sockaddr, 128) }
+        .filter(|a| !a.ip().is_unspecified())
+}
+
+/// The path of `status` to `addr` (address and port, as Linux's
+/// sctp_addr_id2transport); EINVAL when it has none.
+pub(super) fn path_to(
+    status: &crate::proto::assoc::Status,
+    addr: std::net::SocketAddr,
+) -> Result<&crate::proto::assoc::multihome::PathStatus, c_int> {
+    let addr = unmap(addr);
+    status
+        .paths
+        .iter()
+        .find(|p| unmap(p.addr) == addr)
+        .ok_or(libc::EINVAL)
+}
+
 /// The association an (association id, peer address) pair names, as
 /// Linux's sctp_addr_id2transport: ENOENT when no association of the
 /// socket has that peer address, or the id names another.
@@ -47,7 +72,7 @@ pub(super) fn assoc_by_addr(
     }
     let (_, view) = e.assoc_view(id, a)?;
     match view {
-        Some(v) if v.status.paths.iter().any(|p| unmap(p.addr) == addr) => Ok(v.id),
+        Some(v) if path_to(&v.status, addr).is_ok() => Ok(v.id),
         _ => Err(libc::ENOENT),
     }
 }

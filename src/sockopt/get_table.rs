@@ -3,7 +3,7 @@
 
 use super::bytes::*;
 use super::*;
-use crate::sys::{from_sockaddr, sockaddr_bytes, unmap};
+use crate::sys::sockaddr_bytes;
 
 /// getsockopt for the options of this module.
 ///
@@ -45,6 +45,11 @@ pub(super) unsafe fn get_table(
     // SAFETY: the caller's buffer holds `have` bytes.
     let mut b = unsafe { input(val, have, need) }?;
     // Where the association id sits in the option's structure.
+    // The peer address the option names, for those that name one.
+    let asked = match name {
+        SCTP_GET_PEER_ADDR_INFO | SCTP_PEER_ADDR_PARAMS => asked_addr(&b),
+        _ => None,
+    };
     let assoc = match name {
         SCTP_DEFAULT_SEND_PARAM => u32_at(&b, 28),
         SCTP_DEFAULT_SNDINFO => u32_at(&b, 12),
@@ -58,7 +63,7 @@ pub(super) unsafe fn get_table(
         SCTP_PEER_ADDR_THLDS | SCTP_PEER_ADDR_THLDS_V2 => thlds_assoc(e, id, &b)?,
         // The transport by its address (Linux's sctp_addr_id2transport):
         // an id of 0 on a one-to-many socket is fine; none is EINVAL.
-        SCTP_GET_PEER_ADDR_INFO | SCTP_PEER_ADDR_PARAMS => match asked_addr(&b) {
+        SCTP_GET_PEER_ADDR_INFO | SCTP_PEER_ADDR_PARAMS => match asked {
             Some(a) => assoc_by_addr(e, id, u32_at(&b, 0), a).map_err(|_| libc::EINVAL)?,
             None => u32_at(&b, 0),
         },
@@ -97,28 +102,16 @@ pub(super) unsafe fn get_table(
             let v = view.ok_or(libc::EINVAL)?;
             // The path asked about, by address and port as Linux's
             // sctp_addr_id2transport (the primary when no address is given).
-            let want = unmap(asked_addr(&b).unwrap_or(v.status.primary_path().addr));
-            let p = v
-                .status
-                .paths
-                .iter()
-                .find(|p| unmap(p.addr) == want)
-                .ok_or(libc::EINVAL)?;
+            let p = path_to(&v.status, asked.unwrap_or(v.status.primary_path().addr))?;
             if p.pf && cfg.pf_expose == SCTP_PF_EXPOSE_DISABLE {
                 return Err(libc::EACCES);
             }
             paddrinfo(v.id, p).to_vec()
         }
         // One path's (an address given), as Linux's transport reports them.
-        SCTP_PEER_ADDR_PARAMS if asked_addr(&b).is_some() => {
+        SCTP_PEER_ADDR_PARAMS if asked.is_some() => {
             let v = view.ok_or(libc::EINVAL)?;
-            let want = asked_addr(&b).map(unmap);
-            let p = v
-                .status
-                .paths
-                .iter()
-                .find(|p| Some(unmap(p.addr)) == want)
-                .ok_or(libc::EINVAL)?;
+            let p = path_to(&v.status, asked.ok_or(libc::EINVAL)?)?;
             let pp = p.params;
             put32(&mut b, 132, ms(pp.hb_interval));
             put16(&mut b, 136, pp.max_retrans.min(0xffff) as u16);
@@ -275,16 +268,6 @@ pub(super) unsafe fn get_table(
     };
     // SAFETY: the caller's buffer; `output` writes at most `*len` bytes.
     unsafe { output(val, len, &out) }
-}
-
-/// The address an option structure names at offset 4 (its
-/// sockaddr_storage), None when it is the wildcard or none (Linux's
-/// sctp_is_any).
-fn asked_addr(b: &[u8]) -> Option<std::net::SocketAddr> {
-    // SAFETY: the structures read here hold 128 bytes of address at 4
-    // (their lengths are checked above).
-    unsafe { from_sockaddr(b[4..].as_ptr() as *const libc::sockaddr, 128) }
-        .filter(|a| !a.ip().is_unspecified())
 }
 
 /// spp_flags: heartbeats, path MTU discovery and delayed SACK on or off.

@@ -103,13 +103,10 @@ pub(super) unsafe fn set_table(
                 return Err(libc::EINVAL);
             }
             let assoc = u32_at(&b, 0);
+            let demand = flags & SPP_HB_DEMAND != 0;
             // An address (not the wildcard) names one path, found by
             // address and port (sctp_addr_id2transport): EINVAL if none.
-            // SAFETY: 128 bytes of sockaddr_storage in our copy.
-            let addr = unsafe { from_sockaddr(b[4..].as_ptr() as *const libc::sockaddr, 128) }
-                .filter(|a| !a.ip().is_unspecified());
-            let demand = flags & SPP_HB_DEMAND != 0;
-            if let Some(a) = addr {
+            if let Some(a) = asked_addr(&b) {
                 let on = |en: u32, dis: u32| (flags & (en | dis) != 0).then_some(flags & en != 0);
                 let set = PathParamsSet {
                     hb_interval: (hb != 0).then(|| Duration::from_millis(u64::from(hb))),

@@ -30,7 +30,7 @@ pub fn addr_scope(ip: IpAddr) -> u8 {
         IpAddr::V4(a) if a.is_private() => PRIVATE,
         IpAddr::V4(_) => GLOBAL,
         IpAddr::V6(a) if a.is_loopback() => LOOPBACK,
-        IpAddr::V6(a) if a.segments()[0] & 0xffc0 == 0xfe80 => LINK,
+        IpAddr::V6(a) if a.is_unicast_link_local() => LINK,
         IpAddr::V6(a) if a.segments()[0] & 0xffc0 == 0xfec0 => PRIVATE,
         IpAddr::V6(a) => match a.to_ipv4_mapped() {
             Some(v4) => addr_scope(IpAddr::V4(v4)),
@@ -91,9 +91,7 @@ pub fn listed_addrs(params: &[Param], from: IpAddr, ours: &[IpAddr]) -> Vec<IpAd
         };
         let unicast = match ip {
             IpAddr::V4(a) => !a.is_unspecified() && !a.is_multicast() && !a.is_broadcast(),
-            IpAddr::V6(a) => {
-                !a.is_unspecified() && !a.is_multicast() && a.segments()[0] & 0xffc0 != 0xfe80
-            }
+            IpAddr::V6(a) => !a.is_unspecified() && !a.is_multicast() && !a.is_unicast_link_local(),
         };
         if unicast && ip != from && addr_scope(ip) <= scope && family_ok(&ip) && !out.contains(&ip)
         {
@@ -207,8 +205,7 @@ impl Association {
             p.params.pmtud = on;
         }
         if let Some(pmtu) = set.pmtu.filter(|_| !p.params.pmtud) {
-            p.mtu = Path::sctp_mtu(pmtu, overhead);
-            p.pmtu = pmtu;
+            p.fix_mtu(pmtu, overhead);
         }
         // A new interval (or heartbeats turned on or off) starts its timer
         // again; an unconfirmed path keeps probing every RTO.

@@ -259,6 +259,13 @@ impl Path {
         pmtu.min(65_535).saturating_sub(overhead).max(512) & !3
     }
 
+    /// A fixed path MTU of `pmtu` bytes of IP packet behind `overhead`
+    /// bytes of header (SCTP_PEER_ADDR_PARAMS spp_pathmtu).
+    pub fn fix_mtu(&mut self, pmtu: usize, overhead: usize) {
+        self.mtu = Self::sctp_mtu(pmtu, overhead);
+        self.pmtu = pmtu;
+    }
+
     /// Where packets for this path go (UDP destination).
     pub fn udp_dest(&self) -> SocketAddr {
         SocketAddr::new(self.addr, self.udp_port)

@@ -60,8 +60,7 @@ impl Association {
     pub(super) fn apply_fixed_mtu(&mut self) {
         let pmtu = self.cfg.pmtu;
         for p in &mut self.paths {
-            p.mtu = Path::sctp_mtu(pmtu, self.cfg.overhead(p.addr));
-            p.pmtu = pmtu;
+            p.fix_mtu(pmtu, self.cfg.overhead(p.addr));
         }
     }
 

@@ -226,6 +226,7 @@ impl Endpoint {
         };
         let outbound = self.cfg.outbound_streams.min(init.inbound_streams);
         let inbound = init.outbound_streams.min(self.cfg.max_inbound_streams);
+        let ours = multihome::ours_for(&self.cfg, from.ip());
         let cookie = CookieData {
             created_us: self.micros_since_epoch(now),
             lifetime_ms: Association::cookie_life(&self.cfg, init)
@@ -245,22 +246,15 @@ impl Endpoint {
             peer_udp_port: from.port(),
             // The source first (the confirmed path), then what it listed.
             peer_addrs: std::iter::once(from.ip())
-                .chain(multihome::listed_addrs(
-                    &init.params,
-                    from.ip(),
-                    &multihome::ours_for(&self.cfg, from.ip()),
-                ))
+                .chain(multihome::listed_addrs(&init.params, from.ip(), &ours))
                 .take(64)
                 .collect(),
             peer_adaptation: handshake::adaptation_of(&init.params),
         };
         let mut params = vec![Param::StateCookie(cookie.seal(&self.secret))];
         params.extend(handshake::adaptation_param(&self.cfg));
-        let ours = multihome::to_list(multihome::addrs_for(
-            &multihome::ours_for(&self.cfg, from.ip()),
-            &init.params,
-        ));
-        params.extend(multihome::addr_params(&ours));
+        let listed = multihome::to_list(multihome::addrs_for(&ours, &init.params));
+        params.extend(multihome::addr_params(&listed));
         for p in &init.params {
             if let Param::Unknown { param_type, .. } = p
                 && *param_type != handshake::ADAPTATION_IND

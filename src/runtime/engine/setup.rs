@@ -58,7 +58,8 @@ impl Engine {
                 let mut cfg = own_cfg;
                 cfg.backlog = usize::MAX;
                 let ep = st.eps.get_mut(&port).ok_or(libc::EINVAL)?;
-                cfg.own_addrs = own_addrs(ep.ip, ep.any_families);
+                // (The endpoint's addresses stay its own.)
+                cfg.own_addrs = std::mem::take(&mut ep.endpoint.config_mut().own_addrs);
                 *ep.endpoint.config_mut() = cfg;
                 ep.endpoint.listen(false);
                 ep.listener = None;
@@ -364,7 +365,7 @@ fn of_families(host: &[IpAddr], v4: bool, v6: bool) -> Vec<IpAddr> {
         .copied()
         .filter(|a| match a {
             IpAddr::V4(_) => v4,
-            IpAddr::V6(x) => v6 && x.segments()[0] & 0xffc0 != 0xfe80,
+            IpAddr::V6(x) => v6 && !x.is_unicast_link_local(),
         })
         .collect()
 }

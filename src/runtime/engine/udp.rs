@@ -243,10 +243,10 @@ impl State {
         fn ours(st: &State, port: u16) -> Option<&[IpAddr]> {
             let ep = st.eps.get(&port)?;
             let cfg = ep.endpoint.config();
-            match () {
-                _ if !cfg.local_addrs.is_empty() => Some(&cfg.local_addrs),
-                _ if ep.any_families.is_none() => Some(&cfg.own_addrs),
-                _ => None,
+            if !cfg.local_addrs.is_empty() {
+                Some(&cfg.local_addrs)
+            } else {
+                ep.any_families.is_none().then_some(&cfg.own_addrs)
             }
         }
         if !ours(self, port)?
