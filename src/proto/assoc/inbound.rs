@@ -19,7 +19,7 @@ impl Association {
         if from.port() != 0 {
             self.paths[path].udp_port = from.port();
         }
-        self.burst_budget = self.cfg.max_burst.max(1);
+        self.renew_burst();
         // §6.10: INIT ACK and SHUTDOWN COMPLETE travel alone; where one
         // would be taken, Linux aborts a bundled one (sctp_sf_violation_chunk).
         if packet.chunks.len() > 1 {

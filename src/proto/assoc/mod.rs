@@ -267,6 +267,8 @@ pub struct Association {
     error_count: u32,
     /// Packets of new data we may still send before waiting for input (Max.Burst).
     burst_budget: u32,
+    /// New data went out since the budget was last renewed.
+    burst_spent: bool,
     /// After a T3-rtx expiry only one packet may be in flight until a SACK
     /// comes (§7.2.3, §6.3.3 E3; Linux's sctp_outq_flush_rtx): 1 while that
     /// packet may go, 2 once it went.
@@ -357,6 +359,7 @@ impl Association {
             shutdown_after_setup: false,
             error_count: 0,
             burst_budget: cfg.max_burst,
+            burst_spent: false,
             t3_hold: 0,
             probe_at: None,
             window_ask_at: None,
@@ -665,7 +668,7 @@ impl Association {
             return Err(SendError::WouldBlock);
         }
         self.queue.push(msg);
-        self.burst_budget = self.cfg.max_burst.max(1);
+        self.renew_burst();
         let _ = now;
         Ok(())
     }

@@ -43,7 +43,7 @@ impl Association {
         if self.probe_at.is_some_and(|t| t <= now) {
             self.probe_at = None;
         }
-        self.burst_budget = self.cfg.max_burst.max(1);
+        self.renew_burst();
         if self.t1.is_some_and(|t| t <= now) {
             self.t1 = None;
             self.on_t1_expiry(now);

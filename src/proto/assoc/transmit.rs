@@ -148,6 +148,7 @@ impl Association {
         }
         if sent_new {
             self.burst_budget = self.burst_budget.saturating_sub(1);
+            self.burst_spent = true;
             self.paths[path].last_data_sent = Some(now);
         }
         // RFC 8985 §7.2: the probe timeout starts or restarts with each
@@ -188,6 +189,22 @@ impl Association {
         match self.cfg.max_seg {
             0 => fits,
             m => m.min(fits).max(1),
+        }
+    }
+
+    /// Max.Burst (§6.1 D) after an input (packet, timer, send): Max.Burst
+    /// packets, plus what SACKs take out of flight (`on_sack`). The inputs
+    /// an engine takes before it transmits (several SACKs of one receive
+    /// batch, then the application's writes) add up: renewing the budget
+    /// for each would drop the credit of all but the last SACK, and a
+    /// sender whose peer acks per batch would be held to Max.Burst
+    /// packets more than the last SACK's.
+    pub(super) fn renew_burst(&mut self) {
+        let floor = self.cfg.max_burst.max(1);
+        if std::mem::take(&mut self.burst_spent) {
+            self.burst_budget = floor;
+        } else {
+            self.burst_budget = self.burst_budget.max(floor);
         }
     }
 

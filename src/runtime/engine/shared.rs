@@ -97,8 +97,19 @@ impl Engine {
         }
         let _ = writeln!(
             out,
-            "ASSOCIATIONS\n{:>6} {:>6} {:<24} {:<5} {:>7} {:>7} {:>6} {:>8} {:>9} {:>7}",
-            "ASSOC", "LPORT", "PEER", "STATE", "STREAMS", "RTO", "CWND", "FLIGHT", "UNACKED", "PID"
+            "ASSOCIATIONS\n{:>6} {:>6} {:<24} {:<5} {:>7} {:>7} {:>6} {:>8} {:>9} {:>8} {:>7} {:>7}",
+            "ASSOC",
+            "LPORT",
+            "PEER",
+            "STATE",
+            "STREAMS",
+            "RTO",
+            "CWND",
+            "FLIGHT",
+            "UNACKED",
+            "RWND",
+            "QUEUED",
+            "PID"
         );
         for port in &ports {
             let ep = &st.eps[port];
@@ -112,7 +123,7 @@ impl Engine {
                 let path = &x.paths()[x.primary()];
                 let _ = writeln!(
                     out,
-                    "{a:>6} {port:>6} {:<24} {:<17} {:>7} {:>7} {:>6} {:>8} {:>9} {:>7}",
+                    "{a:>6} {port:>6} {:<24} {:<17} {:>7} {:>7} {:>6} {:>8} {:>9} {:>8} {:>7} {:>7}",
                     x.peer_addr().to_string(),
                     state_name(s.state),
                     format!("{}/{}", s.inbound_streams, s.outbound_streams),
@@ -120,6 +131,8 @@ impl Engine {
                     s.primary_path().cwnd,
                     path.flight_size,
                     s.unacked,
+                    s.rwnd,
+                    s.pending,
                     pid(ep.socks.get(&a))
                 );
             }

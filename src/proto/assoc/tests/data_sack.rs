@@ -369,3 +369,43 @@ fn shared_space_shrinks_with_data_received_after_it_was_set() {
     p.z.assoc_mut(z).unwrap().set_shared_space(Some(2000));
     assert_eq!(p.z.assoc(z).unwrap().local_rwnd(), 2000);
 }
+
+/// Max.Burst (§6.1 D) with a peer that acks in batches: the SACKs a sender
+/// takes before it transmits again (one engine turn's receive batch) each
+/// free what they took out of flight. Renewing the budget for each packet
+/// kept only the last SACK's part, and held a sender whose peer acks once
+/// per batch to a few packets more than that SACK acknowledged.
+#[test]
+fn sacks_taken_together_each_free_room_under_max_burst() {
+    let mut p = Pair::default_pair();
+    let (a, _) = p.establish();
+    let (al, _) = p.a.assoc(a).unwrap().vtags();
+    p.a.assoc_mut(a).unwrap().paths[0].cc.cwnd = 100_000;
+    for i in 0..40u8 {
+        p.a.send(p.now, a, msg(0, &[i; 1000])).unwrap();
+    }
+    let data_packets = |p: &mut Pair| {
+        std::iter::from_fn(|| p.a.poll_transmit(p.now))
+            .filter(|t| {
+                let pk = Packet::decode(&t.payload).unwrap();
+                pk.chunks.iter().any(|c| matches!(c, Chunk::Data(_)))
+            })
+            .count()
+    };
+    // Max.Burst (4) packets of one chunk each after the sends.
+    assert_eq!(data_packets(&mut p), 4);
+    let first = p.a.assoc(a).unwrap().out.cum_ack().0.wrapping_add(1);
+    for cum in [first + 1, first + 3] {
+        let sack = Chunk::Sack(Sack {
+            cum_tsn_ack: cum,
+            a_rwnd: 200_000,
+            gap_blocks: vec![],
+            dup_tsns: vec![],
+        });
+        let bytes = packet(false, al, vec![sack]).encode();
+        let from = p.z_addr;
+        p.a.handle(p.now, from, &bytes);
+    }
+    // The four acknowledged ones are replaced, and Max.Burst more go.
+    assert_eq!(data_packets(&mut p), 8);
+}

@@ -77,6 +77,11 @@ pub struct Outstanding {
     next_tsn: Tsn,
     /// Payload bytes of chunks counted in flight, all paths.
     in_flight_bytes: usize,
+    /// Payload bytes of every chunk held (`held_bytes`).
+    held_bytes: usize,
+    /// Chunks marked for retransmission: `first_marked` looks only when
+    /// some are (a scan of a few thousand chunks per packet otherwise).
+    marked: usize,
     /// While in fast recovery: the highest TSN outstanding when it began.
     recovery_exit: Option<Tsn>,
     /// Time-based loss detection (rack.rs).
@@ -91,6 +96,8 @@ impl Outstanding {
             cum_ack: initial_tsn.prev(),
             next_tsn: initial_tsn,
             in_flight_bytes: 0,
+            held_bytes: 0,
+            marked: 0,
             recovery_exit: None,
             rack: Default::default(),
         }
@@ -123,7 +130,7 @@ impl Outstanding {
 
     /// Payload bytes held (for the send buffer).
     pub fn held_bytes(&self) -> usize {
-        self.chunks.iter().map(|s| s.chunk.payload.len()).sum()
+        self.held_bytes
     }
 
     /// True while fast recovery is in progress.
@@ -145,6 +152,7 @@ impl Outstanding {
         let len = chunk.payload.len();
         path.flight_size += len;
         self.in_flight_bytes += len;
+        self.held_bytes += len;
         self.chunks.push_back(Sent {
             chunk,
             path: path_idx,
@@ -163,6 +171,17 @@ impl Outstanding {
 
     /// Slot of the first chunk marked for retransmission, if any.
     pub fn first_marked(&self, fast_only: bool) -> Option<usize> {
+        debug_assert_eq!(self.marked, self.chunks.iter().filter(|s| s.marked).count());
+        debug_assert_eq!(
+            self.held_bytes,
+            self.chunks
+                .iter()
+                .map(|s| s.chunk.payload.len())
+                .sum::<usize>()
+        );
+        if self.marked == 0 {
+            return None;
+        }
         self.chunks
             .iter()
             .position(|s| s.marked && (!fast_only || s.fast))
@@ -175,6 +194,11 @@ impl Outstanding {
 
     pub(super) fn chunks_mut(&mut self) -> impl Iterator<Item = &mut Sent> {
         self.chunks.iter_mut()
+    }
+
+    /// `n` more chunks were marked through `chunks_mut` (rack.rs).
+    pub(super) fn count_marked(&mut self, n: usize) {
+        self.marked += n;
     }
 
     /// Takes `len` bytes of a chunk leaving flight off its path's and the
@@ -192,7 +216,9 @@ impl Outstanding {
             return;
         };
         let len = s.chunk.payload.len();
-        s.marked = false;
+        if std::mem::take(&mut s.marked) {
+            self.marked -= 1;
+        }
         s.fast = false;
         s.probe = false;
         s.misses = 0;
@@ -267,6 +293,10 @@ impl Outstanding {
             let Some(mut s) = self.chunks.pop_front() else {
                 break;
             };
+            self.held_bytes -= s.chunk.payload.len();
+            if s.marked {
+                self.marked -= 1;
+            }
             if !s.gap_acked {
                 note_ack(&s, &mut acked_bytes, &mut htna);
             }
@@ -295,7 +325,9 @@ impl Outstanding {
             if acked_now[i] {
                 if !s.gap_acked {
                     s.gap_acked = true;
-                    s.marked = false;
+                    if std::mem::take(&mut s.marked) {
+                        self.marked -= 1;
+                    }
                     note_ack(s, &mut acked_bytes, &mut htna);
                     Self::leave_flight(s, paths, &mut self.in_flight_bytes);
                 }
@@ -334,6 +366,7 @@ impl Outstanding {
                 s.misses = s.misses.saturating_add(1);
                 if s.misses >= 3 {
                     s.marked = true;
+                    self.marked += 1;
                     s.fast = true;
                     newly_fast.push(s.path);
                     Self::leave_flight(s, paths, &mut self.in_flight_bytes);
@@ -405,6 +438,7 @@ impl Outstanding {
         };
         Self::leave_flight(s, paths, &mut self.in_flight_bytes);
         s.marked = true;
+        self.marked += 1;
         s.fast = true;
         s.probe = true;
         true
@@ -424,6 +458,9 @@ impl Outstanding {
         for s in self.chunks.iter_mut() {
             if s.path == path_idx && !s.gap_acked {
                 Self::leave_flight(s, paths, &mut self.in_flight_bytes);
+                if !s.marked {
+                    self.marked += 1;
+                }
                 s.marked = true;
                 s.fast = false;
                 s.probe = false;
@@ -443,6 +480,8 @@ impl Outstanding {
     /// Empties the queue (abort); returns the chunks that never got acknowledged.
     pub fn drain(&mut self) -> Vec<DataChunk> {
         self.in_flight_bytes = 0;
+        self.held_bytes = 0;
+        self.marked = 0;
         self.chunks
             .drain(..)
             .filter(|s| !s.gap_acked)

@@ -97,6 +97,7 @@ impl Outstanding {
                 next = Some(next.map_or(d, |n: Instant| n.min(d)));
             }
         }
+        self.count_marked(lost.len());
         let mut out = Vec::new();
         for (p, len, in_flight) in lost {
             if in_flight {
