@@ -246,6 +246,7 @@ pub unsafe extern "C" fn setsockopt(
                     c.rcvbuf = bytes;
                 } else {
                     c.sndbuf = bytes;
+                    c.sndbuf_auto = false;
                 }
             })?;
             // SAFETY: forwarding the caller's value to our pair.

@@ -2,6 +2,10 @@
 
 use std::time::Duration;
 
+/// The largest buffer auto-tuning gives a one-to-one socket whose
+/// application did not size it (Linux TCP's default tcp_wmem maximum).
+pub const AUTO_BUF_MAX: usize = 4 << 20;
+
 /// Settings shared by an endpoint's associations. Defaults follow RFC 9260
 /// §16 for the protocol constants and Linux for socket-level sizes.
 #[derive(Clone, Debug)]
@@ -63,6 +67,10 @@ pub struct Config {
     pub rcvbuf: usize,
     /// Send buffer: `send` refuses messages past it.
     pub sndbuf: usize,
+    /// The send buffer follows the congestion window
+    /// (`Association::sndbuf`): a one-to-one socket whose application did
+    /// not set SO_SNDBUF.
+    pub sndbuf_auto: bool,
     /// Streams asked for in INIT (sinit_num_ostreams).
     pub outbound_streams: u16,
     /// Most inbound streams accepted (sinit_max_instreams).
@@ -141,6 +149,7 @@ impl Default for Config {
             overhead_v6: 40 + 8,
             rcvbuf: 212_992,
             sndbuf: 212_992,
+            sndbuf_auto: false,
             outbound_streams: 10,
             max_inbound_streams: 65535,
             nodelay: true,

@@ -16,6 +16,7 @@ use crate::proto::assoc::{AssocEvent, AssocId, Association};
 use crate::proto::endpoint::Endpoint;
 use crate::sys;
 
+mod autotune;
 mod calls;
 mod closing;
 mod deliver;
@@ -175,6 +176,9 @@ struct Sock {
     /// `inbox.written()` when the pair was last seen empty (see
     /// `Sock::unread_in_pair`).
     pair_mark: u64,
+    /// Receive buffer auto-tuning (autotune.rs), once the socket is a
+    /// one-to-one socket whose application did not set SO_RCVBUF.
+    rx_auto: Option<autotune::RxAuto>,
     /// Associations with messages that wait for room in the inbox, and
     /// where the next look at them starts (`Sock::stalled_batch`).
     stalled: BTreeSet<AssocId>,

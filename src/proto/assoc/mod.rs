@@ -25,7 +25,7 @@ use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
-use crate::proto::config::Config;
+use crate::proto::config::{AUTO_BUF_MAX, Config};
 use crate::proto::cookie::Rng;
 use crate::proto::serial::Tsn;
 use crate::proto::wire::{Chunk, ErrorCause, Init, Packet};
@@ -267,8 +267,6 @@ pub struct Association {
     error_count: u32,
     /// Packets of new data we may still send before waiting for input (Max.Burst).
     burst_budget: u32,
-    /// New data went out since the budget was last renewed.
-    burst_spent: bool,
     /// After a T3-rtx expiry only one packet may be in flight until a SACK
     /// comes (§7.2.3, §6.3.3 E3; Linux's sctp_outq_flush_rtx): 1 while that
     /// packet may go, 2 once it went.
@@ -359,7 +357,6 @@ impl Association {
             shutdown_after_setup: false,
             error_count: 0,
             burst_budget: cfg.max_burst,
-            burst_spent: false,
             t3_hold: 0,
             probe_at: None,
             window_ask_at: None,
@@ -559,7 +556,30 @@ impl Association {
 
     /// Bytes the application may still queue.
     pub fn send_space(&self) -> usize {
-        self.cfg.sndbuf.saturating_sub(self.buffered_send_bytes())
+        self.sndbuf().saturating_sub(self.buffered_send_bytes())
+    }
+
+    /// The send buffer: SO_SNDBUF's or, with `Config::sndbuf_auto`, room
+    /// for twice the largest congestion window of the paths, up to
+    /// `AUTO_BUF_MAX` (as Linux TCP's tcp_sndbuf_expand): a sender is never
+    /// held below what its windows allow by a buffer nobody sized.
+    pub fn sndbuf(&self) -> usize {
+        if !self.cfg.sndbuf_auto {
+            return self.cfg.sndbuf;
+        }
+        let cwnd = self.paths.iter().map(|p| p.cc.cwnd).max().unwrap_or(0);
+        self.cfg.sndbuf.max((2 * cwnd).min(AUTO_BUF_MAX))
+    }
+
+    /// Receive buffer auto-tuning (the engine's, for a one-to-one socket
+    /// whose application did not set SO_RCVBUF): the window may grow to
+    /// `bytes` (never shrinks here). True when a window update is due.
+    pub fn grow_rcvbuf(&mut self, bytes: usize) -> bool {
+        if bytes <= self.cfg.rcvbuf {
+            return false;
+        }
+        self.cfg.rcvbuf = bytes;
+        self.window_update_if_opened()
     }
 
     /// True if a message is ready for `recv`.
@@ -664,7 +684,7 @@ impl Association {
         // full (whatever the message size) and holds at most one message
         // beyond it.
         let held = self.buffered_send_bytes();
-        if held > 0 && held >= self.cfg.sndbuf {
+        if held > 0 && held >= self.sndbuf() {
             return Err(SendError::WouldBlock);
         }
         self.queue.push(msg);

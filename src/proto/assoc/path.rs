@@ -172,6 +172,9 @@ pub struct Path {
     pub probe: Option<Probe>,
     /// Last time DATA was sent here (for idle detection).
     pub last_data_sent: Option<Instant>,
+    /// Idle time before this counts as adjusted already (see
+    /// `Association::restart_after_idle`).
+    pub idle_counted: Option<Instant>,
     /// The peer's address is confirmed (§5.4): the handshake's path, or a
     /// listed address that answered a HEARTBEAT. Only these carry data.
     pub confirmed: bool,
@@ -247,6 +250,7 @@ impl Path {
             hb_due: None,
             probe: None,
             last_data_sent: None,
+            idle_counted: None,
             confirmed: true,
             params: PathParams::of(cfg),
         }

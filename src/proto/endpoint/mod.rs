@@ -209,6 +209,18 @@ impl Endpoint {
         }
     }
 
+    /// Receive buffer auto-tuning: association `id`'s window may grow to
+    /// `bytes` (`Association::grow_rcvbuf`).
+    pub fn grow_rcvbuf(&mut self, id: AssocId, bytes: usize) {
+        let due = self
+            .assocs
+            .get_mut(&id)
+            .is_some_and(|a| a.grow_rcvbuf(bytes));
+        if due {
+            self.touch(id);
+        }
+    }
+
     /// Marks an association changed (see `assoc_mut`).
     fn touch(&mut self, id: AssocId) {
         self.assoc_mut(id);

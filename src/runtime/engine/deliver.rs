@@ -6,10 +6,12 @@ use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use super::autotune::RxAuto;
 use super::notify::{self, Events, ev};
 use super::shutdown::SHUT_RCV;
-use super::{Kind, RecordMeta, Sock, SockId, State, TO_APP_MAX, Watch};
+use super::{Kind, RecordMeta, Sock, SockId, State, TO_APP_MAX, Watch, now};
 use crate::proto::assoc::{AssocEvent, AssocId, CloseReason, PathState};
+use crate::proto::endpoint::Endpoint;
 use crate::sys;
 
 impl Sock {
@@ -217,13 +219,11 @@ impl State {
             // Bytes in the pair count until the application reads them, as
             // Linux charges its receive buffer until recvmsg frees them.
             let in_pair = s.unread_in_pair();
-            let free = s
-                .cfg
-                .rcvbuf
-                .saturating_sub(s.held_total + s.inbox.staged() + in_pair);
+            let rcvbuf = s.tuned_rcvbuf(&mut ep.endpoint, in_pair);
+            let free = rcvbuf.saturating_sub(s.held_total + s.inbox.staged() + in_pair);
             // (Records held back for a shared page's readers are looked at
             // again too: a reader that does not tell may have moved on.)
-            let watched = in_pair > 0 && free < s.cfg.rcvbuf / 2 || s.inbox.held();
+            let watched = in_pair > 0 && free < rcvbuf / 2 || s.inbox.held();
             let changed = if watched {
                 watch.insert(sid)
             } else {
@@ -232,7 +232,7 @@ impl State {
             if changed && let Some(p) = s.tx.page() {
                 p.lock().set_watched(watched);
             }
-            let step = (s.cfg.rcvbuf / 8).max(2 * 1500);
+            let step = (rcvbuf / 8).max(2 * 1500);
             let moved = s
                 .shared_free
                 .is_none_or(|f| f.abs_diff(free) >= step || (free == 0) != (f == 0));
@@ -241,7 +241,7 @@ impl State {
                 s.shared_free = Some(free);
                 // Room opened: one pass over the starved (all of them are
                 // in `pairs` already when `n` counts all the socket holds).
-                if n < s.held.len() && free >= step.min(s.cfg.rcvbuf / 4) {
+                if n < s.held.len() && free >= step.min(rcvbuf / 4) {
                     s.starved_left = s.starved.len();
                 }
             }
@@ -647,6 +647,34 @@ pub(super) const PAIR_WATCH_EVERY: Duration = Duration::from_millis(10);
 const STARVED_BATCH: usize = 256;
 
 impl Sock {
+    /// The socket's receive buffer: SO_RCVBUF's, or for a one-to-one socket
+    /// whose application did not set it, as auto-tuning (autotune.rs) has
+    /// grown it from what the application read (`in_pair`: bytes it has
+    /// not), the association's window with it.
+    fn tuned_rcvbuf(&mut self, ep: &mut Endpoint, in_pair: usize) -> usize {
+        let base = self.cfg.rcvbuf;
+        let Kind::Stream { assoc } = self.kind else {
+            return base;
+        };
+        if self.bufs[0].is_some() {
+            self.rx_auto = None;
+            return base;
+        }
+        let read = self.inbox.written().saturating_sub(in_pair as u64);
+        let srtt = ep
+            .assoc(assoc)
+            .and_then(|a| a.paths().get(a.primary()).and_then(|p| p.rto.srtt()));
+        let t = now();
+        let buf = self
+            .rx_auto
+            .get_or_insert_with(|| RxAuto::new(t, read, base))
+            .observe(t, read, srtt);
+        if buf > base {
+            ep.grow_rcvbuf(assoc, buf);
+        }
+        buf.max(base)
+    }
+
     /// Bytes delivered into the pair that the application has not read:
     /// what was written since the pair was last seen empty, at most what
     /// SIOCOUTQ counts (memory, at least the bytes).

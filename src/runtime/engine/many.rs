@@ -79,6 +79,7 @@ impl Engine {
         st.next += 1;
         let mut s = Sock::new(v6, efd, &self.defaults);
         s.kind = Kind::Many;
+        s.cfg.sndbuf_auto = false;
         st.socks.insert(id, s);
         drop(st);
         self.wake();

@@ -149,9 +149,11 @@ impl Engine {
             };
             let _ = writeln!(
                 out,
-                "{id:#x} port {} {kind} pid {}",
+                "{id:#x} port {} {kind} pid {} pair {} staged {}",
                 s.port.map_or_else(|| "-".to_string(), |p| p.to_string()),
-                pid(Some(id))
+                pid(Some(id)),
+                sys::outq_bytes(s.efd),
+                s.inbox.staged()
             );
         }
         out

@@ -34,7 +34,11 @@ impl Sock {
 
     pub(super) fn new(v6: bool, efd: c_int, settings: &Settings) -> Sock {
         Sock {
-            cfg: settings.cfg.clone(),
+            // One-to-one until socket_many says otherwise; SO_SNDBUF ends it.
+            cfg: Config {
+                sndbuf_auto: true,
+                ..settings.cfg.clone()
+            },
             impair: settings.impair.clone(),
             loopback_udp: settings.loopback_udp,
             v6,
@@ -79,6 +83,7 @@ impl Sock {
             starved_left: 0,
             shared_free: None,
             pair_mark: 0,
+            rx_auto: None,
             stalled: BTreeSet::new(),
             stalled_next: 0,
             connect_extra: Vec::new(),

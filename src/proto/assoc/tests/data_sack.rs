@@ -370,6 +370,86 @@ fn shared_space_shrinks_with_data_received_after_it_was_set() {
     assert_eq!(p.z.assoc(z).unwrap().local_rwnd(), 2000);
 }
 
+/// Sends 40 one-packet messages from A with a large cwnd; returns the
+/// pair, the association and A's tag.
+fn burst_pair() -> (Pair, AssocId, u32) {
+    let mut p = Pair::default_pair();
+    let (a, _) = p.establish();
+    let (al, _) = p.a.assoc(a).unwrap().vtags();
+    p.a.assoc_mut(a).unwrap().paths[0].cc.cwnd = 100_000;
+    (p, a, al)
+}
+
+fn queue_messages(p: &mut Pair, a: AssocId, n: u8) {
+    for i in 0..n {
+        p.a.send(p.now, a, msg(0, &[i; 1000])).unwrap();
+    }
+}
+
+/// A's DATA packets that poll_transmit gives now.
+fn data_packets(p: &mut Pair) -> usize {
+    std::iter::from_fn(|| p.a.poll_transmit(p.now))
+        .filter(|t| {
+            let pk = Packet::decode(&t.payload).unwrap();
+            pk.chunks.iter().any(|c| matches!(c, Chunk::Data(_)))
+        })
+        .count()
+}
+
+/// Z's SACK up to `cum`, straight into A's endpoint.
+fn sack_to_a(p: &mut Pair, al: u32, cum: u32) {
+    let sack = Chunk::Sack(Sack {
+        cum_tsn_ack: cum,
+        a_rwnd: 200_000,
+        gap_blocks: vec![],
+        dup_tsns: vec![],
+    });
+    let bytes = packet(false, al, vec![sack]).encode();
+    let from = p.z_addr;
+    p.a.handle(p.now, from, &bytes);
+}
+
+/// A SACK that comes while the sender has nothing queued keeps its
+/// Max.Burst credit for the data that comes next: an application slower
+/// than the SACKs does not ratchet the flight down to Max.Burst packets.
+#[test]
+fn a_sacks_credit_waits_for_the_data_to_use_it() {
+    let (mut p, a, al) = burst_pair();
+    queue_messages(&mut p, a, 4);
+    assert_eq!(data_packets(&mut p), 4);
+    let first = p.a.assoc(a).unwrap().out.cum_ack().0.wrapping_add(1);
+    sack_to_a(&mut p, al, first + 3);
+    assert_eq!(data_packets(&mut p), 0, "nothing queued");
+    // The SACK took 4,000 bytes out of flight: a credit of 3 packets of
+    // the path MTU, on top of Max.Burst. One message comes, then more.
+    queue_messages(&mut p, a, 1);
+    assert_eq!(data_packets(&mut p), 1);
+    queue_messages(&mut p, a, 40);
+    assert_eq!(data_packets(&mut p), 6);
+}
+
+/// §7.2.1: after an RTO without data the cwnd is halved per RTO (at least
+/// 4 MTU), and the Max.Burst credit of the SACKs before the pause is gone.
+#[test]
+fn an_idle_path_restarts_with_half_the_cwnd_per_rto_and_max_burst() {
+    let (mut p, a, al) = burst_pair();
+    queue_messages(&mut p, a, 4);
+    assert_eq!(data_packets(&mut p), 4);
+    let first = p.a.assoc(a).unwrap().out.cum_ack().0.wrapping_add(1);
+    sack_to_a(&mut p, al, first + 3);
+    let rto = p.a.assoc(a).unwrap().paths[0].rto.rto();
+    p.now += rto * 2 + rto / 2;
+    queue_messages(&mut p, a, 40);
+    assert_eq!(data_packets(&mut p), 4);
+    let cwnd = p.a.assoc(a).unwrap().paths[0].cc.cwnd;
+    let four_mtu = 4 * p.a.assoc(a).unwrap().paths[0].mtu;
+    // 100,000 plus what the SACK grew it by, halved twice.
+    assert!(
+        (25_000..27_000).contains(&cwnd) && cwnd > four_mtu,
+        "{cwnd}"
+    );
+}
+
 /// Max.Burst (§6.1 D) with a peer that acks in batches: the SACKs a sender
 /// takes before it transmits again (one engine turn's receive batch) each
 /// free what they took out of flight. Renewing the budget for each packet
@@ -377,35 +457,40 @@ fn shared_space_shrinks_with_data_received_after_it_was_set() {
 /// per batch to a few packets more than that SACK acknowledged.
 #[test]
 fn sacks_taken_together_each_free_room_under_max_burst() {
-    let mut p = Pair::default_pair();
-    let (a, _) = p.establish();
-    let (al, _) = p.a.assoc(a).unwrap().vtags();
-    p.a.assoc_mut(a).unwrap().paths[0].cc.cwnd = 100_000;
-    for i in 0..40u8 {
-        p.a.send(p.now, a, msg(0, &[i; 1000])).unwrap();
-    }
-    let data_packets = |p: &mut Pair| {
-        std::iter::from_fn(|| p.a.poll_transmit(p.now))
-            .filter(|t| {
-                let pk = Packet::decode(&t.payload).unwrap();
-                pk.chunks.iter().any(|c| matches!(c, Chunk::Data(_)))
-            })
-            .count()
-    };
+    let (mut p, a, al) = burst_pair();
+    queue_messages(&mut p, a, 40);
     // Max.Burst (4) packets of one chunk each after the sends.
     assert_eq!(data_packets(&mut p), 4);
     let first = p.a.assoc(a).unwrap().out.cum_ack().0.wrapping_add(1);
-    for cum in [first + 1, first + 3] {
-        let sack = Chunk::Sack(Sack {
-            cum_tsn_ack: cum,
-            a_rwnd: 200_000,
-            gap_blocks: vec![],
-            dup_tsns: vec![],
-        });
-        let bytes = packet(false, al, vec![sack]).encode();
-        let from = p.z_addr;
-        p.a.handle(p.now, from, &bytes);
-    }
+    sack_to_a(&mut p, al, first + 1);
+    sack_to_a(&mut p, al, first + 3);
     // The four acknowledged ones are replaced, and Max.Burst more go.
     assert_eq!(data_packets(&mut p), 8);
+}
+
+/// A send buffer nobody sized (`Config::sndbuf_auto`) holds twice the
+/// congestion window, up to AUTO_BUF_MAX; SO_SNDBUF's is fixed.
+#[test]
+fn an_automatic_send_buffer_follows_the_congestion_window() {
+    for auto in [false, true] {
+        let ca = Config {
+            sndbuf: 10_000,
+            sndbuf_auto: auto,
+            ..Config::default()
+        };
+        let mut p = Pair::new(ca, Config::default());
+        let (a, _) = p.establish();
+        let x = p.a.assoc_mut(a).unwrap();
+        x.paths[0].cc.cwnd = 100_000;
+        assert_eq!(x.sndbuf(), if auto { 200_000 } else { 10_000 });
+        x.paths[0].cc.cwnd = 100 << 20;
+        assert_eq!(
+            x.sndbuf(),
+            if auto {
+                crate::proto::config::AUTO_BUF_MAX
+            } else {
+                10_000
+            }
+        );
+    }
 }
