@@ -6,7 +6,8 @@ use super::*;
 
 impl Association {
     /// Processes one decoded packet sent to us by `from` (UDP source).
-    pub fn handle_packet(&mut self, now: Instant, from: SocketAddr, packet: &Packet) {
+    /// (DATA payloads are taken out of `packet`, not copied.)
+    pub fn handle_packet(&mut self, now: Instant, from: SocketAddr, packet: &mut Packet) {
         self.stats.packets_received += 1;
         let Some(path) = self.path_of(from) else {
             return;
@@ -39,7 +40,7 @@ impl Association {
             }
         }
         let mut data_seen = false;
-        for chunk in &packet.chunks {
+        for chunk in packet.chunks.iter_mut() {
             if matches!(self.state, State::Closed) {
                 break;
             }
@@ -85,7 +86,7 @@ impl Association {
         &mut self,
         now: Instant,
         from: SocketAddr,
-        packet: &Packet,
+        packet: &mut Packet,
         bad: crate::proto::wire::BadChunk,
     ) {
         use crate::proto::wire::chunk_type as ct;

@@ -17,7 +17,8 @@ const MAX_TSN_AHEAD: u32 = 1 << 20;
 
 impl Association {
     /// One DATA chunk (§6.2).
-    pub(super) fn on_data(&mut self, _now: Instant, path: usize, d: &DataChunk) {
+    /// (The payload is taken out of `d` when the chunk is new.)
+    pub(super) fn on_data(&mut self, _now: Instant, path: usize, d: &mut DataChunk) {
         if !self.is_established() {
             return;
         }
@@ -78,7 +79,10 @@ impl Association {
                     self.control.queue.push_back((None, Chunk::Error(err)));
                     self.rx.sack_now = true;
                 } else {
-                    self.rx.reasm.insert(d.clone());
+                    self.rx.reasm.insert(DataChunk {
+                        payload: std::mem::take(&mut d.payload),
+                        ..*d
+                    });
                     // §6.9: a message too large to wait for goes up in pieces.
                     self.rx.reasm.start_partial(pd_threshold);
                 }

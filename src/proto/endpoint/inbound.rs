@@ -8,7 +8,7 @@ use super::*;
 impl Endpoint {
     /// Processes one UDP datagram from `from` carrying an SCTP packet.
     pub fn handle(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]) {
-        let (packet, bad) = match Packet::decode_partial(datagram) {
+        let (mut packet, bad) = match Packet::decode_partial(datagram) {
             Ok(p) => p,
             Err(crate::proto::wire::WireError::BadChecksum) => {
                 self.stats.bad_checksum += 1;
@@ -39,7 +39,7 @@ impl Endpoint {
             match (existing, setup) {
                 (Some(id), false) => {
                     if let Some(a) = self.assoc_mut(id) {
-                        a.handle_malformed(now, from, &packet, bad);
+                        a.handle_malformed(now, from, &mut packet, bad);
                     }
                 }
                 (None, false) => self.out_of_the_blue(from, &packet, Some(bad)),
@@ -77,7 +77,7 @@ impl Endpoint {
             _ => match existing {
                 Some(id) => {
                     if let Some(a) = self.assoc_mut(id) {
-                        a.handle_packet(now, from, &packet);
+                        a.handle_packet(now, from, &mut packet);
                     }
                     self.map_new_paths(id);
                 }
@@ -362,7 +362,7 @@ impl Endpoint {
             && let Some(a) = self.assoc_mut(id)
         {
             packet.verification_tag = a.vtags().0;
-            a.handle_packet(now, from, &packet);
+            a.handle_packet(now, from, &mut packet);
         }
     }
 
