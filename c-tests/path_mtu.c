@@ -110,6 +110,18 @@ int main(void) {
     memset(&spi, 0, sizeof spi);
     sl = sizeof spi;
     CHECK(getsockopt(c2, IPPROTO_SCTP, SCTP_PLPMTUD_PROBE_INTERVAL, &spi, &sl) == 0 && spi.spi_interval == 10000);
+    /* With an address: the path to it (address and port), else EINVAL. */
+    struct sockaddr_in peer = loop4((uint16_t)(port + 1));
+    memset(&spi, 0, sizeof spi);
+    memcpy(&spi.spi_address, &peer, sizeof peer);
+    spi.spi_interval = 20000;
+    CHECK(setsockopt(c2, IPPROTO_SCTP, SCTP_PLPMTUD_PROBE_INTERVAL, &spi, sizeof spi) == 0);
+    sl = sizeof spi;
+    spi.spi_interval = 0;
+    CHECK(getsockopt(c2, IPPROTO_SCTP, SCTP_PLPMTUD_PROBE_INTERVAL, &spi, &sl) == 0 && spi.spi_interval == 20000);
+    peer.sin_port = htons((uint16_t)(port + 7));
+    memcpy(&spi.spi_address, &peer, sizeof peer);
+    CHECK(setsockopt(c2, IPPROTO_SCTP, SCTP_PLPMTUD_PROBE_INTERVAL, &spi, sizeof spi) < 0 && errno == EINVAL);
     close(c2);
     close(s2);
     close(l2);

@@ -48,6 +48,8 @@ pub(super) unsafe fn get_table(
     // The peer address the option names, for those that name one.
     let asked = match name {
         SCTP_GET_PEER_ADDR_INFO | SCTP_PEER_ADDR_PARAMS => asked_addr(&b),
+        // (struct sctp_probeinterval is not packed: the address is at 8.)
+        SCTP_PLPMTUD_PROBE_INTERVAL => asked_addr(&b[4..]),
         _ => None,
     };
     let assoc = match name {
@@ -63,10 +65,12 @@ pub(super) unsafe fn get_table(
         SCTP_PEER_ADDR_THLDS | SCTP_PEER_ADDR_THLDS_V2 => thlds_assoc(e, id, &b)?,
         // The transport by its address (Linux's sctp_addr_id2transport):
         // an id of 0 on a one-to-many socket is fine; none is EINVAL.
-        SCTP_GET_PEER_ADDR_INFO | SCTP_PEER_ADDR_PARAMS => match asked {
-            Some(a) => assoc_by_addr(e, id, u32_at(&b, 0), a).map_err(|_| libc::EINVAL)?,
-            None => u32_at(&b, 0),
-        },
+        SCTP_GET_PEER_ADDR_INFO | SCTP_PEER_ADDR_PARAMS | SCTP_PLPMTUD_PROBE_INTERVAL => {
+            match asked {
+                Some(a) => assoc_by_addr(e, id, u32_at(&b, 0), a).map_err(|_| libc::EINVAL)?,
+                None => u32_at(&b, 0),
+            }
+        }
         SCTP_MAXSEG | SCTP_MAX_BURST if have < 8 => 0,
         _ => u32_at(&b, 0),
     };

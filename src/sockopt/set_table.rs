@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::proto::Config;
 use crate::proto::assoc::multihome::PathParamsSet;
 use crate::runtime::SendSpec;
-use crate::sys::{from_sockaddr, unmap};
+use crate::sys::from_sockaddr;
 
 /// setsockopt for the options of this module.
 ///
@@ -309,18 +309,17 @@ pub(super) unsafe fn set_table(
             if ms != 0 && ms < 5000 {
                 return Err(libc::EINVAL);
             }
-            let assoc = u32_at(&b, 0);
             // SAFETY: 128 bytes of sockaddr_storage in our copy.
             let addr = unsafe { from_sockaddr(b[8..].as_ptr() as *const libc::sockaddr, 128) }
                 .filter(|a| !a.ip().is_unspecified());
-            if let Some(a) = addr {
-                // A peer address of the association (its one path).
-                let (_, view) = e.assoc_view(id, assoc)?;
-                let v = view.ok_or(libc::EINVAL)?;
-                if unmap(a).ip() != unmap(v.status.primary_path().addr).ip() {
-                    return Err(libc::EINVAL);
-                }
-            }
+            // With an address: the association that has a path to it
+            // (address and port, Linux's sctp_addr_id2transport), else
+            // EINVAL. (Linux keeps the interval per path; here the
+            // association's paths share it.)
+            let assoc = match addr {
+                Some(a) => assoc_by_addr(e, id, u32_at(&b, 0), a).map_err(|_| libc::EINVAL)?,
+                None => u32_at(&b, 0),
+            };
             let iv = (ms != 0).then(|| Duration::from_millis(u64::from(ms)));
             e.assoc_config(id, assoc, |c: &mut Config| c.probe_interval = iv)
                 .map(|_| 0)
