@@ -27,13 +27,8 @@ static void *reader(void *arg) {
  * receive window the sender then sees (SCTP_STATUS). `rcvbuf` > 0 is set
  * on the listener (its accepted socket takes it). */
 static uint32_t peer_window_after(uint16_t port, int rcvbuf, int *reported) {
-    int l = listen_on(SOCK_STREAM, port, rcvbuf, 4);
-    struct sockaddr_in a = loop4(port);
-    int cl = socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP);
-    CHECK(cl >= 0);
-    CHECK(connect(cl, (struct sockaddr *)&a, sizeof a) == 0);
-    int srv = accept(l, NULL, NULL);
-    CHECK(srv >= 0);
+    int cl, srv;
+    connected_pair_rcvbuf(port, rcvbuf, &cl, &srv);
     socklen_t sl = sizeof *reported;
     CHECK(getsockopt(srv, SOL_SOCKET, SO_RCVBUF, reported, &sl) == 0);
     pthread_t t;
@@ -50,7 +45,6 @@ static uint32_t peer_window_after(uint16_t port, int rcvbuf, int *reported) {
     CHECK(getsockopt(cl, IPPROTO_SCTP, SCTP_STATUS, &st, &sl) == 0);
     close(cl);
     close(srv);
-    close(l);
     return st.sstat_rwnd;
 }
 

@@ -138,8 +138,10 @@ static inline int listen_on(int type, uint16_t port, int rcvbuf, int backlog) {
 
 /* A connected one-to-one pair on 127.0.0.1:`port`: *cl connected, *srv
  * accepted (the listener is closed again). */
-static inline void connected_pair(uint16_t port, int *cl, int *srv) {
-    int l = listen_on(SOCK_STREAM, port, 0, 8);
+/* A one-to-one association over loopback; the listener (and so the
+ * accepted socket) takes SO_RCVBUF `rcvbuf` when it is > 0. */
+static inline void connected_pair_rcvbuf(uint16_t port, int rcvbuf, int *cl, int *srv) {
+    int l = listen_on(SOCK_STREAM, port, rcvbuf, 8);
     struct sockaddr_in a = loop4(port);
     *cl = socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP);
     CHECK(*cl >= 0);
@@ -147,6 +149,10 @@ static inline void connected_pair(uint16_t port, int *cl, int *srv) {
     *srv = accept(l, NULL, NULL);
     CHECK(*srv >= 0);
     close(l);
+}
+
+static inline void connected_pair(uint16_t port, int *cl, int *srv) {
+    connected_pair_rcvbuf(port, 0, cl, srv);
 }
 
 /* Reads records until a notification of `type` arrives (data is skipped);

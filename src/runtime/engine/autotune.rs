@@ -25,7 +25,7 @@ pub(super) struct RxAuto {
     since: Instant,
     read_then: u64,
     /// The receive buffer as tuned so far.
-    pub buf: usize,
+    buf: usize,
 }
 
 impl RxAuto {

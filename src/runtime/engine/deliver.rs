@@ -650,7 +650,7 @@ impl Sock {
     /// The socket's receive buffer: SO_RCVBUF's, or for a one-to-one socket
     /// whose application did not set it, as auto-tuning (autotune.rs) has
     /// grown it from what the application read (`in_pair`: bytes it has
-    /// not), the association's window with it.
+    /// not read yet), the association's window with it.
     fn tuned_rcvbuf(&mut self, ep: &mut Endpoint, in_pair: usize) -> usize {
         let base = self.cfg.rcvbuf;
         let Kind::Stream { assoc } = self.kind else {

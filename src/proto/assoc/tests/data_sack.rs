@@ -409,16 +409,23 @@ fn sack_to_a(p: &mut Pair, al: u32, cum: u32) {
     p.a.handle(p.now, from, &bytes);
 }
 
-/// A SACK that comes while the sender has nothing queued keeps its
-/// Max.Burst credit for the data that comes next: an application slower
-/// than the SACKs does not ratchet the flight down to Max.Burst packets.
-#[test]
-fn a_sacks_credit_waits_for_the_data_to_use_it() {
+/// `burst_pair` after four one-packet messages went out (Max.Burst) and a
+/// SACK acknowledged all of them, with nothing left queued.
+fn four_sent_and_acked() -> (Pair, AssocId) {
     let (mut p, a, al) = burst_pair();
     queue_messages(&mut p, a, 4);
     assert_eq!(data_packets(&mut p), 4);
     let first = p.a.assoc(a).unwrap().out.cum_ack().0.wrapping_add(1);
     sack_to_a(&mut p, al, first + 3);
+    (p, a)
+}
+
+/// A SACK that comes while the sender has nothing queued keeps its
+/// Max.Burst credit for the data that comes next: an application slower
+/// than the SACKs does not ratchet the flight down to Max.Burst packets.
+#[test]
+fn a_sacks_credit_waits_for_the_data_to_use_it() {
+    let (mut p, a) = four_sent_and_acked();
     assert_eq!(data_packets(&mut p), 0, "nothing queued");
     // The SACK took 4,000 bytes out of flight: a credit of 3 packets of
     // the path MTU, on top of Max.Burst. One message comes, then more.
@@ -432,11 +439,7 @@ fn a_sacks_credit_waits_for_the_data_to_use_it() {
 /// 4 MTU), and the Max.Burst credit of the SACKs before the pause is gone.
 #[test]
 fn an_idle_path_restarts_with_half_the_cwnd_per_rto_and_max_burst() {
-    let (mut p, a, al) = burst_pair();
-    queue_messages(&mut p, a, 4);
-    assert_eq!(data_packets(&mut p), 4);
-    let first = p.a.assoc(a).unwrap().out.cum_ack().0.wrapping_add(1);
-    sack_to_a(&mut p, al, first + 3);
+    let (mut p, a) = four_sent_and_acked();
     let rto = p.a.assoc(a).unwrap().paths[0].rto.rto();
     p.now += rto * 2 + rto / 2;
     queue_messages(&mut p, a, 40);
