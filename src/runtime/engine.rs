@@ -16,6 +16,7 @@ use crate::proto::assoc::{AssocEvent, AssocId, Association};
 use crate::proto::endpoint::Endpoint;
 use crate::sys;
 
+mod active;
 mod autotune;
 mod calls;
 mod closing;
@@ -163,6 +164,9 @@ struct Sock {
     /// looked at), and their sum: the socket's share of SO_RCVBUF in use.
     held: HashMap<AssocId, usize>,
     held_total: usize,
+    /// The associations that received lately: the free space is divided
+    /// among them.
+    active: active::Active,
     /// The free receive space last given to the socket's associations.
     shared_free: Option<usize>,
     /// Associations that last advertised less than a share step: the ones

@@ -65,11 +65,18 @@ impl Association {
     pub(super) fn a_rwnd(&self) -> u32 {
         let held = self.rx.reasm.buffered_bytes();
         let own = self.cfg.rcvbuf.saturating_sub(held);
-        // The shared space counted what this association held when it was
-        // set; what it received since comes off it.
+        // What it received since the shared space was set comes off it
+        // (handing it on to the socket frees nothing of the socket's
+        // buffer: only the socket's next share does, after reads).
         self.rx.shared_space.map_or(own, |s| {
-            own.min((s + self.rx.held_at_share).saturating_sub(held))
+            let since = (self.rx.received_bytes - self.rx.received_at_share) as usize;
+            own.min(s.saturating_sub(since))
         }) as u32
+    }
+
+    /// New data bytes received in all.
+    pub fn received_bytes(&self) -> u64 {
+        self.rx.received_bytes
     }
 
     /// Bytes received and not yet taken by `recv`.
@@ -89,8 +96,7 @@ impl Association {
 
     /// Whether `set_shared_space(Some(space))` would change nothing.
     pub fn shares(&self, space: usize) -> bool {
-        self.rx.shared_space == Some(space)
-            && self.rx.held_at_share == self.rx.reasm.buffered_bytes()
+        self.rx.shared_space == Some(space) && self.rx.received_at_share == self.rx.received_bytes
     }
 
     /// Sets the receive space this association shares with others (None:
@@ -99,7 +105,7 @@ impl Association {
     /// (the association has a packet to send).
     pub fn set_shared_space(&mut self, space: Option<usize>) -> bool {
         self.rx.shared_space = space;
-        self.rx.held_at_share = self.rx.reasm.buffered_bytes();
+        self.rx.received_at_share = self.rx.received_bytes;
         self.window_update_if_opened()
     }
 
@@ -122,7 +128,11 @@ impl Association {
                 | State::ShutdownReceived
                 | State::ShutdownSent
         );
-        let due = peer_sends && after >= self.rx.last_rwnd.saturating_add(step);
+        // A closed window that opens at all is worth telling too: the
+        // peer waits for it (a one-to-many socket's space divided among
+        // thousands of associations gives each less than a step).
+        let opened = self.rx.last_rwnd == 0 && after > 0;
+        let due = peer_sends && (after >= self.rx.last_rwnd.saturating_add(step) || opened);
         if due {
             self.rx.sack_pending = true;
             self.rx.sack_now = true;

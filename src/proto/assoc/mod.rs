@@ -161,12 +161,23 @@ struct RxState {
     data_seen: bool,
     /// Window we last advertised.
     last_rwnd: u32,
+    /// New data bytes received so far.
+    received_bytes: u64,
+    /// How far the peer may send (bytes received when a window was
+    /// advertised, plus the window): the last SACK's edge, or for a while
+    /// after a SACK moved it back, the edge before (`window_edge_until`).
+    /// What the peer sent within a window before it learnt that the
+    /// window closed (the shared space went to other associations) is
+    /// taken: dropping what was allowed costs the peer a T3-rtx.
+    window_edge: u64,
+    last_edge: u64,
+    window_edge_until: Option<Instant>,
     /// Receive space shared with other associations (a one-to-many
     /// socket's buffer, as Linux's default rcvbuf_policy): the window never
     /// advertises more than this; None when the association has its own.
     shared_space: Option<usize>,
-    /// What the reassembly held when `shared_space` was set.
-    held_at_share: usize,
+    /// `received_bytes` when `shared_space` was set.
+    received_at_share: u64,
     /// Path the last DATA came from: SACKs go there (§6.4).
     last_data_path: usize,
 }
@@ -237,6 +248,8 @@ pub struct Stats {
     pub window_asks: u64,
     pub t3_expiries: u64,
     pub duplicate_tsns: u64,
+    /// New DATA dropped because the receive window was closed (§6.2).
+    pub dropped_no_room: u64,
     pub sacks_sent: u64,
 }
 
@@ -346,8 +359,12 @@ impl Association {
                 sack_timer: None,
                 data_seen: false,
                 last_rwnd: cfg.rcvbuf as u32,
+                received_bytes: 0,
+                window_edge: cfg.rcvbuf as u64,
+                last_edge: cfg.rcvbuf as u64,
+                window_edge_until: None,
                 shared_space: None,
-                held_at_share: 0,
+                received_at_share: 0,
                 last_data_path: 0,
             },
             control: Control::default(),

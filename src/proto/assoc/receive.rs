@@ -14,11 +14,14 @@ const MAX_GAP_BLOCKS: usize = 64;
 const MAX_DUPS: usize = 32;
 /// How far past the cumulative TSN we track out-of-order data.
 const MAX_TSN_AHEAD: u32 = 1 << 20;
+/// The least time a window that moved back still takes what the peer
+/// sent before it knew (`advertised_edge`).
+const EDGE_GRACE_MIN: std::time::Duration = std::time::Duration::from_millis(10);
 
 impl Association {
     /// One DATA chunk (§6.2).
     /// (The payload is taken out of `d` when the chunk is new.)
-    pub(super) fn on_data(&mut self, _now: Instant, path: usize, d: &mut DataChunk) {
+    pub(super) fn on_data(&mut self, now: Instant, path: usize, d: &mut DataChunk) {
         if !self.is_established() {
             return;
         }
@@ -43,7 +46,8 @@ impl Association {
             return;
         }
         // Receive buffer full: drop what would extend past the highest TSN
-        // seen; fill gaps still (§6.2). The rest of a message whose first
+        // seen; fill gaps still (§6.2). Not what an advertised window let the
+        // peer send (`window_edge`). The rest of a message whose first
         // fragments are here is taken too, up to the partial delivery
         // point: dropping it could hold the space those fragments use
         // forever (a window shared by many associations, each holding a
@@ -55,11 +59,18 @@ impl Association {
         let continues = !d.beginning
             && self.rx.tracker.is_received(tsn.prev())
             && self.rx.reasm.buffered_bytes() + d.payload.len() <= pd_threshold;
+        if self.rx.window_edge_until.is_some_and(|t| t <= now) {
+            self.rx.window_edge = self.rx.last_edge;
+            self.rx.window_edge_until = None;
+        }
+        let promised = self.rx.received_bytes + d.payload.len() as u64 <= self.rx.window_edge;
         if self.a_rwnd() == 0
+            && !promised
             && tsn.gt(self.rx.tracker.highest_received())
             && !self.rx.tracker.is_received(tsn)
             && !continues
         {
+            self.stats.dropped_no_room += 1;
             self.rx.sack_now = true;
             return;
         }
@@ -79,6 +90,7 @@ impl Association {
                     self.control.queue.push_back((None, Chunk::Error(err)));
                     self.rx.sack_now = true;
                 } else {
+                    self.rx.received_bytes += d.payload.len() as u64;
                     self.rx.reasm.insert(DataChunk {
                         payload: std::mem::take(&mut d.payload),
                         ..*d
@@ -130,19 +142,36 @@ impl Association {
     }
 
     /// The SACK to send now; clears the pending state.
-    pub(super) fn take_sack(&mut self) -> Sack {
+    pub(super) fn take_sack(&mut self, now: Instant) -> Sack {
         self.rx.sack_pending = false;
         self.rx.sack_now = false;
         self.rx.unacked_packets = 0;
         self.rx.sack_timer = None;
         let a_rwnd = self.a_rwnd();
         self.rx.last_rwnd = a_rwnd;
+        self.advertised_edge(now, self.rx.received_bytes + a_rwnd as u64);
         self.stats.sacks_sent += 1;
         Sack {
             cum_tsn_ack: self.rx.tracker.cum_tsn().0,
             a_rwnd,
             gap_blocks: self.rx.tracker.gap_blocks(MAX_GAP_BLOCKS),
             dup_tsns: self.rx.tracker.take_dups(MAX_DUPS),
+        }
+    }
+
+    /// A window was advertised that lets the peer send up to `edge`. When
+    /// it moved back, data the peer sent before it learnt so is still on
+    /// its way: the edge before holds for two smoothed RTTs (at least
+    /// 10 ms; one RTO before the RTT is known).
+    fn advertised_edge(&mut self, now: Instant, edge: u64) {
+        self.rx.last_edge = edge;
+        if edge >= self.rx.window_edge {
+            self.rx.window_edge = edge;
+            self.rx.window_edge_until = None;
+        } else if self.rx.window_edge_until.is_none() {
+            let p = &self.paths[self.primary];
+            let grace = p.rto.srtt().map_or(p.rto.rto(), |s| 2 * s);
+            self.rx.window_edge_until = Some(now + grace.max(EDGE_GRACE_MIN));
         }
     }
 
@@ -202,8 +231,19 @@ impl Association {
             self.stats.fast_retransmits += 1;
         }
         self.rack_at = outcome.rack_timer;
-        self.tlp_sent = 0;
+        // The probes back off until a SACK acknowledges something new: a
+        // SACK that only repeats what the peer has (it dropped the probe)
+        // must not start them over (RFC 8985 §7.2 arms the probe on new
+        // acknowledgements).
+        if outcome.cum_advanced || !outcome.acked_paths.is_empty() {
+            self.tlp_sent = 0;
+        }
         self.arm_tlp(now);
+        // A closed window: what is out is a zero window probe, which T3-rtx
+        // repeats (§6.1 A), not a tail loss probe.
+        if s.a_rwnd == 0 {
+            self.tlp_at = None;
+        }
         for i in 0..self.paths.len() {
             if !self.out.has_outstanding_on(i) {
                 self.paths[i].t3 = None;

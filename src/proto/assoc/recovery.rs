@@ -23,7 +23,14 @@
 //! with its back-off (E2) only on its own expiry: losses found by SACKs
 //! never back the timer off.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// The shortest base of the probe timers: twice the smoothed RTT, but not
+/// less than this (RFC 9002 §6.2.1's kGranularity; Linux TCP's probe
+/// timeout has a floor too). Inside one engine a packet arrives in the
+/// turn it was sent, so the RTT measures 0, and a base of 0 would send a
+/// probe every turn however many times it is doubled.
+const PROBE_GRANULARITY: Duration = Duration::from_millis(1);
 
 use super::Association;
 use crate::proto::wire::{Chunk, DataChunk};
@@ -41,7 +48,7 @@ impl Association {
         let Some(srtt) = p.rto.srtt() else {
             return;
         };
-        let mut pto = srtt * 2;
+        let mut pto = (srtt * 2).max(PROBE_GRANULARITY);
         if self.out.in_flight_bytes() <= p.mtu && !self.sack_asked && !self.out.in_fast_recovery() {
             // One packet out: the peer may hold its SACK (§6.2); not while
             // it has a gap (in fast recovery), which it acknowledges at
@@ -67,7 +74,8 @@ impl Association {
         let (Some(until), Some(srtt)) = (self.probe_at, self.paths[self.primary].rto.srtt()) else {
             return;
         };
-        let at = now + (srtt * 2).saturating_mul(1 << self.window_asks.min(16));
+        let base = (srtt * 2).max(PROBE_GRANULARITY);
+        let at = now + base.saturating_mul(1 << self.window_asks.min(16));
         if at < until {
             self.window_ask_at = Some(at);
         }

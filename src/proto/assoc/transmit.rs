@@ -90,7 +90,7 @@ impl Association {
             && self.rx.sack_pending
             && (self.rx.sack_now || wants_data || !chunks.is_empty())
         {
-            let sack = Chunk::Sack(self.take_sack());
+            let sack = Chunk::Sack(self.take_sack(now));
             if size + sack.encoded_len() <= mtu || chunks.is_empty() {
                 size += sack.encoded_len();
                 chunks.insert(

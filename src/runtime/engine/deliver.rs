@@ -38,6 +38,7 @@ impl Sock {
     /// Association `assoc` no longer belongs to this socket.
     pub(super) fn forget_assoc(&mut self, assoc: AssocId) {
         self.held_total -= self.held.remove(&assoc).unwrap_or(0);
+        self.active.forget(assoc);
         self.stalled.remove(&assoc);
         self.starved.remove(&assoc);
     }
@@ -168,6 +169,7 @@ impl State {
     pub(super) fn share_rcvbuf(
         &mut self,
         port: u16,
+        t: Instant,
         pairs: &[(AssocId, SockId)],
         dirty: &HashSet<SockId>,
         sweep: bool,
@@ -209,6 +211,9 @@ impl State {
             let now_held = ep.endpoint.assoc(aid).map_or(0, |a| a.rx_buffered());
             let before = s.held.insert(aid, now_held).unwrap_or(0);
             s.held_total = s.held_total + now_held - before;
+            if let Some(a) = ep.endpoint.assoc(aid) {
+                s.active.saw(aid, t, a.received_bytes());
+            }
             *touched.entry(sid).or_default() += 1;
         }
         let mut again = Vec::new();
@@ -254,12 +259,17 @@ impl State {
                     again.push(sid);
                 }
             }
+            // The free space is divided among the associations that receive
+            // (see active.rs), or the ones told now if more: giving each
+            // all of it let thousands of peers send a buffer's worth each
+            // at once.
+            let grant = free / ids.len().max(s.active.count());
             for aid in ids {
                 let Some(a) = ep.endpoint.assoc(aid) else {
                     continue;
                 };
-                if !a.shares(free) {
-                    ep.endpoint.share_space(aid, free);
+                if !a.shares(grant) {
+                    ep.endpoint.share_space(aid, grant);
                 }
                 let low = ep
                     .endpoint

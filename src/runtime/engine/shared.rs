@@ -137,6 +137,39 @@ impl Engine {
                 );
             }
         }
+        // Each endpoint's associations' counters, summed (SCTP_GET_ASSOC_STATS
+        // has them one by one): where a slow transfer loses its time.
+        let _ = writeln!(
+            out,
+            "TOTALS\n{:>6} {:>10} {:>10} {:>8} {:>8} {:>8} {:>8} {:>8}",
+            "LPORT", "DATA_OUT", "DATA_IN", "RETRANS", "T3", "PROBES", "W_ASKS", "NO_ROOM"
+        );
+        for port in &ports {
+            let ep = &st.eps[port];
+            let mut t = crate::proto::assoc::Stats::default();
+            for a in ep.endpoint.assoc_ids() {
+                if let Some(s) = ep.endpoint.assoc(a).map(|x| x.stats()) {
+                    t.data_chunks_sent += s.data_chunks_sent;
+                    t.data_chunks_received += s.data_chunks_received;
+                    t.retransmitted_chunks += s.retransmitted_chunks;
+                    t.t3_expiries += s.t3_expiries;
+                    t.loss_probes += s.loss_probes;
+                    t.window_asks += s.window_asks;
+                    t.dropped_no_room += s.dropped_no_room;
+                }
+            }
+            let _ = writeln!(
+                out,
+                "{port:>6} {:>10} {:>10} {:>8} {:>8} {:>8} {:>8} {:>8}",
+                t.data_chunks_sent,
+                t.data_chunks_received,
+                t.retransmitted_chunks,
+                t.t3_expiries,
+                t.loss_probes,
+                t.window_asks,
+                t.dropped_no_room
+            );
+        }
         let _ = writeln!(out, "SOCKETS {}", st.socks.len());
         let mut socks: Vec<_> = st.socks.iter().collect();
         socks.sort_unstable_by_key(|(id, _)| **id);

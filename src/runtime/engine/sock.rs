@@ -78,6 +78,7 @@ impl Sock {
             error: 0,
             held: HashMap::new(),
             held_total: 0,
+            active: Default::default(),
             starved: BTreeSet::new(),
             starved_next: 0,
             starved_left: 0,

@@ -413,7 +413,7 @@ impl State {
         pairs.sort_unstable();
         pairs.dedup();
         self.replay_parked(port, t, &pairs);
-        self.share_rcvbuf(port, &pairs, dirty, sweep);
+        self.share_rcvbuf(port, t, &pairs, dirty, sweep);
         self.transmit(port, t);
         let Some(ep) = self.eps.get_mut(&port) else {
             return;

@@ -87,3 +87,4 @@ mod peer_faults;
 mod pmtu;
 mod recovery;
 mod retransmission;
+mod shared_window;
