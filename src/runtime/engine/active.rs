@@ -68,7 +68,7 @@ mod tests {
 
     #[test]
     fn counts_the_associations_of_the_last_two_periods() {
-        let t = Instant::now();
+        let t = crate::runtime::engine::now();
         let mut a = Active::default();
         assert_eq!(a.count(), 1);
         for i in 0..10 {
