@@ -14,9 +14,11 @@ const MAX_GAP_BLOCKS: usize = 64;
 const MAX_DUPS: usize = 32;
 /// How far past the cumulative TSN we track out-of-order data.
 const MAX_TSN_AHEAD: u32 = 1 << 20;
-/// The least time a window that moved back still takes what the peer
-/// sent before it knew (`advertised_edge`).
+/// The least and the most time a window that moved back still takes what
+/// the peer sent before it knew (`advertised_edge`): past the most, a
+/// peer's zero window probes (one RTO apart) never fall in it.
 const EDGE_GRACE_MIN: std::time::Duration = std::time::Duration::from_millis(10);
+const EDGE_GRACE_MAX: std::time::Duration = std::time::Duration::from_millis(200);
 
 impl Association {
     /// One DATA chunk (§6.2).
@@ -161,8 +163,8 @@ impl Association {
 
     /// A window was advertised that lets the peer send up to `edge`. When
     /// it moved back, data the peer sent before it learnt so is still on
-    /// its way: the edge before holds for two smoothed RTTs (at least
-    /// 10 ms; one RTO before the RTT is known).
+    /// its way: the edge before holds for two smoothed RTTs (10 to 200
+    /// ms; 200 ms before the RTT is known).
     fn advertised_edge(&mut self, now: Instant, edge: u64) {
         self.rx.last_edge = edge;
         if edge >= self.rx.window_edge {
@@ -170,8 +172,9 @@ impl Association {
             self.rx.window_edge_until = None;
         } else if self.rx.window_edge_until.is_none() {
             let p = &self.paths[self.primary];
-            let grace = p.rto.srtt().map_or(p.rto.rto(), |s| 2 * s);
-            self.rx.window_edge_until = Some(now + grace.max(EDGE_GRACE_MIN));
+            let grace = p.rto.srtt().map_or(EDGE_GRACE_MAX, |s| 2 * s);
+            let grace = grace.clamp(EDGE_GRACE_MIN, EDGE_GRACE_MAX);
+            self.rx.window_edge_until = Some(now + grace);
         }
     }
 

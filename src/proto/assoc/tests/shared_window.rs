@@ -33,16 +33,23 @@ fn last_sack(p: &Pair) -> Sack {
         .expect("a SACK from Z")
 }
 
+/// An established pair whose Z shares `space` bytes with other
+/// associations; Z's tag and A's first TSN.
+fn sharing_pair(space: usize) -> (Pair, AssocId, u32, u32) {
+    let mut p = Pair::default_pair();
+    let (a, z) = p.establish();
+    let (zl, _) = p.z.assoc(z).unwrap().vtags();
+    let t0 = p.a.assoc(a).unwrap().out.next_tsn().0;
+    p.z.assoc_mut(z).unwrap().set_shared_space(Some(space));
+    (p, z, zl, t0)
+}
+
 /// The engine gave Z's space to other associations after Z advertised it:
 /// what A sent before it learnt that is taken (the window edge holds for a
 /// while), what comes after the window closed is dropped.
 #[test]
 fn a_window_that_moved_back_takes_what_was_sent_under_it() {
-    let mut p = Pair::default_pair();
-    let (a, z) = p.establish();
-    let (zl, _) = p.z.assoc(z).unwrap().vtags();
-    let t0 = p.a.assoc(a).unwrap().out.next_tsn().0;
-    p.z.assoc_mut(z).unwrap().set_shared_space(Some(3000));
+    let (mut p, z, zl, t0) = sharing_pair(3000);
     // The first DATA is acknowledged at once: 2000 left of the window.
     inject_to_z(&mut p, data_to_z(zl, t0, 1000));
     assert_eq!(last_sack(&p).a_rwnd, 2000);
@@ -67,11 +74,7 @@ fn a_window_that_moved_back_takes_what_was_sent_under_it() {
 /// window no longer holds: a chunk sent then is dropped.
 #[test]
 fn a_window_that_moved_back_holds_only_for_a_while() {
-    let mut p = Pair::default_pair();
-    let (a, z) = p.establish();
-    let (zl, _) = p.z.assoc(z).unwrap().vtags();
-    let t0 = p.a.assoc(a).unwrap().out.next_tsn().0;
-    p.z.assoc_mut(z).unwrap().set_shared_space(Some(3000));
+    let (mut p, z, zl, t0) = sharing_pair(3000);
     inject_to_z(&mut p, data_to_z(zl, t0, 1000));
     p.now += Duration::from_secs(1);
     p.z.assoc_mut(z).unwrap().set_shared_space(Some(0));
@@ -89,11 +92,7 @@ fn a_window_that_moved_back_holds_only_for_a_while() {
 /// once, however little: the peer waits for it.
 #[test]
 fn a_closed_window_that_opens_a_little_is_told() {
-    let mut p = Pair::default_pair();
-    let (a, z) = p.establish();
-    let (zl, _) = p.z.assoc(z).unwrap().vtags();
-    let t0 = p.a.assoc(a).unwrap().out.next_tsn().0;
-    p.z.assoc_mut(z).unwrap().set_shared_space(Some(1000));
+    let (mut p, z, zl, t0) = sharing_pair(1000);
     inject_to_z(&mut p, data_to_z(zl, t0, 1000));
     assert_eq!(last_sack(&p).a_rwnd, 0);
     let sacks = p.count_sent(Side::Z, |c| matches!(c, Chunk::Sack(_)));
