@@ -25,15 +25,15 @@
 
 use std::time::{Duration, Instant};
 
+use super::Association;
+use crate::proto::wire::{Chunk, DataChunk};
+
 /// The shortest base of the probe timers: twice the smoothed RTT, but not
 /// less than this (RFC 9002 §6.2.1's kGranularity; Linux TCP's probe
 /// timeout has a floor too). Inside one engine a packet arrives in the
 /// turn it was sent, so the RTT measures 0, and a base of 0 would send a
 /// probe every turn however many times it is doubled.
 const PROBE_GRANULARITY: Duration = Duration::from_millis(1);
-
-use super::Association;
-use crate::proto::wire::{Chunk, DataChunk};
 
 impl Association {
     /// Arms the tail loss probe after data went out or a SACK came (none
