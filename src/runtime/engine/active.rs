@@ -31,12 +31,14 @@ impl Active {
     /// Association `aid` had received `received` bytes in all at `t`
     /// (it counts if that grew since it was last looked at).
     pub fn saw(&mut self, aid: AssocId, t: Instant, received: u64) {
-        if self
-            .started
-            .is_none_or(|s| t.saturating_duration_since(s) >= PERIOD)
-        {
-            // A period with nobody seen ends the count of the one before.
-            self.before = self.now;
+        let since = self.started.map(|s| t.saturating_duration_since(s));
+        if since.is_none_or(|d| d >= PERIOD) {
+            // (After a period with nobody seen, the one before counts none.)
+            self.before = if since.is_some_and(|d| d >= 2 * PERIOD) {
+                0
+            } else {
+                self.now
+            };
             self.now = 0;
             self.period = self.period.wrapping_add(1);
             self.started = Some(t);
@@ -90,5 +92,8 @@ mod tests {
         a.forget(1);
         a.saw(1, t + PERIOD * 2, 500);
         assert_eq!(a.count(), 3, "forgotten, then seen again: counted again");
+        // A quiet spell: only what comes after it counts.
+        a.saw(3, t + PERIOD * 5, 300);
+        assert_eq!(a.count(), 1);
     }
 }
