@@ -208,10 +208,11 @@ impl State {
             let Some(s) = socks.get_mut(&sid) else {
                 continue;
             };
-            let now_held = ep.endpoint.assoc(aid).map_or(0, |a| a.rx_buffered());
+            let a = ep.endpoint.assoc(aid);
+            let now_held = a.map_or(0, |a| a.rx_buffered());
             let before = s.held.insert(aid, now_held).unwrap_or(0);
             s.held_total = s.held_total + now_held - before;
-            if let Some(a) = ep.endpoint.assoc(aid) {
+            if let Some(a) = a {
                 s.active.saw(aid, t, a.received_bytes());
             }
             *touched.entry(sid).or_default() += 1;
