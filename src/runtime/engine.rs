@@ -277,9 +277,10 @@ struct State {
     /// Descriptors unregistered and closed since the engine's last sync.
     unwatched: Vec<c_int>,
     /// The next turn looks at every endpoint, association and socket: set
-    /// by application calls (which may change anything), at exit and for
-    /// SCTP_AUTOCLOSE. Other turns look only at what changed: associations
-    /// the endpoints report (packets, timers, calls) and `dirty` sockets.
+    /// once a second, by the calls that may change anything (`lock_all`),
+    /// at exit and for SCTP_AUTOCLOSE. Other turns look only at what
+    /// changed: associations the endpoints report (packets, timers, calls)
+    /// and `dirty` sockets (an application call marks its own).
     sweep: bool,
     /// Sockets the application read from or wrote to since the last turn.
     dirty: HashSet<SockId>,
@@ -291,11 +292,13 @@ struct State {
     /// `sync_all`: every socket's may.
     visited: HashSet<SockId>,
     sync_all: bool,
+    /// Endpoints bound since the last sync: their UDP sockets are watched.
+    new_udp: Vec<u16>,
     /// When the last sweep was.
     swept: Option<Instant>,
     /// Each endpoint's next timer: a turn refreshes the deadline of every
-    /// endpoint it looked at (a sweep, after any application call that may
-    /// change timers, looks at all), so turns and the wait find the due
+    /// endpoint it looked at (an application call's socket is dirty, so
+    /// its endpoint is looked at), so turns and the wait find the due
     /// endpoints without asking each one.
     deadlines: crate::proto::deadlines::Deadlines<u16>,
     /// Endpoints given input outside a turn (datagrams, ICMP errors) or
@@ -402,9 +405,20 @@ impl Engine {
         }
     }
 
-    /// The state, for an application call: it may change anything, so the
-    /// engine's next turn sweeps everything.
-    fn lock(&self) -> MutexGuard<'_, State> {
+    /// The state, for an application call on socket `id`: what it changes
+    /// is the socket and its endpoint's associations (which count as
+    /// changed when touched), so the next turn looks at the socket and its
+    /// endpoint. (A sweep after every call cost each send a turn over every
+    /// socket: with thousands of associations, most of the engine's time.)
+    fn lock(&self, id: SockId) -> MutexGuard<'_, State> {
+        let mut st = self.lock_quiet();
+        st.dirty.insert(id);
+        st
+    }
+
+    /// The state, for a call that may change anything (the settings a
+    /// process gives, exit): the next turn sweeps everything.
+    fn lock_all(&self) -> MutexGuard<'_, State> {
         let mut st = self.lock_quiet();
         st.sweep = true;
         st.sync_all = true;
@@ -468,12 +482,13 @@ impl Engine {
         // a one-to-one socket in CLOSED: the engine drops the filler when
         // an association comes up (see Sock::drop_junk).
         let junk = sys::fill_pair(afd);
-        let mut st = self.lock();
+        let mut st = self.lock_quiet();
         let id = st.next;
         st.next += 1;
         let mut s = Sock::new(v6, efd, &self.defaults);
         s.junk = junk;
         st.socks.insert(id, s);
+        st.dirty.insert(id);
         drop(st);
         self.wake();
         Ok((id, afd))
@@ -517,7 +532,7 @@ impl Engine {
 
     /// A descriptor referring to the socket was closed.
     pub fn drop_ref(&self, id: SockId) {
-        let mut st = self.lock();
+        let mut st = self.lock(id);
         if let Some(s) = st.socks.get_mut(&id) {
             s.refs = s.refs.saturating_sub(1);
             // A listening or unconnected socket whose last copy anywhere is
@@ -556,7 +571,7 @@ impl Engine {
     /// Sets SCTP_INITMSG; zero fields keep their value (RFC 6458 §8.1.3).
     /// Applies to associations started after the call.
     pub fn set_initmsg(&self, id: SockId, v: (u16, u16, u16, u16)) -> Result<(), c_int> {
-        let mut st = self.lock();
+        let mut st = self.lock(id);
         let st = &mut *st;
         let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
         apply_initmsg(&mut s.cfg, v);
@@ -569,7 +584,7 @@ impl Engine {
     /// SO_LINGER: `Some(0)` makes close abort the association, `Some(t)`
     /// makes the last close of a one-to-one socket wait up to `t` seconds.
     pub fn set_linger(&self, id: SockId, linger: Option<u32>) {
-        if let Some(s) = self.lock().socks.get_mut(&id) {
+        if let Some(s) = self.lock(id).socks.get_mut(&id) {
             s.linger_abort = linger == Some(0);
             s.linger_wait = linger.unwrap_or(0);
         }
@@ -620,7 +635,7 @@ impl Engine {
     /// in the socket until it is established.
     pub fn implicit_connect(&self, id: SockId, peer: SocketAddr) -> Result<(), c_int> {
         let fresh = matches!(
-            self.lock().socks.get(&id).map(|s| &s.kind),
+            self.lock_quiet().socks.get(&id).map(|s| &s.kind),
             Some(Kind::Fresh)
         );
         if !fresh {

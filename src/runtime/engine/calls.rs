@@ -133,7 +133,7 @@ impl Engine {
         if known.is_some() {
             return known;
         }
-        let side = self.lock().socks.get(&id)?.tx.clone();
+        let side = self.lock_quiet().socks.get(&id)?.tx.clone();
         self.sends().insert(id, side.clone());
         Some(side)
     }
@@ -146,7 +146,7 @@ impl Engine {
         let first = *addrs.first().ok_or(libc::EINVAL)?;
         if add
             && self
-                .lock()
+                .lock(id)
                 .socks
                 .get(&id)
                 .ok_or(libc::EBADF)?
@@ -155,7 +155,7 @@ impl Engine {
         {
             self.bind(id, first)?;
         }
-        let mut st = self.lock();
+        let mut st = self.lock(id);
         let st = &mut *st;
         let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
         let port = s.port.ok_or(libc::EINVAL)?;
@@ -285,7 +285,7 @@ impl Engine {
     /// SCTP_EVENTS: new subscriptions for the socket and all its
     /// associations (Linux copies them to every association).
     pub fn set_events(&self, id: SockId, f: impl FnOnce(&mut Events)) -> Result<(), c_int> {
-        let mut st = self.lock();
+        let mut st = self.lock(id);
         let st = &mut *st;
         let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
         let before = s.clone_events();
@@ -318,7 +318,7 @@ impl Engine {
     /// existing association; ALL both. Subscribing to SENDER_DRY reports it
     /// at once for the associations concerned that have nothing in flight.
     pub fn set_event(&self, id: SockId, assoc: AssocId, e: usize, on: bool) -> Result<(), c_int> {
-        let mut st = self.lock();
+        let mut st = self.lock(id);
         let st = &mut *st;
         let mine = st.assocs_of(id);
         let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
@@ -354,7 +354,7 @@ impl Engine {
         rcvinfo: Option<bool>,
         nxtinfo: Option<bool>,
     ) -> Result<(), c_int> {
-        let mut st = self.lock();
+        let mut st = self.lock(id);
         let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
         if let Some(v) = rcvinfo {
             s.recv_rcvinfo = v;
@@ -377,7 +377,7 @@ impl Engine {
         assoc: AssocId,
         f: impl Fn(&mut crate::proto::Config),
     ) -> Result<(), c_int> {
-        let mut st = self.lock();
+        let mut st = self.lock(id);
         let st = &mut *st;
         let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
         let ep = s.port.and_then(|p| st.eps.get_mut(&p));
@@ -427,7 +427,7 @@ impl Engine {
     /// sctp_connectx: the peer's addresses after the first, which the next
     /// connect of socket `id` makes paths of its association.
     pub fn set_connect_extra(&self, id: SockId, addrs: &[SocketAddr]) {
-        if let Some(s) = self.lock().socks.get_mut(&id) {
+        if let Some(s) = self.lock(id).socks.get_mut(&id) {
             s.connect_extra = addrs.iter().map(|&a| sys::unmap(a).ip()).collect();
         }
     }
@@ -468,7 +468,7 @@ impl Engine {
         assoc: AssocId,
         f: impl FnOnce(&mut Association, Instant) -> Result<T, c_int>,
     ) -> Result<T, c_int> {
-        let mut st = self.lock();
+        let mut st = self.lock(id);
         let st = &mut *st;
         let s = st.socks.get(&id).ok_or(libc::EBADF)?;
         let port = s.port.ok_or(libc::EINVAL)?;
@@ -492,7 +492,7 @@ impl Engine {
         id: SockId,
         assoc: AssocId,
     ) -> Result<(crate::proto::Config, Option<AssocView>), c_int> {
-        let st = self.lock();
+        let st = self.lock_quiet();
         let s = st.socks.get(&id).ok_or(libc::EBADF)?;
         let ep = s.port.and_then(|p| st.eps.get(&p));
         let named = match s.kind {
@@ -558,7 +558,7 @@ impl Engine {
 
     /// Sets the send parameters of sends that give none.
     pub fn set_default_send(&self, id: SockId, spec: SendSpec) -> Result<(), c_int> {
-        let mut st = self.lock();
+        let mut st = self.lock(id);
         let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
         s.default_spec = spec;
         s.tx.lock().default = spec;
@@ -576,7 +576,10 @@ impl Engine {
     /// Remembers SO_RCVBUF (`rcv`) or SO_SNDBUF as the application set it,
     /// for the sockets accept and sctp_peeloff make from this one.
     pub fn remember_buf(&self, id: SockId, rcv: bool, v: c_int) {
-        if let Some(s) = self.lock().socks.get_mut(&id) {
+        // (A new SO_RCVBUF moves the share of every association of the
+        // socket: the next turn looks at them all.)
+        let mut st = if rcv { self.lock_all() } else { self.lock(id) };
+        if let Some(s) = st.socks.get_mut(&id) {
             s.bufs[usize::from(!rcv)] = Some(v);
         }
     }
@@ -620,7 +623,7 @@ impl Engine {
     /// Linux takes only on one-to-one sockets (EOPNOTSUPP) not yet bound
     /// (EFAULT).
     pub fn set_reuse(&self, id: SockId, on: bool, sctp_option: bool) -> Result<(), c_int> {
-        let mut st = self.lock();
+        let mut st = self.lock(id);
         let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
         if sctp_option && s.kind == Kind::Many {
             return Err(libc::EOPNOTSUPP);
@@ -644,7 +647,11 @@ impl Engine {
 
     /// Sets SCTP_I_WANT_MAPPED_V4_ADDR.
     pub fn set_v4mapped(&self, id: SockId, on: bool) -> Result<(), c_int> {
-        self.lock().socks.get_mut(&id).ok_or(libc::EBADF)?.v4mapped = on;
+        self.lock(id)
+            .socks
+            .get_mut(&id)
+            .ok_or(libc::EBADF)?
+            .v4mapped = on;
         Ok(())
     }
 
@@ -661,7 +668,7 @@ impl Engine {
         id: SockId,
         f: impl Fn(&mut crate::proto::Config),
     ) -> Result<(), c_int> {
-        let mut st = self.lock();
+        let mut st = self.lock(id);
         let st = &mut *st;
         let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
         f(&mut s.cfg);
@@ -681,7 +688,7 @@ impl Engine {
     /// Sets SCTP_PARTIAL_DELIVERY_POINT for associations set up from now on;
     /// EINVAL beyond half the receive buffer, as Linux.
     pub fn set_pd_point(&self, id: SockId, v: u32) -> Result<(), c_int> {
-        let mut st = self.lock();
+        let mut st = self.lock(id);
         let st = &mut *st;
         let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
         if v as usize > s.cfg.rcvbuf / 2 {
@@ -706,7 +713,7 @@ impl Engine {
 
     /// Sets SCTP_AUTOCLOSE.
     pub fn set_autoclose(&self, id: SockId, secs: u32) -> Result<(), c_int> {
-        let mut st = self.lock();
+        let mut st = self.lock(id);
         let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
         if s.kind != Kind::Many {
             return Err(libc::EOPNOTSUPP);

@@ -45,7 +45,7 @@ impl Engine {
             return;
         }
         let deadline = now() + limit;
-        let mut st = self.lock();
+        let mut st = self.lock_all();
         st.exiting = true;
         self.wake();
         while st.eps.values().any(|ep| {

@@ -55,7 +55,7 @@ impl Engine {
         if data.is_empty() {
             return Ok(None);
         }
-        let mut st = self.lock();
+        let mut st = self.lock(id);
         loop {
             let st_ref = &mut *st;
             let Some(s) = st_ref.socks.get_mut(&id) else {
@@ -92,7 +92,7 @@ impl Engine {
 
     /// Waits until one-to-one socket `id` is connected, or its error.
     pub(super) fn wait_up(&self, id: SockId) -> Result<(), c_int> {
-        let mut st = self.lock();
+        let mut st = self.lock(id);
         loop {
             let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
             if s.connected {

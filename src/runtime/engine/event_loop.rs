@@ -112,12 +112,11 @@ impl Engine {
                     Key::Sock(_) => {}
                 }
             }
-            // A wait that times out sweeps at most once a second: what no
+            // A turn sweeps at most once a second, busy or not: what no
             // change reported (SCTP_AUTOCLOSE's idle time, ...) is seen then.
-            if evs.is_empty()
-                && st
-                    .swept
-                    .is_none_or(|w| t.saturating_duration_since(w) >= SWEEP_EVERY)
+            if st
+                .swept
+                .is_none_or(|w| t.saturating_duration_since(w) >= SWEEP_EVERY)
             {
                 st.sweep = true;
             }
@@ -208,10 +207,16 @@ impl Watched {
             self.now.retain(|_, &mut (fd, _)| !gone.contains(&fd));
         }
         let visited = std::mem::take(&mut st.visited);
+        let new_udp = std::mem::take(&mut st.new_udp);
         if !std::mem::take(&mut st.sync_all) && !self.now.is_empty() {
+            for port in new_udp {
+                if let Some(ep) = st.eps.get(&port).filter(|ep| ep.udp >= 0) {
+                    self.register(epfd, Key::Udp(port), ep.udp, libc::EPOLLIN as u32);
+                }
+            }
             // Only sockets a turn looked at can want something else (new
-            // sockets and endpoints come from application calls, which
-            // sync everything; freed ones were unregistered when closed).
+            // sockets are marked by the calls that make them, new endpoints
+            // listed in `new_udp`; freed ones were unregistered when closed).
             for id in visited {
                 let key = Key::Sock(id);
                 match st.socks.get(&id).and_then(|s| st.interest(id, s)) {

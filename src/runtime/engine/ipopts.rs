@@ -54,7 +54,7 @@ impl Engine {
     /// The IP-level options set on socket `id`, in the order they were set.
     pub fn ip_opts(&self, id: SockId) -> Result<Vec<(c_int, c_int, Vec<u8>)>, c_int> {
         Ok(self
-            .lock()
+            .lock_quiet()
             .socks
             .get(&id)
             .ok_or(libc::EBADF)?
@@ -73,7 +73,7 @@ impl Engine {
         name: c_int,
         value: Vec<u8>,
     ) -> Result<(), c_int> {
-        let mut st = self.lock();
+        let mut st = self.lock(id);
         let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
         if (level, name) == (libc::IPPROTO_IPV6, libc::IPV6_V6ONLY) {
             if s.port.is_some() {

@@ -74,13 +74,14 @@ impl Engine {
     /// A new one-to-many socket; returns its id and the application's descriptor.
     pub fn socket_many(&self, v6: bool, flags: c_int) -> std::io::Result<(super::SockId, c_int)> {
         let (afd, efd) = super::stream_pair(flags).map_err(std::io::Error::from_raw_os_error)?;
-        let mut st = self.lock();
+        let mut st = self.lock_quiet();
         let id = st.next | MANY_BIT;
         st.next += 1;
         let mut s = Sock::new(v6, efd, &self.defaults);
         s.kind = Kind::Many;
         s.cfg.sndbuf_auto = false;
         st.socks.insert(id, s);
+        st.dirty.insert(id);
         drop(st);
         self.wake();
         Ok((id, afd))
@@ -95,7 +96,7 @@ impl Engine {
         nonblocking: bool,
     ) -> Result<(), c_int> {
         self.ensure_bound(id)?;
-        let mut st = self.lock();
+        let mut st = self.lock(id);
         let aid = {
             let st_ref = &mut *st;
             let port = st_ref
@@ -155,7 +156,7 @@ impl Engine {
         if spec.flags & SCTP_SENDALL != 0 {
             return self.send_all(id, spec, data);
         }
-        let mut st = self.lock();
+        let mut st = self.lock(id);
         let mut fresh = None;
         loop {
             let st_ref = &mut *st;
@@ -267,7 +268,7 @@ impl Engine {
     /// SCTP_SENDALL: the message (or SCTP_EOF / SCTP_ABORT) goes to every
     /// association of the socket that can take it now.
     fn send_all(&self, id: super::SockId, spec: SendSpec, data: &[u8]) -> Result<usize, c_int> {
-        let mut st = self.lock();
+        let mut st = self.lock(id);
         let st_ref = &mut *st;
         let s = st_ref.socks.get_mut(&id).ok_or(libc::EBADF)?;
         let port = s.port.ok_or(libc::EINVAL)?;
@@ -311,7 +312,7 @@ impl Engine {
         app_end: c_int,
     ) -> Result<(super::SockId, c_int), c_int> {
         let (afd, efd) = super::stream_pair(flags)?;
-        let mut st = self.lock();
+        let mut st = self.lock(id);
         let st_ref = &mut *st;
         let fail = |e| {
             sys::close(afd);

@@ -39,7 +39,7 @@ thread_local! {
 pub fn before_fork() {
     let r = registry();
     let engines: Vec<&'static Engine> = r.all.clone();
-    let states: Vec<_> = engines.iter().map(|e| e.lock()).collect();
+    let states: Vec<_> = engines.iter().map(|e| e.lock_all()).collect();
     HELD_FOR_FORK.with(|h| *h.borrow_mut() = (Some(r), states));
 }
 

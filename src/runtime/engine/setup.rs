@@ -13,7 +13,7 @@ type FirstSend = (
 impl Engine {
     /// bind(): takes the UDP port of the same number.
     pub fn bind(&self, id: SockId, addr: SocketAddr) -> Result<(), c_int> {
-        let mut st = self.lock();
+        let mut st = self.lock(id);
         let st = &mut *st;
         let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
         if s.port.is_some() {
@@ -113,13 +113,16 @@ impl Engine {
                 parked: HashMap::new(),
             },
         );
+        if udp >= 0 {
+            st.new_udp.push(port);
+        }
         self.wake();
         Ok(())
     }
 
     pub(super) fn ensure_bound(&self, id: SockId) -> Result<(), c_int> {
         let (bound, v6) = {
-            let st = self.lock();
+            let st = self.lock_quiet();
             let s = st.socks.get(&id).ok_or(libc::EBADF)?;
             (s.port.is_some(), s.v6)
         };
@@ -134,7 +137,7 @@ impl Engine {
         // Another thread's call on the same socket may bind it first: its
         // port is then this call's too (bind itself refuses a second one).
         self.bind(id, SocketAddr::new(any, 0)).or_else(|e| {
-            let st = self.lock();
+            let st = self.lock_quiet();
             match st.socks.get(&id) {
                 Some(s) if s.port.is_some() => Ok(()),
                 _ => Err(e),
@@ -147,7 +150,7 @@ impl Engine {
         // As Linux's listen(): a larger (or negative) backlog is somaxconn.
         let backlog = (backlog as u32).min(sys::somaxconn()) as usize;
         self.ensure_bound(id)?;
-        let mut st = self.lock();
+        let mut st = self.lock(id);
         let st = &mut *st;
         let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
         let port = s.port.ok_or(libc::EINVAL)?;
@@ -217,7 +220,7 @@ impl Engine {
         first: Option<FirstSend>,
     ) -> Result<(), c_int> {
         self.ensure_bound(id)?;
-        let mut st = self.lock();
+        let mut st = self.lock(id);
         {
             let st = &mut *st;
             let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
@@ -296,7 +299,7 @@ impl Engine {
     /// consumed its token byte); returns the new socket and app descriptor.
     pub fn accept(&self, id: SockId, flags: c_int) -> Result<(SockId, c_int, SocketAddr), c_int> {
         let (afd, efd) = stream_pair(flags)?;
-        let mut st = self.lock();
+        let mut st = self.lock(id);
         let st = &mut *st;
         let l = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
         let (v6, port, local) = (l.v6, l.port, l.local);

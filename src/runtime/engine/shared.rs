@@ -45,7 +45,7 @@ impl Engine {
     pub fn apply_settings(&self, id: SockId, text: &str) {
         let set = super::Settings::parse(text);
         let remote = self.defaults.cfg.remote_udp_port;
-        if let Some(s) = self.lock().socks.get_mut(&id) {
+        if let Some(s) = self.lock_all().socks.get_mut(&id) {
             s.cfg = set.cfg;
             if s.cfg.remote_udp_port == 0 {
                 s.cfg.remote_udp_port = remote;

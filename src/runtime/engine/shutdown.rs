@@ -33,7 +33,7 @@ impl Engine {
             return Err(libc::EINVAL);
         }
         let bits = (how + 1) as u8;
-        let mut st = self.lock();
+        let mut st = self.lock(id);
         let st = &mut *st;
         let s = st.socks.get_mut(&id).ok_or(libc::EBADF)?;
         let listening = s
@@ -70,7 +70,7 @@ impl Engine {
     /// Has the engine look at socket `id` in its next turn (an EOF to
     /// deliver after shutdown).
     pub fn poke(&self, id: SockId) {
-        self.lock().dirty.insert(id);
+        self.lock(id).dirty.insert(id);
         self.wake();
     }
 
