@@ -404,7 +404,7 @@ pub fn recv_local(fd: c_int, m: &mut msghdr, iov: &libc::iovec, flags: c_int) ->
     let fast = super::fdtable::lookup(fd)
         .and_then(|id| super::fastrecv::try_recv(fd, id, m, std::slice::from_ref(iov), flags));
     match fast {
-        Some((r, _)) => r,
+        Some(f) => f.r,
         None => recv_checked(fd, m, flags, false),
     }
 }
@@ -440,14 +440,29 @@ fn recv_checked(fd: c_int, msg: *mut msghdr, flags: c_int, fast: bool) -> isize 
     let fast = super::fdtable::lookup(fd)
         .filter(|_| fast)
         .and_then(|id| super::fastrecv::try_recv(fd, id, &m, &iov, flags));
-    if let Some((r, out)) = fast {
-        if r >= 0 {
-            let at = field::<c_int>(msg, std::mem::offset_of!(msghdr, msg_flags));
-            if let Err(e) = usermem::put(at, out) {
+    if let Some(f) = fast {
+        if f.r >= 0 {
+            let done = match &f.record {
+                // A one-to-many socket's record: name and ancillary data.
+                Some((slice, eor, wants)) => {
+                    super::args::UserMsg::for_recv(msg).and_then(|mut um| {
+                        // SAFETY: `um.hdr` points at our name and control buffers.
+                        unsafe {
+                            super::cmsg::fill_recv(&mut um.hdr, slice, *eor, *wants, f.flags)
+                        };
+                        um.finish_recv(msg)
+                    })
+                }
+                None => {
+                    let at = field::<c_int>(msg, std::mem::offset_of!(msghdr, msg_flags));
+                    usermem::put(at, f.flags)
+                }
+            };
+            if let Err(e) = done {
                 return fail(e) as isize;
             }
         }
-        return r;
+        return f.r;
     }
     let blocking = super::recv::app_blocking(fd, flags);
     let r = loop {

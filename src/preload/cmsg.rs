@@ -186,12 +186,7 @@ fn nxtinfo_of(meta: &RecordMeta, len: usize) -> [u8; NXTINFO_LEN] {
 }
 
 /// Which ancillary data a receive returns (from the socket's options).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct RecvWants {
-    pub rcvinfo: bool,
-    pub nxtinfo: bool,
-    pub data_io: bool,
-}
+pub use crate::sys::sockpage::RecvWants;
 
 /// Fills what recvmsg returns beside the data: the peer address, MSG_EOR
 /// (`eor`: the read reached the end of the record) / MSG_NOTIFICATION, and

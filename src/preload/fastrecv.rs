@@ -1,11 +1,13 @@
-//! Receives on one-to-one sockets of the shared daemon without the round
-//! trip: the program finds its record in the socket's shared page
-//! (`sys::sockpage`) and reads at most to its end from its own end of the
-//! pair, as the in-process placement does with the engine's record index.
-//! Only plain receives (read, recv, recvmsg without name or control data,
-//! no flags but MSG_DONTWAIT) take this path; the rest, and whatever the
-//! page cannot tell (end of file, errors, bytes past the records it shows),
-//! go to the daemon as before.
+//! Receives on sockets of the shared daemon without the round trip: the
+//! program finds its record in the socket's shared page (`sys::sockpage`)
+//! and reads at most to its end from its own end of the pair, as the
+//! in-process placement does with the engine's record index. On a
+//! one-to-one socket only plain receives (read, recv, recvmsg without name
+//! or control data) take this path; on a one-to-many socket recvmsg too,
+//! its name and ancillary data made from the record's metadata in the
+//! page. No flags but MSG_DONTWAIT; the rest, and whatever the page cannot
+//! tell (end of file, errors, bytes past the records it shows), go to the
+//! daemon as before.
 
 use std::os::raw::c_int;
 
@@ -16,23 +18,36 @@ use super::fastpath::attached;
 use super::recv::app_blocking;
 use super::send::iov_window;
 use crate::ipc::Request;
-use crate::runtime::{SockId, is_many_id};
+use crate::runtime::{Slice, SockId, is_many_id};
+use crate::sys::sockpage::RecvWants;
 use crate::sys::{self, real, set_errno};
 
-/// recvmsg on one-to-one socket `id` without the daemon, or None when the
-/// daemon must take it: the bytes read and the message flags (MSG_EOR,
-/// MSG_NOTIFICATION), or -1 with errno. `m` and `iov` are the header and
-/// its iovecs in our memory (the buffers they point at are the caller's).
+/// What a receive without the daemon got.
+pub struct FastRecv {
+    /// The bytes read, or -1 with errno.
+    pub r: isize,
+    /// MSG_EOR, MSG_NOTIFICATION.
+    pub flags: c_int,
+    /// On a one-to-many socket: the record read, whether the read ended
+    /// it, and the ancillary data the socket's receives return (for the
+    /// name and control data).
+    pub record: Option<(Slice, bool, RecvWants)>,
+}
+
+/// recvmsg on socket `id` without the daemon, or None when the daemon must
+/// take it. `m` and `iov` are the header and its iovecs in our memory (the
+/// buffers they point at are the caller's).
 pub fn try_recv(
     fd: c_int,
     id: SockId,
     m: &msghdr,
     iov: &[libc::iovec],
     flags: c_int,
-) -> Option<(isize, c_int)> {
+) -> Option<FastRecv> {
     let plain = (m.msg_name.is_null() || m.msg_namelen == 0)
         && (m.msg_control.is_null() || m.msg_controllen == 0);
-    if is_many_id(id) || flags & !libc::MSG_DONTWAIT != 0 || !plain {
+    let many = is_many_id(id);
+    if flags & !libc::MSG_DONTWAIT != 0 || !(plain || many) {
         return None;
     }
     let total: usize = iov.iter().map(|v| v.iov_len).sum();
@@ -49,11 +64,14 @@ pub fn try_recv(
             None if !blocking() => return None,
             None => a.page.recv_turn(false)?,
         };
-        let (slice, up) = {
+        let (slice, up, wants) = {
             let mut g = a.page.lock();
             // Under the page's lock: the engine writes into the pair and
-            // publishes how much only while holding it.
-            (g.slice_at(sys::pending_bytes(fd)).ok()?, g.established())
+            // publishes how much only while holding it. (A one-to-many
+            // socket's wait is the daemon's: whether there is anything to
+            // wait for, ENOTCONN else, is not in the page.)
+            let up = !many && g.established();
+            (g.slice_at(sys::pending_bytes(fd)).ok()?, up, g.wants())
         };
         let Some(slice) = slice.filter(|s| s.left > 0) else {
             // Nothing to read yet (or all of a message arriving in pieces
@@ -67,7 +85,11 @@ pub fn try_recv(
             }
             if let Err(e) = wait_in(fd, flags) {
                 set_errno(e);
-                return Some((-1, 0));
+                return Some(FastRecv {
+                    r: -1,
+                    flags: 0,
+                    record: None,
+                });
             }
             waited = true;
             continue;
@@ -84,13 +106,28 @@ pub fn try_recv(
             tell(&Request::Moved { id });
         }
         let mut out = 0;
-        if slice.eor_at_end && got as usize == slice.left {
+        let eor = slice.eor_at_end && got as usize == slice.left;
+        if eor {
             out |= libc::MSG_EOR;
         }
         if slice.notification {
             out |= libc::MSG_NOTIFICATION;
         }
-        return Some((got, out));
+        let record = many.then(|| {
+            let s = Slice {
+                meta: slice.meta,
+                left: slice.left,
+                next: slice.next,
+                complete: slice.complete,
+                eor_at_end: slice.eor_at_end,
+            };
+            (s, eor, wants)
+        });
+        return Some(FastRecv {
+            r: got,
+            flags: out,
+            record,
+        });
     }
 }
 

@@ -102,6 +102,8 @@ pub unsafe extern "C" fn getsockopt(
             let _turn = side
                 .as_ref()
                 .map(|s| s.app_recv.lock().unwrap_or_else(|e| e.into_inner()));
+            // (Programs reading through the shared page take turns too.)
+            let _shared = side.as_ref().and_then(|s| s.shared_recv_turn());
             let (nid, nfd) = of(id).peeloff(id, assoc, flags, fd)?;
             if !insert(nfd, nid) {
                 sys::close(nfd);

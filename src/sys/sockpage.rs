@@ -38,7 +38,9 @@
 
 use std::os::raw::c_int;
 
-use crate::runtime::SendSpec;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6};
+
+use crate::runtime::{RecordMeta, SendSpec};
 
 /// Marks a page holds before the engine drains them.
 const RING: usize = 56;
@@ -52,7 +54,7 @@ const COMPLETE: u32 = 1;
 const ABORTED: u32 = 2;
 const NOTIFICATION: u32 = 4;
 /// Layout version check, so a page of another build is refused.
-const MAGIC: u64 = 0x5343_5450_5348_4d31; // "SCTPSHM1"
+const MAGIC: u64 = 0x5343_5450_5348_4d32; // "SCTPSHM2"
 
 /// Send parameters, as plain data.
 #[repr(C)]
@@ -100,13 +102,104 @@ struct PodMark {
     spec: PodSpec,
 }
 
-/// One received message's range of the pair's byte stream.
+/// One received message's range of the pair's byte stream, and what a
+/// receive returns beside its bytes (a one-to-many socket's readers fill
+/// the name and ancillary data from it).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
 struct PodRec {
     start: u64,
     end: u64,
     flags: u32,
+    meta: PodMeta,
+}
+
+/// `RecordMeta` as plain data.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+struct PodMeta {
+    assoc: u32,
+    stream: u16,
+    ssn: u16,
+    ppid: u32,
+    tsn: u32,
+    context: u32,
+    unordered: u8,
+    /// 0: no peer address, 4 or 6.
+    family: u8,
+    port: u16,
+    addr: [u8; 16],
+    flowinfo: u32,
+    scope: u32,
+}
+
+impl From<&RecordMeta> for PodMeta {
+    fn from(m: &RecordMeta) -> PodMeta {
+        let mut p = PodMeta {
+            assoc: m.assoc,
+            stream: m.stream,
+            ssn: m.ssn,
+            ppid: m.ppid,
+            tsn: m.tsn,
+            context: m.context,
+            unordered: m.unordered.into(),
+            ..Default::default()
+        };
+        match m.peer {
+            Some(SocketAddr::V4(a)) => {
+                p.family = 4;
+                p.port = a.port();
+                p.addr[..4].copy_from_slice(&a.ip().octets());
+            }
+            Some(SocketAddr::V6(a)) => {
+                p.family = 6;
+                p.port = a.port();
+                p.addr = a.ip().octets();
+                p.flowinfo = a.flowinfo();
+                p.scope = a.scope_id();
+            }
+            None => {}
+        }
+        p
+    }
+}
+
+impl PodMeta {
+    fn meta(&self, notification: bool) -> RecordMeta {
+        let peer = match self.family {
+            4 => {
+                let o = [self.addr[0], self.addr[1], self.addr[2], self.addr[3]];
+                Some(SocketAddr::new(IpAddr::V4(Ipv4Addr::from(o)), self.port))
+            }
+            6 => Some(SocketAddr::V6(SocketAddrV6::new(
+                Ipv6Addr::from(self.addr),
+                self.port,
+                self.flowinfo,
+                self.scope,
+            ))),
+            _ => None,
+        };
+        RecordMeta {
+            assoc: self.assoc,
+            peer,
+            stream: self.stream,
+            ssn: self.ssn,
+            ppid: self.ppid,
+            tsn: self.tsn,
+            unordered: self.unordered != 0,
+            notification,
+            context: self.context,
+        }
+    }
+}
+
+/// Which ancillary data a receive returns (the socket's options), as the
+/// engine last published them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RecvWants {
+    pub rcvinfo: bool,
+    pub nxtinfo: bool,
+    pub data_io: bool,
 }
 
 #[repr(C)]
@@ -140,11 +233,16 @@ struct Page {
     /// ... past this offset (half the records shown: one note per half).
     wake_at: u64,
     rec_count: u32,
+    /// The number of the first record shown: record n is in
+    /// `recs[n % RECS]`, so that records already shown stay in place.
+    rec_first: u64,
+    /// `RecvWants` bits (1 rcvinfo, 2 nxtinfo, 4 data_io).
+    wants: u32,
     recs: [PodRec; RECS],
 }
 
 /// Where a reader stands in its record.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecSlice {
     /// The reader's offset in the pair's byte stream.
     pub pos: u64,
@@ -155,6 +253,10 @@ pub struct RecSlice {
     /// Reading to the end of the record ends the message (MSG_EOR).
     pub eor_at_end: bool,
     pub notification: bool,
+    /// The record's metadata, and the next record's with its length (if
+    /// the page shows it), for the name and ancillary data.
+    pub meta: RecordMeta,
+    pub next: Option<(RecordMeta, usize)>,
 }
 
 /// What the engine publishes for the programs after each hold of the lock.
@@ -441,24 +543,50 @@ impl ShmGuard<'_> {
         self.page().read_pos
     }
 
-    /// The engine: the bytes written into the pair so far and the records
-    /// from the oldest one not read yet, as (start, end, complete, aborted,
-    /// notification); as many as the page holds.
-    pub fn publish_records(
+    /// The engine: the bytes written into the pair so far, and the records
+    /// from the oldest one not read yet (record number `first`, `count` of
+    /// them, at most `RECORDS`): those of `changed`, as (number, start,
+    /// end, complete, aborted, metadata), are new or changed since the
+    /// last call; the others shown are as they were.
+    pub fn publish_records<'m>(
         &mut self,
         written: u64,
-        recs: impl Iterator<Item = (u64, u64, bool, bool, bool)>,
+        first: u64,
+        count: usize,
+        changed: impl Iterator<Item = (u64, u64, u64, bool, bool, &'m RecordMeta)>,
     ) {
         let p = self.page();
         p.written = written;
-        let mut n = 0;
-        for (start, end, complete, aborted, note) in recs.take(RECS) {
+        for (n, start, end, complete, aborted, meta) in changed {
             let bit = |on: bool, b: u32| if on { b } else { 0 };
-            let flags = bit(complete, COMPLETE) | bit(aborted, ABORTED) | bit(note, NOTIFICATION);
-            p.recs[n] = PodRec { start, end, flags };
-            n += 1;
+            let flags = bit(complete, COMPLETE)
+                | bit(aborted, ABORTED)
+                | bit(meta.notification, NOTIFICATION);
+            p.recs[(n % RECS as u64) as usize] = PodRec {
+                start,
+                end,
+                flags,
+                meta: meta.into(),
+            };
         }
-        p.rec_count = n as u32;
+        p.rec_first = first;
+        p.rec_count = count.min(RECS) as u32;
+    }
+
+    /// The engine: the ancillary data the socket's receives return.
+    pub fn set_wants(&mut self, w: RecvWants) {
+        let bit = |on: bool, b: u32| if on { b } else { 0 };
+        self.page().wants = bit(w.rcvinfo, 1) | bit(w.nxtinfo, 2) | bit(w.data_io, 4);
+    }
+
+    /// The ancillary data the socket's receives return.
+    pub fn wants(&mut self) -> RecvWants {
+        let w = self.page().wants;
+        RecvWants {
+            rcvinfo: w & 1 != 0,
+            nxtinfo: w & 2 != 0,
+            data_io: w & 4 != 0,
+        }
     }
 
     /// The engine: whether messages wait for a reader to move past
@@ -480,10 +608,13 @@ impl ShmGuard<'_> {
     pub fn slice_at(&mut self, unread: usize) -> Result<Option<RecSlice>, AskDaemon> {
         let p = self.page();
         let pos = p.written.checked_sub(unread as u64).ok_or(AskDaemon)?;
-        let shown = &p.recs[..(p.rec_count as usize).min(RECS)];
-        let r = shown
-            .iter()
-            .find(|r| !(r.end <= pos && r.flags & COMPLETE != 0));
+        let count = (p.rec_count as usize).min(RECS);
+        let rec = |i: usize| &p.recs[((p.rec_first + i as u64) % RECS as u64) as usize];
+        let at = (0..count).find(|&i| {
+            let r = rec(i);
+            !(r.end <= pos && r.flags & COMPLETE != 0)
+        });
+        let r = at.map(rec);
         match r {
             Some(r) if r.start <= pos => Ok(Some(RecSlice {
                 pos,
@@ -491,6 +622,11 @@ impl ShmGuard<'_> {
                 complete: r.flags & COMPLETE != 0,
                 eor_at_end: r.flags & (COMPLETE | ABORTED) == COMPLETE,
                 notification: r.flags & NOTIFICATION != 0,
+                meta: r.meta.meta(r.flags & NOTIFICATION != 0),
+                next: at.filter(|&i| i + 1 < count).map(|i| rec(i + 1)).map(|n| {
+                    let meta = n.meta.meta(n.flags & NOTIFICATION != 0);
+                    (meta, (n.end - n.start) as usize)
+                }),
             })),
             None if pos >= p.written => Ok(None),
             _ => Err(AskDaemon),
@@ -594,6 +730,24 @@ mod tests {
         assert!(SockPage::attach(other).is_err());
     }
 
+    /// Publishes `recs` (start, end, complete, aborted, notification) as
+    /// records 0.. with `written` bytes written.
+    fn publish(g: &mut ShmGuard<'_>, written: u64, recs: &[(u64, u64, bool, bool, bool)]) {
+        let metas: Vec<RecordMeta> = recs
+            .iter()
+            .map(|r| RecordMeta {
+                notification: r.4,
+                ..Default::default()
+            })
+            .collect();
+        let changed = recs
+            .iter()
+            .zip(&metas)
+            .enumerate()
+            .map(|(i, (r, m))| (i as u64, r.0, r.1, r.2, r.3, m));
+        g.publish_records(written, 0, recs.len(), changed);
+    }
+
     #[test]
     fn readers_find_their_records() {
         let daemon = SockPage::create().unwrap();
@@ -604,7 +758,7 @@ mod tests {
         ];
         // Nothing written yet: nothing to read.
         assert_eq!(daemon.lock().slice_at(0), Ok(None));
-        daemon.lock().publish_records(10, recs.into_iter());
+        publish(&mut daemon.lock(), 10, &recs);
         let mut g = daemon.lock();
         // 10 bytes written, all unread: the reader is at 0.
         let s = g.slice_at(10).unwrap().unwrap();
@@ -629,7 +783,7 @@ mod tests {
         assert!(g.advance(NOTE_EVERY));
         assert!(!g.advance(NOTE_EVERY + 1));
         // Bytes past the records shown: the daemon knows.
-        g.publish_records(30, recs.into_iter().take(2));
+        publish(&mut g, 30, &recs[..2]);
         assert_eq!(g.slice_at(25).unwrap().unwrap().left, 2);
         assert_eq!(g.slice_at(1), Err(AskDaemon));
     }
@@ -637,13 +791,79 @@ mod tests {
     #[test]
     fn an_aborted_message_ends_without_eor() {
         let daemon = SockPage::create().unwrap();
-        daemon
-            .lock()
-            .publish_records(4, [(0, 4, true, true, false)].into_iter());
+        publish(&mut daemon.lock(), 4, &[(0, 4, true, true, false)]);
         let s = daemon.lock().slice_at(4).unwrap().unwrap();
         assert!(s.complete && !s.eor_at_end);
         // Read: the record is behind the reader.
         assert_eq!(daemon.lock().slice_at(0), Ok(None));
+    }
+
+    /// A one-to-many socket's records carry what recvmsg returns beside
+    /// the data; records shown before stay where they were as the first
+    /// one shown moves on (only new ones are written).
+    #[test]
+    fn records_carry_their_metadata_in_a_ring() {
+        let daemon = SockPage::create().unwrap();
+        let v4 = RecordMeta {
+            assoc: 3,
+            peer: Some("10.1.2.3:5000".parse().unwrap()),
+            stream: 2,
+            ssn: 7,
+            ppid: 0x1234,
+            tsn: 99,
+            unordered: true,
+            notification: false,
+            context: 5,
+        };
+        let v6 = RecordMeta {
+            assoc: 4,
+            peer: Some(SocketAddr::V6(SocketAddrV6::new(
+                "fe80::1".parse().unwrap(),
+                6000,
+                0,
+                2,
+            ))),
+            notification: true,
+            ..Default::default()
+        };
+        // Records RECS-1 and RECS (slots RECS-1 and 0).
+        let first = RECS as u64 - 1;
+        let mut g = daemon.lock();
+        g.publish_records(
+            20,
+            first,
+            2,
+            [
+                (first, 0, 10, true, false, &v4),
+                (first + 1, 10, 20, true, false, &v6),
+            ]
+            .into_iter(),
+        );
+        let s = g.slice_at(20).unwrap().unwrap();
+        assert_eq!(s.meta, v4);
+        assert_eq!(s.next, Some((v6.clone(), 10)));
+        let s = g.slice_at(10).unwrap().unwrap();
+        assert_eq!(
+            (s.meta.clone(), s.notification, s.next),
+            (v6.clone(), true, None)
+        );
+        // The first read: one record shown, written before.
+        g.publish_records(20, first + 1, 1, std::iter::empty());
+        let s = g.slice_at(10).unwrap().unwrap();
+        assert_eq!((s.meta, s.left), (v6, 10));
+        // Peerless (a notification's record may be) and unset options.
+        assert_eq!(
+            RecordMeta::default(),
+            PodMeta::from(&RecordMeta::default()).meta(false)
+        );
+        assert_eq!(g.wants(), RecvWants::default());
+        let w = RecvWants {
+            rcvinfo: true,
+            nxtinfo: false,
+            data_io: true,
+        };
+        g.set_wants(w);
+        assert_eq!(g.wants(), w);
     }
 
     #[test]

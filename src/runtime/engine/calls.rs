@@ -9,7 +9,7 @@ use std::time::Instant;
 use super::inbox::Slice;
 use super::notify::{Events, ev};
 use super::send::{SendSide, Ticket};
-use super::{Engine, Kind, SendSpec, SockId, is_many_id};
+use super::{Engine, Kind, SendSpec, SockId};
 use crate::proto::assoc::multihome::PathParamsSet;
 use crate::proto::assoc::{AssocId, Association};
 use crate::sys;
@@ -69,7 +69,8 @@ impl Engine {
             .socks
             .get(&id)
             .map_or((false, false, false), |s| {
-                (s.recv_rcvinfo, s.recv_nxtinfo, s.events.on(ev::DATA_IO))
+                let w = s.recv_wants();
+                (w.rcvinfo, w.nxtinfo, w.data_io)
             })
     }
 
@@ -93,14 +94,16 @@ impl Engine {
         }
     }
 
-    /// For a program that places its own send marks (see `sys::sockpage`):
-    /// a copy of one-to-one socket `id`'s shared page, or with `pair_end`
-    /// of the engine's end of its pair (whose unread bytes place a mark).
+    /// For a program that places its own send marks or reads records on
+    /// its own (see `sys::sockpage`): a copy of socket `id`'s shared page,
+    /// or with `pair_end` of the engine's end of its pair (whose unread
+    /// bytes place a mark). A one-to-many socket's page serves receives
+    /// only (its sends name their association: they go to the daemon).
     pub fn send_page(&self, id: SockId, pair_end: bool) -> Result<c_int, c_int> {
         let (side, efd) = {
             let st = self.lock_quiet();
             let s = st.socks.get(&id).ok_or(libc::EBADF)?;
-            if is_many_id(id) || matches!(s.kind, Kind::Listener { .. }) {
+            if matches!(s.kind, Kind::Listener { .. }) {
                 return Err(libc::EOPNOTSUPP);
             }
             (s.tx.clone(), s.efd)
@@ -114,6 +117,7 @@ impl Engine {
             let watched = st.pair_watch.contains(&id);
             if let Some(s) = st.socks.get_mut(&id) {
                 s.inbox.flush(s.efd, s.tx.page());
+                s.publish_wants();
                 if let Some(p) = s.tx.page() {
                     p.lock().set_watched(watched);
                 }
@@ -291,6 +295,7 @@ impl Engine {
         let before = s.clone_events();
         f(&mut s.events);
         s.assoc_events.clear();
+        s.publish_wants();
         st.report_dry(id, &before);
         Ok(())
     }
@@ -343,6 +348,7 @@ impl Engine {
         for a in targets {
             s.assoc_events.entry(a).or_insert(s.events).0[e] = on;
         }
+        s.publish_wants();
         st.report_dry(id, &before);
         Ok(())
     }
@@ -362,6 +368,7 @@ impl Engine {
         if let Some(v) = nxtinfo {
             s.recv_nxtinfo = v;
         }
+        s.publish_wants();
         Ok(())
     }
 

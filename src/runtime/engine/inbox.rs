@@ -63,6 +63,11 @@ pub struct Inbox {
     lobby: VecDeque<(RecordMeta, Vec<u8>)>,
     /// See [`Inbox::flush`].
     held: bool,
+    /// Records forgotten so far: the number of the first in `records`.
+    popped: u64,
+    /// The first record the shared page may show otherwise than it is
+    /// now (published incomplete, or not at all).
+    fresh: u64,
 }
 
 impl Inbox {
@@ -197,11 +202,36 @@ impl Inbox {
                 .get(SockPage::RECORDS / 2)
                 .map_or(0, |r| r.start);
             g.set_held(self.held, half);
-            let recs = self
+            // Only what is new or may have changed since the last time.
+            let count = self.records.len().min(SockPage::RECORDS);
+            let from = self.fresh.max(self.popped);
+            let skip = (from - self.popped) as usize;
+            let base = self.popped;
+            let changed = self
                 .records
                 .iter()
-                .map(|r| (r.start, r.end, r.complete, r.aborted, r.meta.notification));
-            g.publish_records(self.written, recs);
+                .enumerate()
+                .take(count)
+                .skip(skip)
+                .map(|(i, r)| {
+                    (
+                        base + i as u64,
+                        r.start,
+                        r.end,
+                        r.complete,
+                        r.aborted,
+                        &r.meta,
+                    )
+                });
+            g.publish_records(self.written, base, count, changed);
+            // (An open record grows: it is written again next time.)
+            let open = self
+                .records
+                .iter()
+                .take(count)
+                .skip(skip)
+                .position(|r| !r.complete);
+            self.fresh = from + open.unwrap_or(count - skip.min(count)) as u64;
         }
         self.staged.is_empty()
     }
@@ -214,6 +244,7 @@ impl Inbox {
             .is_some_and(|r| r.complete && r.end <= read)
         {
             self.records.pop_front();
+            self.popped += 1;
         }
     }
 
@@ -301,6 +332,8 @@ impl Inbox {
         }
         self.staged = keep_bytes.into();
         self.records = kept;
+        // Records left the middle: the page shows them all again.
+        self.fresh = self.popped;
         self.release_lobby();
         taken
     }
@@ -360,6 +393,47 @@ mod tests {
         assert!(s.next.is_none());
         assert!(b.at(0).is_none());
         assert_eq!(b.records(), 0);
+    }
+
+    /// Records reach the shared page as they are pushed, grow and are
+    /// read: only new or changed ones are written, the others stay.
+    #[test]
+    fn the_page_shows_records_as_they_change() {
+        let page = SockPage::create().unwrap();
+        let (app, eng) = sys::socketpair(libc::SOCK_STREAM, 0, 0).unwrap();
+        let mut b = Inbox::default();
+        b.push(meta(1, 1), b"one");
+        b.push_piece(meta(2, 2), b"tw", false);
+        b.flush(eng, Some(&page));
+        {
+            let mut g = page.lock();
+            let s = g.slice_at(5).unwrap().unwrap();
+            assert_eq!(
+                (s.meta.assoc, s.left, s.next.map(|n| (n.0.assoc, n.1))),
+                (1, 3, Some((2, 2)))
+            );
+            let s = g.slice_at(2).unwrap().unwrap();
+            assert_eq!((s.meta.assoc, s.left, s.complete), (2, 2, false));
+        }
+        // The open message's last piece, then one more message.
+        b.push_piece(meta(2, 2), b"o!", true);
+        b.push(meta(3, 3), b"x");
+        b.flush(eng, Some(&page));
+        let mut buf = [0u8; 3];
+        assert_eq!(sys::read(app, &mut buf).unwrap(), 3);
+        page.lock().advance(3);
+        // The engine forgets the first record; the page shows from the next.
+        b.flush(eng, Some(&page));
+        assert_eq!(b.records(), 2);
+        let unread = sys::pending_bytes(app);
+        assert_eq!(unread, 5);
+        let s = page.lock().slice_at(unread).unwrap().unwrap();
+        assert_eq!((s.meta.assoc, s.left, s.complete), (2, 4, true));
+        assert_eq!(s.next.map(|n| (n.0.assoc, n.1)), Some((3, 1)));
+        let s = page.lock().slice_at(1).unwrap().unwrap();
+        assert_eq!((s.meta.assoc, s.left, s.next), (3, 1, None));
+        sys::close(app);
+        sys::close(eng);
     }
 
     impl Inbox {

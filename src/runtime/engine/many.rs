@@ -30,7 +30,7 @@ pub const SCTP_EOF: u16 = 0x200;
 pub const SCTP_SENDALL: u16 = 64;
 
 /// What the kernel would say about one record in ancillary data.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RecordMeta {
     pub assoc: AssocId,
     pub peer: Option<SocketAddr>,

@@ -155,6 +155,23 @@ impl Sock {
         round_robin(&self.stalled, &mut self.stalled_next, STALLED_BATCH)
     }
 
+    /// The ancillary data this socket's receives return.
+    pub(super) fn recv_wants(&self) -> crate::sys::sockpage::RecvWants {
+        crate::sys::sockpage::RecvWants {
+            rcvinfo: self.recv_rcvinfo,
+            nxtinfo: self.recv_nxtinfo,
+            data_io: self.events.on(super::notify::ev::DATA_IO),
+        }
+    }
+
+    /// Tells the programs that read on their own (`sys::sockpage`) which
+    /// ancillary data receives return.
+    pub(super) fn publish_wants(&self) {
+        if let Some(p) = self.tx.page() {
+            p.lock().set_wants(self.recv_wants());
+        }
+    }
+
     /// An address as this socket reports it to the application.
     pub(super) fn present(&self, a: SocketAddr) -> SocketAddr {
         sys::present(a, self.v6, self.v4mapped)
