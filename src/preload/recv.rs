@@ -99,7 +99,16 @@ pub(super) unsafe fn recv_record(
             let again =
                 got.r < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EAGAIN);
             if again && blocking && of(id).nothing_to_wait_for(id) {
-                set_errno(libc::ENOTCONN);
+                // The engine may have delivered the last data (or the EOF)
+                // between that read and the check (an association that
+                // ended in the accept queue, handed over by accept): one
+                // more read decides; nothing then is nothing for good.
+                // SAFETY: per this function's contract.
+                let got = unsafe { recv_unserialized(fd, id, m, flags | libc::MSG_DONTWAIT) };
+                if got.r < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EAGAIN)
+                {
+                    set_errno(libc::ENOTCONN);
+                }
                 return got;
             }
             if !(may_wait && again) {
