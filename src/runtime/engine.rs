@@ -321,8 +321,13 @@ struct State {
     /// The source address of the route to each peer address, and when it
     /// was looked up (`State::pick_source`).
     route_srcs: HashMap<IpAddr, (Option<IpAddr>, Instant)>,
-    /// When wildcard endpoints last took the host's addresses again.
+    /// When wildcard endpoints last took the host's addresses again, and
+    /// those addresses (a wildcard bind takes them too, rather than a
+    /// netlink dump of its own).
     hosts_at: Option<Instant>,
+    hosts: Vec<IpAddr>,
+    /// When turns last looked whether wildcard endpoints need them again.
+    hosts_checked: Option<Instant>,
 }
 
 /// The per-process engine.

@@ -96,9 +96,14 @@ impl Engine {
             .ip()
             .is_unspecified()
             .then_some((!s.v6 || !s.ip.v6only, s.v6));
-        cfg.own_addrs = own_addrs(addr.ip(), any_families);
+        let impair = s.impair.clone();
+        let shortcut = !s.loopback_udp && s.impair.is_none();
+        cfg.own_addrs = match any_families {
+            None => vec![sys::unmap(SocketAddr::new(addr.ip(), 0)).ip()],
+            Some((v4, v6)) => of_families(st.host_addrs(now()), v4, v6),
+        };
         let endpoint = Endpoint::new(cfg, port, sys::random_seed(), now());
-        st.any_impair |= s.impair.is_some();
+        st.any_impair |= impair.is_some();
         st.eps.insert(
             port,
             Ep {
@@ -106,8 +111,8 @@ impl Engine {
                 udp,
                 ip: addr.ip(),
                 any_families,
-                impair: s.impair.clone().map(crate::runtime::impair::Impair::new),
-                shortcut: !s.loopback_udp && s.impair.is_none(),
+                impair: impair.map(crate::runtime::impair::Impair::new),
+                shortcut,
                 listener: None,
                 socks: HashMap::new(),
                 parked: HashMap::new(),
@@ -350,19 +355,10 @@ impl Engine {
     }
 }
 
-/// The addresses of an endpoint bound to `ip` (`Config::own_addrs`): for
-/// the wildcard (`any` the families it takes), the host's; else `ip`.
-/// IPv6 link-local addresses are left out: a peer could not reach them
-/// (see `multihome::listed_addrs`).
-fn own_addrs(ip: IpAddr, any: Option<(bool, bool)>) -> Vec<IpAddr> {
-    let Some((v4, v6)) = any else {
-        return vec![sys::unmap(SocketAddr::new(ip, 0)).ip()];
-    };
-    of_families(&sys::host_addrs(), v4, v6)
-}
-
 /// The addresses of `host` of the families taken (IPv4 `v4`, IPv6 `v6`;
-/// no IPv6 link-local).
+/// no IPv6 link-local: a peer could not reach them, see
+/// `multihome::listed_addrs`). An endpoint bound to the wildcard has these
+/// (`Config::own_addrs`); one bound to an address, only that one.
 fn of_families(host: &[IpAddr], v4: bool, v6: bool) -> Vec<IpAddr> {
     host.iter()
         .copied()
@@ -380,22 +376,38 @@ impl State {
     /// Keeps wildcard endpoints' addresses current (addresses added to or
     /// removed from the host), at most every `HOSTS_EVERY`.
     pub(super) fn refresh_own_addrs(&mut self, t: Instant) {
-        if self
-            .hosts_at
-            .is_some_and(|w| t.saturating_duration_since(w) < HOSTS_EVERY)
-        {
+        let recent =
+            |w: Option<Instant>| w.is_some_and(|w| t.saturating_duration_since(w) < HOSTS_EVERY);
+        if recent(self.hosts_checked) || recent(self.hosts_at) {
             return;
         }
-        self.hosts_at = Some(t);
+        self.hosts_checked = Some(t);
         if self.eps.values().all(|ep| ep.any_families.is_none()) {
             return;
         }
-        let host = sys::host_addrs();
+        self.take_host_addrs(t);
+    }
+
+    /// The host's addresses, read again if older than `HOSTS_EVERY`.
+    pub(super) fn host_addrs(&mut self, t: Instant) -> &[IpAddr] {
+        if self
+            .hosts_at
+            .is_none_or(|w| t.saturating_duration_since(w) >= HOSTS_EVERY)
+        {
+            self.take_host_addrs(t);
+        }
+        &self.hosts
+    }
+
+    /// Reads the host's addresses and gives wildcard endpoints theirs.
+    fn take_host_addrs(&mut self, t: Instant) {
+        self.hosts_at = Some(t);
+        self.hosts = sys::host_addrs();
         for ep in self.eps.values_mut() {
             let Some((v4, v6)) = ep.any_families else {
                 continue;
             };
-            let now = of_families(&host, v4, v6);
+            let now = of_families(&self.hosts, v4, v6);
             if ep.endpoint.config().own_addrs != now {
                 ep.endpoint.config_mut().own_addrs = now;
             }
