@@ -57,9 +57,8 @@ pub(super) struct UserMsg {
 }
 
 impl UserMsg {
-    fn new(msg: *const msghdr, name: Vec<u8>, control: Vec<u8>) -> Result<UserMsg, c_int> {
-        let orig = usermem::get(msg)?;
-        let iov = iovecs_of(&orig)?;
+    /// From the program's header `orig` and its iovecs, both copied in.
+    fn new(orig: msghdr, iov: Vec<libc::iovec>, name: Vec<u8>, control: Vec<u8>) -> UserMsg {
         let mut u = UserMsg {
             hdr: orig,
             orig,
@@ -81,7 +80,7 @@ impl UserMsg {
             u.control.as_mut_ptr() as *mut c_void
         };
         u.hdr.msg_controllen = u.control.len();
-        Ok(u)
+        u
     }
 
     /// sendmsg's header: the name and control data read in (EFAULT).
@@ -97,15 +96,22 @@ impl UserMsg {
         } else {
             usermem::read_exact(m.msg_control, m.msg_controllen.min(CONTROL_MAX))?
         };
-        UserMsg::new(msg, name, control)
+        let iov = iovecs_of(&m)?;
+        Ok(UserMsg::new(m, iov, name, control))
     }
 
     /// recvmsg's header: room for the name and control data it asks for.
     pub(super) fn for_recv(msg: *const msghdr) -> Result<UserMsg, c_int> {
         let m = usermem::get(msg)?;
+        let iov = iovecs_of(&m)?;
+        Ok(UserMsg::for_recv_of(m, iov))
+    }
+
+    /// As `for_recv`, from the header and iovecs already copied in.
+    pub(super) fn for_recv_of(m: msghdr, iov: Vec<libc::iovec>) -> UserMsg {
         let name = vec![0u8; (m.msg_namelen as usize).min(NAME_MAX)];
         let control = vec![0u8; m.msg_controllen.min(CONTROL_MAX)];
-        UserMsg::new(msg, name, control)
+        UserMsg::new(m, iov, name, control)
     }
 
     /// After a receive: the name, control data, their lengths and the

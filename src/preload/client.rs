@@ -445,13 +445,11 @@ fn recv_checked(fd: c_int, msg: *mut msghdr, flags: c_int, fast: bool) -> isize 
             let done = match &f.record {
                 // A one-to-many socket's record: name and ancillary data.
                 Some((slice, eor, wants)) => {
-                    super::args::UserMsg::for_recv(msg).and_then(|mut um| {
-                        // SAFETY: `um.hdr` points at our name and control buffers.
-                        unsafe {
-                            super::cmsg::fill_recv(&mut um.hdr, slice, *eor, *wants, f.flags)
-                        };
-                        um.finish_recv(msg)
-                    })
+                    // (The header and iovecs read above.)
+                    let mut um = super::args::UserMsg::for_recv_of(m, iov);
+                    // SAFETY: `um.hdr` points at our name and control buffers.
+                    unsafe { super::cmsg::fill_recv(&mut um.hdr, slice, *eor, *wants, f.flags) };
+                    um.finish_recv(msg)
                 }
                 None => {
                     let at = field::<c_int>(msg, std::mem::offset_of!(msghdr, msg_flags));

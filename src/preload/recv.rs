@@ -536,12 +536,7 @@ pub(super) unsafe fn recvmsg_as(
     // SAFETY: our copy of the caller's iovecs.
     let got = unsafe { recv_record(fd, id, &m, flags, blocking) };
     if let Some((slice, eor)) = &got.record {
-        let (rcvinfo, nxtinfo, data_io) = of(id).recv_options(id);
-        let wants = cmsg::RecvWants {
-            rcvinfo,
-            nxtinfo,
-            data_io,
-        };
+        let wants = of(id).recv_options(id);
         // SAFETY: `um.hdr` points at our name and control buffers.
         unsafe { cmsg::fill_recv(&mut um.hdr, slice, *eor, wants, got.flags) };
         return match um.finish_recv(msg) {

@@ -136,8 +136,12 @@ pub unsafe fn get(
             Err(libc::ENOPROTOOPT)
         }
         SCTP_RECVRCVINFO | SCTP_RECVNXTINFO => {
-            let (rcv, nxt, _) = e.recv_options(id);
-            let on = if name == SCTP_RECVRCVINFO { rcv } else { nxt };
+            let w = e.recv_options(id);
+            let on = if name == SCTP_RECVRCVINFO {
+                w.rcvinfo
+            } else {
+                w.nxtinfo
+            };
             // SAFETY: caller's option buffer, checked by put_int.
             unsafe { put_int(val, len, c_int::from(on)) }
         }

@@ -64,14 +64,12 @@ impl Engine {
 
     /// Whether SCTP_RCVINFO / SCTP_NXTINFO / SCTP_SNDRCV (data_io) go with
     /// received data.
-    pub fn recv_options(&self, id: SockId) -> (bool, bool, bool) {
+    pub fn recv_options(&self, id: SockId) -> crate::sys::sockpage::RecvWants {
         self.lock_quiet()
             .socks
             .get(&id)
-            .map_or((false, false, false), |s| {
-                let w = s.recv_wants();
-                (w.rcvinfo, w.nxtinfo, w.data_io)
-            })
+            .map(|s| s.recv_wants())
+            .unwrap_or_default()
     }
 
     /// An interposed send of `len` bytes on one-to-one socket `id` is about
