@@ -33,8 +33,9 @@ struct opts {
     long active;       /* -k: "many": associations sending in the "few" phase */
     int mempid;        /* -m: "many": the process whose RSS holds the engine */
     int workers;       /* -w: "many": client processes */
-    int spread;        /* -I: "many", sockbench: each client process takes a shim
-                          engine of its own (SCTPSHIM_INSTANCE + ".wN") */
+    int spread;        /* -I N: "many", sockbench: client processes take shim
+                          engines of their own, N processes to each
+                          (SCTPSHIM_INSTANCE + ".wK", K = process / N) */
     int bindbase;      /* -B: "many", sockbench: connection i binds local port
                           BASE + i (shim engines each allocate SCTP ports of
                           their own: with -I two would collide) */
@@ -75,7 +76,7 @@ static void parse_args(int argc, char **argv) {
     o.sctp = 1;
     int c;
     optind = 3;
-    while ((c = getopt(argc, argv, "P:a:p:s:T:n:k:m:w:u:r:IB:")) != -1) {
+    while ((c = getopt(argc, argv, "P:a:p:s:T:n:k:m:w:u:r:I:B:")) != -1) {
         switch (c) {
         case 'P':
             if (strcmp(optarg, "tcp") == 0) o.sctp = 0;
@@ -92,7 +93,7 @@ static void parse_args(int argc, char **argv) {
         case 'w': o.workers = atoi(optarg); break;
         case 'u': o.udp_local = atoi(optarg); break;
         case 'r': o.udp_remote = atoi(optarg); break;
-        case 'I': o.spread = 1; break;
+        case 'I': o.spread = atoi(optarg); break;
         case 'B': o.bindbase = atoi(optarg); break;
         default: usage();
         }

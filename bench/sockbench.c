@@ -4,7 +4,7 @@
  *
  *   sockbench server|client MODE -P tcp|sctp -a ADDR -p PORT [-s SIZE]
  *             [-T SECONDS] [-n COUNT] [-k ACTIVE] [-m PID] [-w WORKERS]
- *             [-I] [-B BASEPORT]
+ *             [-I GROUP] [-B BASEPORT]
  *
  * Whichever side measures prints one line "result key=value ...":
  *   bulk       the client writes SIZE-byte buffers (default 64 KiB) for T
@@ -30,8 +30,10 @@
  *              the server has them all (asking with 'S' on a control
  *              connection), so phases do not overlap; 'Q' gets the rates
  *              (what arrived in the T seconds from a phase's first message),
- *              which the client prints. Under the shim, -I gives each client
- *              process an engine of its own (SCTPSHIM_INSTANCE + ".wN"), and
+ *              which the client prints. Under the shim, -I GROUP gives the
+ *              client processes engines of their own, GROUP processes to each
+ *              (SCTPSHIM_INSTANCE + ".wK"; an engine holds two descriptors per
+ *              socket, so its descriptor limit bounds its sockets), and
  *              -B binds connection i to local port BASEPORT + i (engines
  *              allocate SCTP ports independently: two could pick the same
  *              port, and the server would take the second INIT for a restart
@@ -364,10 +366,10 @@ static void server_many_tcp(void) {
  * for on cmd ('F' or 'A'; 'X' ends), answering the messages it sent. */
 static void many_worker(int idx, long lo, long hi, int cmd, int up) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (o.spread) { /* an engine of its own (the shim reads this at its first socket) */
+    if (o.spread > 0) { /* an engine of the group's own (read at the first socket) */
         const char *b = getenv("SCTPSHIM_INSTANCE");
         char v[256];
-        snprintf(v, sizeof v, "%s.w%d", b ? b : "bench", idx);
+        snprintf(v, sizeof v, "%s.w%d", b ? b : "bench", idx / o.spread);
         setenv("SCTPSHIM_INSTANCE", v, 1);
     }
     long m = hi - lo;

@@ -90,13 +90,24 @@ fn read_exact(sock: c_int, buf: &mut [u8]) -> io::Result<bool> {
     Ok(true)
 }
 
-/// Receives one frame and the descriptor that came with it (close-on-exec);
-/// None at a clean end of stream.
-pub fn recv_frame(sock: c_int) -> io::Result<Option<(Vec<u8>, Option<c_int>)>> {
+/// One frame received: its body, the descriptor that came with it
+/// (close-on-exec), and whether a descriptor was sent but could not be
+/// taken (the receiver is at its RLIMIT_NOFILE: the kernel drops it and
+/// says so with MSG_CTRUNC).
+pub type Frame = (Vec<u8>, Option<c_int>, bool);
+
+/// Receives one frame; None at a clean end of stream.
+pub fn recv_frame(sock: c_int) -> io::Result<Option<Frame>> {
+    recv_frame_in(sock, CMSG_ROOM)
+}
+
+/// `recv_frame` with `room` bytes for control data.
+fn recv_frame_in(sock: c_int, room: usize) -> io::Result<Option<Frame>> {
     let mut len = [0u8; 4];
     let mut cbuf = [0u64; CMSG_ROOM / 8];
     let mut fds = Vec::new();
     let mut got = 0;
+    let mut lost = false;
     while got == 0 {
         let mut iov = libc::iovec {
             iov_base: len.as_mut_ptr() as *mut c_void,
@@ -107,7 +118,7 @@ pub fn recv_frame(sock: c_int) -> io::Result<Option<(Vec<u8>, Option<c_int>)>> {
         m.msg_iov = &mut iov;
         m.msg_iovlen = 1;
         m.msg_control = cbuf.as_mut_ptr() as *mut c_void;
-        m.msg_controllen = CMSG_ROOM;
+        m.msg_controllen = room.min(CMSG_ROOM);
         // SAFETY: `m` describes valid buffers for the duration of the call.
         let n = unsafe { (real().recvmsg)(sock, &mut m, libc::MSG_CMSG_CLOEXEC) };
         if n < 0 {
@@ -121,6 +132,7 @@ pub fn recv_frame(sock: c_int) -> io::Result<Option<(Vec<u8>, Option<c_int>)>> {
             return Ok(None);
         }
         got = n as usize;
+        lost = m.msg_flags & libc::MSG_CTRUNC != 0;
         // SAFETY: walking the control data the kernel wrote into `cbuf`.
         unsafe {
             let mut c = libc::CMSG_FIRSTHDR(&m);
@@ -159,9 +171,10 @@ pub fn recv_frame(sock: c_int) -> io::Result<Option<(Vec<u8>, Option<c_int>)>> {
         return fail(io::ErrorKind::InvalidData.into());
     }
     let mut body = vec![0u8; n];
+    let lost = lost && fd.is_none();
     match read_exact(sock, &mut body) {
-        Ok(true) => Ok(Some((body, fd))),
-        Ok(false) if n == 0 => Ok(Some((body, fd))),
+        Ok(true) => Ok(Some((body, fd, lost))),
+        Ok(false) if n == 0 => Ok(Some((body, fd, lost))),
         Ok(false) => fail(io::ErrorKind::UnexpectedEof.into()),
         Err(e) => fail(e),
     }
@@ -262,16 +275,35 @@ mod tests {
             send_frame(a, b"", None).unwrap();
             crate::sys::close(a);
         });
-        let (body, fd) = recv_frame(b).unwrap().unwrap();
+        let (body, fd, lost) = recv_frame(b).unwrap().unwrap();
         assert_eq!(body, b"first");
+        assert!(!lost);
         let fd = fd.unwrap();
         assert_eq!(socket_inode(fd), socket_inode(x));
-        let (body, fd2) = recv_frame(b).unwrap().unwrap();
+        let (body, fd2, lost) = recv_frame(b).unwrap().unwrap();
         assert!(body.len() == 300_000 && body.iter().all(|&v| v == 7) && fd2.is_none());
+        assert!(!lost);
         assert_eq!(recv_frame(b).unwrap().unwrap().0, b"");
         t.join().unwrap();
         assert!(recv_frame(b).unwrap().is_none());
         for f in [b, x, y, fd] {
+            crate::sys::close(f);
+        }
+    }
+
+    #[test]
+    fn a_descriptor_the_receiver_cannot_take_is_reported_lost() {
+        let (a, b) = crate::sys::socketpair(libc::SOCK_STREAM, 0, 0).unwrap();
+        let (x, y) = crate::sys::socketpair(libc::SOCK_STREAM, 0, 0).unwrap();
+        send_frame(a, b"call", Some(x)).unwrap();
+        send_frame(a, b"plain", None).unwrap();
+        // No room for control data: the kernel drops the descriptor, as it
+        // does for a receiver at its descriptor limit.
+        let (body, fd, lost) = recv_frame_in(b, 0).unwrap().unwrap();
+        assert_eq!((body.as_slice(), fd, lost), (&b"call"[..], None, true));
+        let (body, fd, lost) = recv_frame_in(b, 0).unwrap().unwrap();
+        assert_eq!((body.as_slice(), fd, lost), (&b"plain"[..], None, false));
+        for f in [a, b, x, y] {
             crate::sys::close(f);
         }
     }

@@ -295,10 +295,13 @@ pub(super) fn exchange(
     fd: Option<c_int>,
 ) -> Result<(Response, Option<c_int>), c_int> {
     send_frame(c, &req.encode(), fd).map_err(|_| libc::ECONNRESET)?;
-    let (body, got) = recv_frame(c)
+    let (body, got, lost) = recv_frame(c)
         .map_err(|_| libc::ECONNRESET)?
         .ok_or(libc::ECONNRESET)?;
     match Response::decode(&body) {
+        // The daemon made a descriptor for us (socket, accept, peeloff)
+        // and this process has no room for it, as the kernel would say.
+        Ok(_) if lost => Err(libc::EMFILE),
         Ok(r) => Ok((r, got)),
         Err(_) => {
             if let Some(g) = got {

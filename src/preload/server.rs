@@ -90,6 +90,10 @@ pub fn run(foreground: bool) -> i32 {
             _ => unsafe { libc::_exit(0) },
         }
     }
+    // Each socket holds two descriptors here (its pair's end and its
+    // shared page): the soft limit goes up to the hard one, as a server
+    // of many connections sets it for itself.
+    sys::raise_fd_limit();
     eprintln!("sctpshimd: pid {} serving @{name}", std::process::id());
     // A separate instance (tests) leaves 9899 to the default daemon.
     let instance = std::env::var_os("SCTPSHIM_INSTANCE").is_some_and(|v| !v.is_empty());
@@ -159,8 +163,15 @@ fn accept_client(lfd: c_int) {
 
 /// One client connection: requests in order until it closes.
 fn serve(c: c_int, pid: u32) {
-    while let Ok(Some((body, fd))) = recv_frame(c) {
+    while let Ok(Some((body, fd, lost))) = recv_frame(c) {
         let (resp, out) = match Request::decode(&body) {
+            // The program's descriptor did not come through: this daemon
+            // is at its descriptor limit (each socket holds two here).
+            Ok(Request::Moved { .. }) if lost => continue,
+            Ok(_) if lost => {
+                out_of_descriptors(pid);
+                (Response::error(libc::ENOBUFS), None)
+            }
             // Told, not asked: no answer.
             Ok(Request::Moved { id }) => {
                 engine().reader_moved(id);
@@ -187,6 +198,24 @@ fn serve(c: c_int, pid: u32) {
             return;
         }
     }
+}
+
+/// Says once a minute that calls fail because the daemon has no
+/// descriptor left, and what to do about it.
+fn out_of_descriptors(pid: u32) {
+    static LAST: Mutex<Option<Instant>> = Mutex::new(None);
+    let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
+    let t = crate::runtime::now();
+    if last.is_some_and(|l| t.saturating_duration_since(l) < Duration::from_secs(60)) {
+        return;
+    }
+    *last = Some(t);
+    let (soft, _) = sys::fd_limits();
+    eprintln!(
+        "sctpshimd: out of descriptors (RLIMIT_NOFILE {soft}, two per SCTP socket): \
+         a call of pid {pid} failed with ENOBUFS; raise the hard limit (ulimit -Hn) \
+         of the program that starts the daemon"
+    );
 }
 
 /// Runs one request; a descriptor to hand back comes with the answer.

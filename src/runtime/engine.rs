@@ -421,8 +421,8 @@ impl Engine {
         st
     }
 
-    /// The state, for a call that may change anything (the settings a
-    /// process gives, exit): the next turn sweeps everything.
+    /// The state, for a call that may change anything (exit, fork): the
+    /// next turn sweeps everything.
     fn lock_all(&self) -> MutexGuard<'_, State> {
         let mut st = self.lock_quiet();
         st.sweep = true;

@@ -511,6 +511,30 @@ pub fn drain(fd: c_int) -> Vec<u8> {
     out
 }
 
+/// This process's descriptor limits (soft, hard).
+pub fn fd_limits() -> (u64, u64) {
+    let mut r = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes into `r`.
+    unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) };
+    (r.rlim_cur, r.rlim_max)
+}
+
+/// Raises the soft descriptor limit to the hard one (a process may).
+pub fn raise_fd_limit() {
+    let (soft, hard) = fd_limits();
+    if soft < hard {
+        let r = libc::rlimit {
+            rlim_cur: hard,
+            rlim_max: hard,
+        };
+        // SAFETY: setrlimit reads `r`.
+        unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &r) };
+    }
+}
+
 /// close(2) through the real libc (the engine's own descriptors are
 /// unmarked first: see [`crate::ownfds`]).
 pub fn close(fd: c_int) {

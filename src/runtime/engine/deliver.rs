@@ -485,6 +485,7 @@ impl State {
             return;
         };
         let mut done = Vec::new();
+        let mut later = Vec::new();
         for &(aid, sid) in pairs {
             let Some(s) = socks.get_mut(&sid) else {
                 continue;
@@ -570,10 +571,10 @@ impl State {
                     a.shutdown(t);
                 }
             }
-            let flushed = s.inbox.flush(s.efd, s.tx.page());
             let over = ep.endpoint.assoc(aid).is_none_or(|a| a.is_closed());
             match s.kind {
                 Kind::Stream { .. } => {
+                    let flushed = s.inbox.flush(s.efd, s.tx.page());
                     let drained = !ep.endpoint.assoc(aid).is_some_and(|a| a.has_message());
                     // A socket that follows association changes reads
                     // SHUTDOWN_COMP / COMM_LOST before the EOF, so the EOF
@@ -615,8 +616,20 @@ impl State {
                 Kind::Many if over && !ep.endpoint.assoc(aid).is_some_and(|a| a.has_message()) => {
                     s.forget_assoc(aid);
                     done.push(aid);
+                    later.push(sid);
                 }
-                _ => {}
+                _ => later.push(sid),
+            }
+        }
+        // The other sockets' records of all their associations go into the
+        // pair together: one write, one buffer of the pair's kernel memory
+        // (its truesize is what the socket's space counts) instead of one
+        // per message.
+        later.sort_unstable();
+        later.dedup();
+        for sid in later {
+            if let Some(s) = socks.get_mut(&sid) {
+                s.inbox.flush(s.efd, s.tx.page());
             }
         }
         for a in done {

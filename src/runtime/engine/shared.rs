@@ -41,11 +41,13 @@ impl Engine {
 
     /// The SCTPSHIM_* settings of the process that made socket `id` (as
     /// `NAME=value` lines): its protocol parameters, and for the endpoint it
-    /// binds, impairment and the loopback shortcut.
+    /// binds, impairment and the loopback shortcut. Right after `socket()`:
+    /// nothing but the new socket can depend on them yet (a sweep here made
+    /// every socket() cost a turn over all the others).
     pub fn apply_settings(&self, id: SockId, text: &str) {
         let set = super::Settings::parse(text);
         let remote = self.defaults.cfg.remote_udp_port;
-        if let Some(s) = self.lock_all().socks.get_mut(&id) {
+        if let Some(s) = self.lock(id).socks.get_mut(&id) {
             s.cfg = set.cfg;
             if s.cfg.remote_udp_port == 0 {
                 s.cfg.remote_udp_port = remote;
