@@ -443,7 +443,7 @@ fn recv_checked(fd: c_int, msg: *mut msghdr, flags: c_int, fast: bool) -> isize 
     if let Some(f) = fast {
         if f.r >= 0 {
             let done = match &f.record {
-                // A one-to-many socket's record: name and ancillary data.
+                // The record's name and ancillary data.
                 Some((slice, eor, wants)) => {
                     // (The header and iovecs read above.)
                     let mut um = super::args::UserMsg::for_recv_of(m, iov);

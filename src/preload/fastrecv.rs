@@ -1,11 +1,10 @@
 //! Receives on sockets of the shared daemon without the round trip: the
 //! program finds its record in the socket's shared page (`sys::sockpage`)
 //! and reads at most to its end from its own end of the pair, as the
-//! in-process placement does with the engine's record index. On a
-//! one-to-one socket only plain receives (read, recv, recvmsg without name
-//! or control data) take this path; on a one-to-many socket recvmsg too,
-//! its name and ancillary data made from the record's metadata in the
-//! page. No flags but MSG_DONTWAIT; the rest, and whatever the page cannot
+//! in-process placement does with the engine's record index: read, recv
+//! and recvmsg, whose name and ancillary data (sctp_recvmsg's, SCTP_RCVINFO,
+//! ...) are made from the record's metadata in the page, as the daemon
+//! makes them. No flags but MSG_DONTWAIT; the rest, and whatever the page cannot
 //! tell (end of file, errors, bytes past the records it shows), go to the
 //! daemon as before.
 
@@ -28,9 +27,9 @@ pub struct FastRecv {
     pub r: isize,
     /// MSG_EOR, MSG_NOTIFICATION.
     pub flags: c_int,
-    /// On a one-to-many socket: the record read, whether the read ended
-    /// it, and the ancillary data the socket's receives return (for the
-    /// name and control data).
+    /// For a recvmsg with a name or control data, or on a one-to-many
+    /// socket: the record read, whether the read ended it, and the
+    /// ancillary data the socket's receives return.
     pub record: Option<(Slice, bool, RecvWants)>,
 }
 
@@ -47,7 +46,7 @@ pub fn try_recv(
     let plain = (m.msg_name.is_null() || m.msg_namelen == 0)
         && (m.msg_control.is_null() || m.msg_controllen == 0);
     let many = is_many_id(id);
-    if flags & !libc::MSG_DONTWAIT != 0 || !(plain || many) {
+    if flags & !libc::MSG_DONTWAIT != 0 {
         return None;
     }
     let total: usize = iov.iter().map(|v| v.iov_len).sum();
@@ -113,7 +112,7 @@ pub fn try_recv(
         if slice.notification {
             out |= libc::MSG_NOTIFICATION;
         }
-        let record = many.then(|| {
+        let record = (many || !plain).then(|| {
             let s = Slice {
                 meta: slice.meta,
                 left: slice.left,
