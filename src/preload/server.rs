@@ -237,6 +237,12 @@ fn execute(req: Request, fd: Option<c_int>, pid: u32) -> (Response, Option<c_int
             }
             Request::Closed { id } => {
                 engine().released(id);
+                // A socket whose association is over (a shut pair always
+                // reads as hung up) goes as soon as no process holds its
+                // end, rather than at the next collection.
+                if engine().is_held_after_shut(id) && app_end_gone(id, &mut None) {
+                    engine().drop_ref(id);
+                }
                 // SO_LINGER with a timeout: the caller's close() waits here.
                 engine().linger_close(id);
                 (Response::ok(0), None)
@@ -562,15 +568,10 @@ fn get_option(
 fn collect_garbage() {
     loop {
         std::thread::sleep(Duration::from_secs(2));
-        let held = engine().held_after_shut();
-        if !held.is_empty()
-            && let Some(live) = live_unix_inodes()
-        {
-            for id in held {
-                let ino = with_known(|k| k.by_id.get(&id).map(|&(i, _)| i));
-                if ino.is_none_or(|i| !live.contains(&i)) {
-                    engine().drop_ref(id);
-                }
+        let mut live = None;
+        for id in engine().held_after_shut() {
+            if app_end_gone(id, &mut live) {
+                engine().drop_ref(id);
             }
         }
         let ids: Vec<SockId> = with_known(|k| k.by_id.keys().copied().collect());
@@ -584,6 +585,22 @@ fn collect_garbage() {
             }
         });
     }
+}
+
+/// Whether no process holds the program's end of socket `id` any more:
+/// the kernel's answer for its inode, or where it cannot say, whether
+/// /proc/net/unix lists it (`live`: read once for all the calls that
+/// share it).
+fn app_end_gone(id: SockId, live: &mut Option<Option<std::collections::HashSet<u64>>>) -> bool {
+    let Some(ino) = with_known(|k| k.by_id.get(&id).map(|&(i, _)| i)) else {
+        return true;
+    };
+    if let Some(there) = sys::unix_socket_exists(ino) {
+        return !there;
+    }
+    live.get_or_insert_with(live_unix_inodes)
+        .as_ref()
+        .is_some_and(|l| !l.contains(&ino))
 }
 
 /// Inodes of every Unix socket of this network namespace (None when the

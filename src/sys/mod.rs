@@ -10,6 +10,7 @@ use libc::{sockaddr, sockaddr_in, sockaddr_in6, sockaddr_storage, socklen_t};
 
 mod batch;
 mod cmsg;
+mod diag;
 mod real;
 mod route;
 pub mod sockpage;
@@ -18,6 +19,7 @@ pub use batch::{
     GSO_MAX_BYTES, GSO_MAX_SEGMENTS, enable_gro, gso_available, recv_coalesced, send_segments,
 };
 pub use cmsg::SendOpts;
+pub use diag::unix_socket_exists;
 pub use real::{Real, real};
 pub use route::{
     addr_scope, host_addrs, route_mtu, send_fragmentable, set_dont_fragment, source_ip_for,

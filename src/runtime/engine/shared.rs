@@ -39,6 +39,14 @@ impl Engine {
             .collect()
     }
 
+    /// Whether socket `id` is one of `held_after_shut`.
+    pub fn is_held_after_shut(&self, id: SockId) -> bool {
+        self.lock_quiet()
+            .socks
+            .get(&id)
+            .is_some_and(|s| s.shut && s.refs > 0)
+    }
+
     /// The SCTPSHIM_* settings of the process that made socket `id` (as
     /// `NAME=value` lines): its protocol parameters, and for the endpoint it
     /// binds, impairment and the loopback shortcut. Right after `socket()`:
