@@ -472,7 +472,6 @@ impl ShmGuard<'_> {
         let p = self.page();
         p.written = written;
         for (n, start, end, complete, aborted, meta) in changed {
-            let bit = |on: bool, b: u32| if on { b } else { 0 };
             let flags = bit(complete, COMPLETE)
                 | bit(aborted, ABORTED)
                 | bit(meta.notification, NOTIFICATION);
@@ -489,7 +488,6 @@ impl ShmGuard<'_> {
 
     /// The engine: the ancillary data the socket's receives return.
     pub fn set_wants(&mut self, w: RecvWants) {
-        let bit = |on: bool, b: u32| if on { b } else { 0 };
         self.page().wants = bit(w.rcvinfo, 1) | bit(w.nxtinfo, 2) | bit(w.data_io, 4);
     }
 
@@ -568,3 +566,8 @@ impl ShmGuard<'_> {
 
 #[cfg(test)]
 mod tests;
+
+/// `b` when `on`, else 0.
+fn bit(on: bool, b: u32) -> u32 {
+    if on { b } else { 0 }
+}
