@@ -57,10 +57,16 @@ impl Engine {
             if abandoned {
                 let mut cfg = own_cfg;
                 cfg.backlog = usize::MAX;
+                // New associations take the new socket's addresses (its
+                // bind may name another address or family than the closed
+                // socket's: IPv6 after IPv4); the ones still running keep
+                // those they were set up with.
+                let (own, any_families) = st.bound_addrs(id, addr);
+                cfg.own_addrs = own;
                 let ep = st.eps.get_mut(&port).ok_or(libc::EINVAL)?;
-                // (The endpoint's addresses stay its own.)
-                cfg.own_addrs = std::mem::take(&mut ep.endpoint.config_mut().own_addrs);
                 *ep.endpoint.config_mut() = cfg;
+                ep.ip = addr.ip();
+                ep.any_families = any_families;
                 ep.endpoint.listen(false);
                 ep.listener = None;
             }
@@ -92,16 +98,10 @@ impl Engine {
         // would hit its limit first: the socket layer does the limiting.
         let mut cfg = s.cfg.clone();
         cfg.backlog = usize::MAX;
-        let any_families = addr
-            .ip()
-            .is_unspecified()
-            .then_some((!s.v6 || !s.ip.v6only, s.v6));
         let impair = s.impair.clone();
         let shortcut = !s.loopback_udp && s.impair.is_none();
-        cfg.own_addrs = match any_families {
-            None => vec![sys::unmap(SocketAddr::new(addr.ip(), 0)).ip()],
-            Some((v4, v6)) => of_families(st.host_addrs(now()), v4, v6),
-        };
+        let (own, any_families) = st.bound_addrs(id, addr);
+        cfg.own_addrs = own;
         let endpoint = Endpoint::new(cfg, port, sys::random_seed(), now());
         st.any_impair |= impair.is_some();
         st.eps.insert(
@@ -373,6 +373,21 @@ fn of_families(host: &[IpAddr], v4: bool, v6: bool) -> Vec<IpAddr> {
 const HOSTS_EVERY: Duration = Duration::from_secs(2);
 
 impl State {
+    /// The addresses an endpoint that socket `id` binds to `addr` has, and
+    /// for a wildcard bind the families it takes (IPv4, IPv6).
+    fn bound_addrs(&mut self, id: SockId, addr: SocketAddr) -> (Vec<IpAddr>, Option<(bool, bool)>) {
+        let (v6, v6only) = self
+            .socks
+            .get(&id)
+            .map_or((addr.is_ipv6(), false), |s| (s.v6, s.ip.v6only));
+        let any_families = addr.ip().is_unspecified().then_some((!v6 || !v6only, v6));
+        let own = match any_families {
+            None => vec![sys::unmap(SocketAddr::new(addr.ip(), 0)).ip()],
+            Some((v4, v6)) => of_families(self.host_addrs(now()), v4, v6),
+        };
+        (own, any_families)
+    }
+
     /// Keeps wildcard endpoints' addresses current (addresses added to or
     /// removed from the host), at most every `HOSTS_EVERY`.
     pub(super) fn refresh_own_addrs(&mut self, t: Instant) {
