@@ -239,8 +239,11 @@ fn execute(req: Request, fd: Option<c_int>, pid: u32) -> (Response, Option<c_int
                 engine().released(id);
                 // A socket whose association is over (a shut pair always
                 // reads as hung up) goes as soon as no process holds its
-                // end, rather than at the next collection.
-                if engine().is_held_after_shut(id) && app_end_gone(id, &mut None) {
+                // end, rather than at the next collection (which also asks
+                // /proc/net/unix where the kernel cannot say).
+                if engine().is_held_after_shut(id)
+                    && app_end(id).and_then(sys::unix_socket_exists) == Some(false)
+                {
                     engine().drop_ref(id);
                 }
                 // SO_LINGER with a timeout: the caller's close() waits here.
@@ -592,7 +595,7 @@ fn collect_garbage() {
 /// /proc/net/unix lists it (`live`: read once for all the calls that
 /// share it).
 fn app_end_gone(id: SockId, live: &mut Option<Option<std::collections::HashSet<u64>>>) -> bool {
-    let Some(ino) = with_known(|k| k.by_id.get(&id).map(|&(i, _)| i)) else {
+    let Some(ino) = app_end(id) else {
         return true;
     };
     if let Some(there) = sys::unix_socket_exists(ino) {
@@ -601,6 +604,11 @@ fn app_end_gone(id: SockId, live: &mut Option<Option<std::collections::HashSet<u
     live.get_or_insert_with(live_unix_inodes)
         .as_ref()
         .is_some_and(|l| !l.contains(&ino))
+}
+
+/// The inode of the program's end of socket `id`.
+fn app_end(id: SockId) -> Option<u64> {
+    with_known(|k| k.by_id.get(&id).map(|&(i, _)| i))
 }
 
 /// Inodes of every Unix socket of this network namespace (None when the
