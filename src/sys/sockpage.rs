@@ -55,6 +55,10 @@ const NOTE_EVERY: u64 = 16 << 10;
 const COMPLETE: u32 = 1;
 const ABORTED: u32 = 2;
 const NOTIFICATION: u32 = 4;
+/// `RecvWants` bits of the page's `wants`.
+const WANT_RCVINFO: u32 = 1;
+const WANT_NXTINFO: u32 = 2;
+const WANT_DATA_IO: u32 = 4;
 /// Layout version check, so a page of another build is refused.
 const MAGIC: u64 = 0x5343_5450_5348_4d32; // "SCTPSHM2"
 
@@ -150,7 +154,7 @@ struct Page {
     /// The number of the first record shown: record n is in
     /// `recs[n % RECS]`, so that records already shown stay in place.
     rec_first: u64,
-    /// `RecvWants` bits (1 rcvinfo, 2 nxtinfo, 4 data_io).
+    /// `RecvWants` bits (WANT_*).
     wants: u32,
     recs: [PodRec; RECS],
 }
@@ -488,16 +492,18 @@ impl ShmGuard<'_> {
 
     /// The engine: the ancillary data the socket's receives return.
     pub fn set_wants(&mut self, w: RecvWants) {
-        self.page().wants = bit(w.rcvinfo, 1) | bit(w.nxtinfo, 2) | bit(w.data_io, 4);
+        self.page().wants = bit(w.rcvinfo, WANT_RCVINFO)
+            | bit(w.nxtinfo, WANT_NXTINFO)
+            | bit(w.data_io, WANT_DATA_IO);
     }
 
     /// The ancillary data the socket's receives return.
     pub fn wants(&mut self) -> RecvWants {
         let w = self.page().wants;
         RecvWants {
-            rcvinfo: w & 1 != 0,
-            nxtinfo: w & 2 != 0,
-            data_io: w & 4 != 0,
+            rcvinfo: w & WANT_RCVINFO != 0,
+            nxtinfo: w & WANT_NXTINFO != 0,
+            data_io: w & WANT_DATA_IO != 0,
         }
     }
 

@@ -8,7 +8,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Engine, Kind, SockId};
+use super::{Engine, Kind, Sock, SockId};
 use crate::sys;
 
 impl Engine {
@@ -34,7 +34,7 @@ impl Engine {
         self.lock_quiet()
             .socks
             .iter()
-            .filter(|(_, s)| s.shut && s.refs > 0)
+            .filter(|(_, s)| s.held_after_shut())
             .map(|(&id, _)| id)
             .collect()
     }
@@ -44,7 +44,7 @@ impl Engine {
         self.lock_quiet()
             .socks
             .get(&id)
-            .is_some_and(|s| s.shut && s.refs > 0)
+            .is_some_and(Sock::held_after_shut)
     }
 
     /// The SCTPSHIM_* settings of the process that made socket `id` (as

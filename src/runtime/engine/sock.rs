@@ -164,6 +164,13 @@ impl Sock {
         }
     }
 
+    /// The engine shut its pair (the association is over) while a process
+    /// still holds the socket: whether its end is gone must be asked of
+    /// the kernel (a shut pair always reads as hung up).
+    pub(super) fn held_after_shut(&self) -> bool {
+        self.shut && self.refs > 0
+    }
+
     /// Tells the programs that read on their own (`sys::sockpage`) which
     /// ancillary data receives return.
     pub(super) fn publish_wants(&self) {
