@@ -2,7 +2,7 @@
 //! state, received messages become records in the socket's inbox, and the
 //! per-association bookkeeping behind SENDER_DRY and SCTP_AUTOCLOSE.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -171,7 +171,7 @@ impl State {
         port: u16,
         t: Instant,
         pairs: &[(AssocId, SockId)],
-        dirty: &HashSet<SockId>,
+        dirty: &[SockId],
         sweep: bool,
     ) {
         let State {

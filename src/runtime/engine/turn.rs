@@ -298,16 +298,27 @@ impl State {
             );
             ports.into_iter().collect()
         };
+        // The sockets the application used, by endpoint: each endpoint's
+        // part of the turn looks at its own (looking through all of them
+        // for each endpoint cost O(endpoints x sockets) per turn, most of
+        // an engine holding 10,000 one-socket endpoints).
+        let mut dirty_of: HashMap<u16, Vec<SockId>> = HashMap::new();
+        for id in &dirty {
+            if let Some(p) = self.socks.get(id).and_then(|s| s.port) {
+                dirty_of.entry(p).or_default().push(*id);
+            }
+        }
         let mut ports = ports;
         let mut sweep_now = sweep;
         for round in 0..LOOPBACK_ROUNDS {
             for port in ports {
+                let mine = dirty_of.get(&port).map_or(&[][..], Vec::as_slice);
                 self.turn_port(
                     port,
                     t,
                     sweep_now,
                     exiting,
-                    &dirty,
+                    mine,
                     &autoclose,
                     &mut visited,
                 );
@@ -335,7 +346,7 @@ impl State {
         t: Instant,
         sweep: bool,
         exiting: bool,
-        dirty: &HashSet<SockId>,
+        dirty: &[SockId],
         autoclose: &HashSet<u16>,
         visited: &mut HashSet<SockId>,
     ) {
@@ -493,7 +504,7 @@ impl State {
         &mut self,
         port: u16,
         sweep: bool,
-        dirty: &HashSet<SockId>,
+        dirty: &[SockId],
         autoclose: &HashSet<u16>,
     ) -> Vec<(AssocId, SockId)> {
         let Some(ep) = self.eps.get_mut(&port) else {
