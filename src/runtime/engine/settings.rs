@@ -35,6 +35,7 @@ pub fn is_setting(name: &str) -> bool {
                 | "SCTPSHIM_INSTANCE"
                 | "SCTPSHIM_UDP_PORT"
                 | "SCTPSHIM_DEBUG"
+                | "SCTPSHIM_BUSY_POLL_US"
         )
 }
 

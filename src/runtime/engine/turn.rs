@@ -313,15 +313,7 @@ impl State {
         for round in 0..LOOPBACK_ROUNDS {
             for port in ports {
                 let mine = dirty_of.get(&port).map_or(&[][..], Vec::as_slice);
-                self.turn_port(
-                    port,
-                    t,
-                    sweep_now,
-                    exiting,
-                    mine,
-                    &autoclose,
-                    &mut visited,
-                );
+                self.turn_port(port, t, sweep_now, exiting, mine, &autoclose, &mut visited);
             }
             if self.loopback.is_empty() || round + 1 == LOOPBACK_ROUNDS {
                 break;
