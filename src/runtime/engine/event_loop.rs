@@ -335,3 +335,61 @@ impl Watched {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An epoll instance watching one end of a socket pair.
+    fn watched_pair() -> (c_int, c_int, c_int) {
+        let ep = sys::epoll_create().unwrap();
+        let (a, b) = sys::socketpair(libc::SOCK_STREAM, 0, 0).unwrap();
+        sys::epoll_ctl(ep, libc::EPOLL_CTL_ADD, a, libc::EPOLLIN as u32, 7).unwrap();
+        (ep, a, b)
+    }
+
+    #[test]
+    fn polling_catches_an_event_that_comes_meanwhile() {
+        let (ep, a, b) = watched_pair();
+        let mut evs = Vec::with_capacity(8);
+        let writer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(2));
+            sys::write(b, b"x").unwrap();
+            b
+        });
+        let t0 = now();
+        let until = Some(t0 + Duration::from_secs(5));
+        wait(ep, &mut evs, Duration::from_secs(10), until).unwrap();
+        assert_eq!(evs.len(), 1, "the write during the poll is reported");
+        assert!(now() - t0 < Duration::from_secs(5));
+        let b = writer.join().unwrap();
+        for fd in [ep, a, b] {
+            sys::close(fd);
+        }
+    }
+
+    #[test]
+    fn polling_ends_at_the_timer_and_sleeping_waits_for_it() {
+        let (ep, a, b) = watched_pair();
+        let mut evs = Vec::with_capacity(8);
+        // Polling longer than the timer: returns at the timer, no events.
+        let t0 = now();
+        let spin = Some(t0 + Duration::from_secs(5));
+        wait(ep, &mut evs, Duration::from_millis(3), spin).unwrap();
+        let took = now() - t0;
+        assert!(evs.is_empty());
+        assert!(took >= Duration::from_millis(3) && took < Duration::from_secs(5));
+        // Polling over (in the past): a plain wait of the limit.
+        let t1 = now();
+        wait(ep, &mut evs, Duration::from_millis(3), Some(t0)).unwrap();
+        assert!(evs.is_empty());
+        assert!(now() - t1 >= Duration::from_millis(3));
+        // Something to read: returned at once either way.
+        sys::write(b, b"x").unwrap();
+        wait(ep, &mut evs, Duration::from_secs(10), None).unwrap();
+        assert_eq!(evs.len(), 1);
+        for fd in [ep, a, b] {
+            sys::close(fd);
+        }
+    }
+}
