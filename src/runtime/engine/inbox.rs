@@ -248,6 +248,26 @@ impl Inbox {
         }
     }
 
+    /// Whether the application left data unread at its close, as far as
+    /// the engine can tell (notifications do not count, as Linux's
+    /// sctp_queue_purge_ulpevents): messages not yet written into the
+    /// pair, and when its end held unread bytes (`pair_unread`), the last
+    /// record written there (what is unread is the stream's tail).
+    pub fn data_left(&self, pair_unread: bool) -> bool {
+        let staged = self
+            .records
+            .iter()
+            .any(|r| r.end > self.written && !r.meta.notification);
+        let tail = pair_unread
+            && self
+                .records
+                .iter()
+                .rev()
+                .find(|r| r.start < self.written)
+                .is_some_and(|r| !r.meta.notification);
+        staged || tail || self.lobby.iter().any(|(m, _)| !m.notification)
+    }
+
     /// Staged bytes wait for a reader of the shared page to move on.
     pub fn held(&self) -> bool {
         self.held
@@ -447,6 +467,35 @@ mod tests {
 
     fn staged(b: &Inbox) -> Vec<u8> {
         b.staged.iter().copied().collect()
+    }
+
+    #[test]
+    fn data_left_at_close_counts_data_not_notifications() {
+        let mut note = meta(1, 0);
+        note.notification = true;
+        // Everything in the pair, a notification last: a reader that left
+        // bytes unread left at least that notification; nothing says it
+        // left data.
+        let mut b = Inbox::default();
+        b.push(meta(1, 0), b"aa"); // 0..2
+        b.push(note.clone(), b"nn"); // 2..4
+        b.written = 4;
+        b.staged.clear();
+        assert!(!b.data_left(true));
+        assert!(!b.data_left(false));
+        // A message last: unread bytes are its bytes.
+        b.push(meta(1, 0), b"cc"); // 4..6
+        b.written = 6;
+        b.staged.clear();
+        assert!(b.data_left(true));
+        assert!(!b.data_left(false), "an end with nothing unread read it all");
+        // Not yet written into the pair: unread whatever the pair says,
+        // unless it is a notification.
+        let mut c = Inbox::default();
+        c.push(note, b"nn");
+        assert!(!c.data_left(false));
+        c.push(meta(2, 0), b"dd");
+        assert!(c.data_left(false));
     }
 
     #[test]

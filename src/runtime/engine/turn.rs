@@ -104,8 +104,14 @@ impl State {
             }
             Kind::Many => {
                 if revents & libc::POLLHUP != 0 {
-                    // Closed: every association shuts down gracefully.
+                    // Closed: as Linux's sctp_close, each association is
+                    // aborted if the socket left data unread (any of its
+                    // associations'), if it holds data of its own not yet
+                    // delivered, or with SO_LINGER's zero timeout; else it
+                    // shuts down gracefully.
                     s.app_gone = true;
+                    let reset = sys::take_error(s.efd) == libc::ECONNRESET;
+                    let unread = s.inbox.data_left(reset) || s.linger_abort;
                     if let Some(ep) = port.and_then(|p| self.eps.get_mut(&p)) {
                         // (A socket bound to the port since, and listening,
                         // keeps listening: its close may come first.)
@@ -114,7 +120,12 @@ impl State {
                             ep.endpoint.listen(false);
                         }
                         for a in ep.assocs_of(id) {
-                            if let Some(x) = ep.endpoint.assoc_mut(a) {
+                            let Some(x) = ep.endpoint.assoc_mut(a) else {
+                                continue;
+                            };
+                            if unread || x.has_message() || x.rx_buffered() > 0 {
+                                x.abort(t, b"data unread at close");
+                            } else {
                                 x.shutdown(t);
                             }
                         }
