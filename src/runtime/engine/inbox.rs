@@ -488,7 +488,10 @@ mod tests {
         b.written = 6;
         b.staged.clear();
         assert!(b.data_left(true));
-        assert!(!b.data_left(false), "an end with nothing unread read it all");
+        assert!(
+            !b.data_left(false),
+            "an end with nothing unread read it all"
+        );
         // Not yet written into the pair: unread whatever the pair says,
         // unless it is a notification.
         let mut c = Inbox::default();
