@@ -111,7 +111,8 @@ impl State {
                     // shuts down gracefully.
                     s.app_gone = true;
                     let reset = sys::take_error(s.efd) == libc::ECONNRESET;
-                    let unread = s.inbox.data_left(reset) || s.linger_abort;
+                    let unread = s.inbox.data_left(reset);
+                    let linger = s.linger_abort;
                     if let Some(ep) = port.and_then(|p| self.eps.get_mut(&p)) {
                         // (A socket bound to the port since, and listening,
                         // keeps listening: its close may come first.)
@@ -123,8 +124,8 @@ impl State {
                             let Some(x) = ep.endpoint.assoc_mut(a) else {
                                 continue;
                             };
-                            if unread || x.has_message() || x.rx_buffered() > 0 {
-                                x.abort(t, b"data unread at close");
+                            if linger || unread || x.has_message() || x.rx_buffered() > 0 {
+                                x.abort(t, close_abort_reason(linger));
                             } else {
                                 x.shutdown(t);
                             }
@@ -221,10 +222,8 @@ impl State {
                         };
                         let unread = s.inbox.staged() > 0 || s.held_total > 0 || reset;
                         if let Some(a) = ep.endpoint.assoc_mut(assoc) {
-                            if s.linger_abort {
-                                a.abort(t, b"SO_LINGER 0");
-                            } else if unread {
-                                a.abort(t, b"data unread at close");
+                            if s.linger_abort || unread {
+                                a.abort(t, close_abort_reason(s.linger_abort));
                             } else {
                                 // What was written goes out, then SHUTDOWN.
                                 tx.finish();
@@ -633,5 +632,15 @@ impl State {
                 }
             }
         }
+    }
+}
+
+/// The text of the User-Initiated Abort cause an ABORT at a socket's close
+/// carries: SO_LINGER's zero timeout, or data left unread.
+fn close_abort_reason(linger_abort: bool) -> &'static [u8] {
+    if linger_abort {
+        b"SO_LINGER 0"
+    } else {
+        b"data unread at close"
     }
 }
