@@ -6,7 +6,7 @@
 #  2. `sctpshim stat` lists the endpoints and associations of every process
 #     with their owners;
 #  3. processes killed with SIGKILL while blocked in SCTP calls leave nothing
-#     behind in the daemon;
+#     behind in the daemon, nor do one-to-many sockets of a killed process;
 #  4. the daemon killed with SIGKILL: existing sockets fail as reset
 #     connections, and the next socket() starts a fresh daemon.
 # The checks use a daemon of their own (any SCTPSHIM_* variable gives its own
@@ -72,6 +72,15 @@ for _ in $(seq 100); do
 done
 [ "${busy:-0}" -ge 12 ] && [ "${left:-0}" = 0 ]
 result "4 processes killed mid-call holding $busy sockets: ${left:-0} left in the daemon" $?
+
+# 3b. One-to-many sockets of a killed process leave the daemon at once,
+#     with their receive buffer full or with nothing unread, while the
+#     peer's process lives on (nothing else wakes the engine).
+port=$((port + 10))
+out=$(py many-killed "$port" "$bin/sctpshim" 2>&1)
+echo "$out" | grep -q "^ok many killed"
+result "one-to-many sockets of a killed process leave the daemon" $?
+[ $? -eq 0 ] || echo "$out" | tail -5
 
 # 4. The daemon killed.
 port=$((port + 10))

@@ -9,6 +9,12 @@ scripts/e2e-process.sh. Each check prints "ok <what>" or raises.
                     sctpshimd killed with SIGKILL: calls on existing sockets
                     fail as a reset connection (never hang), and the next
                     socket() starts a fresh daemon that works.
+  many-killed PORT STAT
+                    a one-to-many socket's process killed, once with its
+                    receive buffer full and once with nothing unread: its
+                    socket and endpoint leave the daemon at once, though the
+                    peer's process lives on and the engine has nothing else
+                    to do.
 """
 import errno
 import os
@@ -78,11 +84,67 @@ def check_daemon_killed(port, stat):
     print("ok daemon killed: old sockets reset, a new daemon serves new ones")
 
 
+SERVER = """
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_SEQPACKET, 132)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen()
+print("ready", flush=True)
+time.sleep(60)
+"""
+
+
+def held_ports(stat):
+    """The local ports of the daemon's endpoints."""
+    out = subprocess.run([stat, "stat"], capture_output=True, text=True, check=True).stdout
+    ports, on = set(), False
+    for line in out.splitlines():
+        if line.startswith("ENDPOINTS"):
+            on = True
+        elif on and line.strip() and line.split()[0].isdigit():
+            ports.add(int(line.split()[0]))
+        elif on and not line.startswith(" LPORT"):
+            on = False
+    return ports
+
+
+def check_many_killed(port, stat):
+    cli = socket.socket(socket.AF_INET, socket.SOCK_SEQPACKET, IPPROTO_SCTP)
+    cli.setblocking(False)
+    for fill in (True, False):
+        srv = subprocess.Popen([sys.executable, "-c", SERVER, str(port)], stdout=subprocess.PIPE, text=True)
+        assert srv.stdout.readline().strip() == "ready"
+        sent, t0 = 0, time.monotonic()
+        while time.monotonic() - t0 < 5:
+            try:
+                cli.sendto(b"x" * 1000, ("127.0.0.1", port))
+                sent += 1
+                if not fill:
+                    break
+            except BlockingIOError:
+                if sent > 100:  # the receiver's buffer is full
+                    break
+                time.sleep(0.01)
+        time.sleep(0.3)
+        assert port in held_ports(stat), "the server's endpoint is not listed"
+        srv.kill()
+        srv.wait()
+        t0 = time.monotonic()
+        while port in held_ports(stat):
+            assert time.monotonic() - t0 < 3, "the killed process's socket stays in the daemon (%s)" % (
+                "buffer full" if fill else "nothing unread")
+            time.sleep(0.05)
+        port += 1
+    print("ok many killed: the sockets left the daemon")
+
+
 if __name__ == "__main__":
     what = sys.argv[1]
     if what == "subprocess":
         check_subprocess(int(sys.argv[2]))
     elif what == "daemon-killed":
         check_daemon_killed(int(sys.argv[2]), sys.argv[3])
+    elif what == "many-killed":
+        check_many_killed(int(sys.argv[2]), sys.argv[3])
     else:
         raise SystemExit("unknown check " + what)

@@ -6,6 +6,7 @@
 //! - `sctpshim run PROGRAM [ARGS...]`: runs PROGRAM with the library preloaded
 //!   (as lksctp's `withsctp`).
 
+use std::io::Write;
 use std::os::unix::process::CommandExt;
 
 fn usage() -> ! {
@@ -16,12 +17,19 @@ fn usage() -> ! {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
-        Some("stat") => match sctpshim::daemon_stat() {
-            Some(text) => print!("{text}"),
-            None => {
-                println!("no sctpshimd is running for this user and configuration");
+        Some("stat") => {
+            let text = sctpshim::daemon_stat().unwrap_or_else(|| {
+                "no sctpshimd is running for this user and configuration\n".to_string()
+            });
+            // A reader that stops early (`sctpshim stat | head`) ends the
+            // output quietly, as other tools do, instead of a panic.
+            if let Err(e) = std::io::stdout().lock().write_all(text.as_bytes())
+                && e.kind() != std::io::ErrorKind::BrokenPipe
+            {
+                eprintln!("sctpshim: {e}");
+                std::process::exit(1);
             }
-        },
+        }
         Some("run") if args.len() > 1 => {
             let exe = std::env::current_exe().unwrap_or_else(|_| usage());
             let lib = exe.with_file_name("libsctpshim.so");

@@ -86,6 +86,10 @@ pub struct Endpoint {
     to_rearm: BTreeSet<AssocId>,
     /// Associations changed since the caller last took them (`take_changed`).
     changed: BTreeSet<AssocId>,
+    /// Associations whose last chunk (their ABORT, SHUTDOWN COMPLETE) went
+    /// out in `poll_transmit`: over only then, which the caller has to see
+    /// (`take_changed`) though nothing else changes them again.
+    finished: BTreeSet<AssocId>,
     /// Each association's next deadline.
     timers: Deadlines<AssocId>,
 }
@@ -119,6 +123,7 @@ impl Endpoint {
             to_report: BTreeSet::new(),
             to_rearm: BTreeSet::new(),
             changed: BTreeSet::new(),
+            finished: BTreeSet::new(),
             timers: Deadlines::default(),
         }
     }
@@ -229,7 +234,9 @@ impl Endpoint {
     /// The associations changed (by packets, timers or calls) since the
     /// last call: all a caller has to look at again.
     pub fn take_changed(&mut self) -> BTreeSet<AssocId> {
-        std::mem::take(&mut self.changed)
+        let mut changed = std::mem::take(&mut self.changed);
+        changed.append(&mut self.finished);
+        changed
     }
 
     /// True if datagrams or events wait to be taken (by `poll_transmit` and
@@ -239,6 +246,7 @@ impl Endpoint {
             || !self.events.is_empty()
             || !self.to_transmit.is_empty()
             || !self.to_report.is_empty()
+            || !self.finished.is_empty()
     }
 
     /// True if the endpoint has work before its next deadline: datagrams
@@ -249,6 +257,7 @@ impl Endpoint {
             || !self.to_transmit.is_empty()
             || !self.to_report.is_empty()
             || !self.changed.is_empty()
+            || !self.finished.is_empty()
     }
 
     /// Ids of every association held.
@@ -403,8 +412,12 @@ impl Endpoint {
         if self.outbox.is_empty() {
             for id in std::mem::take(&mut self.to_transmit) {
                 if let Some(a) = self.assocs.get_mut(&id) {
+                    let before = self.outbox.len();
                     while let Some(t) = a.poll_transmit(now) {
                         self.outbox.push_back(t);
+                    }
+                    if self.outbox.len() > before && a.is_closed() {
+                        self.finished.insert(id);
                     }
                     // Sending starts timers (T3-rtx, T1, heartbeats).
                     self.to_rearm.insert(id);
@@ -645,5 +658,28 @@ mod tests {
             a.causes[0],
             ErrorCause::UnresolvableAddress { .. }
         ));
+    }
+
+    /// An association closed by its own ABORT is over only once the ABORT
+    /// went out (`is_closed`): it shows in `take_changed` again then, so
+    /// that its owner releases it though nothing else changes it.
+    #[test]
+    fn an_association_is_changed_when_its_last_chunk_goes() {
+        let mut p = crate::proto::harness::Pair::default_pair();
+        let (a, _) = p.establish();
+        p.a.take_changed();
+        let t = p.now;
+        p.a.assoc_mut(a).expect("up").abort(t, b"test");
+        assert_eq!(p.a.take_changed().into_iter().collect::<Vec<_>>(), [a]);
+        assert!(!p.a.assoc(a).expect("held").is_closed(), "the ABORT waits");
+        assert!(
+            !p.a.has_output() || p.a.poll_transmit(t).is_some(),
+            "the ABORT goes"
+        );
+        assert!(p.a.poll_transmit(t).is_none(), "one packet");
+        assert!(p.a.assoc(a).expect("held").is_closed());
+        assert!(p.a.has_output(), "the caller is told to look again");
+        assert_eq!(p.a.take_changed().into_iter().collect::<Vec<_>>(), [a]);
+        assert!(p.a.take_changed().is_empty(), "once");
     }
 }

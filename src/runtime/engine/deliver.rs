@@ -501,8 +501,9 @@ impl State {
                 };
                 s.watch.entry(aid).or_insert_with(Watch::new).active = t;
                 // After shutdown(SHUT_RD), data is dropped (Linux's
-                // sctp_ulpq_tail_event frees it).
-                if s.app_shut & SHUT_RCV != 0 {
+                // sctp_ulpq_tail_event frees it), and so after the
+                // application's close (nobody is left to read it).
+                if s.app_shut & SHUT_RCV != 0 || s.app_gone {
                     continue;
                 }
                 let meta = RecordMeta {

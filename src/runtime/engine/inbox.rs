@@ -268,6 +268,17 @@ impl Inbox {
         staged || tail || self.lobby.iter().any(|(m, _)| !m.notification)
     }
 
+    /// The application's end is gone: nobody will read what is staged or
+    /// indexed, so it goes (Linux frees a closed socket's receive queue).
+    pub fn discard(&mut self) {
+        self.staged.clear();
+        self.popped += self.records.len() as u64;
+        self.fresh = self.popped;
+        self.records.clear();
+        self.lobby.clear();
+        self.held = false;
+    }
+
     /// Staged bytes wait for a reader of the shared page to move on.
     pub fn held(&self) -> bool {
         self.held
@@ -499,6 +510,21 @@ mod tests {
         assert!(!c.data_left(false));
         c.push(meta(2, 0), b"dd");
         assert!(c.data_left(false));
+    }
+
+    #[test]
+    fn discard_drops_what_nobody_will_read() {
+        let mut b = Inbox::default();
+        b.push(meta(1, 0), b"aa");
+        b.push_piece(meta(2, 0), b"b", false);
+        b.push(meta(1, 0), b"cc"); // waits in the lobby for 2's last piece
+        assert!(b.open_assoc() == Some(2) && b.staged() > 0);
+        b.discard();
+        assert_eq!((b.staged(), b.records(), b.open_assoc()), (0, 0, None));
+        assert!(!b.data_left(false) && !b.held());
+        // What comes after starts from the same stream offset.
+        b.push(meta(3, 0), b"dd");
+        assert_eq!(b.staged(), 2);
     }
 
     #[test]

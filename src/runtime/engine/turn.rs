@@ -112,6 +112,7 @@ impl State {
                     s.app_gone = true;
                     let reset = sys::take_error(s.efd) == libc::ECONNRESET;
                     let unread = s.inbox.data_left(reset);
+                    s.inbox.discard();
                     let linger = s.linger_abort;
                     if let Some(ep) = port.and_then(|p| self.eps.get_mut(&p)) {
                         // (A socket bound to the port since, and listening,
