@@ -68,6 +68,9 @@ pub struct Inbox {
     /// The first record the shared page may show otherwise than it is
     /// now (published incomplete, or not at all).
     fresh: u64,
+    /// The stream offset at which the last flush found the pair empty
+    /// (read to the end), until taken (`take_seen_empty`).
+    seen_empty: Option<u64>,
 }
 
 impl Inbox {
@@ -144,6 +147,12 @@ impl Inbox {
         self.written
     }
 
+    /// Where the last flush found the pair read to the end, once: the
+    /// bytes unread since are at most the ones written after it.
+    pub fn take_seen_empty(&mut self) -> Option<u64> {
+        self.seen_empty.take()
+    }
+
     pub fn staged(&self) -> usize {
         self.staged.len()
     }
@@ -165,12 +174,18 @@ impl Inbox {
         if let Some(g) = shared.as_mut() {
             // An empty pair was read to the end, whoever read it (the
             // daemon, or calls the shim does not see).
-            let read = if sys::outq_bytes(efd) == 0 {
-                self.written
-            } else {
-                g.read_pos()
-            };
-            self.forget_read(read);
+            // (Nothing to forget, nothing to ask: a socket that only
+            // sends never wrote into its pair.)
+            if !self.records.is_empty() {
+                let read = if sys::outq_bytes(efd) == 0 {
+                    self.seen_empty = Some(self.written);
+                    self.written
+                } else {
+                    self.seen_empty = None;
+                    g.read_pos()
+                };
+                self.forget_read(read);
+            }
         }
         let limit = match shared {
             Some(_) => self.records.get(SockPage::RECORDS).map(|r| r.start),
