@@ -153,7 +153,7 @@ impl State {
                         if let Some(a) = ep.endpoint.assoc_mut(assoc)
                             && (unread || s.linger_abort)
                         {
-                            a.abort(t, b"data unread at close");
+                            a.abort(t, close_abort_reason(s.linger_abort));
                         }
                     }
                     return;
