@@ -2,7 +2,8 @@
  * peer's addresses (address and port), the heartbeat interval, heartbeats
  * on or off, Path.Max.Retrans and a fixed path MTU apply to that path
  * alone, and reading with the address reports that path's; without an
- * address they apply to the association and each of its paths. An
+ * address they apply to the association and each of its paths; so do
+ * SCTP_PEER_ADDR_THLDS_V2's thresholds (ENOENT for no path). An
  * address (or port) that is no path is EINVAL, and so is SPP_HB_DEMAND
  * on a socket without an association. Loopback, both ends bound with
  * sctp_bindx to two addresses. Linux 6.1 answers the same (qemu guest). */
@@ -43,6 +44,36 @@ static int set(int s, const char *ip, uint16_t port, uint32_t hb, uint16_t maxrx
     p.spp_flags = flags;
     return setsockopt(s, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &p, sizeof p) == 0 ? 0 : -errno;
 }
+
+/* SCTP_PEER_ADDR_THLDS_V2 of `ip`:`port` (ip NULL: the association's). */
+static int th_get(int s, const char *ip, uint16_t port, struct sctp_paddrthlds_v2 *t) {
+    memset(t, 0, sizeof *t);
+    if (ip) {
+        struct sockaddr_in a = at4(ip, port);
+        memcpy(&t->spt_address, &a, sizeof a);
+    }
+    socklen_t l = sizeof *t;
+    return getsockopt(s, IPPROTO_SCTP, SCTP_PEER_ADDR_THLDS_V2, t, &l) == 0 ? 0 : -errno;
+}
+
+static int th_set(int s, const char *ip, uint16_t port, uint16_t maxrxt, uint16_t pf, uint16_t ps) {
+    struct sctp_paddrthlds_v2 t = {0};
+    if (ip) {
+        struct sockaddr_in a = at4(ip, port);
+        memcpy(&t.spt_address, &a, sizeof a);
+    }
+    t.spt_pathmaxrxt = maxrxt;
+    t.spt_pathpfthld = pf;
+    t.spt_pathcpthld = ps;
+    return setsockopt(s, IPPROTO_SCTP, SCTP_PEER_ADDR_THLDS_V2, &t, sizeof t) == 0 ? 0 : -errno;
+}
+
+#define EXPECT_TH(t, m, f, c)                                                                     \
+    do {                                                                                          \
+        EXPECT_EQ((t).spt_pathmaxrxt, m);                                                         \
+        EXPECT_EQ((t).spt_pathpfthld, f);                                                         \
+        EXPECT_EQ((t).spt_pathcpthld, c);                                                         \
+    } while (0)
 
 static int path_mtu(int s, const char *ip, uint16_t port) {
     struct sctp_paddrinfo pi = {0};
@@ -128,6 +159,27 @@ int main(void) {
     EXPECT_EQ(get(c, "127.0.0.9", port, &p), -EINVAL);
     EXPECT_EQ(set(c, "127.0.0.2", (uint16_t)(port + 7), 5000, 0, 0, 0), -EINVAL);
     EXPECT_EQ(get(c, "127.0.0.2", (uint16_t)(port + 7), &p), -EINVAL);
+
+    /* SCTP_PEER_ADDR_THLDS_V2 likewise (Linux keeps them per transport):
+     * an address sets and reads that path alone, the wildcard sets the
+     * association and every path; no such path is ENOENT. */
+    struct sctp_paddrthlds_v2 t;
+    EXPECT_EQ(th_set(c, "127.0.0.2", port, 4, 1, 2), 0);
+    EXPECT_EQ(th_get(c, "127.0.0.2", port, &t), 0);
+    EXPECT_TH(t, 4, 1, 2);
+    EXPECT_EQ(th_get(c, "127.0.0.1", port, &t), 0);
+    EXPECT_TH(t, 7, 0, 65535);
+    EXPECT_EQ(th_get(c, NULL, 0, &t), 0);
+    EXPECT_TH(t, 7, 0, 65535);
+    EXPECT_EQ(get(c, "127.0.0.2", port, &p), 0);
+    EXPECT_EQ(p.spp_pathmaxrxt, 4);
+    EXPECT_EQ(th_set(c, NULL, 0, 6, 2, 3), 0);
+    EXPECT_EQ(th_get(c, "127.0.0.1", port, &t), 0);
+    EXPECT_TH(t, 6, 2, 3);
+    EXPECT_EQ(th_get(c, "127.0.0.2", port, &t), 0);
+    EXPECT_TH(t, 6, 2, 3);
+    EXPECT_EQ(th_set(c, "127.0.0.9", port, 4, 1, 2), -ENOENT);
+    EXPECT_EQ(th_get(c, "127.0.0.9", port, &t), -ENOENT);
 
     /* Still carrying messages. */
     char buf[16];

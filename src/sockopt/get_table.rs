@@ -180,10 +180,19 @@ pub(super) unsafe fn get_table(
         SCTP_I_WANT_MAPPED_V4_ADDR => (e.v4mapped(id)? as c_int).to_ne_bytes().to_vec(),
         SCTP_REUSE_PORT => (e.reuse(id)? as c_int).to_ne_bytes().to_vec(),
         SCTP_PEER_ADDR_THLDS | SCTP_PEER_ADDR_THLDS_V2 => {
-            put16(&mut b, 136, cfg.path_max_retrans.min(0xffff) as u16);
-            put16(&mut b, 138, cfg.pf_retrans.min(0xffff) as u16);
+            // An address: that path's, as Linux's transport (ENOENT if none).
+            let (maxrxt, pf, ps) = match thlds_addr(&b)? {
+                Some(a) => {
+                    let v = view.as_ref().ok_or(libc::ENOENT)?;
+                    let pp = path_to(&v.status, a).map_err(|_| libc::ENOENT)?.params;
+                    (pp.max_retrans, pp.pf_retrans, pp.ps_retrans)
+                }
+                None => (cfg.path_max_retrans, cfg.pf_retrans, cfg.ps_retrans),
+            };
+            put16(&mut b, 136, maxrxt.min(0xffff) as u16);
+            put16(&mut b, 138, pf.min(0xffff) as u16);
             if name == SCTP_PEER_ADDR_THLDS_V2 {
-                put16(&mut b, 140, cfg.ps_retrans.min(0xffff) as u16);
+                put16(&mut b, 140, ps.min(0xffff) as u16);
             }
             b[..THLDS_LEN].to_vec()
         }

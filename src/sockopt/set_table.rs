@@ -115,6 +115,7 @@ pub(super) unsafe fn set_table(
                     pmtud: on(SPP_PMTUD_ENABLE, SPP_PMTUD_DISABLE),
                     pmtu: (pathmtu != 0).then_some(pathmtu as usize),
                     demand,
+                    ..Default::default()
                 };
                 let named = assoc_by_addr(e, id, assoc, a).map_err(|_| libc::EINVAL)?;
                 // (The delayed SACK settings are the association's.)
@@ -344,6 +345,21 @@ pub(super) unsafe fn set_table(
                 return Err(libc::EINVAL);
             }
             let assoc = thlds_assoc(e, id, &b)?;
+            // As Linux's transport (sctp_setsockopt_paddr_thresholds): an
+            // address sets that path only (ENOENT if none); the wildcard
+            // sets the association and every one of its paths.
+            let set = PathParamsSet {
+                max_retrans: (maxrxt != 0).then_some(u32::from(maxrxt)),
+                pf_retrans: Some(u32::from(pf)),
+                ps_retrans: v2.then_some(u32::from(ps)),
+                ..Default::default()
+            };
+            if let Some(a) = thlds_addr(&b)? {
+                return e
+                    .path_params(id, assoc, a, &set)
+                    .map(|_| 0)
+                    .map_err(|_| libc::ENOENT);
+            }
             e.assoc_config(id, assoc, |c: &mut Config| {
                 if maxrxt != 0 {
                     c.path_max_retrans = u32::from(maxrxt);
@@ -352,8 +368,13 @@ pub(super) unsafe fn set_table(
                 if v2 {
                     c.ps_retrans = u32::from(ps);
                 }
-            })
-            .map(|_| 0)
+            })?;
+            // (Paths whose own values differ take these too, as Linux's
+            // loop over the transports; none yet is fine.)
+            match e.all_path_params(id, assoc, &set) {
+                Ok(()) | Err(libc::EINVAL) => Ok(0),
+                Err(x) => Err(x),
+            }
         }
         SCTP_EXPOSE_POTENTIALLY_FAILED_STATE => {
             exact(8)?;

@@ -159,6 +159,10 @@ pub struct PathParamsSet {
     pub pmtu: Option<usize>,
     /// SPP_HB_DEMAND: a HEARTBEAT at once.
     pub demand: bool,
+    /// SCTP_PEER_ADDR_THLDS(_V2) for one path: its PF and primary
+    /// switchover thresholds.
+    pub pf_retrans: Option<u32>,
+    pub ps_retrans: Option<u32>,
 }
 
 impl Association {
@@ -203,6 +207,12 @@ impl Association {
         }
         if let Some(on) = set.pmtud {
             p.params.pmtud = on;
+        }
+        if let Some(n) = set.pf_retrans {
+            p.params.pf_retrans = n;
+        }
+        if let Some(n) = set.ps_retrans {
+            p.params.ps_retrans = n;
         }
         if let Some(pmtu) = set.pmtu.filter(|_| !p.params.pmtud) {
             p.fix_mtu(pmtu, overhead);

@@ -194,6 +194,12 @@ pub struct PathParams {
     pub max_retrans: u32,
     /// Path MTU discovery on (SPP_PMTUD_ENABLE), or the MTU fixed.
     pub pmtud: bool,
+    /// Errors past which the path is potentially failed (SCTP_PEER_ADDR_THLDS
+    /// spt_pathpfthld).
+    pub pf_retrans: u32,
+    /// Errors past which the primary path gives way to the path data goes
+    /// to (spt_pathcpthld; 0xffff: never).
+    pub ps_retrans: u32,
 }
 
 impl PathParams {
@@ -203,6 +209,8 @@ impl PathParams {
             hb_on: cfg.hb_interval.is_some(),
             max_retrans: cfg.path_max_retrans,
             pmtud: cfg.pmtud,
+            pf_retrans: cfg.pf_retrans,
+            ps_retrans: cfg.ps_retrans,
         }
     }
 
@@ -220,6 +228,12 @@ impl PathParams {
         }
         if old.pmtud != new.pmtud {
             self.pmtud = new.pmtud;
+        }
+        if old.pf_retrans != new.pf_retrans {
+            self.pf_retrans = new.pf_retrans;
+        }
+        if old.ps_retrans != new.ps_retrans {
+            self.ps_retrans = new.ps_retrans;
         }
     }
 

@@ -96,7 +96,7 @@ impl Association {
     pub(super) fn count_path_error(&mut self, now: Instant, i: usize) -> bool {
         let exposed = self.cfg.pf_expose == 2;
         let p = &mut self.paths[i];
-        let (pf_at, max) = (self.cfg.pf_retrans, p.params.max_retrans);
+        let (pf_at, max) = (p.params.pf_retrans, p.params.max_retrans);
         p.error_count += 1;
         let addr = p.addr;
         if p.active && !p.pf && p.error_count > pf_at && p.error_count < max {
@@ -116,6 +116,17 @@ impl Association {
             let state = PathState::Unreachable;
             self.events
                 .push_back(AssocEvent::PathChange { addr, state });
+        }
+        // Primary path switchover (RFC 7829 §5, Linux's
+        // sctp_do_8_2_transport_strike): past its threshold the primary
+        // gives way to the path data goes to now, for good.
+        let p = &self.paths[i];
+        if i == self.primary && p.error_count > p.params.ps_retrans {
+            let to = self.data_path();
+            if to != i {
+                let ip = self.paths[to].addr;
+                self.set_primary(ip);
+            }
         }
         self.count_error()
     }

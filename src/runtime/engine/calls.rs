@@ -464,6 +464,27 @@ impl Engine {
         })
     }
 
+    /// `set` on every path of association `assoc` (SCTP_PEER_ADDR_THLDS
+    /// without an address); EINVAL when there is no association.
+    pub fn all_path_params(
+        &self,
+        id: SockId,
+        assoc: AssocId,
+        set: &PathParamsSet,
+    ) -> Result<(), c_int> {
+        self.with_assoc(id, assoc, |a, now| {
+            for ip in a
+                .path_status()
+                .iter()
+                .map(|p| p.addr.ip())
+                .collect::<Vec<_>>()
+            {
+                a.set_path_params(now, ip, set);
+            }
+            Ok(())
+        })
+    }
+
     /// Runs `f` on the association of socket `id` (a one-to-one socket's
     /// own, whatever `assoc` says), and has the engine look at its
     /// endpoint; EINVAL when there is none.

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::proto::assoc::PathState;
+use crate::proto::assoc::multihome::PathParamsSet;
 use std::net::{IpAddr, SocketAddr};
 
 /// Two hosts joined by two links: A at 10.0.0.1 and 10.0.1.1, Z at
@@ -499,4 +500,65 @@ fn a_message_takes_the_path_it_was_sent_to() {
     assert!(p.z.recv(z).is_none(), "the primary link is cut");
     p.run_for(Duration::from_secs(2));
     assert_eq!(p.z.recv(z).unwrap().data, b"to the primary");
+}
+
+/// Per-path thresholds (SCTP_PEER_ADDR_THLDS with an address) and the
+/// primary path switchover (RFC 7829 §5, Linux's
+/// sctp_do_8_2_transport_strike): past its spt_pathcpthld errors the
+/// primary gives way to the path data goes to, with SCTP_ADDR_MADE_PRIM,
+/// and stays given way once its link is back (no switch-back).
+#[test]
+fn the_primary_gives_way_past_its_switchover_threshold() {
+    let mut p = two_links(Duration::from_secs(1));
+    let (a, z) = p.establish();
+    both_confirmed(&mut p, a, z);
+    let first: IpAddr = "10.0.0.2".parse().unwrap();
+    let second: IpAddr = "10.0.1.2".parse().unwrap();
+    let set = PathParamsSet {
+        pf_retrans: Some(0),
+        ps_retrans: Some(1),
+        ..Default::default()
+    };
+    let now = p.now;
+    assert!(p.a.assoc_mut(a).unwrap().set_path_params(now, first, &set));
+    let params = |p: &Pair, ip: IpAddr| {
+        let x = p.a.assoc(a).unwrap().path_status();
+        x.iter().find(|s| s.addr.ip() == ip).unwrap().params
+    };
+    assert_eq!(
+        (params(&p, first).pf_retrans, params(&p, first).ps_retrans),
+        (0, 1)
+    );
+    assert_eq!(
+        params(&p, second).ps_retrans,
+        0xffff,
+        "the other path keeps its own"
+    );
+    let primary = |p: &Pair| {
+        let x = p.a.assoc(a).unwrap();
+        x.paths()[x.primary()].addr
+    };
+    assert_eq!(primary(&p), first);
+    p.cut.insert(0);
+    let made = AssocEvent::PathChange {
+        addr: second,
+        state: PathState::MadePrimary,
+    };
+    // Data keeps the primary's errors counting (T3-rtx on it).
+    for n in 0u32..400 {
+        if has_event(&p.a_events, a, &made) {
+            break;
+        }
+        let _ = p.a.send(p.now, a, msg(0, &n.to_be_bytes()));
+        p.run_for(Duration::from_millis(50));
+    }
+    assert!(has_event(&p.a_events, a, &made));
+    assert_eq!(primary(&p), second);
+    // Two errors (> 1) switched it, before Path.Max.Retrans (2) ended the path.
+    assert!(path_state(&p, Side::A, a, "10.0.0.2").1, "still active");
+    p.cut.clear();
+    p.run_for(Duration::from_secs(5));
+    assert_eq!(primary(&p), second, "no switch-back");
+    recv_all(&mut p.z, z);
+    arrives_without_link(&mut p, a, z, 0, b"on the new primary");
 }
