@@ -154,6 +154,13 @@ int main(void) {
     EXPECT_EQ(p.spp_pathmaxrxt, 7);
     EXPECT_EQ(p.spp_hbinterval, 5000u);
 
+    /* The association's value once more, unchanged for it: every path
+     * takes it all the same (Linux writes each transport). */
+    EXPECT_EQ(set(c, "127.0.0.2", port, 0, 3, 0, 0), 0);
+    EXPECT_EQ(set(c, NULL, 0, 0, 7, 0, 0), 0);
+    EXPECT_EQ(get(c, "127.0.0.2", port, &p), 0);
+    EXPECT_EQ(p.spp_pathmaxrxt, 7);
+
     /* No such path: another address, or the right one with another port. */
     EXPECT_EQ(set(c, "127.0.0.9", port, 5000, 0, 0, 0), -EINVAL);
     EXPECT_EQ(get(c, "127.0.0.9", port, &p), -EINVAL);

@@ -106,17 +106,17 @@ pub(super) unsafe fn set_table(
             let demand = flags & SPP_HB_DEMAND != 0;
             // An address (not the wildcard) names one path, found by
             // address and port (sctp_addr_id2transport): EINVAL if none.
+            let on = |en: u32, dis: u32| (flags & (en | dis) != 0).then_some(flags & en != 0);
+            let set = PathParamsSet {
+                hb_interval: (hb != 0).then(|| Duration::from_millis(u64::from(hb))),
+                hb_on: on(SPP_HB_ENABLE, SPP_HB_DISABLE),
+                max_retrans: (pathmaxrxt != 0).then_some(u32::from(pathmaxrxt)),
+                pmtud: on(SPP_PMTUD_ENABLE, SPP_PMTUD_DISABLE),
+                pmtu: (pathmtu != 0).then_some(pathmtu as usize),
+                demand,
+                ..Default::default()
+            };
             if let Some(a) = asked_addr(&b) {
-                let on = |en: u32, dis: u32| (flags & (en | dis) != 0).then_some(flags & en != 0);
-                let set = PathParamsSet {
-                    hb_interval: (hb != 0).then(|| Duration::from_millis(u64::from(hb))),
-                    hb_on: on(SPP_HB_ENABLE, SPP_HB_DISABLE),
-                    max_retrans: (pathmaxrxt != 0).then_some(u32::from(pathmaxrxt)),
-                    pmtud: on(SPP_PMTUD_ENABLE, SPP_PMTUD_DISABLE),
-                    pmtu: (pathmtu != 0).then_some(pathmtu as usize),
-                    demand,
-                    ..Default::default()
-                };
                 let named = assoc_by_addr(e, id, assoc, a).map_err(|_| libc::EINVAL)?;
                 // (The delayed SACK settings are the association's.)
                 if flags & (SPP_SACKDELAY_ENABLE | SPP_SACKDELAY_DISABLE) != 0 || sackdelay != 0 {
@@ -153,14 +153,11 @@ pub(super) unsafe fn set_table(
                 }
                 sack_params(c, flags, sackdelay);
             })?;
-            if let Some(v) = view.filter(|_| demand) {
-                let set = PathParamsSet {
-                    demand,
-                    ..Default::default()
-                };
-                for p in &v.status.paths {
-                    e.path_params(id, v.id, p.addr, &set)?;
-                }
+            // And what was given to each path, as Linux's loop over the
+            // transports writes it (whether or not the association's value
+            // changed), a heartbeat on demand included.
+            if let Some(v) = view {
+                e.all_path_params(id, v.id, &set)?;
             }
             Ok(0)
         }
