@@ -464,8 +464,9 @@ impl Engine {
         })
     }
 
-    /// `set` on every path of association `assoc` (SCTP_PEER_ADDR_THLDS
-    /// without an address); EINVAL when there is no association.
+    /// `set` on every path of association `assoc` (SCTP_PEER_ADDR_PARAMS
+    /// and SCTP_PEER_ADDR_THLDS without an address, as Linux's loop over
+    /// the transports); EINVAL when there is no association.
     pub fn all_path_params(
         &self,
         id: SockId,
