@@ -93,6 +93,7 @@ e2e: lib
 	bash scripts/e2e-security.sh $(LIB)
 	bash scripts/e2e-usrsctp.sh $(LIB)
 	bash scripts/e2e-process.sh $(LIB)
+	KILL_ROUNDS=4 bash scripts/e2e-kill.sh $(LIB)
 	bash scripts/e2e-kamailio.sh $(LIB)
 	bash scripts/e2e-java.sh $(LIB)
 
@@ -112,8 +113,10 @@ check: lint test ctests conformance e2e fuzz
 	@echo "make check: all stages passed"
 
 # The long versions (not part of make check): a 1 GiB transfer through the
-# impairment proxy, 5,000 associations, and five minutes per fuzz target.
+# impairment proxy, 10,000 associations, 100 rounds of random kills and
+# five minutes per fuzz target.
 soak: lib $(CTESTS)
+	KILL_ROUNDS=100 bash scripts/e2e-kill.sh $(LIB)
 	IMPAIR_MB=64 IMPAIR_PROXY_MB=1024 IMPAIR_TIMEOUT=3600 bash scripts/e2e-impair.sh $(LIB)
 	MANY_ASSOCS=10000 CTEST_TIMEOUT=1800 bash scripts/run-ctests.sh $(LIB) c-tests/bin/many_assocs
 	FUZZ_DECODER_SECONDS=300 bash scripts/fuzz.sh 300
