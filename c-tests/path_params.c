@@ -20,13 +20,19 @@ static int bound(const char *a1, const char *a2, uint16_t port) {
     return s;
 }
 
+/* `ip`:`port` into an option's address field, which may be unaligned (a
+ * packed struct): ip NULL leaves the wildcard, zeros. */
+static void name_path(void *dst, const char *ip, uint16_t port) {
+    if (ip) {
+        struct sockaddr_in a = at4(ip, port);
+        memcpy(dst, &a, sizeof a);
+    }
+}
+
 /* spp_* of `ip`:`port` (ip NULL: the association's). */
 static int get(int s, const char *ip, uint16_t port, struct sctp_paddrparams *p) {
     memset(p, 0, sizeof *p);
-    if (ip) {
-        struct sockaddr_in a = at4(ip, port);
-        memcpy(&p->spp_address, &a, sizeof a);
-    }
+    name_path(&p->spp_address, ip, port);
     socklen_t l = sizeof *p;
     return getsockopt(s, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, p, &l) == 0 ? 0 : -errno;
 }
@@ -34,10 +40,7 @@ static int get(int s, const char *ip, uint16_t port, struct sctp_paddrparams *p)
 static int set(int s, const char *ip, uint16_t port, uint32_t hb, uint16_t maxrxt, uint32_t mtu,
                uint32_t flags) {
     struct sctp_paddrparams p = {0};
-    if (ip) {
-        struct sockaddr_in a = at4(ip, port);
-        memcpy(&p.spp_address, &a, sizeof a);
-    }
+    name_path(&p.spp_address, ip, port);
     p.spp_hbinterval = hb;
     p.spp_pathmaxrxt = maxrxt;
     p.spp_pathmtu = mtu;
@@ -48,20 +51,14 @@ static int set(int s, const char *ip, uint16_t port, uint32_t hb, uint16_t maxrx
 /* SCTP_PEER_ADDR_THLDS_V2 of `ip`:`port` (ip NULL: the association's). */
 static int th_get(int s, const char *ip, uint16_t port, struct sctp_paddrthlds_v2 *t) {
     memset(t, 0, sizeof *t);
-    if (ip) {
-        struct sockaddr_in a = at4(ip, port);
-        memcpy(&t->spt_address, &a, sizeof a);
-    }
+    name_path(&t->spt_address, ip, port);
     socklen_t l = sizeof *t;
     return getsockopt(s, IPPROTO_SCTP, SCTP_PEER_ADDR_THLDS_V2, t, &l) == 0 ? 0 : -errno;
 }
 
 static int th_set(int s, const char *ip, uint16_t port, uint16_t maxrxt, uint16_t pf, uint16_t ps) {
     struct sctp_paddrthlds_v2 t = {0};
-    if (ip) {
-        struct sockaddr_in a = at4(ip, port);
-        memcpy(&t.spt_address, &a, sizeof a);
-    }
+    name_path(&t.spt_address, ip, port);
     t.spt_pathmaxrxt = maxrxt;
     t.spt_pathpfthld = pf;
     t.spt_pathcpthld = ps;

@@ -66,11 +66,17 @@ def one_server(rng, port):
                 quietly(x.shutdown, socket.SHUT_WR)
 
 
+def dialing(port):
+    """A non-blocking one-to-one socket whose connect to `port` started."""
+    c = sctp(socket.SOCK_STREAM)
+    c.setblocking(False)
+    quietly(c.connect, (LOCAL, port))
+    return c
+
+
 def one_clients(rng, port):
     while True:
-        c = sctp(socket.SOCK_STREAM)
-        c.setblocking(False)
-        quietly(c.connect, (LOCAL, port + 1))
+        c = dialing(port + 1)
         time.sleep(0.01)
         for _ in range(rng.randint(0, 50)):
             if quietly(c.send, b"z" * rng.choice([1, 500, 9000])) is None:
@@ -81,9 +87,7 @@ def one_clients(rng, port):
 
 def nowhere(rng, port):
     while True:
-        c = sctp(socket.SOCK_STREAM)
-        c.setblocking(False)
-        quietly(c.connect, (LOCAL, port + 2))
+        dialing(port + 2)
         time.sleep(0.05)
 
 

@@ -474,12 +474,7 @@ impl Engine {
         set: &PathParamsSet,
     ) -> Result<(), c_int> {
         self.with_assoc(id, assoc, |a, now| {
-            for ip in a
-                .path_status()
-                .iter()
-                .map(|p| p.addr.ip())
-                .collect::<Vec<_>>()
-            {
+            for ip in a.paths().iter().map(|p| p.addr).collect::<Vec<_>>() {
                 a.set_path_params(now, ip, set);
             }
             Ok(())

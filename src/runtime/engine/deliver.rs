@@ -705,8 +705,9 @@ impl Sock {
     /// SIOCOUTQ counts (memory, at least the bytes).
     fn unread_in_pair(&mut self) -> usize {
         let written = self.inbox.written();
-        // Without a system call when the turn's flush just saw the pair
-        // empty, or nothing went in since it was last seen so.
+        // Without a system call when the last flush found the pair empty
+        // (what is unread is at most what that flush wrote after it), or
+        // nothing went in since the pair was last seen so.
         if let Some(at) = self.inbox.take_seen_empty() {
             self.pair_mark = at;
             return written.saturating_sub(at) as usize;
